@@ -1,0 +1,15 @@
+export { Raft, type ProposeResult, type RaftStatus } from './raft.ts';
+export { raftConfig, validateRaftConfig, DEFAULT_RAFT_LIMITS, type RaftConfig } from './raft-config.ts';
+export { RaftError, type RaftErrorCode } from './raft-errors.ts';
+export { bootstrapState, EMPTY_STATE } from './bootstrap.ts';
+export {
+  applyMembershipChange,
+  isVoter,
+  isMember,
+  members,
+  quorumSize,
+  EMPTY_MEMBERSHIP,
+  type MembershipChange,
+} from './membership.ts';
+export { committedIndex, voteOutcome, hasQuorum, type VoteOutcome } from './quorum.ts';
+export * from './types.ts';

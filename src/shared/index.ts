@@ -1,0 +1,3 @@
+export { assert, unreachable, AssertionError } from './assert.ts';
+export { Prng } from './prng.ts';
+export { ClusterError, type ClusterErrorOptions } from './errors.ts';
