@@ -401,8 +401,16 @@ export class Raft {
     return active;
   }
 
+  /**
+   * A node campaigns when it votes in its newest configuration or in the committed one. The second
+   * case matters when a leader appended its own removal and lost leadership before committing it:
+   * its log is the most up to date, so nobody else can win, and it must take over to finish the
+   * change. Votes are always counted in the newest configuration, so this changes who may ask, not
+   * who decides.
+   */
   private promotable(): boolean {
-    return isVoter(this.log.membership(), this.id) && this.log.pendingSnapshot === undefined;
+    if (this.log.pendingSnapshot !== undefined) return false;
+    return isVoter(this.log.membership(), this.id) || isVoter(this.log.membershipAt(this.log.committed), this.id);
   }
 
   // ---------------------------------------------------------------- elections

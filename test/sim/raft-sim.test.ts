@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { runSchedule, type ScheduleReport } from './run-schedule.ts';
+import { scheduleArbitrary } from './schedule.ts';
+
+// Fixed seeds keep CI reproducible; `npm run sim` soaks with fresh seeds.
+const STEPS = 300;
+
+function simulate(voters: number, seed: number, numRuns: number): ScheduleReport[] {
+  const reports: ScheduleReport[] = [];
+  fc.assert(
+    fc.property(scheduleArbitrary(voters, STEPS), ([params, actions]) => {
+      reports.push(runSchedule(params, actions));
+    }),
+    { seed, numRuns },
+  );
+  return reports;
+}
+
+describe('raft under random faults (simulation)', () => {
+  it('cluster: 3 voters, loss/duplication/reordering/partitions/crashes/membership (250 schedules x 300 steps)', () => {
+    const reports = simulate(3, 20261123, 250);
+    expect(reports.length).toBe(250);
+    expect(reports.every((report) => report.steps === STEPS)).toBe(true);
+    expect(reports.reduce((sum, report) => sum + report.counters.elections, 0)).toBeGreaterThan(250);
+  });
+
+  it('cluster: 5 voters, loss/duplication/reordering/partitions/crashes/membership (250 schedules x 300 steps)', () => {
+    const reports = simulate(5, 5201123, 250);
+    expect(reports.length).toBe(250);
+    expect(reports.reduce((sum, report) => sum + report.counters.snapshotsInstalled, 0)).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,88 @@
+import fc from 'fast-check';
+
+/** One step of a simulated schedule. Node and message picks are taken modulo what exists. */
+export type SimAction =
+  | { readonly kind: 'deliver'; readonly pick: number }
+  | { readonly kind: 'deliverOldest'; readonly count: number }
+  | { readonly kind: 'drop'; readonly pick: number }
+  | { readonly kind: 'duplicate'; readonly pick: number }
+  | { readonly kind: 'tick'; readonly node: number }
+  | { readonly kind: 'tickAll' }
+  | { readonly kind: 'propose'; readonly node: number }
+  | { readonly kind: 'proposeOnLeader' }
+  | { readonly kind: 'read'; readonly node: number }
+  | { readonly kind: 'crash'; readonly node: number }
+  | { readonly kind: 'crashLeader' }
+  | { readonly kind: 'restart'; readonly node: number }
+  | { readonly kind: 'isolate'; readonly node: number }
+  | { readonly kind: 'isolateLeader' }
+  | { readonly kind: 'cutOneWay'; readonly from: number; readonly to: number }
+  | { readonly kind: 'split'; readonly mask: number }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'membership'; readonly change: 'addLearner' | 'addVoter' | 'demote' | 'remove'; readonly node: number }
+  | { readonly kind: 'transfer'; readonly node: number }
+  | { readonly kind: 'compact'; readonly node: number };
+
+export interface ScheduleParams {
+  readonly voters: number;
+  readonly spares: number;
+  readonly seed: number;
+  readonly electionTicks: number;
+  readonly appendEntriesMax: number;
+  readonly inflightAppendsMax: number;
+}
+
+const node = fc.nat({ max: 15 });
+const pick = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.nat({ max: 1 << 16 }), weight: 1 });
+
+/** Weighted so that most steps move messages and time, and faults are frequent but not constant. */
+export const actionArbitrary: fc.Arbitrary<SimAction> = fc.oneof(
+  { weight: 30, arbitrary: fc.integer({ min: 1, max: 12 }).map((count) => ({ kind: 'deliverOldest' as const, count })) },
+  { weight: 12, arbitrary: pick.map((p) => ({ kind: 'deliver' as const, pick: p })) },
+  { weight: 2, arbitrary: pick.map((p) => ({ kind: 'drop' as const, pick: p })) },
+  { weight: 2, arbitrary: pick.map((p) => ({ kind: 'duplicate' as const, pick: p })) },
+  { weight: 5, arbitrary: node.map((n) => ({ kind: 'tick' as const, node: n })) },
+  { weight: 12, arbitrary: fc.constant({ kind: 'tickAll' as const }) },
+  { weight: 2, arbitrary: node.map((n) => ({ kind: 'propose' as const, node: n })) },
+  { weight: 10, arbitrary: fc.constant({ kind: 'proposeOnLeader' as const }) },
+  { weight: 4, arbitrary: node.map((n) => ({ kind: 'read' as const, node: n })) },
+  { weight: 2, arbitrary: node.map((n) => ({ kind: 'crash' as const, node: n })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'crashLeader' as const }) },
+  { weight: 4, arbitrary: node.map((n) => ({ kind: 'restart' as const, node: n })) },
+  { weight: 1, arbitrary: node.map((n) => ({ kind: 'isolate' as const, node: n })) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'isolateLeader' as const }) },
+  { weight: 1, arbitrary: fc.record({ from: node, to: node }).map((r) => ({ kind: 'cutOneWay' as const, ...r })) },
+  { weight: 1, arbitrary: fc.nat({ max: 127 }).map((mask) => ({ kind: 'split' as const, mask })) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'heal' as const }) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ change: fc.constantFrom('addLearner', 'addVoter', 'demote', 'remove'), node })
+      .map((r) => ({ kind: 'membership' as const, ...r })),
+  },
+  { weight: 1, arbitrary: node.map((n) => ({ kind: 'transfer' as const, node: n })) },
+  { weight: 2, arbitrary: node.map((n) => ({ kind: 'compact' as const, node: n })) },
+);
+
+export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {
+  return fc.record({
+    voters: fc.constant(voters),
+    spares: fc.integer({ min: 0, max: 2 }),
+    seed: fc.nat(),
+    electionTicks: fc.integer({ min: 3, max: 8 }),
+    // Small appends split a leader's catch-up into pieces, which is where commit-rule bugs show.
+    appendEntriesMax: fc.integer({ min: 1, max: 8 }),
+    inflightAppendsMax: fc.integer({ min: 1, max: 8 }),
+  });
+}
+
+export function scheduleArbitrary(voters: number, steps: number): fc.Arbitrary<[ScheduleParams, SimAction[]]> {
+  return fc.tuple(paramsArbitrary(voters), fc.array(actionArbitrary, { minLength: steps, maxLength: steps }));
+}
+
+/** One line per step, for a human reading a shrunk counterexample. */
+export function describeAction(action: SimAction): string {
+  const { kind, ...rest } = action;
+  const args = Object.entries(rest).map(([key, value]) => `${key}=${value}`).join(' ');
+  return args === '' ? kind : `${kind} ${args}`;
+}

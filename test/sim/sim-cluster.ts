@@ -1,0 +1,278 @@
+import {
+  bootstrapState,
+  EMPTY_STATE,
+  type Entry,
+  type NodeId,
+  Raft,
+  type RaftConfig,
+  raftConfig,
+  type Snapshot,
+} from '../../src/raft/index.ts';
+import { Prng } from '../../src/shared/index.ts';
+import { type AppliedRecord, SafetyChecker } from './safety-checker.ts';
+import { SimDisk } from './sim-disk.ts';
+import { SimNetwork } from './sim-network.ts';
+
+export interface SimClusterOptions {
+  readonly voters: number;
+  /** Nodes started blank, outside the configuration, for membership changes to add. */
+  readonly spares: number;
+  readonly seed: number;
+  readonly raft: Partial<Omit<RaftConfig, 'id'>>;
+}
+
+/** One simulated process: its disk outlives it; its Raft core and memory do not. */
+interface SimNode {
+  readonly id: NodeId;
+  readonly disk: SimDisk;
+  raft: Raft | undefined;
+  starts: number;
+  appliedIndex: number;
+  /** The state machine: every normal entry applied, in order. Snapshots carry it whole. */
+  state: AppliedRecord[];
+}
+
+/** Counts of rare events, to show that a schedule mix reaches them. */
+export interface SimCounters {
+  elections: number;
+  snapshotsSent: number;
+  snapshotsInstalled: number;
+  membershipChanges: number;
+  transfers: number;
+  readsServed: number;
+  crashes: number;
+}
+
+/** A cluster of pure Raft cores wired to simulated disks and a simulated network. */
+export class SimCluster {
+  readonly ids: NodeId[];
+  readonly network = new SimNetwork();
+  readonly checker = new SafetyChecker();
+  readonly counters: SimCounters = {
+    elections: 0, snapshotsSent: 0, snapshotsInstalled: 0, membershipChanges: 0, transfers: 0, readsServed: 0, crashes: 0,
+  };
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly leaders = new Map<NodeId, Raft>();
+  private nextValue = 1;
+  private nextRead = 1;
+  /** Proposals the leader applied: acknowledged to the client, so they must never be lost. */
+  readonly acknowledged = new Map<number, AppliedRecord>();
+  private readonly proposals = new Map<number, { proposer: NodeId; index: number; term: number }>();
+
+  constructor(private readonly options: SimClusterOptions) {
+    this.ids = Array.from({ length: options.voters + options.spares }, (_, i) => `n${i + 1}`);
+    const voters = this.ids.slice(0, options.voters);
+    for (const id of this.ids) {
+      const initial = voters.includes(id) ? bootstrapState({ voters, learners: [] }) : EMPTY_STATE;
+      const node: SimNode = { id, disk: new SimDisk(initial), raft: undefined, starts: 0, appliedIndex: 0, state: [] };
+      this.nodes.set(id, node);
+      this.start(node);
+    }
+    this.checker.trackLeaders(this.leaders);
+  }
+
+  idAt(pick: number): NodeId {
+    return this.ids[pick % this.ids.length]!;
+  }
+
+  raftOf(id: NodeId): Raft | undefined {
+    return this.nodes.get(id)!.raft;
+  }
+
+  upNodes(): [NodeId, Raft][] {
+    const up: [NodeId, Raft][] = [];
+    for (const node of this.nodes.values()) if (node.raft !== undefined) up.push([node.id, node.raft]);
+    return up;
+  }
+
+  /** The up leader of the highest term, if any. */
+  leader(): [NodeId, Raft] | undefined {
+    let best: [NodeId, Raft] | undefined;
+    for (const [id, raft] of this.upNodes()) {
+      const status = raft.status();
+      if (status.role === 'leader' && (best === undefined || status.term > best[1].status().term)) best = [id, raft];
+    }
+    return best;
+  }
+
+  // ------------------------------------------------------------ actions
+
+  deliver(pick: number): void {
+    const message = this.network.take(pick);
+    if (message === undefined) return;
+    const node = this.nodes.get(message.to);
+    if (node?.raft === undefined) return;
+    if (message.type === 'snapshot') this.counters.snapshotsSent++;
+    node.raft.step(message);
+    this.afterInput(node);
+  }
+
+  tick(id: NodeId): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft === undefined) return;
+    node.raft.tick();
+    this.afterInput(node);
+  }
+
+  tickAll(): void {
+    for (const id of this.ids) this.tick(id);
+  }
+
+  /** Proposes a fresh value on `id`; returns it when the node accepted the proposal. */
+  propose(id: NodeId): number | undefined {
+    const node = this.nodes.get(id)!;
+    if (node.raft === undefined) return undefined;
+    const value = this.nextValue++;
+    const result = node.raft.propose(encodeValue(value));
+    if (result.ok) this.proposals.set(value, { proposer: id, index: result.index, term: result.term });
+    this.afterInput(node);
+    return result.ok ? value : undefined;
+  }
+
+  read(id: NodeId): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft === undefined) return;
+    const context = `r${this.nextRead++}`;
+    this.checker.onReadInvoked(context);
+    node.raft.readIndex(context);
+    this.afterInput(node);
+  }
+
+  changeMembership(type: 'addLearner' | 'addVoter' | 'demote' | 'remove', target: NodeId): void {
+    const leader = this.leader();
+    if (leader === undefined) return;
+    const result = leader[1].proposeMembershipChange({ type, node: target });
+    if (result.ok) this.counters.membershipChanges++;
+    this.afterInput(this.nodes.get(leader[0])!);
+  }
+
+  transferLeadership(target: NodeId): void {
+    const leader = this.leader();
+    if (leader === undefined) return;
+    if (leader[1].transferLeadership(target) === undefined) this.counters.transfers++;
+    this.afterInput(this.nodes.get(leader[0])!);
+  }
+
+  /** A process crash with power loss: memory and unsynced writes are gone. */
+  crash(id: NodeId): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft === undefined) return;
+    node.raft = undefined;
+    this.leaders.delete(id);
+    node.disk.powerLoss();
+    this.network.dropTo(id);
+    this.counters.crashes++;
+  }
+
+  restart(id: NodeId): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft !== undefined) return;
+    this.start(node);
+    this.afterInput(node);
+  }
+
+  /** Takes a snapshot at the applied index and compacts the log below it. */
+  compact(id: NodeId): void {
+    const node = this.nodes.get(id)!;
+    const raft = node.raft;
+    if (raft === undefined) return;
+    const base = raft.status().firstIndex - 1;
+    if (node.appliedIndex <= base) return;
+    const snapshot: Snapshot = { meta: raft.snapshotMetaAt(node.appliedIndex), data: encodeState(node.state) };
+    node.disk.saveSnapshot(snapshot);
+    raft.compact(snapshot);
+  }
+
+  restartAllDown(): void {
+    for (const id of this.ids) this.restart(id);
+  }
+
+  // ------------------------------------------------------------ the ready loop
+
+  private start(node: SimNode): void {
+    node.starts++;
+    const persisted = node.disk.load();
+    const prng = new Prng(this.options.seed * 977 + this.ids.indexOf(node.id) * 131 + node.starts);
+    node.raft = new Raft(raftConfig(node.id, this.options.raft), persisted, prng);
+    node.state = persisted.snapshot === undefined ? [] : decodeState(persisted.snapshot.data);
+    node.appliedIndex = persisted.snapshot?.meta.index ?? 0;
+  }
+
+  /** Runs the node's ready loop to quiescence, then checks every invariant that could have moved. */
+  private afterInput(node: SimNode): void {
+    const raft = node.raft!;
+    let logChanged = false;
+    while (raft.hasReady()) {
+      const ready = raft.ready();
+      node.disk.write(ready);
+      this.network.send(ready.messages);
+      if (ready.snapshot !== undefined) this.installSnapshot(node, ready.snapshot);
+      for (const entry of ready.committedEntries) this.apply(node, entry);
+      for (const read of ready.readStates) {
+        this.counters.readsServed++;
+        this.checker.onReadServed(node.id, read.context, read.index);
+      }
+      if (ready.softState?.role === 'leader') this.counters.elections++;
+      logChanged ||= ready.entries.length > 0 || ready.snapshot !== undefined;
+      raft.advance();
+    }
+    if (raft.status().role === 'leader') this.leaders.set(node.id, raft);
+    else this.leaders.delete(node.id);
+    this.checker.checkNode(node.id, raft);
+    if (logChanged) this.checkLogMatchingOf(node.id, raft);
+  }
+
+  private checkLogMatchingOf(id: NodeId, raft: Raft): void {
+    for (const [otherId, other] of this.upNodes()) if (otherId !== id) this.checker.checkLogMatching(id, raft, otherId, other);
+  }
+
+  private installSnapshot(node: SimNode, snapshot: Snapshot): void {
+    this.counters.snapshotsInstalled++;
+    node.state = decodeState(snapshot.data);
+    node.appliedIndex = snapshot.meta.index;
+    for (const record of node.state) this.checker.onApplied(node.id, record);
+  }
+
+  private apply(node: SimNode, entry: Entry): void {
+    if (entry.index !== node.appliedIndex + 1) {
+      this.checker.fail(`${node.id} applied index ${entry.index} after ${node.appliedIndex}`);
+    }
+    node.appliedIndex = entry.index;
+    if (entry.kind !== 'normal') return;
+    const record = { index: entry.index, term: entry.term, value: decodeValue(entry.data) };
+    node.state.push(record);
+    this.checker.onApplied(node.id, record);
+    const proposal = this.proposals.get(record.value);
+    if (proposal?.proposer === node.id && proposal.index === entry.index && proposal.term === entry.term) {
+      this.acknowledged.set(record.value, record);
+    }
+  }
+
+  appliedIndexOf(id: NodeId): number {
+    return this.nodes.get(id)!.appliedIndex;
+  }
+
+  stateOf(id: NodeId): readonly AppliedRecord[] {
+    return this.nodes.get(id)!.state;
+  }
+
+}
+
+function encodeValue(value: number): Uint8Array {
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, value);
+  return bytes;
+}
+
+function decodeValue(data: Uint8Array): number {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getUint32(0);
+}
+
+function encodeState(state: readonly AppliedRecord[]): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(state.map((r) => [r.index, r.term, r.value])));
+}
+
+function decodeState(data: Uint8Array): AppliedRecord[] {
+  const rows = JSON.parse(new TextDecoder().decode(data)) as [number, number, number][];
+  return rows.map(([index, term, value]) => ({ index, term, value }));
+}
