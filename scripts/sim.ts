@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { runSchedule, ScheduleFailure, type ScheduleReport } from '../test/sim/run-schedule.ts';
-import { describeAction, scheduleArbitrary } from '../test/sim/schedule.ts';
+import { describeAction, type ScheduleParams, scheduleArbitrary, type SimAction } from '../test/sim/schedule.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +52,7 @@ function soak(voters: number): boolean {
   return true;
 }
 
-function printFailure(voters: number, result: fc.RunDetails<[[Parameters<typeof runSchedule>[0], Parameters<typeof runSchedule>[1]]]>): void {
+function printFailure(voters: number, result: fc.RunDetails<[[ScheduleParams, SimAction[]]]>): void {
   const [[params, actions]] = result.counterexample!;
   const error = result.errorInstance;
   const lastStep = error instanceof ScheduleFailure ? error.step : actions.length - 1;
