@@ -1,0 +1,76 @@
+import type { QueueConfig } from './queue-config.ts';
+
+/**
+ * The operations the log carries. Each is stamped by the leader with `ts`, its wall clock when it
+ * proposed: the state machine's only clock, so every replica decides leases and delays alike.
+ */
+export interface NewMessage {
+  readonly body: unknown;
+  readonly priority: number;
+  readonly delayMs: number;
+  readonly dedupId?: string;
+  /** Encoded size, counted against `maxBytes`. */
+  readonly bytes: number;
+}
+
+export interface MessageSelector {
+  readonly ids: readonly string[];
+  readonly receipts: readonly string[];
+}
+
+export type QueueCommand =
+  | { readonly type: 'enqueue'; readonly ts: number; readonly queue: string; readonly messages: readonly NewMessage[] }
+  | {
+      readonly type: 'receive';
+      readonly ts: number;
+      readonly queue: string;
+      readonly max: number;
+      readonly visibilityMs: number | undefined;
+    }
+  | ({ readonly type: 'ack'; readonly ts: number; readonly queue: string } & MessageSelector)
+  | ({ readonly type: 'nack'; readonly ts: number; readonly queue: string; readonly delayMs: number | undefined } & MessageSelector)
+  | ({ readonly type: 'extend'; readonly ts: number; readonly queue: string; readonly visibilityMs: number } & MessageSelector)
+  | { readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> }
+  | { readonly type: 'purge'; readonly ts: number; readonly queue: string }
+  | { readonly type: 'delete'; readonly ts: number; readonly queue: string }
+  /** Proposed by the leader when a lease or delay falls due, so that expiry happens in the log. */
+  | { readonly type: 'tick'; readonly ts: number };
+
+export type QueueCommandType = QueueCommand['type'];
+
+export interface DeliveredMessage {
+  readonly id: string;
+  readonly seq: number;
+  readonly receipt: string;
+  readonly body: unknown;
+  readonly attempt: number;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+}
+
+export interface Rejection {
+  readonly id: string;
+  readonly code: 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT';
+}
+
+export interface QueueStats {
+  readonly name: string;
+  readonly ready: number;
+  readonly inflight: number;
+  readonly delayed: number;
+  readonly dead: number;
+  readonly enqueued: number;
+  readonly acked: number;
+  readonly bytes: number;
+  readonly config: QueueConfig;
+}
+
+export type QueueResult =
+  | { readonly type: 'enqueued'; readonly ids: string[]; readonly seqs: number[] }
+  | { readonly type: 'received'; readonly messages: DeliveredMessage[] }
+  | { readonly type: 'settled'; readonly count: number; readonly rejected: Rejection[] }
+  | { readonly type: 'configured'; readonly created: boolean; readonly config: QueueConfig }
+  | { readonly type: 'purged'; readonly purged: number }
+  | { readonly type: 'deleted'; readonly existed: boolean }
+  | { readonly type: 'ticked' }
+  | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES'; readonly message: string };

@@ -1,0 +1,157 @@
+import { unreachable } from '../shared/index.ts';
+import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
+import { defaultQueueConfig, QUEUE_LIMITS, type QueueConfig } from './queue-config.ts';
+import { QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
+
+export interface MessageStatus {
+  readonly id: string;
+  readonly seq: number;
+  readonly state: 'ready' | 'delayed' | 'inflight';
+  readonly attempt: number;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+  readonly availableAt?: number;
+  readonly leaseDeadline?: number;
+  readonly receipt?: string;
+}
+
+/**
+ * The replicated queue state machine. Deterministic: the same commands in the same order give the
+ * same state on every replica. Its clock is the leader's stamp on each command, never a local one,
+ * and it never moves backwards even when a new leader's wall clock is behind the old one's.
+ */
+export class QueueStateMachine {
+  private queues = new Map<string, QueueState>();
+  private now = 0;
+  private nextMessageNumber = 1;
+
+  get clock(): number {
+    return this.now;
+  }
+
+  apply(command: QueueCommand): QueueResult {
+    this.now = Math.max(this.now, command.ts);
+    switch (command.type) {
+      case 'enqueue':
+        return this.enqueue(command);
+      case 'receive': {
+        const queue = this.advanced(command.queue);
+        if (queue === undefined) return { type: 'received', messages: [] };
+        return { type: 'received', messages: queue.receive(this.now, command.max, command.visibilityMs ?? queue.config.visibilityMs) };
+      }
+      case 'ack':
+      case 'nack':
+      case 'extend': {
+        const queue = this.advanced(command.queue);
+        const selector = { ids: command.ids, receipts: command.receipts };
+        if (queue === undefined) return { type: 'settled', count: 0, rejected: notFound(selector) };
+        const duration = command.type === 'nack' ? command.delayMs : command.type === 'extend' ? command.visibilityMs : undefined;
+        return { type: 'settled', ...queue.settle(command.type, this.now, selector, duration) };
+      }
+      case 'configure':
+        return this.configure(command.queue, command.config);
+      case 'purge': {
+        const queue = this.queues.get(command.queue);
+        return { type: 'purged', purged: queue === undefined ? 0 : queue.purge() };
+      }
+      case 'delete':
+        return { type: 'deleted', existed: this.queues.delete(command.queue) };
+      case 'tick':
+        for (const queue of this.queues.values()) queue.advanceTime(this.now);
+        return { type: 'ticked' };
+      default:
+        return unreachable(command, 'queue command');
+    }
+  }
+
+  /** The earliest stamp at which a `tick` would return a lease or release a delay. */
+  nextDeadline(): number | undefined {
+    let earliest: number | undefined;
+    for (const queue of this.queues.values()) {
+      const deadline = queue.nextDeadline();
+      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) earliest = deadline;
+    }
+    return earliest;
+  }
+
+  stats(name: string): QueueStats | undefined {
+    return this.queues.get(name)?.stats();
+  }
+
+  list(): QueueStats[] {
+    return [...this.queues.values()].map((queue) => queue.stats());
+  }
+
+  /** Whether `receive` on `name` would deliver something now. */
+  hasReady(name: string): boolean {
+    return (this.queues.get(name)?.stats().ready ?? 0) > 0;
+  }
+
+  messageStatus(name: string, id: string): MessageStatus | undefined {
+    const message = this.queues.get(name)?.find(id);
+    return message === undefined || message.state === 'new' ? undefined : describe(message);
+  }
+
+  private advanced(name: string): QueueState | undefined {
+    const queue = this.queues.get(name);
+    queue?.advanceTime(this.now);
+    return queue;
+  }
+
+  private enqueue(command: Extract<QueueCommand, { type: 'enqueue' }>): QueueResult {
+    const queue = this.advanced(command.queue) ?? this.create(command.queue, {});
+    if (queue === undefined) return tooManyQueues();
+    if (!queue.fits(command.messages)) {
+      return { type: 'error', code: 'QUEUE_FULL', message: `queue ${command.queue} is at its maxLength or maxBytes` };
+    }
+    const ids: string[] = [];
+    const seqs: number[] = [];
+    const allocateId = () => (this.nextMessageNumber++).toString(36);
+    for (const message of command.messages) {
+      const placed = queue.enqueue(this.now, message, allocateId);
+      ids.push(placed.id);
+      seqs.push(placed.seq);
+    }
+    return { type: 'enqueued', ids, seqs };
+  }
+
+  private configure(name: string, config: Partial<QueueConfig>): QueueResult {
+    const existing = this.queues.get(name);
+    if (existing !== undefined) {
+      existing.config = { ...existing.config, ...config };
+      return { type: 'configured', created: false, config: existing.config };
+    }
+    const created = this.create(name, config);
+    if (created === undefined) return tooManyQueues();
+    return { type: 'configured', created: true, config: created.config };
+  }
+
+  private create(name: string, config: Partial<QueueConfig>): QueueState | undefined {
+    if (this.queues.size >= QUEUE_LIMITS.queuesMax) return undefined;
+    const queue = new QueueState(name, { ...defaultQueueConfig(name), ...config });
+    this.queues.set(name, queue);
+    return queue;
+  }
+}
+
+function notFound(selector: { ids: readonly string[]; receipts: readonly string[] }) {
+  return [...selector.ids, ...selector.receipts].map((id) => ({ id, code: 'NOT_FOUND' as const }));
+}
+
+function tooManyQueues(): QueueResult {
+  return { type: 'error', code: 'TOO_MANY_QUEUES', message: `at most ${QUEUE_LIMITS.queuesMax} queues` };
+}
+
+function describe(message: StoredMessage): MessageStatus {
+  const base = {
+    id: message.id,
+    seq: message.seq,
+    state: message.state as MessageStatus['state'],
+    attempt: message.attempt,
+    priority: message.priority,
+    enqueuedAt: message.enqueuedAt,
+  };
+  if (message.state === 'delayed') return { ...base, availableAt: message.availableAt };
+  if (message.state === 'inflight') return { ...base, leaseDeadline: message.leaseDeadline, receipt: receiptOf(message) };
+  return base;
+}

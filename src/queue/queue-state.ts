@@ -1,0 +1,265 @@
+import { assert } from '../shared/index.ts';
+import { MinHeap } from './min-heap.ts';
+import type { DeliveredMessage, MessageSelector, NewMessage, QueueStats, Rejection } from './queue-commands.ts';
+import type { QueueConfig } from './queue-config.ts';
+
+/** `new` only until the message is first placed: it is in no line and counted nowhere. */
+export type MessageState = 'new' | 'ready' | 'delayed' | 'inflight';
+
+export interface StoredMessage {
+  readonly id: string;
+  readonly seq: number;
+  readonly body: unknown;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+  readonly bytes: number;
+  state: MessageState;
+  attempt: number;
+  availableAt: number;
+  leaseDeadline: number;
+}
+
+interface Timed {
+  readonly message: StoredMessage;
+  readonly at: number;
+}
+
+interface DedupRecord {
+  readonly id: string;
+  readonly seq: number;
+  readonly expiresAt: number;
+}
+
+export type Settlement = 'ack' | 'nack' | 'extend';
+
+/** Higher priority first, then commit order: a returning message takes back its old place. */
+const deliveryOrder = (a: StoredMessage, b: StoredMessage) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
+const earliest = (a: Timed, b: Timed) => (a.at !== b.at ? a.at < b.at : a.message.seq < b.message.seq);
+
+/**
+ * One named queue. Heaps hold entries lazily: an entry whose message moved on (acked, leased again,
+ * lease extended) is skipped when it surfaces, so nothing is searched or removed from the middle.
+ */
+export class QueueState {
+  config: QueueConfig;
+  private messages = new Map<string, StoredMessage>();
+  private ready = new MinHeap<StoredMessage>(deliveryOrder);
+  private delayed = new MinHeap<Timed>(earliest);
+  private leases = new MinHeap<Timed>(earliest);
+  private dedup = new Map<string, DedupRecord>();
+  private dedupExpiry = new MinHeap<{ key: string; at: number }>((a, b) => a.at < b.at);
+  private nextSeq = 1;
+  private readyCount = 0;
+  private delayedCount = 0;
+  private inflightCount = 0;
+  private bytes = 0;
+  private enqueued = 0;
+  private acked = 0;
+
+  constructor(readonly name: string, config: QueueConfig) {
+    this.config = config;
+  }
+
+  get length(): number {
+    return this.messages.size;
+  }
+
+  /** Moves due delays into line, returns expired leases to their place, forgets old dedup ids. */
+  advanceTime(now: number): void {
+    for (let top = this.delayed.peek(); top !== undefined && top.at <= now; top = this.delayed.peek()) {
+      this.delayed.pop();
+      if (this.isCurrent(top.message, 'delayed', top.at)) this.moveTo(top.message, 'ready', now);
+    }
+    for (let top = this.leases.peek(); top !== undefined && top.at <= now; top = this.leases.peek()) {
+      this.leases.pop();
+      if (this.isCurrent(top.message, 'inflight', top.at)) this.moveTo(top.message, 'ready', now);
+    }
+    for (let top = this.dedupExpiry.peek(); top !== undefined && top.at <= now; top = this.dedupExpiry.peek()) {
+      this.dedupExpiry.pop();
+      if (this.dedup.get(top.key)?.expiresAt === top.at) this.dedup.delete(top.key);
+    }
+  }
+
+  /** The earliest time at which `advanceTime` would change something, if any. */
+  nextDeadline(): number | undefined {
+    const delayed = this.delayed.peek()?.at;
+    const lease = this.leases.peek()?.at;
+    if (delayed === undefined) return lease;
+    return lease === undefined ? delayed : Math.min(delayed, lease);
+  }
+
+  /** Whether the batch fits the queue's limits (checked whole: a batch is all or nothing). */
+  fits(batch: readonly NewMessage[]): boolean {
+    const fresh = batch.filter((message) => message.dedupId === undefined || !this.dedup.has(message.dedupId));
+    const bytes = fresh.reduce((sum, message) => sum + message.bytes, 0);
+    return this.messages.size + fresh.length <= this.config.maxLength && this.bytes + bytes <= this.config.maxBytes;
+  }
+
+  /** Places a message, or returns the first one enqueued under the same dedup id in the window. */
+  enqueue(now: number, message: NewMessage, allocateId: () => string): { id: string; seq: number } {
+    const duplicate = message.dedupId === undefined ? undefined : this.dedup.get(message.dedupId);
+    if (duplicate !== undefined) return { id: duplicate.id, seq: duplicate.seq };
+    const stored: StoredMessage = {
+      id: allocateId(),
+      seq: this.nextSeq++,
+      body: message.body,
+      priority: message.priority,
+      enqueuedAt: now,
+      bytes: message.bytes,
+      state: 'new',
+      attempt: 0,
+      availableAt: now + message.delayMs,
+      leaseDeadline: 0,
+    };
+    this.messages.set(stored.id, stored);
+    this.bytes += stored.bytes;
+    this.enqueued++;
+    if (message.dedupId !== undefined) this.rememberDedup(message.dedupId, stored, now);
+    if (message.delayMs > 0) this.moveTo(stored, 'delayed', stored.availableAt);
+    else this.moveTo(stored, 'ready', now);
+    return { id: stored.id, seq: stored.seq };
+  }
+
+  receive(now: number, max: number, visibilityMs: number): DeliveredMessage[] {
+    const delivered: DeliveredMessage[] = [];
+    while (delivered.length < max) {
+      const message = this.ready.pop();
+      if (message === undefined) break;
+      if (!this.isCurrent(message, 'ready', undefined)) continue;
+      message.attempt++;
+      this.moveTo(message, 'inflight', now + visibilityMs);
+      delivered.push({
+        id: message.id,
+        seq: message.seq,
+        receipt: receiptOf(message),
+        body: message.body,
+        attempt: message.attempt,
+        priority: message.priority,
+        enqueuedAt: message.enqueuedAt,
+      });
+    }
+    return delivered;
+  }
+
+  /** Acks, nacks or extends each selected message; a receipt is fenced to its own lease. */
+  settle(kind: Settlement, now: number, selector: MessageSelector, durationMs: number | undefined): { count: number; rejected: Rejection[] } {
+    const rejected: Rejection[] = [];
+    let count = 0;
+    const targets = [
+      ...selector.ids.map((id) => ({ id, attempt: undefined as number | undefined })),
+      ...selector.receipts.map(parseReceipt),
+    ];
+    for (const { id, attempt } of targets) {
+      const refusal = this.settleOne(kind, now, id, attempt, durationMs);
+      if (refusal === undefined) count++;
+      else rejected.push({ id, code: refusal });
+    }
+    return { count, rejected };
+  }
+
+  private settleOne(kind: Settlement, now: number, id: string, attempt: number | undefined, durationMs: number | undefined): Rejection['code'] | undefined {
+    const message = this.messages.get(id);
+    if (message === undefined) return 'NOT_FOUND';
+    if (attempt !== undefined && (message.state !== 'inflight' || message.attempt !== attempt)) return 'LEASE_EXPIRED';
+    if (kind === 'ack') {
+      this.remove(message);
+      this.acked++;
+      return undefined;
+    }
+    if (message.state !== 'inflight') return 'NOT_INFLIGHT';
+    if (kind === 'extend') {
+      this.moveTo(message, 'inflight', now + (durationMs ?? this.config.visibilityMs));
+      return undefined;
+    }
+    const delayMs = durationMs ?? this.backoffMs(message.attempt);
+    if (delayMs > 0) this.moveTo(message, 'delayed', now + delayMs);
+    else this.moveTo(message, 'ready', now);
+    return undefined;
+  }
+
+  purge(): number {
+    const purged = this.messages.size;
+    for (const message of [...this.messages.values()]) this.remove(message);
+    this.ready.clear();
+    this.delayed.clear();
+    this.leases.clear();
+    return purged;
+  }
+
+  find(id: string): StoredMessage | undefined {
+    return this.messages.get(id);
+  }
+
+  stats(): QueueStats {
+    return {
+      name: this.name,
+      ready: this.readyCount,
+      inflight: this.inflightCount,
+      delayed: this.delayedCount,
+      dead: 0,
+      enqueued: this.enqueued,
+      acked: this.acked,
+      bytes: this.bytes,
+      config: this.config,
+    };
+  }
+
+  /** Exponential backoff by attempt, capped: a failing message waits longer each time. */
+  private backoffMs(attempt: number): number {
+    const { baseMs, maxMs } = this.config.backoff;
+    return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  }
+
+  /** The one place a message changes line: counts and heaps stay in step with `state`. */
+  private moveTo(message: StoredMessage, state: Exclude<MessageState, 'new'>, at: number): void {
+    this.count(message.state, -1);
+    this.count(state, 1);
+    message.state = state;
+    if (state === 'ready') {
+      this.ready.push(message);
+    } else if (state === 'delayed') {
+      message.availableAt = at;
+      this.delayed.push({ message, at });
+    } else {
+      message.leaseDeadline = at;
+      this.leases.push({ message, at });
+    }
+  }
+
+  private count(state: MessageState, delta: number): void {
+    if (state === 'ready') this.readyCount += delta;
+    else if (state === 'delayed') this.delayedCount += delta;
+    else if (state === 'inflight') this.inflightCount += delta;
+  }
+
+  private remove(message: StoredMessage): void {
+    assert(this.messages.get(message.id) === message, 'removing an unknown message');
+    this.count(message.state, -1);
+    this.messages.delete(message.id);
+    this.bytes -= message.bytes;
+  }
+
+  /** A heap entry is current when its message is still here, in that state, for that time. */
+  private isCurrent(message: StoredMessage, state: MessageState, at: number | undefined): boolean {
+    if (this.messages.get(message.id) !== message || message.state !== state) return false;
+    if (at === undefined) return true;
+    return state === 'delayed' ? message.availableAt === at : message.leaseDeadline === at;
+  }
+
+  private rememberDedup(key: string, message: StoredMessage, now: number): void {
+    const expiresAt = now + this.config.dedupWindowMs;
+    this.dedup.set(key, { id: message.id, seq: message.seq, expiresAt });
+    this.dedupExpiry.push({ key, at: expiresAt });
+  }
+}
+
+export function receiptOf(message: { id: string; attempt: number }): string {
+  return `${message.id}:${message.attempt}`;
+}
+
+function parseReceipt(receipt: string): { id: string; attempt: number } {
+  const separator = receipt.lastIndexOf(':');
+  const attempt = Number(receipt.slice(separator + 1));
+  if (separator <= 0 || !Number.isInteger(attempt) || attempt < 1) return { id: receipt, attempt: -1 };
+  return { id: receipt.slice(0, separator), attempt };
+}

@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Entry, Ready } from '../../../src/raft/index.ts';
+import { LevelStorage, StorageCorruptionError } from '../../../src/storage/index.ts';
+
+function entry(index: number, term: number, text = `e${index}`): Entry {
+  return { index, term, kind: 'normal', data: new TextEncoder().encode(text) };
+}
+
+function readyWith(entries: Entry[], commit = 0, term = 1): Ready {
+  return {
+    softState: undefined,
+    hardState: { term, vote: 'a', commit },
+    snapshot: undefined,
+    entries,
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
+  };
+}
+
+describe('LevelStorage', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'quorumq-storage-'));
+  });
+  afterEach(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  async function reopen(): Promise<LevelStorage> {
+    return LevelStorage.open(directory);
+  }
+
+  it('loads what was saved: entries, hard state, in order', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([entry(1, 1), entry(2, 1)], 1));
+    await storage.save(readyWith([entry(3, 2)], 2, 2));
+    await storage.close();
+    const loaded = await (await reopen()).load();
+    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(loaded.hardState).toEqual({ term: 2, vote: 'a', commit: 2 });
+  });
+
+  it('replaces a conflicting tail, including entries beyond the new last one', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)]));
+    await storage.save(readyWith([entry(3, 2, 'replacement')], 0, 2));
+    await storage.close();
+    const loaded = await (await reopen()).load();
+    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(new TextDecoder().decode(loaded.entries[2]!.data)).toBe('replacement');
+  });
+
+  it('refuses to load a log whose entry was damaged on disk (LevelDB would not say)', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
+    await storage.close();
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = new Uint8Array(9);
+    key[0] = 0x6c;
+    new DataView(key.buffer).setBigUint64(1, 2n);
+    const value = (await raw.get(key))!;
+    value[value.length - 1] ^= 0x01;
+    await raw.put(key, value);
+    await raw.close();
+    await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
+  });
+
+  it('refuses to load a log with a missing entry in the middle', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
+    await storage.close();
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = new Uint8Array(9);
+    key[0] = 0x6c;
+    new DataView(key.buffer).setBigUint64(1, 2n);
+    await raw.del(key);
+    await raw.close();
+    await expect((await reopen()).load()).rejects.toThrow(/missing/);
+  });
+
+  it('keeps a snapshot and drops the entries it covers', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)], 3));
+    await storage.saveSnapshot({ meta: { index: 2, term: 1, membership: { voters: ['a'], learners: [] } }, data: Uint8Array.of(7) });
+    await storage.save(readyWith([entry(4, 1)], 3));
+    await storage.close();
+    const loaded = await (await reopen()).load();
+    expect(loaded.snapshot?.meta.index).toBe(2);
+    expect(Array.from(loaded.snapshot!.data)).toEqual([7]);
+    expect(loaded.entries.map((e) => e.index)).toEqual([3, 4]);
+  });
+});
