@@ -1,3 +1,5 @@
 export { assert, unreachable, AssertionError } from './assert.ts';
 export { Prng } from './prng.ts';
 export { ClusterError, type ClusterErrorOptions } from './errors.ts';
+export { RequestError } from './request-error.ts';
+export * from './client-protocol.ts';

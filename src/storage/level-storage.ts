@@ -82,6 +82,8 @@ export class LevelStorage implements RaftStorage {
 
   private async loadSnapshot(): Promise<Snapshot | undefined> {
     const bytes = await this.db.get(metaKey(SNAPSHOT_KEY));
+    this.baseIndex = 0;
+    this.baseLink = GENESIS_LINK;
     if (bytes === undefined) return undefined;
     const { snapshot, link } = decodeSnapshot(bytes);
     this.baseIndex = snapshot.meta.index;
@@ -91,6 +93,7 @@ export class LevelStorage implements RaftStorage {
 
   private async loadEntries(): Promise<Entry[]> {
     const entries: Entry[] = [];
+    this.links = [];
     let previousLink = this.baseLink;
     let expectedIndex = this.baseIndex + 1;
     for await (const [key, value] of this.db.iterator({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) })) {

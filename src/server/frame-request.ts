@@ -1,0 +1,43 @@
+import { type ClientRequest, RequestError } from '../shared/index.ts';
+import {
+  configureRequest,
+  enqueueRequest,
+  objectBody,
+  receiveRequest,
+  settleRequest,
+  validQueueName,
+} from './request-validation.ts';
+
+/**
+ * Turns a WebSocket request frame (`{ id, op, queue?, ...fields }`) into a client request, with
+ * the same validation and the same errors as the HTTP routes.
+ */
+export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
+  const op = frame.op;
+  const stale = frame.stale === true;
+  switch (op) {
+    case 'enqueue':
+      return enqueueRequest(validQueueName(frame.queue), frame);
+    case 'receive':
+      return receiveRequest(validQueueName(frame.queue), frame);
+    case 'ack':
+    case 'nack':
+    case 'extend':
+      return settleRequest(op, validQueueName(frame.queue), frame);
+    case 'configure':
+      return configureRequest(validQueueName(frame.queue), frame.config === undefined ? {} : objectBody(frame.config));
+    case 'purge':
+    case 'delete':
+      return { op, queue: validQueueName(frame.queue) };
+    case 'getQueue':
+      return { op, queue: validQueueName(frame.queue), stale };
+    case 'listQueues':
+    case 'cluster':
+      return { op, stale };
+    case 'getMessage':
+      if (typeof frame.messageId !== 'string') throw new RequestError('BAD_REQUEST', 'messageId must be a string');
+      return { op, queue: validQueueName(frame.queue), id: frame.messageId, stale };
+    default:
+      throw new RequestError('BAD_REQUEST', `unknown op ${JSON.stringify(op)}`);
+  }
+}

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { QueueStateMachine } from '../queue/index.ts';
+import type { ClusterView } from './cluster-view.ts';
+
+interface MetricsSource {
+  readonly machine: QueueStateMachine;
+  cluster(): ClusterView;
+}
+
+const ROLES = ['leader', 'follower', 'candidate', 'learner'] as const;
+
+/** Prometheus metrics of one node (`GET /metrics`), in a registry of its own. */
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'op' | 'code'>;
+  readonly requestSeconds: Histogram<'op'>;
+
+  constructor(source: MetricsSource) {
+    const registry = this.registry;
+    this.requests = new Counter({ name: 'quorumq_requests_total', help: 'Client requests by operation and outcome', labelNames: ['op', 'code'], registers: [registry] });
+    this.requestSeconds = new Histogram({
+      name: 'quorumq_request_duration_seconds',
+      help: 'Client request latency by operation',
+      labelNames: ['op'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'quorumq_raft_role',
+      help: '1 for the role this node has now',
+      labelNames: ['role'],
+      registers: [registry],
+      collect() {
+        const role = source.cluster().self.role;
+        for (const name of ROLES) this.set({ role: name }, name === role ? 1 : 0);
+      },
+    });
+    const raftGauge = (name: string, help: string, read: (view: ClusterView) => number) =>
+      new Gauge({ name, help, registers: [registry], collect() { this.set(read(source.cluster())); } });
+    raftGauge('quorumq_raft_term', 'Current Raft term', (view) => view.self.term);
+    raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
+    raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
+    new Gauge({
+      name: 'quorumq_queue_messages',
+      help: 'Messages per queue and state, as this node has applied them',
+      labelNames: ['queue', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const stats of source.machine.list()) {
+          for (const state of ['ready', 'inflight', 'delayed'] as const) this.set({ queue: stats.name, state }, stats[state]);
+        }
+      },
+    });
+  }
+
+  observe(op: string, code: string, seconds: number): void {
+    this.requests.inc({ op, code });
+    this.requestSeconds.observe({ op }, seconds);
+  }
+}

@@ -1,0 +1,58 @@
+import { ClusterError } from '../shared/index.ts';
+
+/** Everything a node is started with. Durations in milliseconds; every bound named `...Max`. */
+export interface NodeOptions {
+  readonly host: string;
+  /** The host peers and clients are told to reach this node at. */
+  readonly advertiseHost: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly seeds: readonly string[];
+  /** Blank nodes that must find each other before founding a cluster; 0 = join an existing one. */
+  readonly bootstrapExpect: number;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly requestTimeoutMs: number;
+  /** How long a request waits for a leader during an election before NO_LEADER. */
+  readonly leaderWaitMs: number;
+  readonly forwardsInFlightMax: number;
+  readonly pendingProposalsMax: number;
+  readonly peerFrameBytesMax: number;
+  readonly peerSendBufferBytesMax: number;
+  readonly clientFrameBytesMax: number;
+  readonly clientConnectionsMax: number;
+  readonly healthLagEntriesMax: number;
+  readonly enableFaultInjection: boolean;
+}
+
+export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
+  host: '127.0.0.1',
+  advertiseHost: '127.0.0.1',
+  bootstrapExpect: 0,
+  tickMs: 50,
+  electionTicks: 10,
+  requestTimeoutMs: 10_000,
+  leaderWaitMs: 3_000,
+  forwardsInFlightMax: 10_000,
+  pendingProposalsMax: 50_000,
+  peerFrameBytesMax: 64 * 1024 * 1024,
+  peerSendBufferBytesMax: 128 * 1024 * 1024,
+  clientFrameBytesMax: 32 * 1024 * 1024,
+  clientConnectionsMax: 10_000,
+  healthLagEntriesMax: 1000,
+  enableFaultInjection: false,
+};
+
+export function validateNodeOptions(options: NodeOptions): void {
+  const problems: string[] = [];
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) problems.push('port must be 1..65535');
+  if (options.dataDir === '') problems.push('a data directory is required');
+  if (!Number.isInteger(options.bootstrapExpect) || options.bootstrapExpect < 0 || options.bootstrapExpect > 7) {
+    problems.push('bootstrap-expect must be 0..7');
+  }
+  if (options.tickMs < 5 || options.tickMs > 1000) problems.push('tickMs must be 5..1000');
+  for (const seed of options.seeds) if (!/^[^:\s]+:\d{1,5}$/.test(seed)) problems.push(`seed ${seed} is not host:port`);
+  // A leader must answer before a forwarded request gives up on it.
+  if (options.requestTimeoutMs <= options.tickMs * options.electionTicks) problems.push('requestTimeoutMs must exceed the election timeout');
+  if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));
+}

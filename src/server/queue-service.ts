@@ -1,0 +1,172 @@
+import type { NewMessage, QueueCommand, QueueResult, QueueStateMachine } from '../queue/index.ts';
+import type { Raft } from '../raft/index.ts';
+import { encode } from '../shared/codec.ts';
+import { RequestError, type WriteRequest } from '../shared/index.ts';
+import { PendingProposals } from './pending-proposals.ts';
+
+export interface QueueServiceOptions {
+  readonly submit: (input: (raft: Raft) => void) => void;
+  readonly machine: QueueStateMachine;
+  readonly proposalTimeoutMs: number;
+  /** Proposals waiting to commit, beyond which new ones are refused with OVERLOADED. */
+  readonly pendingProposalsMax: number;
+}
+
+/**
+ * Runs write requests on the leader: stamps each with the leader's clock, proposes it, and answers
+ * once its entry is applied. Long-polling receives wait here, on the leader, for a queue to fill.
+ */
+export class QueueService {
+  private readonly proposals: PendingProposals<QueueResult>;
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private lastStamp = 0;
+
+  constructor(private readonly options: QueueServiceOptions) {
+    this.proposals = new PendingProposals(options.proposalTimeoutMs);
+  }
+
+  get pendingCount(): number {
+    return this.proposals.size;
+  }
+
+  async execute(request: WriteRequest): Promise<unknown> {
+    switch (request.op) {
+      case 'enqueue': {
+        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages: request.messages.map(toNewMessage) });
+        const enqueued = expect(result, 'enqueued');
+        return request.batch ? { ids: enqueued.ids, seqs: enqueued.seqs } : { id: enqueued.ids[0], seq: enqueued.seqs[0] };
+      }
+      case 'receive':
+        return { messages: await this.receive(request) };
+      case 'ack':
+      case 'nack':
+      case 'extend': {
+        const base = { ts: this.stamp(), queue: request.queue, ids: request.ids, receipts: request.receipts };
+        const command: QueueCommand =
+          request.op === 'ack'
+            ? { type: 'ack', ...base }
+            : request.op === 'nack'
+              ? { type: 'nack', ...base, delayMs: request.delayMs }
+              : { type: 'extend', ...base, visibilityMs: request.visibilityMs };
+        const settled = expect(await this.propose(command), 'settled');
+        const countKey = request.op === 'ack' ? 'acked' : request.op === 'nack' ? 'nacked' : 'extended';
+        return { [countKey]: settled.count, rejected: settled.rejected };
+      }
+      case 'configure': {
+        const configured = expect(await this.propose({ type: 'configure', ts: this.stamp(), queue: request.queue, config: request.config }), 'configured');
+        return { created: configured.created, config: configured.config, name: request.queue };
+      }
+      case 'purge':
+        return { purged: expect(await this.propose({ type: 'purge', ts: this.stamp(), queue: request.queue }), 'purged').purged };
+      case 'delete':
+        return { deleted: expect(await this.propose({ type: 'delete', ts: this.stamp(), queue: request.queue }), 'deleted').existed };
+    }
+  }
+
+  /** Proposes a `tick` when a lease or delay is due by the leader's clock. */
+  expireIfDue(): void {
+    const deadline = this.options.machine.nextDeadline();
+    if (deadline === undefined || deadline > Date.now() || this.tickInFlight) return;
+    this.tickInFlight = true;
+    this.propose({ type: 'tick', ts: this.stamp() })
+      .catch(() => undefined)
+      .finally(() => {
+        this.tickInFlight = false;
+      });
+  }
+
+  private tickInFlight = false;
+
+  /** Called for every applied command, on every node; only the proposer has someone waiting. */
+  onApplied(index: number, term: number, command: QueueCommand, result: QueueResult): void {
+    this.proposals.settle(index, term, result);
+    if (command.type === 'tick') {
+      for (const queue of this.waiters.keys()) this.wake(queue);
+    } else if (command.type === 'enqueue' || command.type === 'nack') {
+      this.wake(command.queue);
+    }
+  }
+
+  failAll(error: RequestError): void {
+    this.proposals.rejectAll(error);
+    for (const queue of [...this.waiters.keys()]) this.wake(queue);
+  }
+
+  private async receive(request: Extract<WriteRequest, { op: 'receive' }>): Promise<unknown[]> {
+    const deadline = Date.now() + request.waitMs;
+    for (;;) {
+      if (this.options.machine.hasReady(request.queue)) {
+        const command: QueueCommand = { type: 'receive', ts: this.stamp(), queue: request.queue, max: request.max, visibilityMs: request.visibilityMs };
+        const received = expect(await this.propose(command), 'received');
+        if (received.messages.length > 0 || Date.now() >= deadline) return received.messages;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return [];
+      await this.waitForQueue(request.queue, remaining);
+    }
+  }
+
+  private waitForQueue(queue: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiters = this.waiters.get(queue) ?? new Set();
+      this.waiters.set(queue, waiters);
+      const done = () => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0) this.waiters.delete(queue);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      waiters.add(done);
+    });
+  }
+
+  private wake(queue: string): void {
+    for (const waiter of [...(this.waiters.get(queue) ?? [])]) waiter();
+  }
+
+  private propose(command: QueueCommand): Promise<QueueResult> {
+    if (this.proposals.size >= this.options.pendingProposalsMax) {
+      return Promise.reject(new RequestError('OVERLOADED', 'too many requests waiting to commit', 100));
+    }
+    const data = encode(command);
+    return new Promise<QueueResult>((resolve, reject) => {
+      this.options.submit((raft) => {
+        const proposed = raft.propose(data);
+        if (!proposed.ok) {
+          reject(new RequestError(proposed.error.code === 'NOT_LEADER' ? 'NO_LEADER' : 'UNAVAILABLE', proposed.error.message, 200));
+          return;
+        }
+        this.proposals.wait(proposed.index, proposed.term).then(resolve, reject);
+      });
+    });
+  }
+
+  /** The leader's wall clock, never going backwards within this leader. */
+  private stamp(): number {
+    this.lastStamp = Math.max(this.lastStamp, Date.now());
+    return this.lastStamp;
+  }
+}
+
+function toNewMessage(input: WriteRequestMessage): NewMessage {
+  const message: { body: unknown; priority: number; delayMs: number; bytes: number; dedupId?: string } = {
+    body: input.body,
+    priority: input.priority ?? 0,
+    delayMs: input.delayMs ?? 0,
+    bytes: Buffer.byteLength(JSON.stringify(input.body) ?? ''),
+  };
+  if (input.dedupId !== undefined) message.dedupId = input.dedupId;
+  return message;
+}
+
+type WriteRequestMessage = Extract<WriteRequest, { op: 'enqueue' }>['messages'][number];
+
+function expect<K extends QueueResult['type']>(result: QueueResult, type: K): Extract<QueueResult, { type: K }> {
+  if (result.type === 'error') {
+    const status = result.code === 'NOT_FOUND' ? 'NOT_FOUND' : result.code;
+    throw new RequestError(status, result.message);
+  }
+  if (result.type !== type) throw new RequestError('INTERNAL', `expected ${type}, got ${result.type}`);
+  return result as Extract<QueueResult, { type: K }>;
+}

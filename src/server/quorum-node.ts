@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { type QueueCommand, QueueStateMachine } from '../queue/index.ts';
+import {
+  bootstrapState,
+  type Entry,
+  type Message,
+  type NodeId,
+  type PersistedState,
+  Raft,
+  raftConfig,
+  type SoftState,
+} from '../raft/index.ts';
+import { decode, encode } from '../shared/codec.ts';
+import { EMPTY_READY } from './empty-ready.ts';
+import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
+import { LevelStorage } from '../storage/index.ts';
+import { FaultFilter, type PeerFrame, type PeerIdentity, PeerTransport } from '../transport/index.ts';
+import { decideBootstrap } from './bootstrap-decision.ts';
+import { ClientSockets } from './client-sockets.ts';
+import { type ClusterView, clusterView } from './cluster-view.ts';
+import { Forwarder, toErrorBody } from './forwarder.ts';
+import { HttpApi } from './http-api.ts';
+import { NodeMetrics } from './node-metrics.ts';
+import type { NodeOptions } from './node-options.ts';
+import { QueueService } from './queue-service.ts';
+import { RaftDriver } from './raft-driver.ts';
+import { ReadBarrier } from './read-barrier.ts';
+
+/** Everything the client-facing APIs need from a node. */
+export interface RequestHandler {
+  write(request: WriteRequest): Promise<unknown>;
+  linearizable(): Promise<void>;
+  readonly machine: QueueStateMachine;
+  cluster(): ClusterView;
+  health(): { ok: boolean; reason: string };
+  readonly metrics: NodeMetrics;
+  readonly faults: FaultFilter | undefined;
+}
+
+/**
+ * One quorumq peer: storage, the Raft core and its driver, the queue state machine, peer links,
+ * and the HTTP and WebSocket endpoints, all on one port. Every node runs this same program.
+ */
+export class QuorumNode implements RequestHandler {
+  readonly machine = new QueueStateMachine();
+  readonly metrics: NodeMetrics;
+  readonly faults: FaultFilter | undefined;
+  private readonly httpServer: Server;
+  private readonly transport: PeerTransport;
+  private readonly forwarder: Forwarder;
+  private readonly queueService: QueueService;
+  private readonly readBarrier = new ReadBarrier();
+  private readonly clientSockets: ClientSockets;
+  private driver!: RaftDriver;
+  private founders: readonly NodeId[] | null = null;
+  private softState: SoftState = { role: 'follower', leader: '' };
+  private appliedIndex = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private leaderWaiters = new Set<() => void>();
+  private stopping = false;
+
+  private constructor(
+    readonly id: NodeId,
+    readonly address: string,
+    private readonly options: NodeOptions,
+    private readonly storage: LevelStorage,
+    private readonly log: Logger,
+  ) {
+    this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
+    this.metrics = new NodeMetrics(this);
+    this.transport = new PeerTransport({
+      self: () => ({ id: this.id, address: this.address, founders: this.founders }),
+      frameBytesMax: options.peerFrameBytesMax,
+      sendBufferBytesMax: options.peerSendBufferBytesMax,
+      faults: this.faults,
+      onFrame: (from, frame) => this.onPeerFrame(from, frame),
+      onPeer: (identity) => this.onPeer(identity),
+      onLinkDown: (peer) => this.forwarder.onLinkDown(peer),
+    });
+    this.forwarder = new Forwarder({
+      send: (to, frame) => this.transport.send(to, frame),
+      inFlightMax: options.forwardsInFlightMax,
+      timeoutMs: options.requestTimeoutMs,
+    });
+    this.queueService = new QueueService({
+      submit: (input) => this.driver.submit(input),
+      machine: this.machine,
+      proposalTimeoutMs: options.requestTimeoutMs,
+      pendingProposalsMax: options.pendingProposalsMax,
+    });
+    const api = new HttpApi(this, options, log);
+    this.clientSockets = new ClientSockets(this, options, log);
+    this.httpServer = createServer((request, response) => void api.handle(request, response));
+    this.httpServer.on('upgrade', (request, socket, head) => {
+      const path = (request.url ?? '').split('?')[0];
+      if (path === PEER_SOCKET_PATH) this.transport.handleUpgrade(request, socket, head);
+      else if (path === CLIENT_SOCKET_PATH) this.clientSockets.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
+  }
+
+  static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
+    const storage = await LevelStorage.open(options.dataDir);
+    const id = await loadOrCreateId(storage);
+    const address = `${options.advertiseHost}:${options.port}`;
+    const node = new QuorumNode(id, address, options, storage, log.child({ node: id }));
+    await node.open();
+    return node;
+  }
+
+  private async open(): Promise<void> {
+    const persisted = await this.storage.load();
+    const foundersBytes = await this.storage.getMeta('founders');
+    this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
+    this.driver = this.createDriver(persisted);
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer.once('error', reject);
+      this.httpServer.listen(this.options.port, this.options.host, () => resolve());
+    });
+    for (const seed of this.options.seeds) this.transport.connect(seed);
+    this.timers.push(setInterval(() => this.driver.submit((raft) => raft.tick()), this.options.tickMs));
+    this.timers.push(setInterval(() => this.onHousekeeping(), this.options.tickMs));
+    this.log.info({ address: this.address, dataDir: this.options.dataDir, lastIndex: persisted.entries.length }, 'node started');
+  }
+
+  private createDriver(persisted: PersistedState): RaftDriver {
+    const raft = this.createRaft(persisted);
+    return new RaftDriver(raft, this.storage, {
+      send: (message) => this.sendRaft(message),
+      apply: (entry) => this.apply(entry),
+      installSnapshot: () => {
+        throw new Error('snapshot install is not supported yet');
+      },
+      onReadState: (read) => this.readBarrier.onReadState(read.context, read.index, this.appliedIndex),
+      onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
+      onSoftState: (state) => this.onSoftState(state),
+      onFatal: (error) => this.fatal(error),
+    });
+  }
+
+  private createRaft(persisted: PersistedState): Raft {
+    const config = raftConfig(this.id, { electionTicks: this.options.electionTicks, heartbeatTicks: 1 });
+    return new Raft(config, persisted, new Prng(randomBytes(4).readUInt32LE(0)));
+  }
+
+  // ------------------------------------------------------------ requests
+
+  async write(request: WriteRequest): Promise<unknown> {
+    if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', 100);
+    const leader = await this.awaitLeader();
+    if (leader === this.id) return this.queueService.execute(request);
+    return this.forwarder.forward(leader, request);
+  }
+
+  /** Resolves once this node's state reflects every write committed before the call (ReadIndex). */
+  async linearizable(): Promise<void> {
+    await this.awaitLeader();
+    const { context, done } = this.readBarrier.begin(this.options.requestTimeoutMs);
+    this.driver.submit((raft) => raft.readIndex(context));
+    return done;
+  }
+
+  cluster(): ClusterView {
+    return clusterView({
+      self: { id: this.id, address: this.address },
+      status: this.driver.core.status(),
+      appliedIndex: this.appliedIndex,
+      peers: this.transport.peers(),
+      isConnected: (peer) => this.transport.isConnected(peer),
+    });
+  }
+
+  health(): { ok: boolean; reason: string } {
+    const status = this.driver.core.status();
+    if (this.stopping) return { ok: false, reason: 'shutting down' };
+    if (status.leader === '') return { ok: false, reason: 'no known leader' };
+    if (status.commit - this.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
+    return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
+  }
+
+  private async awaitLeader(): Promise<NodeId> {
+    const deadline = Date.now() + this.options.leaderWaitMs;
+    for (;;) {
+      const leader = this.softState.leader;
+      if (leader !== '' && (leader === this.id || this.transport.isConnected(leader))) return leader;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new RequestError('NO_LEADER', 'no leader is known right now; retry shortly', 500);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(remaining, 50));
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.leaderWaiters.add(done);
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ the core's outputs
+
+  private apply(entry: Entry): void {
+    this.appliedIndex = entry.index;
+    if (entry.kind === 'normal') {
+      const command = decode(entry.data) as QueueCommand;
+      const result = this.machine.apply(command);
+      this.queueService.onApplied(entry.index, entry.term, command, result);
+    }
+    this.readBarrier.onApplied(this.appliedIndex);
+  }
+
+  private onSoftState(state: SoftState): void {
+    const before = this.softState;
+    this.softState = state;
+    if (state.role !== before.role || state.leader !== before.leader) {
+      const term = this.driver.core.status().term;
+      this.log.info({ role: state.role, leader: state.leader || null, term }, state.role === 'leader' ? 'became leader' : `now ${state.role}`);
+    }
+    for (const waiter of [...this.leaderWaiters]) waiter();
+    this.leaderWaiters.clear();
+  }
+
+  private sendRaft(message: Message): void {
+    this.transport.send(message.to, { t: 'raft', message });
+  }
+
+  private onPeerFrame(from: NodeId, frame: PeerFrame): void {
+    switch (frame.t) {
+      case 'raft':
+        if (frame.message.from === from) this.driver.submit((raft) => raft.step(frame.message));
+        return;
+      case 'forward':
+        this.queueService
+          .execute(frame.request)
+          .then((result) => this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: true, result }))
+          .catch((error: unknown) => this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: false, error: toErrorBody(error) }));
+        return;
+      case 'forwardReply':
+        this.forwarder.onReply(frame);
+        return;
+      case 'hello':
+      case 'helloAck':
+        return;
+    }
+  }
+
+  private onPeer(identity: PeerIdentity): void {
+    this.log.debug({ peer: identity.id, address: identity.address }, 'peer identified');
+    this.maybeBootstrap();
+  }
+
+  private maybeBootstrap(): void {
+    if (this.founders !== null || this.driver.core.status().lastIndex > 0) return;
+    const decision = decideBootstrap(this.id, this.options.bootstrapExpect, this.transport.peers());
+    if (decision.kind === 'wait') {
+      this.log.debug({ reason: decision.reason }, 'not bootstrapping yet');
+      return;
+    }
+    const founders = decision.founders;
+    this.driver.submit(async (raft) => {
+      // Only a node that is still blank founds: one that already received the log has joined.
+      if (raft.status().lastIndex > 0 || this.founders !== null) return undefined;
+      const state = bootstrapState({ voters: [...founders], learners: [] });
+      await this.storage.putMeta('founders', encode(founders));
+      await this.storage.save({ ...EMPTY_READY, hardState: state.hardState, entries: state.entries, mustSync: true });
+      this.founders = founders;
+      this.log.info({ founders }, 'bootstrapped a new cluster');
+      return this.createRaft(await this.storage.load());
+    });
+  }
+
+  private onHousekeeping(): void {
+    if (this.softState.role === 'leader') this.queueService.expireIfDue();
+    if (this.founders === null) this.learnFounders();
+  }
+
+  /** A node that joined by replication announces the founders its log starts with. */
+  private learnFounders(): void {
+    const first = this.driver.core.entryAt(1);
+    if (first?.kind === 'config' && first.membership !== undefined) this.founders = first.membership.voters;
+    else this.maybeBootstrap();
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.clientSockets.close();
+    this.transport.close();
+    this.httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    await this.driver.idle();
+    this.driver.stop();
+    this.queueService.failAll(new RequestError('SHUTTING_DOWN', 'the node stopped', 100));
+    this.readBarrier.failAll();
+    await this.storage.close();
+    this.log.info('node stopped');
+  }
+
+  private fatal(error: unknown): void {
+    this.log.fatal({ err: error }, 'storage or core failure: stopping so that a restart recovers from disk');
+    process.exitCode = 1;
+    void this.stop().finally(() => process.exit(1));
+  }
+}
+
+async function loadOrCreateId(storage: LevelStorage): Promise<NodeId> {
+  const stored = await storage.getMeta('node-id');
+  if (stored !== undefined) return new TextDecoder().decode(stored);
+  const id = randomBytes(6).toString('hex');
+  await storage.putMeta('node-id', new TextEncoder().encode(id));
+  return id;
+}

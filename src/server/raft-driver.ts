@@ -1,0 +1,95 @@
+import type { Entry, Message, Raft, ReadFailure, ReadState, Snapshot, SoftState } from '../raft/index.ts';
+import type { RaftStorage } from '../storage/index.ts';
+
+export interface RaftDriverHooks {
+  readonly send: (message: Message) => void;
+  readonly apply: (entry: Entry) => void;
+  readonly installSnapshot: (snapshot: Snapshot) => void;
+  readonly onReadState: (read: ReadState) => void;
+  readonly onReadFailure: (failure: ReadFailure) => void;
+  readonly onSoftState: (state: SoftState) => void;
+  /** Storage failed: the node can no longer promise durability and must stop. */
+  readonly onFatal: (error: unknown) => void;
+}
+
+/**
+ * The Ready loop (README "The Ready loop"): the only code that touches the core. Inputs queue up
+ * while a batch is being written, and are stepped together before the next ready: that is the
+ * group commit, one synced write for everything that arrived during the previous one.
+ */
+export class RaftDriver {
+  /** An input may return a promise: the loop then waits for it alone, and a Raft it yields replaces the core. */
+  private inputs: ((raft: Raft) => void | Promise<Raft | undefined>)[] = [];
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  readyBatches = 0;
+
+  constructor(
+    private raft: Raft,
+    private readonly storage: RaftStorage,
+    private readonly hooks: RaftDriverHooks,
+  ) {}
+
+  get core(): Raft {
+    return this.raft;
+  }
+
+  /** Runs `input` against the core at the next safe point (never between ready and advance). */
+  submit(input: (raft: Raft) => void | Promise<Raft | undefined>): void {
+    if (this.stopped) return;
+    this.inputs.push(input);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.inputs = [];
+  }
+
+  /** Resolves once no batch is being written, so a shutdown never cuts a write in half. */
+  async idle(): Promise<void> {
+    while (this.running || this.scheduled) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => void this.run());
+  }
+
+  private async run(): Promise<void> {
+    this.scheduled = false;
+    this.running = true;
+    try {
+      while (!this.stopped && (this.inputs.length > 0 || this.raft.hasReady())) {
+        const batch = this.inputs;
+        this.inputs = [];
+        for (const input of batch) {
+          const outcome = input(this.raft);
+          if (outcome instanceof Promise) this.raft = (await outcome) ?? this.raft;
+        }
+        while (!this.stopped && this.raft.hasReady()) await this.processReady();
+      }
+    } catch (error) {
+      this.stopped = true;
+      this.hooks.onFatal(error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async processReady(): Promise<void> {
+    const raft = this.raft;
+    const ready = raft.ready();
+    this.readyBatches++;
+    await this.storage.save(ready);
+    for (const message of ready.messages) this.hooks.send(message);
+    if (ready.snapshot !== undefined) this.hooks.installSnapshot(ready.snapshot);
+    for (const entry of ready.committedEntries) this.hooks.apply(entry);
+    for (const read of ready.readStates) this.hooks.onReadState(read);
+    for (const failure of ready.readFailures) this.hooks.onReadFailure(failure);
+    if (ready.softState !== undefined) this.hooks.onSoftState(ready.softState);
+    raft.advance();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What clients ask of any node and what they get back: one vocabulary for HTTP/JSON, the
+ * WebSocket protocol (msgpack frames) and forwarding from followers to the leader.
+ */
+export interface MessageInput {
+  readonly body: unknown;
+  readonly priority?: number;
+  readonly delayMs?: number;
+  readonly dedupId?: string;
+}
+
+export interface QueueConfigInput {
+  readonly visibilityMs?: number;
+  readonly maxDeliveries?: number;
+  readonly deadLetterQueue?: string;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  readonly dedupWindowMs?: number;
+  readonly maxLength?: number;
+  readonly maxBytes?: number;
+  readonly messageTtlMs?: number;
+}
+
+export interface Selector {
+  readonly ids: readonly string[];
+  readonly receipts: readonly string[];
+}
+
+/** Operations that change queues: they go through the log, on the leader. */
+export type WriteRequest =
+  /** `batch`: the caller sent a list and wants lists back, even for one message. */
+  | { readonly op: 'enqueue'; readonly queue: string; readonly messages: readonly MessageInput[]; readonly batch: boolean }
+  | { readonly op: 'receive'; readonly queue: string; readonly max: number; readonly visibilityMs?: number; readonly waitMs: number }
+  | ({ readonly op: 'ack'; readonly queue: string } & Selector)
+  | ({ readonly op: 'nack'; readonly queue: string; readonly delayMs?: number } & Selector)
+  | ({ readonly op: 'extend'; readonly queue: string; readonly visibilityMs: number } & Selector)
+  | { readonly op: 'configure'; readonly queue: string; readonly config: QueueConfigInput }
+  | { readonly op: 'purge'; readonly queue: string }
+  | { readonly op: 'delete'; readonly queue: string };
+
+/** Reads: linearizable through ReadIndex unless `stale`, answered by the node the client asked. */
+export type ReadRequest =
+  | { readonly op: 'getQueue'; readonly queue: string; readonly stale: boolean }
+  | { readonly op: 'listQueues'; readonly stale: boolean }
+  | { readonly op: 'getMessage'; readonly queue: string; readonly id: string; readonly stale: boolean }
+  | { readonly op: 'cluster'; readonly stale: boolean };
+
+export type ClientRequest = WriteRequest | ReadRequest;
+
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'INVALID_QUEUE_NAME'
+  | 'NOT_FOUND'
+  | 'TOO_LARGE'
+  | 'QUEUE_FULL'
+  | 'TOO_MANY_QUEUES'
+  | 'NO_LEADER'
+  | 'UNAVAILABLE'
+  | 'OVERLOADED'
+  | 'TIMEOUT'
+  | 'SHUTTING_DOWN'
+  | 'INTERNAL';
+
+export interface ErrorBody {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly retryAfterMs?: number;
+}
+
+/** Codes after which the same request may be sent again (with the same dedupId for an enqueue). */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['NO_LEADER', 'UNAVAILABLE', 'OVERLOADED', 'TIMEOUT', 'SHUTTING_DOWN']);
+
+/** A WebSocket request frame: an operation plus the caller's correlation id. */
+export type ClientFrame = ClientRequest & { readonly id: number };
+
+export type ReplyFrame =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: ErrorBody };
+
+export const CLIENT_PROTOCOL_VERSION = 1;
+export const CLIENT_SOCKET_PATH = '/ws';
+export const PEER_SOCKET_PATH = '/peer';

@@ -1,0 +1,38 @@
+import type { Message, NodeId } from '../raft/index.ts';
+import type { ErrorBody, WriteRequest } from '../shared/index.ts';
+
+/** Bumped on any incompatible change; a peer speaking another version is refused at hello. */
+export const PEER_PROTOCOL_VERSION = 1;
+
+export interface PeerIdentity {
+  readonly id: NodeId;
+  readonly address: string;
+  /** The founding voters this node bootstrapped with, or null while it holds no cluster state. */
+  readonly founders: readonly NodeId[] | null;
+}
+
+export type PeerFrame =
+  | ({ readonly t: 'hello'; readonly v: number } & PeerIdentity)
+  | ({ readonly t: 'helloAck'; readonly v: number } & PeerIdentity)
+  | { readonly t: 'raft'; readonly message: Message }
+  | { readonly t: 'forward'; readonly requestId: number; readonly request: WriteRequest }
+  | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: true; readonly result: unknown }
+  | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody };
+
+const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'forward', 'forwardReply']);
+
+/** A structural check at the trust boundary: anything else closes the connection. */
+export function isPeerFrame(value: unknown): value is PeerFrame {
+  if (typeof value !== 'object' || value === null) return false;
+  const frame = value as { t?: unknown; v?: unknown; id?: unknown; address?: unknown; message?: unknown; requestId?: unknown };
+  if (typeof frame.t !== 'string' || !FRAME_TYPES.has(frame.t)) return false;
+  switch (frame.t) {
+    case 'hello':
+    case 'helloAck':
+      return frame.v === PEER_PROTOCOL_VERSION && typeof frame.id === 'string' && frame.id !== '' && typeof frame.address === 'string';
+    case 'raft':
+      return typeof frame.message === 'object' && frame.message !== null;
+    default:
+      return typeof frame.requestId === 'number';
+  }
+}
