@@ -1,3 +1,42 @@
-// The local-cluster launcher arrives with the runnable node; until then it explains itself.
-console.error('quorumq: `npm run cluster` arrives with the runnable node. Today: `npm test` and `npm run sim`.');
-process.exit(1);
+// `npm run cluster [-- --nodes 5] [-- --base-port 7001]`: a local cluster on this machine, with
+// prefixed, coloured logs. Ctrl-C stops every node cleanly.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalCluster, REPO_ROOT } from './local-cluster.ts';
+import { formatLine } from './log-format.ts';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '3' },
+    'base-port': { type: 'string', default: '7001' },
+    'data-root': { type: 'string', default: join(REPO_ROOT, 'data') },
+  },
+});
+const count = Number(values.nodes);
+const basePort = Number(values['base-port']);
+if (!Number.isInteger(count) || count < 1 || count > 7) {
+  console.error('--nodes must be 1..7');
+  process.exit(2);
+}
+const ports = Array.from({ length: count }, (_, i) => basePort + i);
+const color = process.stdout.isTTY === true;
+const cluster = new LocalCluster({
+  ports,
+  dataRoot: values['data-root'],
+  onLine: (port, line) => console.log(formatLine(port, ports.indexOf(port), line, color)),
+});
+cluster.startAll();
+console.log(`quorumq: starting ${count} nodes (data in ${values['data-root']})`);
+for (const port of ports) console.log(`  http://127.0.0.1:${port}   ws://127.0.0.1:${port}/ws`);
+console.log(`Try:  curl -X POST http://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('quorumq: stopping the cluster');
+  await cluster.stopAll('SIGTERM');
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());

@@ -213,10 +213,12 @@ export class QuorumNode implements RequestHandler {
   private onSoftState(state: SoftState): void {
     const before = this.softState;
     this.softState = state;
-    if (state.role !== before.role || state.leader !== before.leader) {
-      const term = this.driver.core.status().term;
-      this.log.info({ role: state.role, leader: state.leader || null, term }, state.role === 'leader' ? 'became leader' : `now ${state.role}`);
-    }
+    const term = this.driver.core.status().term;
+    // One clear line per leadership change; the steps of an election are detail.
+    if (state.role === 'leader' && before.role !== 'leader') this.log.info({ term }, 'became leader');
+    else if (state.role === 'follower' && state.leader !== '' && state.leader !== before.leader) {
+      this.log.info({ leader: state.leader, term }, 'following');
+    } else this.log.debug({ role: state.role, leader: state.leader || null, term }, 'role changed');
     for (const waiter of [...this.leaderWaiters]) waiter();
     this.leaderWaiters.clear();
   }

@@ -1,0 +1,115 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface LocalClusterOptions {
+  readonly ports: readonly number[];
+  /** Each node's data lands in `<dataRoot>/node-<port>`. */
+  readonly dataRoot: string;
+  readonly extraArgs?: readonly string[];
+  /** Receives every line a node prints, with the node's port. */
+  readonly onLine?: (port: number, line: string) => void;
+}
+
+export interface LocalNode {
+  readonly port: number;
+  readonly address: string;
+  readonly dataDir: string;
+  process: ChildProcess | undefined;
+}
+
+/** How long a node gets to stop on SIGTERM before it is killed. */
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Real node processes on 127.0.0.1, one per port, started as `node --import tsx src/cli/node.ts`
+ * so that the PID we hold is the node itself: killing it kills the node, not a wrapper.
+ */
+export class LocalCluster {
+  readonly nodes: LocalNode[];
+
+  constructor(private readonly options: LocalClusterOptions) {
+    this.nodes = options.ports.map((port) => ({
+      port,
+      address: `127.0.0.1:${port}`,
+      dataDir: join(options.dataRoot, `node-${port}`),
+      process: undefined,
+    }));
+  }
+
+  get seeds(): string {
+    return this.nodes.map((node) => node.address).join(',');
+  }
+
+  startAll(): void {
+    for (let index = 0; index < this.nodes.length; index++) this.start(index);
+  }
+
+  start(index: number, extraArgs: readonly string[] = []): void {
+    const node = this.nodes[index]!;
+    if (node.process !== undefined) throw new Error(`node ${node.port} is already running`);
+    mkdirSync(node.dataDir, { recursive: true });
+    const args = [
+      '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'),
+      '--port', String(node.port),
+      '--data-dir', node.dataDir,
+      '--seeds', this.seeds,
+      '--bootstrap-expect', String(this.nodes.length),
+      ...(this.options.extraArgs ?? []),
+      ...extraArgs,
+    ];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    node.process = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) this.options.onLine?.(node.port, line);
+      });
+    }
+    child.once('exit', () => {
+      if (node.process === child) node.process = undefined;
+    });
+  }
+
+  /** Sends `signal` to the node's PID and waits for it to exit (SIGKILL: at once, like a crash). */
+  async kill(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.nodes[index]!.process;
+    if (child === undefined) return;
+    await stopProcess(child, signal);
+  }
+
+  pause(index: number): void {
+    this.nodes[index]!.process?.kill('SIGSTOP');
+  }
+
+  resume(index: number): void {
+    this.nodes[index]!.process?.kill('SIGCONT');
+  }
+
+  async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (node) => {
+        const child = node.process;
+        if (child === undefined) return;
+        child.kill('SIGCONT');
+        await stopProcess(child, signal);
+      }),
+    );
+  }
+}
+
+async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}

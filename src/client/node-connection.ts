@@ -1,0 +1,83 @@
+import WebSocket from 'ws';
+import { decode, encode } from '../shared/codec.ts';
+import { CLIENT_SOCKET_PATH, type ClientRequest, type ReplyFrame } from '../shared/index.ts';
+import { QuorumqError } from './client-errors.ts';
+
+interface Waiting {
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: QuorumqError) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** One WebSocket to one node, with requests matched to replies by id. */
+export class NodeConnection {
+  private nextId = 1;
+  private waiting = new Map<number, Waiting>();
+  private closed = false;
+
+  private constructor(
+    readonly address: string,
+    private readonly socket: WebSocket,
+  ) {
+    socket.on('message', (data: Buffer) => this.onReply(data));
+    socket.on('close', () => this.failAll(new QuorumqError('UNAVAILABLE', `connection to ${address} closed; the outcome is unknown`)));
+    socket.on('error', () => socket.terminate());
+  }
+
+  static open(address: string, timeoutMs: number): Promise<NodeConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(`ws://${address}${CLIENT_SOCKET_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+      socket.binaryType = 'nodebuffer';
+      socket.once('open', () => resolve(new NodeConnection(address, socket)));
+      socket.once('error', (error) => reject(new QuorumqError('UNAVAILABLE', `cannot reach ${address}: ${error.message}`, error)));
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  request(request: ClientRequest, timeoutMs: number): Promise<unknown> {
+    if (!this.isOpen) return Promise.reject(new QuorumqError('UNAVAILABLE', `connection to ${this.address} is closed`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new QuorumqError('TIMEOUT', `no answer from ${this.address} within ${timeoutMs} ms; the outcome is unknown`));
+      }, timeoutMs);
+      this.waiting.set(id, { resolve, reject, timer });
+      this.socket.send(encode({ ...request, id }));
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.close();
+    this.failAll(new QuorumqError('UNAVAILABLE', 'the client was closed'));
+  }
+
+  private onReply(data: Buffer): void {
+    let reply: ReplyFrame;
+    try {
+      reply = decode(data) as ReplyFrame;
+    } catch {
+      this.socket.terminate();
+      return;
+    }
+    const waiting = this.waiting.get(reply.id);
+    if (waiting === undefined) return;
+    this.waiting.delete(reply.id);
+    clearTimeout(waiting.timer);
+    if (reply.ok) waiting.resolve(reply.result);
+    else waiting.reject(new QuorumqError(reply.error.code, reply.error.message));
+  }
+
+  private failAll(error: QuorumqError): void {
+    this.closed = true;
+    for (const waiting of this.waiting.values()) {
+      clearTimeout(waiting.timer);
+      waiting.reject(error);
+    }
+    this.waiting.clear();
+  }
+}

@@ -1,0 +1,88 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePorts } from '../../cluster/free-ports.ts';
+import { LocalCluster } from '../../cluster/local-cluster.ts';
+
+export interface HttpReply {
+  readonly status: number;
+  readonly body: any;
+  readonly headers: Headers;
+}
+
+/** A real cluster in a temp folder, on free ports, that remembers every line its nodes printed. */
+export class TestCluster {
+  readonly cluster: LocalCluster;
+  readonly dataRoot: string;
+  readonly lines: string[];
+
+  private constructor(cluster: LocalCluster, dataRoot: string, lines: string[]) {
+    this.cluster = cluster;
+    this.dataRoot = dataRoot;
+    this.lines = lines;
+  }
+
+  static async start(size: number, extraArgs: string[] = []): Promise<TestCluster> {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-it-'));
+    const ports = await freePorts(size);
+    const lines: string[] = [];
+    const cluster = new LocalCluster({ ports, dataRoot, extraArgs, onLine: (port, line) => lines.push(`[${port}] ${line}`) });
+    const test = new TestCluster(cluster, dataRoot, lines);
+    cluster.startAll();
+    return test;
+  }
+
+  url(index: number, path: string): string {
+    return `http://${this.cluster.nodes[index]!.address}${path}`;
+  }
+
+  async request(index: number, method: string, path: string, body?: unknown, rawBody?: string): Promise<HttpReply> {
+    const response = await fetch(this.url(index, path), {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+  }
+
+  /** The index of the node that every live node agrees is the leader. */
+  async waitForLeader(timeoutMs = 20_000): Promise<number> {
+    return waitFor(async () => {
+      const leaders = new Set<string>();
+      for (let index = 0; index < this.cluster.nodes.length; index++) {
+        if (this.cluster.nodes[index]!.process === undefined) continue;
+        const reply = await this.request(index, 'GET', '/cluster?stale=1').catch(() => undefined);
+        const leader = reply?.body?.leader?.address;
+        if (typeof leader !== 'string') return undefined;
+        leaders.add(leader);
+      }
+      if (leaders.size !== 1) return undefined;
+      const [address] = [...leaders];
+      const index = this.cluster.nodes.findIndex((node) => node.address === address);
+      return index >= 0 && this.cluster.nodes[index]!.process !== undefined ? index : undefined;
+    }, timeoutMs, 'a leader agreed by every live node');
+  }
+
+  async stop(): Promise<void> {
+    await this.cluster.stopAll('SIGKILL');
+    rmSync(this.dataRoot, { recursive: true, force: true });
+  }
+
+  /** The nodes' own output, for a failing test's message. */
+  tail(count = 40): string {
+    return this.lines.slice(-count).join('\n');
+  }
+}
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
