@@ -16,8 +16,11 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
   const op = frame.op;
   const stale = frame.stale === true;
   switch (op) {
-    case 'enqueue':
-      return enqueueRequest(validQueueName(frame.queue), frame);
+    case 'enqueue': {
+      const request = enqueueRequest(validQueueName(frame.queue), frame);
+      // The SDK sends one message as a list of one and asks for the single-message answer.
+      return request.op === 'enqueue' && frame.batch === false && request.messages.length === 1 ? { ...request, batch: false } : request;
+    }
     case 'receive':
       return receiveRequest(validQueueName(frame.queue), frame);
     case 'ack':
