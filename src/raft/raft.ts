@@ -20,6 +20,7 @@ import {
   type PersistedState,
   type ReadFailure,
   type ReadIndexMessage,
+  type ReadRefusal,
   type ReadState,
   type Ready,
   type Role,
@@ -561,10 +562,10 @@ export class Raft {
         if (this.role === 'follower' && this.promotable()) this.campaign('transfer');
         return;
       case 'readIndex':
-        this.respondToRead({ context: message.readContext, from: message.from }, undefined);
+        this.refuseRead({ context: message.readContext, from: message.from }, 'NOT_LEADER');
         return;
       case 'readIndexResponse':
-        if (message.reject) this.readFailures.push({ context: message.readContext, code: 'NOT_LEADER' });
+        if (message.reject) this.readFailures.push({ context: message.readContext, code: message.refusal });
         else this.readStates.push({ context: message.readContext, index: message.index });
         return;
       case 'appendResponse':
@@ -775,7 +776,7 @@ export class Raft {
   private onReadRequest(request: ReadRequest): void {
     // Until its no-op commits, a new leader may not know the latest commit index (Raft §6.4).
     if (!this.committedInCurrentTerm()) {
-      if (this.readsAwaitingTermCommit.length >= this.config.pendingReadsMax) this.respondToRead(request, undefined);
+      if (this.readsAwaitingTermCommit.length >= this.config.pendingReadsMax) this.refuseRead(request, 'READ_DROPPED');
       else this.readsAwaitingTermCommit.push(request);
       return;
     }
@@ -785,7 +786,7 @@ export class Raft {
       return;
     }
     if (this.readOnly.size >= this.config.pendingReadsMax || this.readOnly.has(request.context)) {
-      this.respondToRead(request, undefined);
+      this.refuseRead(request, 'READ_DROPPED');
       return;
     }
     this.readOnly.add(request, this.log.committed, this.id);
@@ -799,27 +800,27 @@ export class Raft {
     for (const { request, index } of this.readOnly.releaseThrough(context)) this.respondToRead(request, index);
   }
 
-  /** Answers a read with the index to wait for, or refuses it when `index` is undefined. */
-  private respondToRead(request: ReadRequest, index: number | undefined): void {
+  /** Answers a read with the commit index it must wait for. */
+  private respondToRead(request: ReadRequest, index: number): void {
     if (request.from === this.id) {
-      if (index === undefined) this.readFailures.push({ context: request.context, code: 'READ_DROPPED' });
-      else this.readStates.push({ context: request.context, index });
+      this.readStates.push({ context: request.context, index });
       return;
     }
-    this.send({
-      type: 'readIndexResponse',
-      to: request.from,
-      term: this.term,
-      readContext: request.context,
-      index: index ?? 0,
-      reject: index === undefined,
-    });
+    this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index, reject: false, refusal: 'READ_DROPPED' });
+  }
+
+  private refuseRead(request: ReadRequest, refusal: ReadRefusal): void {
+    if (request.from === this.id) {
+      this.readFailures.push({ context: request.context, code: refusal });
+      return;
+    }
+    this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: 0, reject: true, refusal });
   }
 
   private failPendingReads(): void {
     const requests = [...this.readOnly.clear(), ...this.readsAwaitingTermCommit];
     this.readsAwaitingTermCommit = [];
-    for (const request of requests) this.respondToRead(request, undefined);
+    for (const request of requests) this.refuseRead(request, 'NOT_LEADER');
   }
 
   // ---------------------------------------------------------------- helpers

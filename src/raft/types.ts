@@ -126,6 +126,8 @@ export interface ReadIndexResponseMessage extends MessageBase {
   /** The commit index the read must wait for; 0 when the leader refused. */
   readonly index: number;
   readonly reject: boolean;
+  /** Why a refused read was refused: the asker may retry elsewhere only after NOT_LEADER. */
+  readonly refusal: ReadRefusal;
 }
 
 export type Message =
@@ -148,10 +150,12 @@ export interface ReadState {
   readonly index: number;
 }
 
-/** A read the core could not serve (no leader, leadership lost, too many pending). */
+export type ReadRefusal = 'NOT_LEADER' | 'READ_DROPPED';
+
+/** A read the core could not serve: no leader or leadership lost (NOT_LEADER), too many pending (READ_DROPPED). */
 export interface ReadFailure {
   readonly context: string;
-  readonly code: 'NOT_LEADER' | 'READ_DROPPED';
+  readonly code: ReadRefusal;
 }
 
 export interface SoftState {
