@@ -69,7 +69,7 @@ describe('LevelStorage', () => {
     key[0] = 0x6c;
     new DataView(key.buffer).setBigUint64(1, 2n);
     const value = (await raw.get(key))!;
-    value[value.length - 1] ^= 0x01;
+    value[value.length - 1] = value[value.length - 1]! ^ 0x01;
     await raw.put(key, value);
     await raw.close();
     await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
