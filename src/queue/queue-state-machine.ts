@@ -1,7 +1,7 @@
 import { unreachable } from '../shared/index.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { defaultQueueConfig, QUEUE_LIMITS, type QueueConfig } from './queue-config.ts';
-import { QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
+import { parseReceipt, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
 
 export interface MessageStatus {
   readonly id: string;
@@ -135,7 +135,8 @@ export class QueueStateMachine {
 }
 
 function notFound(selector: { ids: readonly string[]; receipts: readonly string[] }) {
-  return [...selector.ids, ...selector.receipts].map((id) => ({ id, code: 'NOT_FOUND' as const }));
+  const ids = [...selector.ids, ...selector.receipts.map((receipt) => parseReceipt(receipt).id)];
+  return ids.map((id) => ({ id, code: 'NOT_FOUND' as const }));
 }
 
 function tooManyQueues(): QueueResult {

@@ -13,6 +13,8 @@ export interface StoredMessage {
   readonly priority: number;
   readonly enqueuedAt: number;
   readonly bytes: number;
+  /** Place in line, given when the message first joins it (at once, or when its delay ends), then kept. */
+  position: number;
   state: MessageState;
   attempt: number;
   availableAt: number;
@@ -32,8 +34,8 @@ interface DedupRecord {
 
 export type Settlement = 'ack' | 'nack' | 'extend';
 
-/** Higher priority first, then commit order: a returning message takes back its old place. */
-const deliveryOrder = (a: StoredMessage, b: StoredMessage) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq);
+/** Higher priority first, then place in line: a returning message takes back its old place. */
+const deliveryOrder = (a: StoredMessage, b: StoredMessage) => (a.priority !== b.priority ? a.priority > b.priority : a.position < b.position);
 const earliest = (a: Timed, b: Timed) => (a.at !== b.at ? a.at < b.at : a.message.seq < b.message.seq);
 
 /**
@@ -49,6 +51,7 @@ export class QueueState {
   private dedup = new Map<string, DedupRecord>();
   private dedupExpiry = new MinHeap<{ key: string; at: number }>((a, b) => a.at < b.at);
   private nextSeq = 1;
+  private nextPosition = 1;
   private readyCount = 0;
   private delayedCount = 0;
   private inflightCount = 0;
@@ -82,6 +85,9 @@ export class QueueState {
 
   /** The earliest time at which `advanceTime` would change something, if any. */
   nextDeadline(): number | undefined {
+    // Entries made stale by an ack, a nack or an extension must not surface as deadlines.
+    while (this.delayed.size > 0 && !this.isCurrent(this.delayed.peek()!.message, 'delayed', this.delayed.peek()!.at)) this.delayed.pop();
+    while (this.leases.size > 0 && !this.isCurrent(this.leases.peek()!.message, 'inflight', this.leases.peek()!.at)) this.leases.pop();
     const delayed = this.delayed.peek()?.at;
     const lease = this.leases.peek()?.at;
     if (delayed === undefined) return lease;
@@ -90,7 +96,13 @@ export class QueueState {
 
   /** Whether the batch fits the queue's limits (checked whole: a batch is all or nothing). */
   fits(batch: readonly NewMessage[]): boolean {
-    const fresh = batch.filter((message) => message.dedupId === undefined || !this.dedup.has(message.dedupId));
+    const seen = new Set<string>();
+    const fresh = batch.filter((message) => {
+      if (message.dedupId === undefined) return true;
+      if (this.dedup.has(message.dedupId) || seen.has(message.dedupId)) return false;
+      seen.add(message.dedupId);
+      return true;
+    });
     const bytes = fresh.reduce((sum, message) => sum + message.bytes, 0);
     return this.messages.size + fresh.length <= this.config.maxLength && this.bytes + bytes <= this.config.maxBytes;
   }
@@ -106,6 +118,7 @@ export class QueueState {
       priority: message.priority,
       enqueuedAt: now,
       bytes: message.bytes,
+      position: 0,
       state: 'new',
       attempt: 0,
       availableAt: now + message.delayMs,
@@ -216,6 +229,7 @@ export class QueueState {
     this.count(state, 1);
     message.state = state;
     if (state === 'ready') {
+      if (message.position === 0) message.position = this.nextPosition++;
       this.ready.push(message);
     } else if (state === 'delayed') {
       message.availableAt = at;
@@ -257,7 +271,7 @@ export function receiptOf(message: { id: string; attempt: number }): string {
   return `${message.id}:${message.attempt}`;
 }
 
-function parseReceipt(receipt: string): { id: string; attempt: number } {
+export function parseReceipt(receipt: string): { id: string; attempt: number } {
   const separator = receipt.lastIndexOf(':');
   const attempt = Number(receipt.slice(separator + 1));
   if (separator <= 0 || !Number.isInteger(attempt) || attempt < 1) return { id: receipt, attempt: -1 };
