@@ -22,6 +22,8 @@ export interface NodeOptions {
   readonly clientFrameBytesMax: number;
   readonly clientConnectionsMax: number;
   readonly healthLagEntriesMax: number;
+  /** Inputs queued for the core beyond which peer sockets stop being read (backpressure). */
+  readonly inputBacklogMax: number;
   readonly enableFaultInjection: boolean;
 }
 
@@ -40,6 +42,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   clientFrameBytesMax: 32 * 1024 * 1024,
   clientConnectionsMax: 10_000,
   healthLagEntriesMax: 1000,
+  inputBacklogMax: 50_000,
   enableFaultInjection: false,
 };
 

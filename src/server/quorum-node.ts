@@ -76,6 +76,7 @@ export class QuorumNode implements RequestHandler {
       sendBufferBytesMax: options.peerSendBufferBytesMax,
       faults: this.faults,
       onFrame: (from, frame) => this.onPeerFrame(from, frame),
+      isCongested: () => this.driver.backlog > options.inputBacklogMax,
       onPeer: (identity) => this.onPeer(identity),
       onLinkDown: (peer) => this.forwarder.onLinkDown(peer),
     });

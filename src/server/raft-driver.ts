@@ -31,6 +31,11 @@ export class RaftDriver {
     private readonly hooks: RaftDriverHooks,
   ) {}
 
+  /** Inputs waiting for the next batch. */
+  get backlog(): number {
+    return this.inputs.length;
+  }
+
   get core(): Raft {
     return this.raft;
   }

@@ -13,6 +13,8 @@ export interface PeerTransportOptions {
   readonly sendBufferBytesMax: number;
   readonly faults: FaultFilter | undefined;
   readonly onFrame: (from: NodeId, frame: PeerFrame) => void;
+  /** True while the node has more input queued than it wants: inbound sockets stop being read. */
+  readonly isCongested: () => boolean;
   readonly onPeer: (identity: PeerIdentity) => void;
   readonly onLinkDown: (peer: NodeId) => void;
 }
@@ -28,7 +30,11 @@ export class PeerTransport {
   private readonly idByAddress = new Map<string, NodeId>();
   private readonly identities = new Map<NodeId, PeerIdentity>();
   private readonly inbound = new Set<WebSocket>();
+  private readonly paused = new Set<WebSocket>();
+  private resumeTimer: NodeJS.Timeout | undefined;
   malformedFrames = 0;
+  /** Times an inbound socket was paused because the node was congested. */
+  pauses = 0;
 
   constructor(private readonly options: PeerTransportOptions) {
     this.server = new WebSocketServer({ noServer: true, maxPayload: options.frameBytesMax, perMessageDeflate: false });
@@ -81,6 +87,7 @@ export class PeerTransport {
   }
 
   close(): void {
+    clearInterval(this.resumeTimer);
     for (const link of this.links.values()) link.close();
     for (const socket of this.inbound) socket.terminate();
     this.server.close();
@@ -110,7 +117,23 @@ export class PeerTransport {
       }
       if (this.options.faults?.dropsReceiveFrom(peer) === true) return;
       this.options.onFrame(peer, frame);
+      if (this.options.isCongested()) this.pause(socket);
     });
+  }
+
+  /** Backpressure: TCP flow control pushes back on the peer instead of our memory growing. */
+  private pause(socket: WebSocket): void {
+    if (this.paused.has(socket)) return;
+    socket.pause();
+    this.paused.add(socket);
+    this.pauses++;
+    this.resumeTimer ??= setInterval(() => {
+      if (this.options.isCongested()) return;
+      for (const paused of this.paused) paused.resume();
+      this.paused.clear();
+      clearInterval(this.resumeTimer);
+      this.resumeTimer = undefined;
+    }, 5);
   }
 
   private onLinkMessage(link: OutboundLink, data: Uint8Array): void {
