@@ -61,7 +61,8 @@ export class LocalCluster {
       ...(this.options.extraArgs ?? []),
       ...extraArgs,
     ];
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The IPC channel is a lifeline: a node whose launcher dies (even by SIGKILL) shuts down.
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     node.process = child;
     for (const stream of [child.stdout, child.stderr]) {
       let pending = '';

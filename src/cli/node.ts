@@ -32,6 +32,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // Started by a launcher (npm run cluster, the tests): never outlive it.
+  if (process.send !== undefined) process.on('disconnect', () => shutdown('launcher exited'));
 }
 
 main().catch((error: unknown) => {
