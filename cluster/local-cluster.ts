@@ -65,6 +65,7 @@ export class LocalCluster {
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     node.process = child;
     for (const stream of [child.stdout, child.stderr]) {
+      if (stream === null) continue;
       let pending = '';
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => {
