@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientRequest, MessageInput, QueueConfigInput } from '../shared/index.ts';
+import type { ClientRequest, DeliveredMessage, MessageInput, QueueConfigInput } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
 
@@ -12,15 +12,8 @@ export interface ConnectOptions {
   readonly retryForMs?: number;
 }
 
-export interface Delivery {
-  readonly id: string;
-  readonly seq: number;
-  readonly receipt: string;
-  readonly body: unknown;
-  readonly attempt: number;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-}
+/** A leased message; ack it with its `receipt`. */
+export type Delivery = DeliveredMessage;
 
 export interface Settled {
   readonly count: number;

@@ -1,3 +1,4 @@
+import type { DeliveredMessage } from '../shared/index.ts';
 import type { QueueConfig } from './queue-config.ts';
 
 /**
@@ -38,15 +39,7 @@ export type QueueCommand =
 
 export type QueueCommandType = QueueCommand['type'];
 
-export interface DeliveredMessage {
-  readonly id: string;
-  readonly seq: number;
-  readonly receipt: string;
-  readonly body: unknown;
-  readonly attempt: number;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-}
+export type { DeliveredMessage } from '../shared/index.ts';
 
 export interface Rejection {
   readonly id: string;

@@ -20,6 +20,17 @@ export interface QueueConfigInput {
   readonly messageTtlMs?: number;
 }
 
+/** One message as `receive` hands it out: `receipt` names this one lease. */
+export interface DeliveredMessage {
+  readonly id: string;
+  readonly seq: number;
+  readonly receipt: string;
+  readonly body: unknown;
+  readonly attempt: number;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+}
+
 export interface Selector {
   readonly ids: readonly string[];
   readonly receipts: readonly string[];

@@ -37,6 +37,16 @@ describe('LevelStorage', () => {
     return LevelStorage.open(directory);
   }
 
+  /** Edits the raw LevelDB record of one log entry behind the storage layer's back. */
+  async function tamperWithEntry(index: number, edit: (raw: ClassicLevel<Uint8Array, Uint8Array>, key: Uint8Array) => Promise<void>): Promise<void> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = new Uint8Array(9);
+    key[0] = 0x6c;
+    new DataView(key.buffer).setBigUint64(1, BigInt(index));
+    await edit(raw, key);
+    await raw.close();
+  }
+
   it('loads what was saved: entries, hard state, in order', async () => {
     const storage = await reopen();
     await storage.load();
@@ -64,14 +74,11 @@ describe('LevelStorage', () => {
     await storage.load();
     await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
     await storage.close();
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const key = new Uint8Array(9);
-    key[0] = 0x6c;
-    new DataView(key.buffer).setBigUint64(1, 2n);
-    const value = (await raw.get(key))!;
-    value[value.length - 1] = value[value.length - 1]! ^ 0x01;
-    await raw.put(key, value);
-    await raw.close();
+    await tamperWithEntry(2, async (raw, key) => {
+      const value = (await raw.get(key))!;
+      value[value.length - 1] = value[value.length - 1]! ^ 0x01;
+      await raw.put(key, value);
+    });
     await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
   });
 
@@ -80,12 +87,7 @@ describe('LevelStorage', () => {
     await storage.load();
     await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
     await storage.close();
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const key = new Uint8Array(9);
-    key[0] = 0x6c;
-    new DataView(key.buffer).setBigUint64(1, 2n);
-    await raw.del(key);
-    await raw.close();
+    await tamperWithEntry(2, (raw, key) => raw.del(key));
     await expect((await reopen()).load()).rejects.toThrow(/missing/);
   });
 
