@@ -1,0 +1,114 @@
+import type { MembershipChange, NodeId, RaftStatus } from '../raft/index.ts';
+import { isMember, isVoter, quorumSize } from '../raft/index.ts';
+
+export interface AutopilotConfig {
+  /** Voters the cluster grows to; further nodes stay learners, ready to step in. */
+  readonly votersMax: number;
+  /** Automatic removals never take the voters below this. */
+  readonly votersMin: number;
+  /** A member dead this long is removed; 0 never removes. */
+  readonly deadRemoveAfterMs: number;
+  /** A learner must be alive and caught up this long before it votes. */
+  readonly stabilizationMs: number;
+  /** Entries a learner may trail the leader by and still count as caught up. */
+  readonly catchUpLagEntriesMax: number;
+}
+
+export const DEFAULT_AUTOPILOT: AutopilotConfig = {
+  votersMax: 5,
+  votersMin: 3,
+  deadRemoveAfterMs: 60_000,
+  stabilizationMs: 3_000,
+  catchUpLagEntriesMax: 256,
+};
+
+export type Liveness = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface MemberHealth {
+  readonly id: NodeId;
+  readonly state: Liveness;
+  /** Wall-clock ms at which the member entered `state`, by this node's clock. */
+  readonly since: number;
+}
+
+/**
+ * Turns the gossip view (who is alive) into Raft membership changes (who votes), one at a time.
+ * Gossip never decides a quorum by itself: changes go through the log, and a removal is only
+ * proposed when the voters that remain still form a majority of live nodes (RELIABILITY R7f).
+ */
+export class Autopilot {
+  /** When each learner was first seen alive and caught up without a break. */
+  private readySince = new Map<NodeId, number>();
+
+  constructor(private readonly config: AutopilotConfig) {}
+
+  nextChange(now: number, self: NodeId, status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
+    const health = new Map(members.map((member) => [member.id, member]));
+    this.trackReadiness(now, status, health);
+    return (
+      this.removal(now, self, status, health) ??
+      this.addition(status, members) ??
+      this.promotion(now, self, status, health)
+    );
+  }
+
+  private removal(now: number, self: NodeId, status: RaftStatus, health: Map<NodeId, MemberHealth>): MembershipChange | undefined {
+    const { voters, learners } = status.membership;
+    const gone = (id: NodeId) => {
+      const member = health.get(id);
+      if (member === undefined || id === self) return false;
+      if (member.state === 'left') return true;
+      return this.config.deadRemoveAfterMs > 0 && member.state === 'dead' && now - member.since >= this.config.deadRemoveAfterMs;
+    };
+    const learner = learners.find(gone);
+    if (learner !== undefined) return { type: 'remove', node: learner };
+    if (voters.length <= this.config.votersMin) return undefined;
+    const voter = voters.find(gone);
+    if (voter === undefined) return undefined;
+    const remaining = voters.filter((id) => id !== voter);
+    const alive = remaining.filter((id) => id === self || health.get(id)?.state === 'alive').length;
+    return alive >= quorumSize(remaining.length) ? { type: 'remove', node: voter } : undefined;
+  }
+
+  private addition(status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
+    const joiner = members.find((member) => member.state === 'alive' && !isMember(status.membership, member.id));
+    return joiner === undefined ? undefined : { type: 'addLearner', node: joiner.id };
+  }
+
+  /**
+   * Promotes in steps that end on an odd voter count: from odd, only when two learners are ready.
+   * A learner also steps in for a dead voter at once, so that the dead one can then be removed
+   * without the voters ever dropping below `votersMin`.
+   */
+  private promotion(now: number, self: NodeId, status: RaftStatus, health: Map<NodeId, MemberHealth>): MembershipChange | undefined {
+    const voterCount = status.membership.voters.length;
+    const ready = status.membership.learners
+      .filter((id) => now - (this.readySince.get(id) ?? Infinity) >= this.config.stabilizationMs)
+      .sort();
+    if (ready.length === 0) return undefined;
+    const deadVoters = status.membership.voters.filter((id) => id !== self && isGone(health.get(id))).length;
+    if (deadVoters > 0 && voterCount < this.config.votersMax + deadVoters) return { type: 'addVoter', node: ready[0]! };
+    if (voterCount >= this.config.votersMax) return undefined;
+    const odd = voterCount % 2 === 1;
+    if (odd && (voterCount + 2 > this.config.votersMax || ready.length < 2)) return undefined;
+    return { type: 'addVoter', node: ready[0]! };
+  }
+
+  private trackReadiness(now: number, status: RaftStatus, health: Map<NodeId, MemberHealth>): void {
+    const match = new Map(status.progress.map((progress) => [progress.id, progress.match]));
+    for (const id of [...this.readySince.keys()]) if (isVoter(status.membership, id) || !isMember(status.membership, id)) this.readySince.delete(id);
+    for (const id of status.membership.learners) {
+      const caughtUp = (match.get(id) ?? 0) >= status.lastIndex - this.config.catchUpLagEntriesMax;
+      const alive = health.get(id)?.state === 'alive';
+      if (caughtUp && alive) {
+        if (!this.readySince.has(id)) this.readySince.set(id, now);
+      } else {
+        this.readySince.delete(id);
+      }
+    }
+  }
+}
+
+function isGone(member: MemberHealth | undefined): boolean {
+  return member?.state === 'dead' || member?.state === 'left';
+}

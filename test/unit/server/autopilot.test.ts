@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import type { Membership, RaftStatus } from '../../../src/raft/index.ts';
+import { Autopilot, DEFAULT_AUTOPILOT, type MemberHealth } from '../../../src/server/autopilot.ts';
+
+function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100): RaftStatus {
+  return {
+    id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
+    membership, leadTransferee: '',
+    progress: [...membership.voters, ...membership.learners].filter((id) => id !== 'a')
+      .map((id) => ({ id, match: matches[id] ?? lastIndex, next: lastIndex + 1, state: 'replicate', recentActive: true })),
+  };
+}
+
+const alive = (...ids: string[]): MemberHealth[] => ids.map((id) => ({ id, state: 'alive', since: 0 }));
+
+describe('autopilot', () => {
+  const config = { ...DEFAULT_AUTOPILOT, stabilizationMs: 1000, deadRemoveAfterMs: 5000 };
+
+  it('adds a live node that is not a member as a learner', () => {
+    const pilot = new Autopilot(config);
+    const change = pilot.nextChange(0, 'a', status({ voters: ['a', 'b', 'c'], learners: [] }), alive('a', 'b', 'c', 'd'));
+    expect(change).toEqual({ type: 'addLearner', node: 'd' });
+  });
+
+  it('promotes learners only after they stayed caught up for the stabilization time, two at a time from an odd count', () => {
+    const pilot = new Autopilot(config);
+    const view = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
+    const members = alive('a', 'b', 'c', 'd', 'e');
+    expect(pilot.nextChange(0, 'a', view, members)).toBeUndefined();
+    expect(pilot.nextChange(999, 'a', view, members)).toBeUndefined();
+    expect(pilot.nextChange(1000, 'a', view, members)).toEqual({ type: 'addVoter', node: 'd' });
+    const four = status({ voters: ['a', 'b', 'c', 'd'], learners: ['e'] });
+    expect(pilot.nextChange(1100, 'a', four, members)).toEqual({ type: 'addVoter', node: 'e' });
+  });
+
+  it('keeps an odd voter count: one ready learner beside three healthy voters stays a learner', () => {
+    const pilot = new Autopilot(config);
+    const view = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    pilot.nextChange(0, 'a', view, alive('a', 'b', 'c', 'd'));
+    expect(pilot.nextChange(5000, 'a', view, alive('a', 'b', 'c', 'd'))).toBeUndefined();
+  });
+
+  it('does not count a learner that lags behind the leader as ready', () => {
+    const pilot = new Autopilot(config);
+    const view = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] }, { d: 10 }, 1000);
+    pilot.nextChange(0, 'a', view, alive('a', 'b', 'c', 'd', 'e'));
+    expect(pilot.nextChange(5000, 'a', view, alive('a', 'b', 'c', 'd', 'e'))).toBeUndefined();
+  });
+
+  it('stops at votersMax', () => {
+    const pilot = new Autopilot(config);
+    const view = status({ voters: ['a', 'b', 'c', 'd', 'e'], learners: ['f', 'g'] });
+    const members = alive('a', 'b', 'c', 'd', 'e', 'f', 'g');
+    pilot.nextChange(0, 'a', view, members);
+    expect(pilot.nextChange(5000, 'a', view, members)).toBeUndefined();
+  });
+
+  it('lets a ready learner step in for a dead voter, then removes the dead voter after the timeout', () => {
+    const pilot = new Autopilot(config);
+    const members: MemberHealth[] = [...alive('a', 'b', 'd'), { id: 'c', state: 'dead', since: 0 }];
+    const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    pilot.nextChange(0, 'a', three, members);
+    expect(pilot.nextChange(1000, 'a', three, members)).toEqual({ type: 'addVoter', node: 'd' });
+    const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    expect(pilot.nextChange(4999, 'a', four, members)).toBeUndefined();
+    expect(pilot.nextChange(5000, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
+  });
+
+  it('never removes a voter when the rest would not keep a live majority, nor below votersMin', () => {
+    const pilot = new Autopilot(config);
+    const dead = (id: string): MemberHealth => ({ id, state: 'dead', since: 0 });
+    const five = status({ voters: ['a', 'b', 'c', 'd', 'e'], learners: [] });
+    expect(pilot.nextChange(10_000, 'a', five, [...alive('a', 'b'), dead('c'), dead('d'), dead('e')])).toBeUndefined();
+    const three = status({ voters: ['a', 'b', 'c'], learners: [] });
+    expect(pilot.nextChange(10_000, 'a', three, [...alive('a', 'b'), dead('c')])).toBeUndefined();
+  });
+
+  it('removes a member that left gracefully at once, and never removes itself', () => {
+    const pilot = new Autopilot(config);
+    const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    expect(pilot.nextChange(0, 'a', four, [...alive('a', 'b', 'c'), { id: 'd', state: 'left', since: 0 }])).toEqual({ type: 'remove', node: 'd' });
+    expect(pilot.nextChange(0, 'a', four, [...alive('b', 'c', 'd'), { id: 'a', state: 'left', since: 0 }])).toBeUndefined();
+  });
+});
