@@ -108,7 +108,7 @@ export class QuorumqClient {
       } catch (error) {
         const failure = error instanceof QuorumqError ? error : new QuorumqError('INTERNAL', String(error), error);
         if (!failure.retryable || Date.now() >= deadline) throw failure;
-        if (failure.code === 'UNAVAILABLE' || failure.code === 'TIMEOUT') this.moveToNextNode();
+        if (failure.code === 'UNAVAILABLE' || failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN') this.moveToNextNode();
         attempt++;
         const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempt, 5));
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));

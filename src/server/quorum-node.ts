@@ -287,9 +287,20 @@ export class QuorumNode implements RequestHandler {
 
   // ------------------------------------------------------------ lifecycle
 
+  /**
+   * Graceful shutdown: new requests are refused with a retryable code, a leader hands leadership
+   * to the most caught-up voter first, and requests already in flight get a bounded time to finish.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    await this.handOverLeadership();
+    await this.settleInFlight(this.options.tickMs * this.options.electionTicks * 2);
+    await this.close();
+  }
+
+  /** Stops at once, without handing over: what a crash-only shutdown (fatal error) does. */
+  private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.clientSockets.close();
     this.transport.close();
@@ -303,10 +314,34 @@ export class QuorumNode implements RequestHandler {
     this.log.info('node stopped');
   }
 
+  private async handOverLeadership(): Promise<void> {
+    const status = this.driver.core.status();
+    if (status.role !== 'leader') return;
+    const target = status.progress
+      .filter((progress) => status.membership.voters.includes(progress.id) && this.transport.isConnected(progress.id))
+      .sort((a, b) => b.match - a.match)[0];
+    if (target === undefined) return;
+    this.log.info({ to: target.id }, 'handing over leadership before shutting down');
+    this.driver.submit((raft) => {
+      raft.transferLeadership(target.id);
+    });
+    await this.waitUntil(() => this.softState.role !== 'leader', this.options.tickMs * this.options.electionTicks * 2);
+  }
+
+  private async settleInFlight(timeoutMs: number): Promise<void> {
+    await this.waitUntil(() => this.queueService.pendingCount === 0 && this.forwarder.size === 0, timeoutMs);
+  }
+
+  private async waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   private fatal(error: unknown): void {
     this.log.fatal({ err: error }, 'storage or core failure: stopping so that a restart recovers from disk');
     process.exitCode = 1;
-    void this.stop().finally(() => process.exit(1));
+    this.stopping = true;
+    void this.close().finally(() => process.exit(1));
   }
 }
 
