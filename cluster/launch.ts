@@ -1,7 +1,9 @@
 // `npm run cluster [-- --nodes 5] [-- --base-port 7001]`: a local cluster on this machine, with
 // prefixed, coloured logs. Ctrl-C stops every node cleanly.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ControlServer } from './control-server.ts';
 import { LocalCluster, REPO_ROOT } from './local-cluster.ts';
 import { formatLine } from './log-format.ts';
 
@@ -10,6 +12,7 @@ const { values } = parseArgs({
     nodes: { type: 'string', default: '3' },
     'base-port': { type: 'string', default: '7001' },
     'data-root': { type: 'string', default: join(REPO_ROOT, 'data') },
+    'no-fault-injection': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.nodes);
@@ -20,14 +23,21 @@ if (!Number.isInteger(count) || count < 1 || count > 7) {
 }
 const ports = Array.from({ length: count }, (_, i) => basePort + i);
 const color = process.stdout.isTTY === true;
+// A local cluster is a playground: fault injection is on unless asked otherwise.
+const faultInjection = values['no-fault-injection'] !== true;
 const cluster = new LocalCluster({
   ports,
   dataRoot: values['data-root'],
+  extraArgs: faultInjection ? ['--enable-fault-injection'] : [],
   onLine: (port, line) => console.log(formatLine(port, ports.indexOf(port), line, color)),
 });
+mkdirSync(values['data-root'], { recursive: true });
 cluster.startAll();
+const control = new ControlServer(cluster, values['data-root']);
+await control.listen();
 console.log(`quorumq: starting ${count} nodes (data in ${values['data-root']})`);
 for (const port of ports) console.log(`  http://127.0.0.1:${port}   ws://127.0.0.1:${port}/ws`);
+if (faultInjection) console.log('Fault injection is on: try `npm run fault -- kill leader` (`npm run fault -- help`)');
 console.log(`Try:  curl -X POST http://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
 
 let stopping = false;
@@ -36,6 +46,7 @@ async function stop(): Promise<void> {
   stopping = true;
   console.log('quorumq: stopping the cluster');
   await cluster.stopAll('SIGTERM');
+  control.close();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop());

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, RequestError } from '../shared/index.ts';
+import { FAULT_ADMIN_PREFIX, handleFaultAdmin } from './fault-admin.ts';
 import { toErrorBody } from './forwarder.ts';
 import type { NodeOptions } from './node-options.ts';
 import type { RequestHandler } from './quorum-node.ts';
@@ -83,6 +84,13 @@ export class HttpApi {
     let op = 'unknown';
     try {
       if (await this.handleOperational(request.method ?? 'GET', url.pathname, response)) return;
+      const faults = this.handler.faults;
+      if (faults !== undefined && url.pathname.startsWith(FAULT_ADMIN_PREFIX)) {
+        op = 'faults';
+        const body = request.method === 'POST' ? await readJson(request) : undefined;
+        sendJson(response, 200, handleFaultAdmin(request.method ?? 'GET', url.pathname, body ?? {}, faults, this.handler.peers()));
+        return;
+      }
       const { route, params } = this.match(request.method ?? 'GET', url.pathname);
       const body = route.hasBody ? await readJson(request) : undefined;
       const clientRequest = route.build(params, url.searchParams, body);

@@ -37,6 +37,7 @@ export interface RequestHandler {
   health(): { ok: boolean; reason: string };
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
+  peers(): readonly PeerIdentity[];
 }
 
 /**
@@ -171,6 +172,10 @@ export class QuorumNode implements RequestHandler {
       peers: this.transport.peers(),
       isConnected: (peer) => this.transport.isConnected(peer),
     });
+  }
+
+  peers(): readonly PeerIdentity[] {
+    return this.transport.peers();
   }
 
   health(): { ok: boolean; reason: string } {

@@ -1,0 +1,85 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { LocalCluster } from './local-cluster.ts';
+
+export const STATE_FILE = 'cluster.json';
+
+export interface ClusterState {
+  readonly controlPort: number;
+  readonly nodes: readonly { readonly port: number; readonly pid: number | null; readonly dataDir: string }[];
+}
+
+/**
+ * The launcher's control endpoint on 127.0.0.1, so that `npm run fault` can kill, pause, resume,
+ * restart or wipe nodes the launcher owns, always by the PID it holds. Its port and the node PIDs
+ * are written to `<dataRoot>/cluster.json`.
+ *   POST /nodes/<port>/<kill|pause|resume|restart|wipe>   (kill takes ?signal=SIGKILL|SIGTERM)
+ */
+export class ControlServer {
+  private readonly server: Server;
+
+  constructor(
+    private readonly cluster: LocalCluster,
+    private readonly dataRoot: string,
+  ) {
+    this.server = createServer((request, response) => {
+      this.handle(request.method ?? 'GET', new URL(request.url ?? '/', 'http://control'))
+        .then((body) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)))
+        .catch((error: unknown) => response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: String(error) })));
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('control server has no port');
+    this.writeState();
+    return address.port;
+  }
+
+  close(): void {
+    this.server.close();
+    rmSync(join(this.dataRoot, STATE_FILE), { force: true });
+  }
+
+  writeState(): void {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') return;
+    const state: ClusterState = {
+      controlPort: address.port,
+      nodes: this.cluster.nodes.map((node) => ({ port: node.port, pid: node.process?.pid ?? null, dataDir: node.dataDir })),
+    };
+    writeFileSync(join(this.dataRoot, STATE_FILE), JSON.stringify(state, null, 2));
+  }
+
+  private async handle(method: string, url: URL): Promise<unknown> {
+    const match = /^\/nodes\/(\d+)\/(kill|pause|resume|restart|wipe)$/.exec(url.pathname);
+    if (method !== 'POST' || match === null) throw new Error(`unknown control ${method} ${url.pathname}`);
+    const index = this.cluster.nodes.findIndex((node) => node.port === Number(match[1]));
+    if (index < 0) throw new Error(`no node on port ${match[1]}`);
+    const node = this.cluster.nodes[index]!;
+    switch (match[2]) {
+      case 'kill':
+        await this.cluster.kill(index, url.searchParams.get('signal') === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
+        break;
+      case 'pause':
+        this.cluster.pause(index);
+        break;
+      case 'resume':
+        this.cluster.resume(index);
+        break;
+      case 'wipe':
+        await this.cluster.kill(index, 'SIGKILL');
+        rmSync(node.dataDir, { recursive: true, force: true });
+        this.cluster.start(index);
+        break;
+      case 'restart':
+        await this.cluster.kill(index, 'SIGKILL');
+        this.cluster.start(index);
+        break;
+    }
+    this.writeState();
+    return { port: node.port, action: match[2], pid: node.process?.pid ?? null };
+  }
+}

@@ -1,0 +1,83 @@
+// Fault injection against a cluster started by `npm run cluster`:
+//   npm run fault -- kill <port|leader> [--signal SIGTERM]
+//   npm run fault -- pause <port|leader> [--ms N]     (resumes after N ms when given)
+//   npm run fault -- resume <port>
+//   npm run fault -- restart <port|leader>            (kill -9, then start with its data)
+//   npm run fault -- wipe <port|leader>               (kill -9, delete its data, start blank)
+//   npm run fault -- partition <port|leader> [--from p1,p2] [--one-way]
+//   npm run fault -- heal
+//   npm run fault -- leader
+// Options: --data-root DIR (default ./data, where npm run cluster keeps its state)
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT } from '../cluster/local-cluster.ts';
+import { launchedCluster, type ProcessAction } from './fault/cluster-handle.ts';
+import { findLeader, healAll, partition } from './fault/network-faults.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'data-root': { type: 'string', default: join(REPO_ROOT, 'data') },
+    signal: { type: 'string' },
+    ms: { type: 'string' },
+    from: { type: 'string' },
+    'one-way': { type: 'boolean', default: false },
+  },
+});
+
+const [command, target] = positionals;
+const cluster = launchedCluster(values['data-root']);
+const addresses = cluster.addresses;
+
+async function resolve(name: string | undefined): Promise<number> {
+  if (name === undefined) throw new Error(`${command} needs a node: a port, or "leader"`);
+  const address = name === 'leader' ? await findLeader(addresses) : `127.0.0.1:${name}`;
+  const index = addresses.indexOf(address ?? '');
+  if (index < 0) throw new Error(name === 'leader' ? 'no leader is known right now' : `no node on port ${name}`);
+  return index;
+}
+
+async function main(): Promise<void> {
+  switch (command) {
+    case 'kill':
+    case 'pause':
+    case 'resume':
+    case 'restart':
+    case 'wipe': {
+      const index = await resolve(target);
+      const action: ProcessAction = command === 'kill' && values.signal === 'SIGTERM' ? 'terminate' : command;
+      await cluster.act(index, action);
+      console.log(`${command} ${addresses[index]}`);
+      if (command === 'pause' && values.ms !== undefined) {
+        await new Promise((done) => setTimeout(done, Number(values.ms)));
+        await cluster.act(index, 'resume');
+        console.log(`resume ${addresses[index]} after ${values.ms} ms`);
+      }
+      return;
+    }
+    case 'partition': {
+      const index = await resolve(target);
+      const others = values.from === undefined
+        ? addresses.filter((_, i) => i !== index)
+        : values.from.split(',').map((port) => `127.0.0.1:${port}`);
+      await partition(addresses[index]!, others, values['one-way'] === true);
+      console.log(`partition ${addresses[index]} from ${others.join(', ')}${values['one-way'] ? ' (one way: its sends are dropped)' : ''}`);
+      return;
+    }
+    case 'heal':
+      await healAll(addresses);
+      console.log('healed every partition');
+      return;
+    case 'leader':
+      console.log((await findLeader(addresses)) ?? 'no leader');
+      return;
+    default:
+      console.log('usage: npm run fault -- kill|pause|resume|restart|wipe|partition <port|leader> | heal | leader');
+      process.exitCode = command === 'help' || command === undefined ? 0 : 2;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`fault: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ClusterState, STATE_FILE } from '../../cluster/control-server.ts';
+import type { LocalCluster } from '../../cluster/local-cluster.ts';
+
+export type ProcessAction = 'kill' | 'terminate' | 'pause' | 'resume' | 'restart' | 'wipe';
+
+/** What fault injection needs from a cluster: its node addresses and control of their processes. */
+export interface ClusterHandle {
+  readonly addresses: readonly string[];
+  act(index: number, action: ProcessAction): Promise<void>;
+}
+
+/** A cluster this process owns (the chaos runner): acts on the child processes directly. */
+export function ownedCluster(cluster: LocalCluster): ClusterHandle {
+  return {
+    addresses: cluster.nodes.map((node) => node.address),
+    async act(index, action) {
+      switch (action) {
+        case 'kill':
+          return cluster.kill(index, 'SIGKILL');
+        case 'terminate':
+          return cluster.kill(index, 'SIGTERM');
+        case 'pause':
+          return cluster.pause(index);
+        case 'resume':
+          return cluster.resume(index);
+        case 'restart':
+          await cluster.kill(index, 'SIGKILL');
+          return cluster.start(index);
+        case 'wipe':
+          await cluster.kill(index, 'SIGKILL');
+          rmSync(cluster.nodes[index]!.dataDir, { recursive: true, force: true });
+          return cluster.start(index);
+      }
+    },
+  };
+}
+
+/** A cluster started by `npm run cluster`: acts through its launcher's control endpoint. */
+export function launchedCluster(dataRoot: string): ClusterHandle {
+  let state: ClusterState;
+  try {
+    state = JSON.parse(readFileSync(join(dataRoot, STATE_FILE), 'utf8')) as ClusterState;
+  } catch {
+    throw new Error(`no running cluster found (${join(dataRoot, STATE_FILE)}); start one with npm run cluster`);
+  }
+  return {
+    addresses: state.nodes.map((node) => `127.0.0.1:${node.port}`),
+    async act(index, action) {
+      const port = state.nodes[index]!.port;
+      const path = action === 'terminate' ? `kill?signal=SIGTERM` : action;
+      const response = await fetch(`http://127.0.0.1:${state.controlPort}/nodes/${port}/${path}`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
+      if (!response.ok) throw new Error(`launcher refused ${action} of ${port}: ${await response.text()}`);
+    },
+  };
+}
