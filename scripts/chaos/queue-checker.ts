@@ -372,6 +372,9 @@ function checkOrder(
     const producer = producerOf(value);
     if (seen.has(value) || enqueue === undefined || producer === undefined) continue;
     seen.add(value);
+    // First seen on a later attempt: an earlier delivery went to a receive whose answer was lost,
+    // so this is a redelivery, which FIFO order does not constrain.
+    if (delivery.message.attempt > 1) continue;
     const items = byProducer.get(producer) ?? [];
     items.push({ value, enqueue, delivery });
     byProducer.set(producer, items);

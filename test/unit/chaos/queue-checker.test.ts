@@ -174,6 +174,15 @@ describe('checkQueueHistory: order within a producer', () => {
     expect(result.orderInversions.examples).toEqual([{ enqueuedFirst: 'p1-1', deliveredFirst: 'p1-2' }]);
   });
 
+  it('does not hold a value first seen on a later attempt to FIFO order: its first delivery went to a lost receive', () => {
+    const timeline = new Timeline().enqueue(1, 'p1-1').enqueue(1, 'p1-2');
+    timeline.receive(2, message('p1-2')).ack(2, [message('p1-2').receipt]);
+    timeline.receive(2, message('p1-1', 2)).ack(2, [message('p1-1', 2).receipt]);
+    expect(checkQueueHistory(timeline.history, STRICT).orderInversions.count).toBe(0);
+    const firstAttempt = roundTrip(['p1-1', 'p1-2'], ['p1-2', 'p1-1']).history;
+    expect(checkQueueHistory(firstAttempt, STRICT).orderInversions.count).toBe(1);
+  });
+
   it('only warns about inversions when strict order is off', () => {
     const history = roundTrip(['p1-1', 'p1-2'], ['p1-2', 'p1-1']).history;
     const result = checkQueueHistory(history, { drained: true, strictOrder: false });

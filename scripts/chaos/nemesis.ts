@@ -1,0 +1,116 @@
+import type { Prng } from '../../src/shared/index.ts';
+import type { ClusterHandle } from '../fault/cluster-handle.ts';
+import { findLeader, healAll, partition } from '../fault/network-faults.ts';
+
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart'];
+
+export interface NemesisOptions {
+  readonly cluster: ClusterHandle;
+  readonly prng: Prng;
+  readonly faults: readonly FaultKind[];
+  /** Election timeout of the nodes, to scale pauses around it (0.5x to 10x). */
+  readonly electionTimeoutMs: number;
+  readonly log: (line: string) => void;
+}
+
+export interface FaultRecord {
+  readonly kind: FaultKind;
+  readonly target: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly detail: string;
+}
+
+/**
+ * A seeded schedule of faults, one at a time (so a majority always survives), each healed before
+ * the next, with fault-free gaps in between: about a quarter of the time is quiet.
+ */
+export class Nemesis {
+  private running = true;
+  readonly record: FaultRecord[] = [];
+  current = 'none';
+
+  constructor(private readonly options: NemesisOptions) {}
+
+  async run(untilMs: number, clock: () => number): Promise<void> {
+    while (this.running && clock() < untilMs) {
+      await this.sleepUntil(Math.min(untilMs, clock() + 1000 + this.options.prng.int(2000)), clock);
+      if (!this.running || clock() >= untilMs) break;
+      const kind = this.options.faults[this.options.prng.int(this.options.faults.length)]!;
+      const startMs = clock();
+      const { target, detail } = await this.inject(kind, untilMs, clock);
+      this.record.push({ kind, target, startMs, endMs: clock(), detail });
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  /** Undoes every fault: resumes paused nodes, heals partitions. Killed nodes were restarted by inject. */
+  async healEverything(): Promise<void> {
+    for (let index = 0; index < this.options.cluster.addresses.length; index++) await this.options.cluster.act(index, 'resume');
+    await healAll(this.options.cluster.addresses);
+  }
+
+  private async inject(kind: FaultKind, untilMs: number, clock: () => number): Promise<{ target: string; detail: string }> {
+    const { cluster, prng } = this.options;
+    const index = await this.pickTarget();
+    const target = cluster.addresses[index]!;
+    const holdMs = (ms: number) => this.sleepUntil(Math.min(untilMs, clock() + ms), clock);
+    this.current = `${kind} ${target}`;
+    this.options.log(`nemesis: ${kind} ${target}`);
+    let detail = '';
+    switch (kind) {
+      case 'kill': {
+        await cluster.act(index, 'kill');
+        const downMs = prng.int(5000);
+        await holdMs(downMs);
+        await cluster.act(index, 'restart');
+        detail = `down ${downMs} ms`;
+        break;
+      }
+      case 'restart':
+        await cluster.act(index, 'restart');
+        detail = 'kill -9 and immediate restart';
+        break;
+      case 'pause': {
+        const factors = [0.5, 1, 3, 10];
+        const pausedMs = Math.round(this.options.electionTimeoutMs * factors[prng.int(factors.length)]!);
+        await cluster.act(index, 'pause');
+        await holdMs(pausedMs);
+        await cluster.act(index, 'resume');
+        detail = `paused ${pausedMs} ms`;
+        break;
+      }
+      case 'partition': {
+        const others = cluster.addresses.filter((address) => address !== target);
+        const oneWay = prng.int(4) === 0;
+        await partition(target, others, oneWay).catch(() => undefined);
+        const cutMs = 2000 + prng.int(6000);
+        await holdMs(cutMs);
+        await healAll(cluster.addresses);
+        detail = `${oneWay ? 'one-way ' : ''}isolated ${cutMs} ms`;
+        break;
+      }
+    }
+    this.current = 'none';
+    return { target, detail };
+  }
+
+  /** The leader half of the time (the interesting victim), otherwise any node. */
+  private async pickTarget(): Promise<number> {
+    const addresses = this.options.cluster.addresses;
+    if (this.options.prng.int(2) === 0) {
+      const leader = await findLeader(addresses);
+      const index = addresses.indexOf(leader ?? '');
+      if (index >= 0) return index;
+    }
+    return this.options.prng.int(addresses.length);
+  }
+
+  private async sleepUntil(deadline: number, clock: () => number): Promise<void> {
+    while (this.running && clock() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - clock())));
+  }
+}

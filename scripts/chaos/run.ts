@@ -1,0 +1,119 @@
+// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart]
+// Starts a fresh cluster, runs producers and consumers against random nodes while a seeded nemesis
+// injects faults, heals everything, drains the queue and checks the history. Exits non-zero on any
+// loss or other violation. The whole history and the result go to chaos-results/.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { freePorts } from '../../cluster/free-ports.ts';
+import { LocalCluster, REPO_ROOT } from '../../cluster/local-cluster.ts';
+import { Prng } from '../../src/shared/index.ts';
+import { ownedCluster } from '../fault/cluster-handle.ts';
+import { findLeader } from '../fault/network-faults.ts';
+import { HistoryRecorder } from './history.ts';
+import { FAULT_KINDS, type FaultKind, Nemesis } from './nemesis.ts';
+import { httpCall } from './outcome.ts';
+import { checkQueueHistory, summarize } from './queue-checker.ts';
+import { Workload } from './workload.ts';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '60' },
+    seed: { type: 'string' },
+    faults: { type: 'string', default: 'kill,pause,partition,restart' },
+    producers: { type: 'string', default: '4' },
+    consumers: { type: 'string', default: '3' },
+    'drain-seconds': { type: 'string', default: '90' },
+  },
+});
+
+const nodeCount = Number(values.nodes);
+const durationMs = Number(values.duration) * 1000;
+const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+const faults = values.faults.split(',').filter((fault) => fault !== '') as FaultKind[];
+for (const fault of faults) if (!FAULT_KINDS.includes(fault)) fail(`unknown fault ${fault}; known: ${FAULT_KINDS.join(', ')}`);
+if (![3, 5].includes(nodeCount) || !(durationMs > 0)) fail('--nodes must be 3 or 5 and --duration positive');
+
+const QUEUE = 'chaos';
+const TICK_MS = 50;
+const ELECTION_TICKS = 10;
+const started = performance.now();
+const clock = () => performance.now() - started;
+const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padStart(6)}s] ${line}`);
+
+const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-chaos-'));
+const cluster = new LocalCluster({ ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn'] });
+let exitCode = 1;
+try {
+  exitCode = await runChaos();
+} finally {
+  await cluster.stopAll('SIGKILL');
+  rmSync(dataRoot, { recursive: true, force: true });
+}
+process.exit(exitCode);
+
+async function runChaos(): Promise<number> {
+  log(`chaos: ${nodeCount} nodes, ${durationMs / 1000} s, seed ${seed}, faults ${faults.join(',')}`);
+  cluster.startAll();
+  const addresses = cluster.nodes.map((node) => node.address);
+  await until(async () => (await findLeader(addresses)) !== undefined, 30_000, 'a first leader');
+  const prng = new Prng(seed);
+  const recorder = new HistoryRecorder(clock);
+  const workload = new Workload({
+    addresses, recorder, prng: new Prng(seed + 1), queue: QUEUE,
+    producers: Number(values.producers), consumers: Number(values.consumers),
+    abandonPercent: 5, visibilityMs: 3000, requestTimeoutMs: 5000,
+  });
+  const nemesis = new Nemesis({ cluster: ownedCluster(cluster), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log });
+  workload.start();
+  const progress = setInterval(() => log(`enqueued ${workload.counts.enqueued}, delivered ${workload.counts.delivered}, acked ${workload.counts.acked}; fault: ${nemesis.current}`), 5000);
+  await nemesis.run(durationMs, clock);
+  await nemesis.healEverything();
+  log('faults healed; producers stop, consumers drain');
+  workload.stopProducing();
+  const drained = await drain(addresses);
+  clearInterval(progress);
+  await workload.stop();
+  const result = checkQueueHistory(recorder.history, { drained, strictOrder: false });
+  console.log(summarize(result));
+  writeResults({ seed, nodeCount, durationMs, faults, drained, result, nemesis: nemesis.record, history: recorder.history });
+  return result.valid ? 0 : 1;
+}
+
+/** Drained: the queue is empty by a linearizable read twice in a row, a second apart. */
+async function drain(addresses: readonly string[]): Promise<boolean> {
+  const deadline = clock() + Number(values['drain-seconds']) * 1000;
+  let emptyInARow = 0;
+  while (clock() < deadline) {
+    const reply = await httpCall(addresses[0]!, 'GET', `/queues/${QUEUE}`, undefined, 5000);
+    const stats = reply.body as { ready: number; inflight: number; delayed: number } | undefined;
+    const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0;
+    emptyInARow = empty ? emptyInARow + 1 : 0;
+    if (emptyInARow >= 2) return true;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return false;
+}
+
+function writeResults(report: Record<string, unknown>): void {
+  const folder = join(REPO_ROOT, 'chaos-results');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}.json`);
+  writeFileSync(file, JSON.stringify(report));
+  log(`history and result written to ${file}`);
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = clock() + timeoutMs;
+  while (!(await probe())) {
+    if (clock() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function fail(message: string): never {
+  console.error(`chaos: ${message}`);
+  process.exit(2);
+}

@@ -1,0 +1,143 @@
+import { connect, QuorumqError, type QuorumqClient } from '../../src/client/index.ts';
+import type { Prng } from '../../src/shared/index.ts';
+import type { DeliveredMessage, HistoryRecorder } from './history.ts';
+import { completionOf, httpCall } from './outcome.ts';
+
+export interface WorkloadOptions {
+  readonly addresses: readonly string[];
+  readonly recorder: HistoryRecorder;
+  readonly prng: Prng;
+  readonly queue: string;
+  readonly producers: number;
+  readonly consumers: number;
+  /** Of every 100 deliveries, how many the consumer "crashes" on: never acked, so the lease expires. */
+  readonly abandonPercent: number;
+  readonly visibilityMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+/**
+ * Producers of unique values and consumers that receive and ack, through random nodes, half of
+ * them over raw HTTP and half over the SDK. Every operation lands in the history.
+ */
+export class Workload {
+  private producing = true;
+  private consuming = true;
+  private readonly running: Promise<void>[] = [];
+  private readonly clients: QuorumqClient[] = [];
+  counts = { enqueued: 0, delivered: 0, acked: 0 };
+
+  constructor(private readonly options: WorkloadOptions) {}
+
+  start(): void {
+    for (let p = 0; p < this.options.producers; p++) this.running.push(this.produce(p));
+    for (let c = 0; c < this.options.consumers; c++) this.running.push(this.consume(1000 + c));
+  }
+
+  stopProducing(): void {
+    this.producing = false;
+  }
+
+  async stop(): Promise<void> {
+    this.producing = false;
+    this.consuming = false;
+    await Promise.all(this.running);
+    for (const client of this.clients) client.close();
+  }
+
+  private pickNode(): string {
+    return this.options.addresses[this.options.prng.int(this.options.addresses.length)]!;
+  }
+
+  private async produce(process: number): Promise<void> {
+    const overSdk = process % 2 === 1 ? this.sdk() : undefined;
+    for (let sequence = 1; this.producing; sequence++) {
+      const value = `p${process}-${sequence}`;
+      // Retry an unknown outcome with the same dedupId, as a user would; a definite failure moves on.
+      for (let attempt = 0; this.producing && attempt < 20; attempt++) {
+        const outcome = overSdk === undefined ? await this.enqueueHttp(process, value) : await this.enqueueSdk(process, value, overSdk);
+        if (outcome !== 'info') break;
+      }
+    }
+  }
+
+  private async enqueueHttp(process: number, value: string): Promise<'ok' | 'fail' | 'info'> {
+    const node = this.pickNode();
+    const recorder = this.options.recorder;
+    recorder.invoke(process, { f: 'enqueue', value: { value, dedupId: value } }, node);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, { body: value, dedupId: value }, this.options.requestTimeoutMs);
+    const type = completionOf(reply.code);
+    const id = type === 'ok' ? (reply.body as { id: string }).id : undefined;
+    recorder.complete(process, type, { f: 'enqueue', value: id === undefined ? { value, dedupId: value } : { value, dedupId: value, id } }, node);
+    if (type === 'ok') this.counts.enqueued++;
+    else await pause(50);
+    return type;
+  }
+
+  private async enqueueSdk(process: number, value: string, client: QuorumqClient): Promise<'ok' | 'fail' | 'info'> {
+    const recorder = this.options.recorder;
+    recorder.invoke(process, { f: 'enqueue', value: { value, dedupId: value } }, 'sdk');
+    try {
+      const { id } = await client.enqueue(this.options.queue, value, { dedupId: value });
+      recorder.complete(process, 'ok', { f: 'enqueue', value: { value, dedupId: value, id } }, 'sdk');
+      this.counts.enqueued++;
+      return 'ok';
+    } catch (error) {
+      const type = completionOf(error instanceof QuorumqError ? error.code : 'NETWORK');
+      recorder.complete(process, type, { f: 'enqueue', value: { value, dedupId: value } }, 'sdk');
+      return type;
+    }
+  }
+
+  private async consume(process: number): Promise<void> {
+    while (this.consuming) {
+      const node = this.pickNode();
+      const delivered = await this.receive(process, node);
+      const kept = delivered.filter(() => this.options.prng.int(100) >= this.options.abandonPercent);
+      if (kept.length > 0) await this.ack(process, node, kept.map((message) => message.receipt));
+      if (delivered.length === 0) await pause(20);
+    }
+  }
+
+  private async receive(process: number, node: string): Promise<DeliveredMessage[]> {
+    const recorder = this.options.recorder;
+    recorder.invoke(process, { f: 'receive', value: null }, node);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/receive`, { max: 10, waitMs: 500, visibilityMs: this.options.visibilityMs }, this.options.requestTimeoutMs);
+    const type = completionOf(reply.code);
+    if (type !== 'ok') {
+      recorder.complete(process, type, { f: 'receive', value: null }, node);
+      await pause(50);
+      return [];
+    }
+    const messages = (reply.body as { messages: { id: string; receipt: string; attempt: number; body: string }[] }).messages;
+    const delivered = messages.map((message) => ({ value: message.body, id: message.id, receipt: message.receipt, attempt: message.attempt }));
+    recorder.complete(process, 'ok', { f: 'receive', value: delivered }, node);
+    this.counts.delivered += delivered.length;
+    return delivered;
+  }
+
+  private async ack(process: number, node: string, receipts: string[]): Promise<void> {
+    const recorder = this.options.recorder;
+    recorder.invoke(process, { f: 'ack', value: { receipts } }, node);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/ack`, { receipts }, this.options.requestTimeoutMs);
+    const type = completionOf(reply.code);
+    if (type !== 'ok') {
+      recorder.complete(process, type, { f: 'ack', value: { receipts } }, node);
+      return;
+    }
+    const rejectedIds = new Set((reply.body as { rejected: { id: string }[] }).rejected.map((rejection) => rejection.id));
+    const rejected = receipts.filter((receipt) => rejectedIds.has(receipt.slice(0, receipt.lastIndexOf(':'))));
+    recorder.complete(process, 'ok', { f: 'ack', value: { receipts, rejected } }, node);
+    this.counts.acked += receipts.length - rejected.length;
+  }
+
+  private sdk(): QuorumqClient {
+    const client = connect({ nodes: this.options.addresses, requestTimeoutMs: this.options.requestTimeoutMs, retryForMs: 2_000 });
+    this.clients.push(client);
+    return client;
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
