@@ -18,6 +18,10 @@ export interface LocalNode {
   readonly port: number;
   readonly address: string;
   readonly dataDir: string;
+  /** Whom it contacts at start; founders know each other, a joiner may know a single seed. */
+  readonly seeds: string;
+  /** Founders found the cluster together; a joiner (0) waits to be added to it. */
+  readonly bootstrapExpect: number;
   process: ChildProcess | undefined;
 }
 
@@ -32,16 +36,18 @@ export class LocalCluster {
   readonly nodes: LocalNode[];
 
   constructor(private readonly options: LocalClusterOptions) {
-    this.nodes = options.ports.map((port) => ({
-      port,
-      address: `127.0.0.1:${port}`,
-      dataDir: join(options.dataRoot, `node-${port}`),
-      process: undefined,
-    }));
+    const founders = options.ports.map((port) => `127.0.0.1:${port}`).join(',');
+    this.nodes = options.ports.map((port) => this.describe(port, founders, options.ports.length));
   }
 
-  get seeds(): string {
-    return this.nodes.map((node) => node.address).join(',');
+  /** Adds a node that joins the running cluster through `seeds`; returns its index. */
+  add(port: number, seeds: readonly string[]): number {
+    this.nodes.push(this.describe(port, seeds.join(','), 0));
+    return this.nodes.length - 1;
+  }
+
+  private describe(port: number, seeds: string, bootstrapExpect: number): LocalNode {
+    return { port, address: `127.0.0.1:${port}`, dataDir: join(this.options.dataRoot, `node-${port}`), seeds, bootstrapExpect, process: undefined };
   }
 
   startAll(): void {
@@ -56,8 +62,8 @@ export class LocalCluster {
       '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'),
       '--port', String(node.port),
       '--data-dir', node.dataDir,
-      '--seeds', this.seeds,
-      '--bootstrap-expect', String(this.nodes.length),
+      '--seeds', node.seeds,
+      '--bootstrap-expect', String(node.bootstrapExpect),
       ...(this.options.extraArgs ?? []),
       ...extraArgs,
     ];

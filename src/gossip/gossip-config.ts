@@ -43,7 +43,7 @@ export const DEFAULT_GOSSIP_LIMITS = {
   retransmitMultiplier: 4,
   piggybackMax: 8,
   deadRetentionTicks: 3000,
-  syncIntervalTicks: 300,
+  syncIntervalTicks: 150,
   membersMax: 512,
 } as const satisfies GossipLimits;
 

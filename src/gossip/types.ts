@@ -78,7 +78,8 @@ export interface MembershipEvent {
 export interface GossipCounters {
   readonly probes: number;
   readonly indirectProbes: number;
-  readonly suspicionsRaised: number;
+  /** Probes that ended without an ack, each raising or confirming a suspicion. */
+  readonly probesFailed: number;
   readonly refutations: number;
   readonly syncsSent: number;
   /** New members not admitted because `membersMax` was reached. */
