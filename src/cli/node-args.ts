@@ -11,6 +11,9 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --bootstrap-expect K      found a new cluster once K blank nodes know each other (default 3; 1 = single node)
   --tick-ms N               length of one Raft tick (default 50)
   --election-ticks N        ticks without a leader before an election (default 10)
+  --voters-max N            voters the autopilot grows the cluster to (default 5; odd counts kept)
+  --dead-remove-after-ms N  remove a member dead this long from the configuration (default 60000; 0 never)
+  --stabilization-ms N      a learner must stay caught up this long before it votes (default 3000)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes`;
 
@@ -38,6 +41,9 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'bootstrap-expect': { type: 'string' },
       'tick-ms': { type: 'string' },
       'election-ticks': { type: 'string' },
+      'voters-max': { type: 'string' },
+      'dead-remove-after-ms': { type: 'string' },
+      'stabilization-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -56,9 +62,12 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     dataDir: values['data-dir'] ?? join(root, 'data', `node-${port}`),
     seeds: values.seeds === undefined ? defaults.seeds : values.seeds.split(',').filter((seed) => seed !== ''),
     bootstrapExpect: values['bootstrap-expect'] === undefined ? defaults.bootstrapExpect : integer(values['bootstrap-expect'], '--bootstrap-expect'),
-    tickMs: values['tick-ms'] === undefined ? DEFAULT_NODE_OPTIONS.tickMs : integer(values['tick-ms'], '--tick-ms'),
-    electionTicks: values['election-ticks'] === undefined ? DEFAULT_NODE_OPTIONS.electionTicks : integer(values['election-ticks'], '--election-ticks'),
+    tickMs: optionalInteger(values['tick-ms'], '--tick-ms', DEFAULT_NODE_OPTIONS.tickMs),
+    electionTicks: optionalInteger(values['election-ticks'], '--election-ticks', DEFAULT_NODE_OPTIONS.electionTicks),
     enableFaultInjection: values['enable-fault-injection'] === true,
+    votersMax: optionalInteger(values['voters-max'], '--voters-max', DEFAULT_NODE_OPTIONS.votersMax),
+    deadRemoveAfterMs: optionalInteger(values['dead-remove-after-ms'], '--dead-remove-after-ms', DEFAULT_NODE_OPTIONS.deadRemoveAfterMs),
+    stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),
   };
   validateNodeOptions(options);
   return { options, logLevel: values['log-level'] ?? 'info' };
@@ -66,6 +75,10 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
 
 export class UsageError extends Error {
   override name = 'UsageError';
+}
+
+function optionalInteger(text: string | undefined, flag: string, fallback: number): number {
+  return text === undefined ? fallback : integer(text, flag);
 }
 
 function integer(text: string, flag: string): number {

@@ -25,6 +25,11 @@ export interface GossipConfig {
   readonly piggybackMax: number;
   /** How long a dead or left member is remembered before it is forgotten. */
   readonly deadRetentionTicks: number;
+  /**
+   * How long a dead member is still probed (memberlist's "gossip to the dead"): a member that was
+   * only cut off hears of its death and refutes. 0 leaves reconnection to the periodic sync.
+   */
+  readonly deadProbeTicks: number;
   /** Ticks between full-state exchanges with one random member (anti-entropy; heals partitions). */
   readonly syncIntervalTicks: number;
   /** Members known at once, this node included; further joiners are refused and counted. */
@@ -43,6 +48,7 @@ export const DEFAULT_GOSSIP_LIMITS = {
   retransmitMultiplier: 4,
   piggybackMax: 8,
   deadRetentionTicks: 3000,
+  deadProbeTicks: 600,
   syncIntervalTicks: 150,
   membersMax: 512,
 } as const satisfies GossipLimits;
@@ -50,8 +56,8 @@ export const DEFAULT_GOSSIP_LIMITS = {
 /** A sync carries the whole view in one message, so the view must stay small enough to send. */
 const MEMBERS_LIMIT = 4096;
 
-/** Limits that may be zero: no indirect probes, or no shrinking of suspicions. */
-const MAY_BE_ZERO: ReadonlySet<string> = new Set(['indirectChecks', 'suspicionConfirmations']);
+/** Limits that may be zero: no indirect probes, no shrinking of suspicions, no probing the dead. */
+const MAY_BE_ZERO: ReadonlySet<string> = new Set(['indirectChecks', 'suspicionConfirmations', 'deadProbeTicks']);
 
 export function gossipConfig(id: string, address: string, overrides: Partial<GossipLimits> = {}): GossipConfig {
   const config: GossipConfig = { id, address, ...DEFAULT_GOSSIP_LIMITS, ...overrides };
@@ -91,6 +97,10 @@ function validateRelations(config: GossipConfig): void {
   // A member forgotten while a peer may still hold it alive would come back from that peer's sync.
   if (config.deadRetentionTicks < config.suspicionMaxTicks + config.syncIntervalTicks) {
     invalid('deadRetentionTicks must be at least suspicionMaxTicks + syncIntervalTicks');
+  }
+  // A member is probed only while it is remembered.
+  if (config.deadProbeTicks > config.deadRetentionTicks) {
+    invalid('deadProbeTicks must not exceed deadRetentionTicks');
   }
   if (config.membersMax < 2 || config.membersMax > MEMBERS_LIMIT) {
     invalid(`membersMax must be between 2 and ${MEMBERS_LIMIT}`);

@@ -35,6 +35,7 @@ const STATES: ReadonlySet<string> = new Set(Object.keys(STATE_RANK));
 
 /** Claims come off the network: anything the codec let through is checked before it is believed. */
 export function isWellFormed(update: MemberUpdate): boolean {
+  if (typeof update !== 'object' || update === null) return false;
   if (typeof update.id !== 'string' || update.id === '') return false;
   if (typeof update.address !== 'string' || typeof update.by !== 'string') return false;
   if (!Number.isSafeInteger(update.incarnation)) return false;

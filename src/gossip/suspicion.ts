@@ -16,8 +16,9 @@ export function suspicionTimeoutTicks(
   assert(Number.isSafeInteger(confirmations) && confirmations >= 0, 'confirmations must be a natural number');
   assert(Number.isSafeInteger(confirmationsExpected) && confirmationsExpected >= 0, 'expected confirmations must be a natural number');
   assert(minTicks >= 1 && minTicks <= maxTicks, 'suspicion bounds out of order');
-  // Nobody can confirm: waiting for confirmations that cannot come would only slow detection.
-  if (confirmationsExpected === 0) return minTicks;
+  // Nobody could confirm, often because our view is still incomplete (a joiner that knows only
+  // its seed): a lone accusation then keeps the full benefit of the doubt.
+  if (confirmationsExpected === 0) return maxTicks;
   const counted = Math.min(confirmations, confirmationsExpected);
   const fraction = Math.log(counted + 1) / Math.log(confirmationsExpected + 1);
   const timeout = Math.floor(maxTicks - fraction * (maxTicks - minTicks));

@@ -53,9 +53,9 @@ export interface PingReqMessage extends MessageBase {
 }
 
 /**
- * A full-state exchange: sent on join and periodically to one random member, including ones
- * believed dead, so that views split by a partition meet again. A `sync` is answered by a
- * `syncReply`; a reply is never answered.
+ * A full-state exchange: sent on join, to a stranger that probes us, and periodically to one random
+ * member, including ones believed dead, so that views split by a partition meet again. A `sync` is
+ * answered by a `syncReply`; a reply is never answered.
  */
 export interface SyncMessage extends MessageBase {
   readonly type: 'sync' | 'syncReply';

@@ -1,4 +1,5 @@
 import { isVoter, members, type NodeId, type RaftStatus } from '../raft/index.ts';
+import type { Member } from '../gossip/index.ts';
 import type { PeerIdentity } from '../transport/index.ts';
 
 export interface ClusterView {
@@ -16,6 +17,9 @@ export interface ClusterView {
     readonly address: string | null;
     readonly state: 'alive' | 'suspect' | 'dead' | 'left';
     readonly voter: boolean;
+    /** The Raft view: voter, learner, or not in the configuration (a gossip member not yet added). */
+    readonly raft: 'voter' | 'learner' | null;
+    readonly connected: boolean;
     readonly matchIndex?: number;
   }[];
 }
@@ -25,15 +29,19 @@ export interface ClusterViewInput {
   readonly status: RaftStatus;
   readonly appliedIndex: number;
   readonly peers: readonly PeerIdentity[];
+  readonly gossip: readonly Member[];
   readonly isConnected: (peer: NodeId) => boolean;
 }
 
-/** `GET /cluster` (HTTP-API.md): this node's Raft view, with liveness from its peer links. */
+/** `GET /cluster` (HTTP-API.md): the Raft view and the gossip view of every member, side by side. */
 export function clusterView(input: ClusterViewInput): ClusterView {
   const { self, status } = input;
-  const addressOf = (id: NodeId) => (id === self.id ? self.address : (input.peers.find((peer) => peer.id === id)?.address ?? null));
+  const gossipOf = new Map(input.gossip.map((member) => [member.id, member]));
+  const addressOf = (id: NodeId) =>
+    id === self.id ? self.address : (gossipOf.get(id)?.address ?? input.peers.find((peer) => peer.id === id)?.address ?? null);
   const matchOf = new Map(status.progress.map((progress) => [progress.id, progress.match]));
   const voter = isVoter(status.membership, self.id);
+  const ids = [...new Set([...members(status.membership), ...input.gossip.map((member) => member.id)])].sort();
   return {
     self: {
       id: self.id,
@@ -44,14 +52,17 @@ export function clusterView(input: ClusterViewInput): ClusterView {
       appliedIndex: input.appliedIndex,
     },
     leader: status.leader === '' ? null : { id: status.leader, address: addressOf(status.leader) },
-    members: members(status.membership).map((id) => {
-      const alive = id === self.id || input.isConnected(id);
+    members: ids.map((id) => {
+      const connected = id === self.id || input.isConnected(id);
       const match = status.role === 'leader' ? (id === self.id ? status.lastIndex : matchOf.get(id)) : undefined;
+      const raft = isVoter(status.membership, id) ? ('voter' as const) : members(status.membership).includes(id) ? ('learner' as const) : null;
       return {
         id,
         address: addressOf(id),
-        state: alive ? ('alive' as const) : ('suspect' as const),
-        voter: isVoter(status.membership, id),
+        state: gossipOf.get(id)?.state ?? (connected ? 'alive' : 'suspect'),
+        voter: raft === 'voter',
+        raft,
+        connected,
         ...(match === undefined ? {} : { matchIndex: match }),
       };
     }),

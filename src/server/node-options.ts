@@ -25,6 +25,15 @@ export interface NodeOptions {
   /** Inputs queued for the core beyond which peer sockets stop being read (backpressure). */
   readonly inputBacklogMax: number;
   readonly enableFaultInjection: boolean;
+  /** One gossip tick; the gossip defaults (probe every 10 ticks) assume about 100 ms. */
+  readonly gossipTickMs: number;
+  /** How often the leader's autopilot considers a membership change. */
+  readonly autopilotIntervalMs: number;
+  readonly votersMax: number;
+  /** A member dead this long is removed from the configuration; 0 never removes. */
+  readonly deadRemoveAfterMs: number;
+  /** A learner must stay alive and caught up this long before it is promoted. */
+  readonly stabilizationMs: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -44,6 +53,11 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   healthLagEntriesMax: 1000,
   inputBacklogMax: 50_000,
   enableFaultInjection: false,
+  gossipTickMs: 100,
+  autopilotIntervalMs: 500,
+  votersMax: 5,
+  deadRemoveAfterMs: 60_000,
+  stabilizationMs: 3_000,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {
@@ -57,5 +71,7 @@ export function validateNodeOptions(options: NodeOptions): void {
   for (const seed of options.seeds) if (!/^[^:\s]+:\d{1,5}$/.test(seed)) problems.push(`seed ${seed} is not host:port`);
   // A leader must answer before a forwarded request gives up on it.
   if (options.requestTimeoutMs <= options.tickMs * options.electionTicks) problems.push('requestTimeoutMs must exceed the election timeout');
+  if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
+  if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');
   if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));
 }

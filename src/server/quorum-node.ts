@@ -25,6 +25,8 @@ import { HttpApi } from './http-api.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
+import { DEFAULT_AUTOPILOT } from './autopilot.ts';
+import { MembershipService } from './membership-service.ts';
 import { RaftDriver } from './raft-driver.ts';
 import { ReadBarrier } from './read-barrier.ts';
 
@@ -55,6 +57,8 @@ export class QuorumNode implements RequestHandler {
   private readonly readBarrier = new ReadBarrier();
   private readonly clientSockets: ClientSockets;
   private driver!: RaftDriver;
+  private readonly membership: MembershipService;
+  private changeInFlight = false;
   private founders: readonly NodeId[] | null = null;
   private softState: SoftState = { role: 'follower', leader: '' };
   private appliedIndex = 0;
@@ -80,6 +84,23 @@ export class QuorumNode implements RequestHandler {
       isCongested: () => this.driver.backlog > options.inputBacklogMax,
       onPeer: (identity) => this.onPeer(identity),
       onLinkDown: (peer) => this.forwarder.onLinkDown(peer),
+    });
+    this.membership = new MembershipService({
+      id,
+      address,
+      prng: new Prng(randomBytes(4).readUInt32LE(0)),
+      autopilot: {
+        ...DEFAULT_AUTOPILOT,
+        votersMax: options.votersMax,
+        votersMin: Math.min(DEFAULT_AUTOPILOT.votersMin, options.votersMax),
+        deadRemoveAfterMs: options.deadRemoveAfterMs,
+        stabilizationMs: options.stabilizationMs,
+      },
+      send: (to, message) => {
+        this.transport.send(to, { t: 'gossip', message });
+      },
+      connect: (peerAddress) => this.transport.connect(peerAddress),
+      log: this.log,
     });
     this.forwarder = new Forwarder({
       send: (to, frame) => this.transport.send(to, frame),
@@ -124,6 +145,8 @@ export class QuorumNode implements RequestHandler {
     for (const seed of this.options.seeds) this.transport.connect(seed);
     this.timers.push(setInterval(() => this.driver.submit((raft) => raft.tick()), this.options.tickMs));
     this.timers.push(setInterval(() => this.onHousekeeping(), this.options.tickMs));
+    this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
+    this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
     this.log.info({ address: this.address, dataDir: this.options.dataDir, lastIndex: persisted.entries.length }, 'node started');
   }
 
@@ -170,6 +193,7 @@ export class QuorumNode implements RequestHandler {
       status: this.driver.core.status(),
       appliedIndex: this.appliedIndex,
       peers: this.transport.peers(),
+      gossip: this.membership.members(),
       isConnected: (peer) => this.transport.isConnected(peer),
     });
   }
@@ -247,6 +271,9 @@ export class QuorumNode implements RequestHandler {
       case 'forwardReply':
         this.forwarder.onReply(frame);
         return;
+      case 'gossip':
+        if (frame.message.from === from) this.membership.onMessage(frame.message);
+        return;
       case 'hello':
       case 'helloAck':
         return;
@@ -255,6 +282,7 @@ export class QuorumNode implements RequestHandler {
 
   private onPeer(identity: PeerIdentity): void {
     this.log.debug({ peer: identity.id, address: identity.address }, 'peer identified');
+    this.membership.addPeer(identity.id, identity.address);
     this.maybeBootstrap();
   }
 
@@ -290,6 +318,21 @@ export class QuorumNode implements RequestHandler {
     else this.maybeBootstrap();
   }
 
+  /** On the leader: turn the gossip view into at most one membership change at a time. */
+  private runAutopilot(): void {
+    if (this.softState.role !== 'leader' || this.changeInFlight || this.stopping) return;
+    const status = this.driver.core.status();
+    const change = this.membership.nextChange(Date.now(), status);
+    if (change === undefined) return;
+    this.changeInFlight = true;
+    this.driver.submit((raft) => {
+      const proposed = raft.proposeMembershipChange(change);
+      this.changeInFlight = false;
+      if (proposed.ok) this.log.info({ change: change.type, node: change.node, index: proposed.index }, 'proposed a membership change');
+      else this.log.debug({ change: change.type, node: change.node, reason: proposed.error.code }, 'membership change not proposed');
+    });
+  }
+
   // ------------------------------------------------------------ lifecycle
 
   /**
@@ -301,6 +344,7 @@ export class QuorumNode implements RequestHandler {
     this.stopping = true;
     await this.handOverLeadership();
     await this.settleInFlight(this.options.tickMs * this.options.electionTicks * 2);
+    await this.membership.leave(1000, this.options.gossipTickMs);
     await this.close();
   }
 

@@ -1,3 +1,4 @@
+import type { GossipMessage } from '../gossip/index.ts';
 import type { Message, NodeId } from '../raft/index.ts';
 import type { ErrorBody, WriteRequest } from '../shared/index.ts';
 
@@ -15,11 +16,12 @@ export type PeerFrame =
   | ({ readonly t: 'hello'; readonly v: number } & PeerIdentity)
   | ({ readonly t: 'helloAck'; readonly v: number } & PeerIdentity)
   | { readonly t: 'raft'; readonly message: Message }
+  | { readonly t: 'gossip'; readonly message: GossipMessage }
   | { readonly t: 'forward'; readonly requestId: number; readonly request: WriteRequest }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: true; readonly result: unknown }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody };
 
-const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'forward', 'forwardReply']);
+const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'gossip', 'forward', 'forwardReply']);
 
 /** A structural check at the trust boundary: anything else closes the connection. */
 export function isPeerFrame(value: unknown): value is PeerFrame {
@@ -32,7 +34,24 @@ export function isPeerFrame(value: unknown): value is PeerFrame {
       return frame.v === PEER_PROTOCOL_VERSION && typeof frame.id === 'string' && frame.id !== '' && typeof frame.address === 'string';
     case 'raft':
       return typeof frame.message === 'object' && frame.message !== null;
+    case 'gossip':
+      return isGossipShape(frame.message);
     default:
       return typeof frame.requestId === 'number';
   }
+}
+
+const GOSSIP_TYPES = new Set(['ping', 'ack', 'pingReq', 'sync', 'syncReply']);
+
+/** The gossip core asserts on an unknown message type, so an unknown one must never reach it. */
+function isGossipShape(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const candidate = message as { type?: unknown; from?: unknown; to?: unknown; updates?: unknown };
+  return (
+    typeof candidate.type === 'string' &&
+    GOSSIP_TYPES.has(candidate.type) &&
+    typeof candidate.from === 'string' &&
+    typeof candidate.to === 'string' &&
+    Array.isArray(candidate.updates)
+  );
 }

@@ -1,0 +1,23 @@
+export { Gossip } from './gossip.ts';
+export {
+  DEFAULT_GOSSIP_LIMITS,
+  failureDetectionTicksMax,
+  gossipConfig,
+  validateGossipConfig,
+  type GossipConfig,
+  type GossipLimits,
+} from './gossip-config.ts';
+export type {
+  AckMessage,
+  GossipCounters,
+  GossipMessage,
+  GossipMessageType,
+  Member,
+  MembershipEvent,
+  MembershipEventType,
+  MemberState,
+  MemberUpdate,
+  PingMessage,
+  PingReqMessage,
+  SyncMessage,
+} from './types.ts';
