@@ -1,5 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import type { LocalCluster } from './local-cluster.ts';
 
@@ -15,6 +16,7 @@ export interface ClusterState {
  * restart or wipe nodes the launcher owns, always by the PID it holds. Its port and the node PIDs
  * are written to `<dataRoot>/cluster.json`.
  *   POST /nodes/<port>/<kill|pause|resume|restart|wipe>   (kill takes ?signal=SIGKILL|SIGTERM)
+ *   POST /nodes/add                                       a new node that joins through the others
  */
 export class ControlServer {
   private readonly server: Server;
@@ -22,6 +24,7 @@ export class ControlServer {
   constructor(
     private readonly cluster: LocalCluster,
     private readonly dataRoot: string,
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.server = createServer((request, response) => {
       this.handle(request.method ?? 'GET', new URL(request.url ?? '/', 'http://control'))
@@ -53,7 +56,18 @@ export class ControlServer {
     writeFileSync(join(this.dataRoot, STATE_FILE), JSON.stringify(state, null, 2));
   }
 
+  /** The next port after the highest in use that is free, joining through every current node. */
+  private async addNode(): Promise<unknown> {
+    let port = Math.max(...this.cluster.nodes.map((node) => node.port)) + 1;
+    while (!(await isFree(port))) port++;
+    const index = this.cluster.add(port, this.cluster.nodes.map((node) => node.address));
+    this.cluster.start(index, this.extraArgs);
+    this.writeState();
+    return { port, action: 'add', pid: this.cluster.nodes[index]!.process?.pid ?? null };
+  }
+
   private async handle(method: string, url: URL): Promise<unknown> {
+    if (method === 'POST' && url.pathname === '/nodes/add') return this.addNode();
     const match = /^\/nodes\/(\d+)\/(kill|pause|resume|restart|wipe)$/.exec(url.pathname);
     if (method !== 'POST' || match === null) throw new Error(`unknown control ${method} ${url.pathname}`);
     const index = this.cluster.nodes.findIndex((node) => node.port === Number(match[1]));
@@ -82,4 +96,12 @@ export class ControlServer {
     this.writeState();
     return { port: node.port, action: match[2], pid: node.process?.pid ?? null };
   }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createTcpServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
 }

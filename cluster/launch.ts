@@ -1,9 +1,9 @@
 // `npm run cluster [-- --nodes 5] [-- --base-port 7001]`: a local cluster on this machine, with
 // prefixed, coloured logs. Ctrl-C stops every node cleanly.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ControlServer } from './control-server.ts';
+import { type ClusterState, ControlServer, STATE_FILE } from './control-server.ts';
 import { LocalCluster, REPO_ROOT } from './local-cluster.ts';
 import { formatLine } from './log-format.ts';
 
@@ -13,8 +13,11 @@ const { values } = parseArgs({
     'base-port': { type: 'string', default: '7001' },
     'data-root': { type: 'string', default: join(REPO_ROOT, 'data') },
     'no-fault-injection': { type: 'boolean', default: false },
+    add: { type: 'boolean', default: false },
   },
 });
+
+if (values.add === true) await addToRunningCluster(values['data-root']);
 const count = Number(values.nodes);
 const basePort = Number(values['base-port']);
 if (!Number.isInteger(count) || count < 1 || count > 7) {
@@ -33,7 +36,7 @@ const cluster = new LocalCluster({
 });
 mkdirSync(values['data-root'], { recursive: true });
 cluster.startAll();
-const control = new ControlServer(cluster, values['data-root']);
+const control = new ControlServer(cluster, values['data-root'], faultInjection ? ['--enable-fault-injection'] : []);
 await control.listen();
 console.log(`quorumq: starting ${count} nodes (data in ${values['data-root']})`);
 for (const port of ports) console.log(`  http://127.0.0.1:${port}   ws://127.0.0.1:${port}/ws`);
@@ -51,3 +54,12 @@ async function stop(): Promise<void> {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+
+/** `npm run cluster -- --add`: asks the running launcher to start one more node, then exits. */
+async function addToRunningCluster(dataRoot: string): Promise<never> {
+  const state = JSON.parse(readFileSync(join(dataRoot, STATE_FILE), 'utf8')) as ClusterState;
+  const response = await fetch(`http://127.0.0.1:${state.controlPort}/nodes/add`, { method: 'POST' });
+  const added = (await response.json()) as { port: number };
+  console.log(`quorumq: added a node at http://127.0.0.1:${added.port} (its logs appear in the cluster's terminal)`);
+  process.exit(response.ok ? 0 : 1);
+}
