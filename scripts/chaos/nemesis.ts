@@ -2,8 +2,8 @@ import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe'];
 
 export interface NemesisOptions {
   readonly cluster: ClusterHandle;
@@ -74,6 +74,11 @@ export class Nemesis {
       case 'restart':
         await cluster.act(index, 'restart');
         detail = 'kill -9 and immediate restart';
+        break;
+      case 'wipe':
+        // The node returns blank under a new id; the autopilot adds it and retires the old id.
+        await cluster.act(index, 'wipe');
+        detail = 'kill -9, data deleted, started blank';
         break;
       case 'pause': {
         const factors = [0.5, 1, 3, 10];
