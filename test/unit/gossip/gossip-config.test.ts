@@ -7,17 +7,9 @@ import {
   type GossipConfig,
   type GossipLimits,
 } from '../../../src/gossip/index.ts';
-import { ClusterError, Prng } from '../../../src/shared/index.ts';
+import { Prng } from '../../../src/shared/index.ts';
+import { configError } from '../../support/config-error.ts';
 
-function configError(build: () => unknown): ClusterError | undefined {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ClusterError) return error;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('gossipConfig', () => {
   it('fills every limit from the defaults and keeps overrides', () => {

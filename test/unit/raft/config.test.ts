@@ -6,17 +6,9 @@ import {
   raftConfig,
   type RaftConfig,
 } from '../../../src/raft/index.ts';
-import { ClusterError, Prng } from '../../../src/shared/index.ts';
+import { Prng } from '../../../src/shared/index.ts';
+import { configError } from '../../support/config-error.ts';
 
-function configError(build: () => unknown): ClusterError | undefined {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ClusterError) return error;
-    throw error;
-  }
-  return undefined;
-}
 
 describe('raftConfig', () => {
   it('fills every limit from the defaults and keeps overrides', () => {
