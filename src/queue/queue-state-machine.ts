@@ -1,7 +1,17 @@
-import { unreachable } from '../shared/index.ts';
+import { decode, encode } from '../shared/codec.ts';
+import { assert, unreachable } from '../shared/index.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { defaultQueueConfig, QUEUE_LIMITS, type QueueConfig } from './queue-config.ts';
-import { parseReceipt, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
+import { parseReceipt, type QueueSnapshot, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
+
+const SNAPSHOT_VERSION = 1;
+
+interface MachineSnapshot {
+  readonly version: number;
+  readonly now: number;
+  readonly nextMessageNumber: number;
+  readonly queues: readonly QueueSnapshot[];
+}
 
 export interface MessageStatus {
   readonly id: string;
@@ -90,6 +100,26 @@ export class QueueStateMachine {
   messageStatus(name: string, id: string): MessageStatus | undefined {
     const message = this.queues.get(name)?.find(id);
     return message === undefined || message.state === 'new' ? undefined : describe(message);
+  }
+
+  /** The whole state at the last applied command, for a Raft snapshot. */
+  snapshot(): Uint8Array {
+    const state: MachineSnapshot = {
+      version: SNAPSHOT_VERSION,
+      now: this.now,
+      nextMessageNumber: this.nextMessageNumber,
+      queues: [...this.queues.values()].map((queue) => queue.toSnapshot()),
+    };
+    return encode(state);
+  }
+
+  /** Replaces the whole state with a snapshot's (a restart, or a snapshot installed from the leader). */
+  restore(data: Uint8Array): void {
+    const state = decode(data) as MachineSnapshot;
+    assert(state.version === SNAPSHOT_VERSION, `unknown queue snapshot version ${String(state.version)}`);
+    this.now = state.now;
+    this.nextMessageNumber = state.nextMessageNumber;
+    this.queues = new Map(state.queues.map((queue) => [queue.name, QueueState.fromSnapshot(queue)]));
   }
 
   private advanced(name: string): QueueState | undefined {

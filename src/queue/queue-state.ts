@@ -34,6 +34,18 @@ interface DedupRecord {
 
 export type Settlement = 'ack' | 'nack' | 'extend';
 
+/** One queue as a snapshot holds it: plain data, in the order it must be rebuilt. */
+export interface QueueSnapshot {
+  readonly name: string;
+  readonly config: QueueConfig;
+  readonly nextSeq: number;
+  readonly nextPosition: number;
+  readonly enqueued: number;
+  readonly acked: number;
+  readonly messages: readonly StoredMessage[];
+  readonly dedup: readonly (readonly [key: string, record: DedupRecord])[];
+}
+
 /** Higher priority first, then place in line: a returning message takes back its old place. */
 const deliveryOrder = (a: StoredMessage, b: StoredMessage) => (a.priority !== b.priority ? a.priority > b.priority : a.position < b.position);
 const earliest = (a: Timed, b: Timed) => (a.at !== b.at ? a.at < b.at : a.message.seq < b.message.seq);
@@ -215,6 +227,41 @@ export class QueueState {
       bytes: this.bytes,
       config: this.config,
     };
+  }
+
+  toSnapshot(): QueueSnapshot {
+    return {
+      name: this.name,
+      config: this.config,
+      nextSeq: this.nextSeq,
+      nextPosition: this.nextPosition,
+      enqueued: this.enqueued,
+      acked: this.acked,
+      messages: [...this.messages.values()],
+      dedup: [...this.dedup.entries()],
+    };
+  }
+
+  /** Rebuilds a queue from its snapshot: lines and counts are derived from each message's state. */
+  static fromSnapshot(snapshot: QueueSnapshot): QueueState {
+    const queue = new QueueState(snapshot.name, snapshot.config);
+    queue.nextSeq = snapshot.nextSeq;
+    queue.nextPosition = snapshot.nextPosition;
+    queue.enqueued = snapshot.enqueued;
+    queue.acked = snapshot.acked;
+    for (const saved of snapshot.messages) {
+      assert(saved.state !== 'new', 'a snapshot holds only placed messages');
+      const message: StoredMessage = { ...saved, state: 'new' };
+      queue.messages.set(message.id, message);
+      queue.bytes += message.bytes;
+      const at = saved.state === 'delayed' ? saved.availableAt : saved.leaseDeadline;
+      queue.moveTo(message, saved.state, at);
+    }
+    for (const [key, record] of snapshot.dedup) {
+      queue.dedup.set(key, record);
+      queue.dedupExpiry.push({ key, at: record.expiresAt });
+    }
+    return queue;
   }
 
   /** Exponential backoff by attempt, capped: a failing message waits longer each time. */

@@ -518,6 +518,18 @@ function checkNextDeadline(machine: QueueStateMachine, model: ReferenceQueues, h
 
 const RUNS = { seed: 42, numRuns: 200 } as const;
 
+function commandsOf(configs: readonly Partial<QueueConfig>[], ops: readonly Operation[]): { builder: CommandBuilder; commands: QueueCommand[] } {
+  const builder = new CommandBuilder();
+  const commands = builder.configure(configs);
+  for (const command of commands) builder.step(command);
+  for (const op of ops) {
+    const command = builder.build(op);
+    builder.step(command);
+    commands.push(command);
+  }
+  return { builder, commands };
+}
+
 describe('QueueStateMachine against a reference model', () => {
   it('agrees on every result, stat, message status and deadline for any sequence of commands', () => {
     fc.assert(
@@ -529,20 +541,31 @@ describe('QueueStateMachine against a reference model', () => {
   it('is deterministic: two machines fed the same commands return identical results and state', () => {
     fc.assert(
       fc.property(scenario, ([configs, ops]) => {
-        const builder = new CommandBuilder();
-        const commands = builder.configure(configs);
-        for (const command of commands) builder.step(command);
-        for (const op of ops) {
-          const command = builder.build(op);
-          builder.step(command);
-          commands.push(command);
-        }
+        const { builder, commands } = commandsOf(configs, ops);
         const replicas = [new QueueStateMachine(), new QueueStateMachine()] as const;
         const results = replicas.map((replica) => commands.map((command) => replica.apply(command)));
         expect(results[1]).toEqual(results[0]);
         const [first, second] = replicas;
         expect(second.nextDeadline()).toBe(first.nextDeadline());
         expect(observe(second, new Set(builder.issued))).toEqual(observe(first, new Set(builder.issued)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('restores from a snapshot taken at any point to a machine that behaves exactly like the original', () => {
+    fc.assert(
+      fc.property(scenario, fc.nat(), ([configs, ops], cut) => {
+        const { builder, commands } = commandsOf(configs, ops);
+        const split = cut % (commands.length + 1);
+        const original = new QueueStateMachine();
+        for (const command of commands.slice(0, split)) original.apply(command);
+        const restored = new QueueStateMachine();
+        restored.restore(original.snapshot());
+        const rest = commands.slice(split);
+        expect(rest.map((command) => restored.apply(command))).toEqual(rest.map((command) => original.apply(command)));
+        expect(restored.nextDeadline()).toBe(original.nextDeadline());
+        expect(observe(restored, new Set(builder.issued))).toEqual(observe(original, new Set(builder.issued)));
       }),
       RUNS,
     );
