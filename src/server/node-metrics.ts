@@ -4,6 +4,8 @@ import type { ClusterView } from './cluster-view.ts';
 
 interface MetricsSource {
   readonly machine: QueueStateMachine;
+  readonly snapshotsTaken: number;
+  readonly snapshotsInstalled: number;
   cluster(): ClusterView;
 }
 
@@ -40,6 +42,8 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_term', 'Current Raft term', (view) => view.self.term);
     raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
+    new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshotsTaken); } });
+    new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshotsInstalled); } });
     new Gauge({
       name: 'quorumq_queue_messages',
       help: 'Messages per queue and state, as this node has applied them',

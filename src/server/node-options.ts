@@ -34,6 +34,8 @@ export interface NodeOptions {
   readonly deadRemoveAfterMs: number;
   /** A learner must stay alive and caught up this long before it is promoted. */
   readonly stabilizationMs: number;
+  /** Applied entries between snapshots; the log below a snapshot is deleted. */
+  readonly snapshotEntries: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -58,6 +60,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   votersMax: 5,
   deadRemoveAfterMs: 60_000,
   stabilizationMs: 3_000,
+  snapshotEntries: 10_000,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {
@@ -73,5 +76,6 @@ export function validateNodeOptions(options: NodeOptions): void {
   if (options.requestTimeoutMs <= options.tickMs * options.electionTicks) problems.push('requestTimeoutMs must exceed the election timeout');
   if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
   if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');
+  if (!Number.isInteger(options.snapshotEntries) || options.snapshotEntries < 10) problems.push('snapshot-entries must be at least 10');
   if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));
 }

@@ -10,6 +10,7 @@ import {
   type PersistedState,
   Raft,
   raftConfig,
+  type Snapshot,
   type SoftState,
 } from '../raft/index.ts';
 import { decode, encode } from '../shared/codec.ts';
@@ -62,6 +63,10 @@ export class QuorumNode implements RequestHandler {
   private founders: readonly NodeId[] | null = null;
   private softState: SoftState = { role: 'follower', leader: '' };
   private appliedIndex = 0;
+  private snapshotIndex = 0;
+  private snapshotPending = false;
+  snapshotsTaken = 0;
+  snapshotsInstalled = 0;
   private timers: NodeJS.Timeout[] = [];
   private leaderWaiters = new Set<() => void>();
   private stopping = false;
@@ -135,6 +140,11 @@ export class QuorumNode implements RequestHandler {
 
   private async open(): Promise<void> {
     const persisted = await this.storage.load();
+    if (persisted.snapshot !== undefined) {
+      this.machine.restore(persisted.snapshot.data);
+      this.appliedIndex = persisted.snapshot.meta.index;
+      this.snapshotIndex = persisted.snapshot.meta.index;
+    }
     const foundersBytes = await this.storage.getMeta('founders');
     this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
     this.driver = this.createDriver(persisted);
@@ -147,7 +157,8 @@ export class QuorumNode implements RequestHandler {
     this.timers.push(setInterval(() => this.onHousekeeping(), this.options.tickMs));
     this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
     this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
-    this.log.info({ address: this.address, dataDir: this.options.dataDir, lastIndex: persisted.entries.length }, 'node started');
+    const lastIndex = (persisted.snapshot?.meta.index ?? 0) + persisted.entries.length;
+    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshotIndex, lastIndex }, 'node started');
   }
 
   private createDriver(persisted: PersistedState): RaftDriver {
@@ -155,9 +166,7 @@ export class QuorumNode implements RequestHandler {
     return new RaftDriver(raft, this.storage, {
       send: (message) => this.sendRaft(message),
       apply: (entry) => this.apply(entry),
-      installSnapshot: () => {
-        throw new Error('snapshot install is not supported yet');
-      },
+      installSnapshot: (snapshot) => this.installSnapshot(snapshot),
       onReadState: (read) => this.readBarrier.onReadState(read.context, read.index, this.appliedIndex),
       onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
       onSoftState: (state) => this.onSoftState(state),
@@ -238,6 +247,41 @@ export class QuorumNode implements RequestHandler {
       this.queueService.onApplied(entry.index, entry.term, command, result);
     }
     this.readBarrier.onApplied(this.appliedIndex);
+    if (this.appliedIndex - this.snapshotIndex >= this.options.snapshotEntries) this.takeSnapshot();
+  }
+
+  /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
+  private installSnapshot(snapshot: Snapshot): void {
+    this.machine.restore(snapshot.data);
+    this.appliedIndex = snapshot.meta.index;
+    this.snapshotIndex = snapshot.meta.index;
+    this.snapshotsInstalled++;
+    this.readBarrier.onApplied(this.appliedIndex);
+    this.log.info({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'installed a snapshot from the leader');
+  }
+
+  /**
+   * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
+   * time follow the backlog, not the history. Runs between ready batches, never inside one.
+   */
+  private takeSnapshot(): void {
+    if (this.snapshotPending) return;
+    this.snapshotPending = true;
+    this.driver.submit(async (raft) => {
+      try {
+        const index = this.appliedIndex;
+        if (index <= this.snapshotIndex) return undefined;
+        const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.machine.snapshot() };
+        await this.storage.saveSnapshot(snapshot);
+        raft.compact(snapshot);
+        this.snapshotIndex = index;
+        this.snapshotsTaken++;
+        this.log.debug({ index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
+        return undefined;
+      } finally {
+        this.snapshotPending = false;
+      }
+    });
   }
 
   private onSoftState(state: SoftState): void {
