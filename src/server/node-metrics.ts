@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueStateMachine } from '../queue/index.ts';
 import type { ClusterView } from './cluster-view.ts';
 
@@ -19,6 +19,8 @@ export class NodeMetrics {
 
   constructor(source: MetricsSource) {
     const registry = this.registry;
+    // Process memory, event-loop lag and GC: what an operator checks first when a node misbehaves.
+    collectDefaultMetrics({ register: registry });
     this.requests = new Counter({ name: 'quorumq_requests_total', help: 'Client requests by operation and outcome', labelNames: ['op', 'code'], registers: [registry] });
     this.requestSeconds = new Histogram({
       name: 'quorumq_request_duration_seconds',

@@ -36,6 +36,8 @@ export interface NodeOptions {
   readonly stabilizationMs: number;
   /** Applied entries between snapshots; the log below a snapshot is deleted. */
   readonly snapshotEntries: number;
+  /** Applied log bytes between snapshots, whichever of the two comes first. */
+  readonly snapshotBytes: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -61,6 +63,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   deadRemoveAfterMs: 60_000,
   stabilizationMs: 3_000,
   snapshotEntries: 10_000,
+  snapshotBytes: 32 * 1024 * 1024,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {

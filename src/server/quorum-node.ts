@@ -65,6 +65,8 @@ export class QuorumNode implements RequestHandler {
   private appliedIndex = 0;
   private snapshotIndex = 0;
   private snapshotPending = false;
+  /** Log bytes applied since the last snapshot: the in-memory log is bounded by bytes as well as entries. */
+  private bytesSinceSnapshot = 0;
   snapshotsTaken = 0;
   snapshotsInstalled = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -247,7 +249,9 @@ export class QuorumNode implements RequestHandler {
       this.queueService.onApplied(entry.index, entry.term, command, result);
     }
     this.readBarrier.onApplied(this.appliedIndex);
-    if (this.appliedIndex - this.snapshotIndex >= this.options.snapshotEntries) this.takeSnapshot();
+    this.bytesSinceSnapshot += entry.data.length;
+    const due = this.appliedIndex - this.snapshotIndex >= this.options.snapshotEntries || this.bytesSinceSnapshot >= this.options.snapshotBytes;
+    if (due) this.takeSnapshot();
   }
 
   /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
@@ -275,6 +279,7 @@ export class QuorumNode implements RequestHandler {
         await this.storage.saveSnapshot(snapshot);
         raft.compact(snapshot);
         this.snapshotIndex = index;
+        this.bytesSinceSnapshot = 0;
         this.snapshotsTaken++;
         this.log.debug({ index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
         return undefined;
