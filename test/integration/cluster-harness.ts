@@ -47,6 +47,19 @@ export class TestCluster {
     return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
   }
 
+  /**
+   * Enqueues through `node` as a careful client does: a 503 or 504 (an election under way, an
+   * unknown outcome) is retried with the same dedupId until it succeeds, so nothing is doubled.
+   */
+  async enqueue(node: number, queue: string, body: unknown, dedupId: string): Promise<{ id: string; seq: number }> {
+    return waitFor(async () => {
+      const reply = await this.request(node, 'POST', `/queues/${queue}/messages`, { body, dedupId });
+      if (reply.status === 201) return reply.body as { id: string; seq: number };
+      if (reply.status === 503 || reply.status === 504) return undefined;
+      throw new GiveUp(`enqueue answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+    }, 30_000, `enqueue of ${dedupId}`);
+  }
+
   /** The index of the node that every live node agrees is the leader. */
   async waitForLeader(timeoutMs = 20_000): Promise<number> {
     return waitFor(async () => {
@@ -76,11 +89,20 @@ export class TestCluster {
   }
 }
 
+/** Thrown by a probe to stop waiting at once: the answer is final and wrong. */
+export class GiveUp extends Error {
+  override name = 'GiveUp';
+}
+
 /** Polls `probe` until it returns a value, or fails after `timeoutMs` saying what it waited for. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      // A probe may fail while nodes restart; it may not hide a definite refusal.
+      if (error instanceof GiveUp) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

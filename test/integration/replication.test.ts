@@ -15,10 +15,9 @@ describe('a 3-node cluster of real processes', () => {
     await test?.stop();
   });
 
+  let sent = 0;
   async function enqueue(node: number, queue: string, body: unknown): Promise<string> {
-    const reply = await test.request(node, 'POST', `/queues/${queue}/messages`, { body });
-    expect(reply.status, JSON.stringify(reply.body)).toBe(201);
-    return reply.body.id as string;
+    return (await test.enqueue(node, queue, body, `${queue}-${sent++}`)).id;
   }
 
   async function drain(node: number, queue: string, expected: number): Promise<unknown[]> {
