@@ -14,6 +14,7 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --voters-max N            voters the autopilot grows the cluster to (default 5; odd counts kept)
   --dead-remove-after-ms N  remove a member dead this long from the configuration (default 60000; 0 never)
   --stabilization-ms N      a learner must stay caught up this long before it votes (default 3000)
+  --memory-budget-mb N      message bytes all queues may hold, in MiB (default 1024); beyond it, 429 QUEUE_FULL
   --snapshot-entries N      applied entries between snapshots; older log is deleted (default 10000)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes`;
@@ -46,6 +47,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'dead-remove-after-ms': { type: 'string' },
       'stabilization-ms': { type: 'string' },
       'snapshot-entries': { type: 'string' },
+      'memory-budget-mb': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -70,6 +72,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     votersMax: optionalInteger(values['voters-max'], '--voters-max', DEFAULT_NODE_OPTIONS.votersMax),
     deadRemoveAfterMs: optionalInteger(values['dead-remove-after-ms'], '--dead-remove-after-ms', DEFAULT_NODE_OPTIONS.deadRemoveAfterMs),
     stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),
+    memoryBudgetBytes: optionalInteger(values['memory-budget-mb'], '--memory-budget-mb', DEFAULT_NODE_OPTIONS.memoryBudgetBytes / 1048576) * 1048576,
     snapshotEntries: optionalInteger(values['snapshot-entries'], '--snapshot-entries', DEFAULT_NODE_OPTIONS.snapshotEntries),
   };
   validateNodeOptions(options);

@@ -92,6 +92,13 @@ export class QueueStateMachine {
     return [...this.queues.values()].map((queue) => queue.stats());
   }
 
+  /** Bytes of message bodies held across all queues. */
+  totalBytes(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.stats().bytes;
+    return total;
+  }
+
   /** Whether `receive` on `name` would deliver something now. */
   hasReady(name: string): boolean {
     return (this.queues.get(name)?.stats().ready ?? 0) > 0;

@@ -38,6 +38,8 @@ export interface NodeOptions {
   readonly snapshotEntries: number;
   /** Applied log bytes between snapshots, whichever of the two comes first. */
   readonly snapshotBytes: number;
+  /** Message bytes all queues together may hold (each replica keeps them in memory). */
+  readonly memoryBudgetBytes: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -64,6 +66,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   stabilizationMs: 3_000,
   snapshotEntries: 10_000,
   snapshotBytes: 32 * 1024 * 1024,
+  memoryBudgetBytes: 1024 * 1024 * 1024,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {

@@ -10,6 +10,8 @@ export interface QueueServiceOptions {
   readonly proposalTimeoutMs: number;
   /** Proposals waiting to commit, beyond which new ones are refused with OVERLOADED. */
   readonly pendingProposalsMax: number;
+  /** Message bytes the queues may hold in all; enqueues beyond are refused with QUEUE_FULL. */
+  readonly memoryBudgetBytes: number;
 }
 
 /**
@@ -32,7 +34,9 @@ export class QueueService {
   async execute(request: WriteRequest): Promise<unknown> {
     switch (request.op) {
       case 'enqueue': {
-        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages: request.messages.map(toNewMessage) });
+        const messages = request.messages.map(toNewMessage);
+        this.admit(messages);
+        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages });
         const enqueued = expect(result, 'enqueued');
         return request.batch ? { ids: enqueued.ids, seqs: enqueued.seqs } : { id: enqueued.ids[0], seq: enqueued.seqs[0] };
       }
@@ -60,6 +64,17 @@ export class QueueService {
         return { purged: expect(await this.propose({ type: 'purge', ts: this.stamp(), queue: request.queue }), 'purged').purged };
       case 'delete':
         return { deleted: expect(await this.propose({ type: 'delete', ts: this.stamp(), queue: request.queue }), 'deleted').existed };
+    }
+  }
+
+  /**
+   * Admission control on the leader, before anything reaches the log: every replica holds the
+   * queues in memory, so the cluster refuses work rather than run a node out of memory.
+   */
+  private admit(messages: readonly NewMessage[]): void {
+    const incoming = messages.reduce((sum, message) => sum + message.bytes, 0);
+    if (this.options.machine.totalBytes() + incoming > this.options.memoryBudgetBytes) {
+      throw new RequestError('QUEUE_FULL', `the cluster holds its memory budget of ${this.options.memoryBudgetBytes} bytes of messages; consume some first`);
     }
   }
 

@@ -119,6 +119,7 @@ export class QuorumNode implements RequestHandler {
       machine: this.machine,
       proposalTimeoutMs: options.requestTimeoutMs,
       pendingProposalsMax: options.pendingProposalsMax,
+      memoryBudgetBytes: options.memoryBudgetBytes,
     });
     const api = new HttpApi(this, options, log);
     this.clientSockets = new ClientSockets(this, options, log);
