@@ -5,7 +5,8 @@ import { committedIndex, hasQuorum, voteOutcome } from './quorum.ts';
 import { type RaftConfig, validateRaftConfig } from './raft-config.ts';
 import { RaftError } from './raft-errors.ts';
 import { entryBytes, RaftLog } from './raft-log.ts';
-import { ReadOnlyQueue, type ReadRequest } from './read-only.ts';
+import { LeaderReads, type ReadOutcome } from './leader-reads.ts';
+import type { ReadRequest } from './read-only.ts';
 import {
   type AppendMessage,
   type AppendResponseMessage,
@@ -20,7 +21,6 @@ import {
   type PersistedState,
   type ReadFailure,
   type ReadIndexMessage,
-  type ReadRefusal,
   type ReadState,
   type Ready,
   type Role,
@@ -78,9 +78,7 @@ export class Raft {
   private messages: Message[] = [];
   private readStates: ReadState[] = [];
   private readFailures: ReadFailure[] = [];
-  private readOnly = new ReadOnlyQueue();
-  /** Reads that arrived before this leader committed an entry of its term (Raft §6.4 step 1). */
-  private readsAwaitingTermCommit: ReadRequest[] = [];
+  private readonly reads: LeaderReads;
   /** The latest local snapshot, sent to followers behind the first log index. */
   private snapshot: Snapshot | undefined;
   private persistedHardState: HardState;
@@ -97,6 +95,15 @@ export class Raft {
     this.term = persisted.hardState.term;
     this.vote = persisted.hardState.vote;
     this.persistedHardState = this.hardState();
+    this.reads = new LeaderReads({
+      id: this.id,
+      pendingReadsMax: config.pendingReadsMax,
+      committedInCurrentTerm: () => this.committedInCurrentTerm(),
+      commitIndex: () => this.log.committed,
+      voters: () => this.log.membership().voters,
+      broadcastHeartbeat: (readContext) => this.broadcastHeartbeat(readContext),
+      answer: (request, outcome) => this.answerRead(request, outcome),
+    });
     this.becomeFollower(this.term, NONE);
     this.reportedSoftState = this.softState();
   }
@@ -165,7 +172,7 @@ export class Raft {
     this.assertNoReadyOutstanding();
     assert(context !== '', 'read context must not be empty');
     if (this.role === 'leader') {
-      this.onReadRequest({ context, from: this.id });
+      this.reads.request({ context, from: this.id });
     } else if (this.leader !== NONE) {
       this.send({ type: 'readIndex', to: this.leader, term: this.term, readContext: context });
     } else {
@@ -317,7 +324,7 @@ export class Raft {
       this.vote = NONE;
     }
     // After the term moves, so that refusals reach followers that already live in the new term.
-    this.failPendingReads();
+    this.reads.failAll();
     this.role = 'follower';
     this.leader = leader;
     this.resetTimers();
@@ -339,7 +346,7 @@ export class Raft {
     assert(this.role !== 'leader', 'a leader cannot become a candidate');
     this.term++;
     this.vote = this.id;
-    this.failPendingReads();
+    this.reads.failAll();
     this.role = 'candidate';
     this.leader = NONE;
     this.resetTimers();
@@ -520,7 +527,7 @@ export class Raft {
         this.onHeartbeatResponse(message);
         return;
       case 'readIndex':
-        this.onReadRequest({ context: message.readContext, from: message.from });
+        this.reads.request({ context: message.readContext, from: message.from });
         return;
       case 'append':
       case 'heartbeat':
@@ -562,7 +569,7 @@ export class Raft {
         if (this.role === 'follower' && this.promotable()) this.campaign('transfer');
         return;
       case 'readIndex':
-        this.refuseRead({ context: message.readContext, from: message.from }, 'NOT_LEADER');
+        this.answerRead({ context: message.readContext, from: message.from }, { refusal: 'NOT_LEADER' });
         return;
       case 'readIndexResponse':
         if (message.reject) this.readFailures.push({ context: message.readContext, code: message.refusal });
@@ -730,7 +737,7 @@ export class Raft {
     // A lost append would otherwise leave a full pipeline waiting forever.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(message.from, true);
-    if (message.readContext !== '') this.onReadAcknowledged(message.readContext, message.from);
+    if (message.readContext !== '') this.reads.acknowledge(message.readContext, message.from);
   }
 
   /** Commits by counting replicas, but only entries of the current term (Raft §5.4.2, Figure 8). */
@@ -753,9 +760,7 @@ export class Raft {
   }
 
   private onCommitAdvanced(): void {
-    const waiting = this.readsAwaitingTermCommit;
-    this.readsAwaitingTermCommit = [];
-    for (const request of waiting) this.onReadRequest(request);
+    this.reads.onCommitAdvanced();
     // A leader removed from the voters serves until its removal commits, then stands aside.
     const removed = !isVoter(this.log.membership(), this.id);
     if (removed && this.log.membershipIndex() <= this.log.committed) this.becomeFollower(this.term, NONE);
@@ -773,54 +778,16 @@ export class Raft {
 
   // ---------------------------------------------------------------- linearizable reads
 
-  private onReadRequest(request: ReadRequest): void {
-    // Until its no-op commits, a new leader may not know the latest commit index (Raft §6.4).
-    if (!this.committedInCurrentTerm()) {
-      if (this.readsAwaitingTermCommit.length >= this.config.pendingReadsMax) this.refuseRead(request, 'READ_DROPPED');
-      else this.readsAwaitingTermCommit.push(request);
+  /** Answers a read: locally through the next ready, or to the follower that forwarded it. */
+  private answerRead(request: ReadRequest, outcome: ReadOutcome): void {
+    const local = request.from === this.id;
+    if ('index' in outcome) {
+      if (local) this.readStates.push({ context: request.context, index: outcome.index });
+      else this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: outcome.index, reject: false, refusal: 'READ_DROPPED' });
       return;
     }
-    const voters = this.log.membership().voters;
-    if (voters.length === 1 && voters[0] === this.id) {
-      this.respondToRead(request, this.log.committed);
-      return;
-    }
-    if (this.readOnly.size >= this.config.pendingReadsMax || this.readOnly.has(request.context)) {
-      this.refuseRead(request, 'READ_DROPPED');
-      return;
-    }
-    this.readOnly.add(request, this.log.committed, this.id);
-    this.broadcastHeartbeat(request.context);
-  }
-
-  private onReadAcknowledged(context: string, from: NodeId): void {
-    const acks = this.readOnly.acknowledge(context, from);
-    if (acks === undefined) return;
-    if (!hasQuorum(this.log.membership().voters, (id) => acks.has(id))) return;
-    for (const { request, index } of this.readOnly.releaseThrough(context)) this.respondToRead(request, index);
-  }
-
-  /** Answers a read with the commit index it must wait for. */
-  private respondToRead(request: ReadRequest, index: number): void {
-    if (request.from === this.id) {
-      this.readStates.push({ context: request.context, index });
-      return;
-    }
-    this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index, reject: false, refusal: 'READ_DROPPED' });
-  }
-
-  private refuseRead(request: ReadRequest, refusal: ReadRefusal): void {
-    if (request.from === this.id) {
-      this.readFailures.push({ context: request.context, code: refusal });
-      return;
-    }
-    this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: 0, reject: true, refusal });
-  }
-
-  private failPendingReads(): void {
-    const requests = [...this.readOnly.clear(), ...this.readsAwaitingTermCommit];
-    this.readsAwaitingTermCommit = [];
-    for (const request of requests) this.refuseRead(request, 'NOT_LEADER');
+    if (local) this.readFailures.push({ context: request.context, code: outcome.refusal });
+    else this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: 0, reject: true, refusal: outcome.refusal });
   }
 
   // ---------------------------------------------------------------- helpers
