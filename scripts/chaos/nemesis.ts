@@ -77,8 +77,14 @@ export class Nemesis {
         break;
       case 'wipe':
         // The node returns blank under a new id; the autopilot adds it and retires the old id.
-        await cluster.act(index, 'wipe');
-        detail = 'kill -9, data deleted, started blank';
+        // Lost data is only survivable on a minority: wipe only when every other voter is alive.
+        if (await this.othersAllAlive(target)) {
+          await cluster.act(index, 'wipe');
+          detail = 'kill -9, data deleted, started blank';
+        } else {
+          await cluster.act(index, 'restart');
+          detail = 'wipe skipped (another voter is not alive): kill -9 and restart instead';
+        }
         break;
       case 'pause': {
         const factors = [0.5, 1, 3, 10];
@@ -102,6 +108,18 @@ export class Nemesis {
     }
     this.current = 'none';
     return { target, detail };
+  }
+
+  private async othersAllAlive(target: string): Promise<boolean> {
+    const leader = await findLeader(this.options.cluster.addresses);
+    if (leader === undefined) return false;
+    try {
+      const response = await fetch(`http://${leader}/cluster?stale=1`, { signal: AbortSignal.timeout(1000) });
+      const view = (await response.json()) as { members: { address: string | null; state: string; raft: string | null }[] };
+      return view.members.filter((member) => member.raft === 'voter' && member.address !== target).every((member) => member.state === 'alive');
+    } catch {
+      return false;
+    }
   }
 
   /** The leader half of the time (the interesting victim), otherwise any node. */

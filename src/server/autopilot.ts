@@ -63,11 +63,17 @@ export class Autopilot {
     const learner = learners.find(gone);
     if (learner !== undefined) return { type: 'remove', node: learner };
     if (voters.length <= this.config.votersMin) return undefined;
-    const voter = voters.find(gone);
+    const isAlive = (id: NodeId) => id === self || health.get(id)?.state === 'alive';
+    // A dead voter whose replacement already votes goes at once: while it stays, the cluster
+    // carries one more voter than it can lose, and a second failure would cost the quorum.
+    const replaced = (id: NodeId) => {
+      const remaining = voters.filter((other) => other !== id);
+      return this.config.deadRemoveAfterMs > 0 && isGone(health.get(id)) && remaining.every(isAlive) && remaining.length % 2 === 1;
+    };
+    const voter = voters.find((id) => id !== self && (replaced(id) || gone(id)));
     if (voter === undefined) return undefined;
     const remaining = voters.filter((id) => id !== voter);
-    const alive = remaining.filter((id) => id === self || health.get(id)?.state === 'alive').length;
-    return alive >= quorumSize(remaining.length) ? { type: 'remove', node: voter } : undefined;
+    return remaining.filter(isAlive).length >= quorumSize(remaining.length) ? { type: 'remove', node: voter } : undefined;
   }
 
   private addition(status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {

@@ -55,15 +55,22 @@ describe('autopilot', () => {
     expect(pilot.nextChange(5000, 'a', view, members)).toBeUndefined();
   });
 
-  it('lets a ready learner step in for a dead voter, then removes the dead voter after the timeout', () => {
+  it('lets a ready learner step in for a dead voter, then removes the dead voter at once', () => {
     const pilot = new Autopilot(config);
     const members: MemberHealth[] = [...alive('a', 'b', 'd'), { id: 'c', state: 'dead', since: 0 }];
     const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
     pilot.nextChange(0, 'a', three, members);
     expect(pilot.nextChange(1000, 'a', three, members)).toEqual({ type: 'addVoter', node: 'd' });
     const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
-    expect(pilot.nextChange(4999, 'a', four, members)).toBeUndefined();
-    expect(pilot.nextChange(5000, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
+    expect(pilot.nextChange(1001, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
+  });
+
+  it('waits out the timeout before removing a dead voter nobody has replaced', () => {
+    const pilot = new Autopilot(config);
+    const five = status({ voters: ['a', 'b', 'c', 'd', 'e'], learners: [] });
+    const members: MemberHealth[] = [...alive('a', 'b', 'c', 'd'), { id: 'e', state: 'dead', since: 0 }];
+    expect(pilot.nextChange(4999, 'a', five, members)).toBeUndefined();
+    expect(pilot.nextChange(5000, 'a', five, members)).toEqual({ type: 'remove', node: 'e' });
   });
 
   it('never removes a voter when the rest would not keep a live majority, nor below votersMin', () => {
