@@ -19,9 +19,9 @@ export class Progress {
   recentActive = false;
   readonly inflights: Inflights;
 
-  constructor(next: number, inflightsMax: number) {
+  constructor(next: number, inflightsMax: number, inflightBytesMax: number) {
     this.next = next;
-    this.inflights = new Inflights(inflightsMax);
+    this.inflights = new Inflights(inflightsMax, inflightBytesMax);
   }
 
   becomeProbe(): void {
@@ -82,11 +82,11 @@ export class Progress {
     }
   }
 
-  onAppendSent(lastEntryIndex: number | undefined): void {
+  onAppendSent(lastEntryIndex: number | undefined, bytes: number): void {
     if (this.state === 'replicate') {
       if (lastEntryIndex === undefined) return;
       this.next = lastEntryIndex + 1;
-      this.inflights.add(lastEntryIndex);
+      this.inflights.add(lastEntryIndex, bytes);
       return;
     }
     this.probeSent = true;

@@ -15,6 +15,8 @@ export interface RaftConfig {
   readonly appendBytesMax: number;
   /** Appends sent to one follower and not yet acknowledged, in count. */
   readonly inflightAppendsMax: number;
+  /** The same in bytes of entries: what a slow follower may cost the leader in buffers. */
+  readonly inflightBytesMax: number;
   /** Bytes of entries in the leader's log that are not yet committed; proposals beyond are refused. */
   readonly uncommittedBytesMax: number;
   /** One proposal's size. */
@@ -31,6 +33,7 @@ export const DEFAULT_RAFT_LIMITS = {
   appendEntriesMax: 512,
   appendBytesMax: 1 << 20,
   inflightAppendsMax: 256,
+  inflightBytesMax: 8 << 20,
   uncommittedBytesMax: 64 << 20,
   proposalBytesMax: 4 << 20,
   pendingReadsMax: 4096,
@@ -54,6 +57,7 @@ export function validateRaftConfig(config: RaftConfig): void {
   if (config.proposalBytesMax > config.uncommittedBytesMax) {
     invalid('proposalBytesMax must not exceed uncommittedBytesMax');
   }
+  if (config.inflightBytesMax < config.appendBytesMax) invalid('inflightBytesMax must hold at least one full append');
   if (config.snapshotTimeoutTicks < config.electionTicks) {
     invalid('snapshotTimeoutTicks must be at least electionTicks');
   }

@@ -658,7 +658,7 @@ export class Raft {
     for (const id of this.progress.keys()) if (!current.has(id)) this.progress.delete(id);
     current.delete(this.id);
     for (const id of current) {
-      if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+      if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax, this.config.inflightBytesMax));
     }
     if (this.leadTransferee !== NONE && !current.has(this.leadTransferee)) this.leadTransferee = NONE;
   }
@@ -684,7 +684,7 @@ export class Raft {
     const entries = this.log.slice(pr.next, this.log.lastIndex() + 1, this.config.appendEntriesMax, this.config.appendBytesMax);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'append', to, term: this.term, prevIndex, prevTerm, entries, commit: this.log.committed });
-    pr.onAppendSent(entries[entries.length - 1]?.index);
+    pr.onAppendSent(entries[entries.length - 1]?.index, entries.reduce((sum, entry) => sum + entryBytes(entry), 0));
     return true;
   }
 

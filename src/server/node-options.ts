@@ -53,7 +53,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   forwardsInFlightMax: 10_000,
   pendingProposalsMax: 50_000,
   peerFrameBytesMax: 64 * 1024 * 1024,
-  peerSendBufferBytesMax: 128 * 1024 * 1024,
+  peerSendBufferBytesMax: 32 * 1024 * 1024,
   clientFrameBytesMax: 32 * 1024 * 1024,
   clientConnectionsMax: 10_000,
   healthLagEntriesMax: 1000,

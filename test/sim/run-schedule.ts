@@ -35,6 +35,8 @@ export function runSchedule(params: ScheduleParams, actions: readonly SimAction[
       heartbeatTicks: 1,
       appendEntriesMax: params.appendEntriesMax,
       inflightAppendsMax: params.inflightAppendsMax,
+      appendBytesMax: params.appendBytesMax,
+      inflightBytesMax: params.appendBytesMax * params.inflightBytesFactor,
       snapshotTimeoutTicks: params.electionTicks * 3,
     },
   });

@@ -30,6 +30,9 @@ export interface ScheduleParams {
   readonly electionTicks: number;
   readonly appendEntriesMax: number;
   readonly inflightAppendsMax: number;
+  readonly appendBytesMax: number;
+  /** A multiple of appendBytesMax: the in-flight byte window per follower. */
+  readonly inflightBytesFactor: number;
 }
 
 const node = fc.nat({ max: 15 });
@@ -73,6 +76,9 @@ export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {
     // Small appends split a leader's catch-up into pieces, which is where commit-rule bugs show.
     appendEntriesMax: fc.integer({ min: 1, max: 8 }),
     inflightAppendsMax: fc.integer({ min: 1, max: 8 }),
+    // Entries weigh 28 bytes here: small byte limits make the byte window, not the count, bind.
+    appendBytesMax: fc.integer({ min: 28, max: 200 }),
+    inflightBytesFactor: fc.integer({ min: 1, max: 4 }),
   });
 }
 
