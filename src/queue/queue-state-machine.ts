@@ -2,7 +2,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { assert, unreachable } from '../shared/index.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { defaultQueueConfig, QUEUE_LIMITS, type QueueConfig } from './queue-config.ts';
-import { parseReceipt, type QueueSnapshot, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
+import { type DeadLetterOrigin, parseReceipt, type QueueSnapshot, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
 
 const SNAPSHOT_VERSION = 1;
 
@@ -23,6 +23,7 @@ export interface MessageStatus {
   readonly availableAt?: number;
   readonly leaseDeadline?: number;
   readonly receipt?: string;
+  readonly deadLetter?: DeadLetterOrigin;
 }
 
 /**
@@ -41,6 +42,13 @@ export class QueueStateMachine {
 
   apply(command: QueueCommand): QueueResult {
     this.now = Math.max(this.now, command.ts);
+    const result = this.applyCommand(command);
+    const touched = command.type === 'tick' ? [...this.queues.values()] : [this.queues.get(command.queue)];
+    for (const queue of touched) if (queue !== undefined) this.placeDeadLetters(queue);
+    return result;
+  }
+
+  private applyCommand(command: QueueCommand): QueueResult {
     switch (command.type) {
       case 'enqueue':
         return this.enqueue(command);
@@ -163,8 +171,19 @@ export class QueueStateMachine {
     return { type: 'configured', created: true, config: created.config };
   }
 
-  private create(name: string, config: Partial<QueueConfig>): QueueState | undefined {
-    if (this.queues.size >= QUEUE_LIMITS.queuesMax) return undefined;
+  /** Moves a queue's spent messages to its dead-letter queue, creating it when needed. */
+  private placeDeadLetters(queue: QueueState): void {
+    const letters = queue.takeDeadLetters();
+    if (letters.length === 0) return;
+    const name = queue.config.deadLetterQueue;
+    // A dead-letter queue is made even past the queue limit: its messages must go somewhere.
+    const target = this.queues.get(name) ?? this.create(name, {}, true)!;
+    const allocateId = () => (this.nextMessageNumber++).toString(36);
+    for (const letter of letters) target.acceptDeadLetter(this.now, letter, allocateId);
+  }
+
+  private create(name: string, config: Partial<QueueConfig>, beyondLimit = false): QueueState | undefined {
+    if (this.queues.size >= QUEUE_LIMITS.queuesMax && !beyondLimit) return undefined;
     const queue = new QueueState(name, { ...defaultQueueConfig(name), ...config });
     this.queues.set(name, queue);
     return queue;
@@ -189,7 +208,8 @@ function describe(message: StoredMessage): MessageStatus {
     priority: message.priority,
     enqueuedAt: message.enqueuedAt,
   };
-  if (message.state === 'delayed') return { ...base, availableAt: message.availableAt };
-  if (message.state === 'inflight') return { ...base, leaseDeadline: message.leaseDeadline, receipt: receiptOf(message) };
-  return base;
+  const origin = message.deadLetter === undefined ? {} : { deadLetter: message.deadLetter };
+  if (message.state === 'delayed') return { ...base, ...origin, availableAt: message.availableAt };
+  if (message.state === 'inflight') return { ...base, ...origin, leaseDeadline: message.leaseDeadline, receipt: receiptOf(message) };
+  return { ...base, ...origin };
 }

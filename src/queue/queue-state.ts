@@ -19,6 +19,21 @@ export interface StoredMessage {
   attempt: number;
   availableAt: number;
   leaseDeadline: number;
+  /** Set on a message in a dead-letter queue: where it came from and why. */
+  readonly deadLetter?: DeadLetterOrigin;
+}
+
+export interface DeadLetterOrigin {
+  readonly queue: string;
+  readonly id: string;
+  readonly reason: 'maxDeliveries';
+  readonly attempts: number;
+}
+
+/** A message that left this queue for its dead-letter queue; the machine places it there. */
+export interface DeadLetter {
+  readonly message: StoredMessage;
+  readonly origin: DeadLetterOrigin;
 }
 
 interface Timed {
@@ -42,6 +57,7 @@ export interface QueueSnapshot {
   readonly nextPosition: number;
   readonly enqueued: number;
   readonly acked: number;
+  readonly dead: number;
   readonly messages: readonly StoredMessage[];
   readonly dedup: readonly (readonly [key: string, record: DedupRecord])[];
 }
@@ -70,6 +86,9 @@ export class QueueState {
   private bytes = 0;
   private enqueued = 0;
   private acked = 0;
+  private dead = 0;
+  /** Messages that ran out of deliveries since the machine last collected them. */
+  private deadLetters: DeadLetter[] = [];
 
   constructor(readonly name: string, config: QueueConfig) {
     this.config = config;
@@ -87,7 +106,7 @@ export class QueueState {
     }
     for (let top = this.leases.peek(); top !== undefined && top.at <= now; top = this.leases.peek()) {
       this.leases.pop();
-      if (this.isCurrent(top.message, 'inflight', top.at)) this.moveTo(top.message, 'ready', now);
+      if (this.isCurrent(top.message, 'inflight', top.at)) this.returnToLine(top.message, now, 0);
     }
     for (let top = this.dedupExpiry.peek(); top !== undefined && top.at <= now; top = this.dedupExpiry.peek()) {
       this.dedupExpiry.pop();
@@ -153,7 +172,7 @@ export class QueueState {
       if (!this.isCurrent(message, 'ready', undefined)) continue;
       message.attempt++;
       this.moveTo(message, 'inflight', now + visibilityMs);
-      delivered.push({
+      const delivery = {
         id: message.id,
         seq: message.seq,
         receipt: receiptOf(message),
@@ -161,7 +180,8 @@ export class QueueState {
         attempt: message.attempt,
         priority: message.priority,
         enqueuedAt: message.enqueuedAt,
-      });
+      };
+      delivered.push(message.deadLetter === undefined ? delivery : { ...delivery, deadLetter: message.deadLetter });
     }
     return delivered;
   }
@@ -196,9 +216,7 @@ export class QueueState {
       this.moveTo(message, 'inflight', now + (durationMs ?? this.config.visibilityMs));
       return undefined;
     }
-    const delayMs = durationMs ?? this.backoffMs(message.attempt);
-    if (delayMs > 0) this.moveTo(message, 'delayed', now + delayMs);
-    else this.moveTo(message, 'ready', now);
+    this.returnToLine(message, now, durationMs ?? this.backoffMs(message.attempt));
     return undefined;
   }
 
@@ -221,7 +239,7 @@ export class QueueState {
       ready: this.readyCount,
       inflight: this.inflightCount,
       delayed: this.delayedCount,
-      dead: 0,
+      dead: this.dead,
       enqueued: this.enqueued,
       acked: this.acked,
       bytes: this.bytes,
@@ -237,6 +255,7 @@ export class QueueState {
       nextPosition: this.nextPosition,
       enqueued: this.enqueued,
       acked: this.acked,
+      dead: this.dead,
       messages: [...this.messages.values()],
       dedup: [...this.dedup.entries()],
     };
@@ -249,6 +268,7 @@ export class QueueState {
     queue.nextPosition = snapshot.nextPosition;
     queue.enqueued = snapshot.enqueued;
     queue.acked = snapshot.acked;
+    queue.dead = snapshot.dead;
     for (const saved of snapshot.messages) {
       assert(saved.state !== 'new', 'a snapshot holds only placed messages');
       const message: StoredMessage = { ...saved, state: 'new' };
@@ -262,6 +282,52 @@ export class QueueState {
       queue.dedupExpiry.push({ key, at: record.expiresAt });
     }
     return queue;
+  }
+
+  /**
+   * A message back from a lease (expired or nacked) takes its old place, after `delayMs`, unless
+   * it has used up `maxDeliveries`: then it leaves for the dead-letter queue, never silently away.
+   */
+  private returnToLine(message: StoredMessage, now: number, delayMs: number): void {
+    const limit = this.config.maxDeliveries;
+    if (limit > 0 && message.attempt >= limit) {
+      this.remove(message);
+      this.dead++;
+      this.deadLetters.push({ message, origin: { queue: this.name, id: message.id, reason: 'maxDeliveries', attempts: message.attempt } });
+      return;
+    }
+    if (delayMs > 0) this.moveTo(message, 'delayed', now + delayMs);
+    else this.moveTo(message, 'ready', now);
+  }
+
+  /** Hands over the messages that ran out of deliveries since the last call. */
+  takeDeadLetters(): DeadLetter[] {
+    const taken = this.deadLetters;
+    this.deadLetters = [];
+    return taken;
+  }
+
+  /** Places a message from another queue's dead letters at the tail of this one. */
+  acceptDeadLetter(now: number, letter: DeadLetter, allocateId: () => string): void {
+    const source = letter.message;
+    const stored: StoredMessage = {
+      id: allocateId(),
+      seq: this.nextSeq++,
+      body: source.body,
+      priority: source.priority,
+      enqueuedAt: now,
+      bytes: source.bytes,
+      position: 0,
+      state: 'new',
+      attempt: 0,
+      availableAt: now,
+      leaseDeadline: 0,
+      deadLetter: letter.origin,
+    };
+    this.messages.set(stored.id, stored);
+    this.bytes += stored.bytes;
+    this.enqueued++;
+    this.moveTo(stored, 'ready', now);
   }
 
   /** Exponential backoff by attempt, capped: a failing message waits longer each time. */

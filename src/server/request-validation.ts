@@ -94,8 +94,14 @@ export function configureRequest(queue: string, raw: unknown): WriteRequest {
   set('dedupWindowMs', optionalInteger(body, 'dedupWindowMs', 0, QUEUE_LIMITS.dedupWindowMsMax));
   set('maxLength', optionalInteger(body, 'maxLength', 1, QUEUE_LIMITS.maxLengthMax));
   set('maxBytes', optionalInteger(body, 'maxBytes', 1, QUEUE_LIMITS.maxBytesMax));
-  set('messageTtlMs', optionalInteger(body, 'messageTtlMs', 0, QUEUE_LIMITS.ttlMsMax));
-  if (body.deadLetterQueue !== undefined) set('deadLetterQueue', validQueueName(body.deadLetterQueue));
+  const ttl = optionalInteger(body, 'messageTtlMs', 0, QUEUE_LIMITS.ttlMsMax);
+  if (ttl !== undefined && ttl > 0) throw bad('messageTtlMs is not supported yet');
+  set('messageTtlMs', ttl);
+  if (body.deadLetterQueue !== undefined) {
+    const deadLetterQueue = validQueueName(body.deadLetterQueue);
+    if (deadLetterQueue === queue) throw bad('a queue cannot be its own deadLetterQueue');
+    set('deadLetterQueue', deadLetterQueue);
+  }
   if (body.backoff !== undefined) {
     const backoff = objectBody(body.backoff);
     const baseMs = optionalInteger(backoff, 'baseMs', 0, QUEUE_LIMITS.delayMsMax) ?? 1000;

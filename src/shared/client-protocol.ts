@@ -29,6 +29,8 @@ export interface DeliveredMessage {
   readonly attempt: number;
   readonly priority: number;
   readonly enqueuedAt: number;
+  /** On a message in a dead-letter queue: the queue and id it came from, and why it left. */
+  readonly deadLetter?: { readonly queue: string; readonly id: string; readonly reason: string; readonly attempts: number };
 }
 
 export interface Selector {

@@ -570,3 +570,45 @@ describe('QueueStateMachine', () => {
     });
   });
 });
+
+describe('QueueStateMachine: dead letters', () => {
+  function machineWith(maxDeliveries: number): QueueStateMachine {
+    const machine = new QueueStateMachine();
+    machine.apply({ type: 'configure', ts: 0, queue: 'work', config: { maxDeliveries, visibilityMs: 100, backoff: { baseMs: 0, maxMs: 0 } } });
+    machine.apply({ type: 'enqueue', ts: 0, queue: 'work', messages: [{ body: 'poison', priority: 3, delayMs: 0, bytes: 6 }] });
+    return machine;
+  }
+
+  it('moves a message to the dead-letter queue after maxDeliveries expired leases, with where it came from', () => {
+    const machine = machineWith(2);
+    const first = machine.apply({ type: 'receive', ts: 0, queue: 'work', max: 1, visibilityMs: undefined });
+    expect(first).toMatchObject({ messages: [{ attempt: 1 }] });
+    machine.apply({ type: 'receive', ts: 150, queue: 'work', max: 1, visibilityMs: undefined });
+    machine.apply({ type: 'tick', ts: 300 });
+    expect(machine.stats('work')).toMatchObject({ ready: 0, inflight: 0, dead: 1 });
+    const dead = machine.apply({ type: 'receive', ts: 300, queue: 'work.dlq', max: 1, visibilityMs: undefined });
+    expect(dead).toMatchObject({ messages: [{ body: 'poison', priority: 3, attempt: 1, deadLetter: { queue: 'work', reason: 'maxDeliveries', attempts: 2 } }] });
+  });
+
+  it('moves a message nacked for the last allowed time, and keeps it when deliveries are unlimited', () => {
+    const machine = machineWith(1);
+    const delivered = machine.apply({ type: 'receive', ts: 0, queue: 'work', max: 1, visibilityMs: undefined });
+    const receipt = delivered.type === 'received' ? delivered.messages[0]!.receipt : '';
+    machine.apply({ type: 'nack', ts: 10, queue: 'work', ids: [], receipts: [receipt], delayMs: 0 });
+    expect(machine.stats('work.dlq')).toMatchObject({ ready: 1 });
+    const unlimited = machineWith(0);
+    for (let ts = 0; ts < 1000; ts += 150) unlimited.apply({ type: 'receive', ts, queue: 'work', max: 1, visibilityMs: undefined });
+    expect(unlimited.stats('work')).toMatchObject({ dead: 0 });
+    expect(unlimited.stats('work.dlq')).toBeUndefined();
+  });
+
+  it('keeps dead letters and the dead count through a snapshot', () => {
+    const machine = machineWith(1);
+    machine.apply({ type: 'receive', ts: 0, queue: 'work', max: 1, visibilityMs: undefined });
+    machine.apply({ type: 'tick', ts: 200 });
+    const restored = new QueueStateMachine();
+    restored.restore(machine.snapshot());
+    expect(restored.stats('work')).toMatchObject({ dead: 1 });
+    expect(restored.apply({ type: 'receive', ts: 300, queue: 'work.dlq', max: 1, visibilityMs: undefined })).toMatchObject({ messages: [{ deadLetter: { queue: 'work' } }] });
+  });
+});

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestCluster, waitFor } from './cluster-harness.ts';
+
+// Goal: a poison message that keeps failing ends in the dead-letter queue, never silently away.
+describe('dead letters through HTTP', () => {
+  let test: TestCluster;
+
+  beforeAll(async () => {
+    test = await TestCluster.start(1);
+    await test.waitForLeader();
+  });
+
+  afterAll(async () => {
+    await test?.stop();
+  });
+
+  it('moves a message to <queue>.dlq after maxDeliveries leases ran out, with its origin', async () => {
+    const configured = await test.request(0, 'PUT', '/queues/jobs', { maxDeliveries: 2, visibilityMs: 200 });
+    expect(configured.body).toMatchObject({ maxDeliveries: 2, deadLetterQueue: 'jobs.dlq' });
+    const { id } = await test.enqueue(0, 'jobs', { task: 'poison' }, 'poison-1');
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const delivery = await waitFor(async () => {
+        const reply = await test.request(0, 'POST', '/queues/jobs/receive', { waitMs: 1000 });
+        return reply.body.messages[0];
+      }, 10_000, `delivery ${attempt}`);
+      expect(delivery).toMatchObject({ id, attempt });
+    }
+    const dead = await waitFor(async () => {
+      const reply = await test.request(0, 'POST', '/queues/jobs.dlq/receive', { waitMs: 1000 });
+      return reply.body?.messages?.[0];
+    }, 10_000, 'the message in the dead-letter queue');
+    expect(dead).toMatchObject({ body: { task: 'poison' }, deadLetter: { queue: 'jobs', id, reason: 'maxDeliveries', attempts: 2 } });
+    const stats = await test.request(0, 'GET', '/queues/jobs');
+    expect(stats.body).toMatchObject({ ready: 0, inflight: 0, dead: 1 });
+  });
+
+  it('refuses a queue that would dead-letter into itself, and TTLs it cannot honour yet', async () => {
+    const self = await test.request(0, 'PUT', '/queues/loop', { deadLetterQueue: 'loop' });
+    expect(self.status).toBe(400);
+    const ttl = await test.request(0, 'PUT', '/queues/expiring', { messageTtlMs: 1000 });
+    expect(ttl.status).toBe(400);
+    expect(ttl.body.error.message).toMatch(/not supported yet/);
+  });
+});
