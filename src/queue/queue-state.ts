@@ -142,24 +142,9 @@ export class QueueState {
   enqueue(now: number, message: NewMessage, allocateId: () => string): { id: string; seq: number } {
     const duplicate = message.dedupId === undefined ? undefined : this.dedup.get(message.dedupId);
     if (duplicate !== undefined) return { id: duplicate.id, seq: duplicate.seq };
-    const stored: StoredMessage = {
-      id: allocateId(),
-      seq: this.nextSeq++,
-      body: message.body,
-      priority: message.priority,
-      enqueuedAt: now,
-      bytes: message.bytes,
-      position: 0,
-      state: 'new',
-      attempt: 0,
-      availableAt: now + message.delayMs,
-      leaseDeadline: 0,
-    };
-    this.messages.set(stored.id, stored);
-    this.bytes += stored.bytes;
-    this.enqueued++;
+    const stored = this.admit(now, message, allocateId(), undefined);
     if (message.dedupId !== undefined) this.rememberDedup(message.dedupId, stored, now);
-    if (message.delayMs > 0) this.moveTo(stored, 'delayed', stored.availableAt);
+    if (message.delayMs > 0) this.moveTo(stored, 'delayed', now + message.delayMs);
     else this.moveTo(stored, 'ready', now);
     return { id: stored.id, seq: stored.seq };
   }
@@ -300,18 +285,15 @@ export class QueueState {
     else this.moveTo(message, 'ready', now);
   }
 
-  /** Hands over the messages that ran out of deliveries since the last call. */
-  takeDeadLetters(): DeadLetter[] {
-    const taken = this.deadLetters;
-    this.deadLetters = [];
-    return taken;
-  }
-
-  /** Places a message from another queue's dead letters at the tail of this one. */
-  acceptDeadLetter(now: number, letter: DeadLetter, allocateId: () => string): void {
-    const source = letter.message;
+  /** A new message in this queue, counted but in no line yet: the caller places it. */
+  private admit(
+    now: number,
+    source: { readonly body: unknown; readonly priority: number; readonly bytes: number },
+    id: string,
+    deadLetter: DeadLetterOrigin | undefined,
+  ): StoredMessage {
     const stored: StoredMessage = {
-      id: allocateId(),
+      id,
       seq: this.nextSeq++,
       body: source.body,
       priority: source.priority,
@@ -322,11 +304,24 @@ export class QueueState {
       attempt: 0,
       availableAt: now,
       leaseDeadline: 0,
-      deadLetter: letter.origin,
+      ...(deadLetter === undefined ? {} : { deadLetter }),
     };
     this.messages.set(stored.id, stored);
     this.bytes += stored.bytes;
     this.enqueued++;
+    return stored;
+  }
+
+  /** Hands over the messages that ran out of deliveries since the last call. */
+  takeDeadLetters(): DeadLetter[] {
+    const taken = this.deadLetters;
+    this.deadLetters = [];
+    return taken;
+  }
+
+  /** Places a message from another queue's dead letters at the tail of this one. */
+  acceptDeadLetter(now: number, letter: DeadLetter, allocateId: () => string): void {
+    const stored = this.admit(now, letter.message, allocateId(), letter.origin);
     this.moveTo(stored, 'ready', now);
   }
 

@@ -1,20 +1,15 @@
 import WebSocket from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { decode, encode } from '../../src/shared/codec.ts';
 import { connect } from '../../src/client/index.ts';
-import { TestCluster } from './cluster-harness.ts';
+import { clusterForSuite, type TestCluster } from './cluster-harness.ts';
 
 // Goal: hostile or malformed input gets the documented error, and the node keeps serving.
 describe('bad input against a real node', () => {
+  const suite = clusterForSuite(1);
   let test: TestCluster;
-
-  beforeAll(async () => {
-    test = await TestCluster.start(1);
-    await test.waitForLeader();
-  });
-
-  afterAll(async () => {
-    await test?.stop();
+  beforeEach(() => {
+    test = suite();
   });
 
   async function stillServes(): Promise<void> {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../cluster/free-ports.ts';
@@ -107,4 +108,23 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * One cluster for a whole describe block, started before its tests and always stopped after,
+ * even when they fail. Returns a getter, since the cluster exists only once beforeAll ran.
+ */
+export function clusterForSuite(size: number, extraArgs: string[] = []): () => TestCluster {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await TestCluster.start(size, extraArgs);
+    await cluster.waitForLeader();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  return () => {
+    if (cluster === undefined) throw new Error('the suite cluster has not started');
+    return cluster;
+  };
 }

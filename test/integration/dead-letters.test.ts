@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: a poison message that keeps failing ends in the dead-letter queue, never silently away.
 describe('dead letters through HTTP', () => {
+  const suite = clusterForSuite(1);
   let test: TestCluster;
-
-  beforeAll(async () => {
-    test = await TestCluster.start(1);
-    await test.waitForLeader();
-  });
-
-  afterAll(async () => {
-    await test?.stop();
+  beforeEach(() => {
+    test = suite();
   });
 
   it('moves a message to <queue>.dlq after maxDeliveries leases ran out, with its origin', async () => {

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestCluster } from './cluster-harness.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clusterForSuite, type TestCluster } from './cluster-harness.ts';
 
 // Goal: full queues and a full node refuse producers with 429 QUEUE_FULL; nothing is dropped.
 describe('queue and node limits', () => {
+  const suite = clusterForSuite(1, ['--memory-budget-mb', '1']);
   let test: TestCluster;
-
-  beforeAll(async () => {
-    test = await TestCluster.start(1, ['--memory-budget-mb', '1']);
-    await test.waitForLeader();
-  });
-
-  afterAll(async () => {
-    await test?.stop();
+  beforeEach(() => {
+    test = suite();
   });
 
   it('refuses an enqueue past a queue maxLength with 429 QUEUE_FULL and keeps what it holds', async () => {
