@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClientRequest, DeliveredMessage, MessageInput, QueueConfigInput } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
+import { type FailedAttempt, failureOf } from './retry-outcome.ts';
 
 export interface ConnectOptions {
   /** `host:port` of any nodes of the cluster; the client moves to another when one fails. */
@@ -99,18 +100,20 @@ export class QuorumqClient {
   /** Sends with failover: retryable failures are retried, on the next node, until `retryForMs`. */
   private async call(request: ClientRequest): Promise<unknown> {
     const deadline = Date.now() + this.retryForMs;
-    let attempt = 0;
+    const attempts: FailedAttempt[] = [];
     for (;;) {
       if (this.closed) throw new QuorumqError('UNAVAILABLE', 'the client was closed');
+      let sent = false;
       try {
         const connection = await this.connect();
+        sent = true;
         return await connection.request(request, this.requestTimeoutMs);
       } catch (error) {
         const failure = error instanceof QuorumqError ? error : new QuorumqError('INTERNAL', String(error), error);
-        if (!failure.retryable || Date.now() >= deadline) throw failure;
+        attempts.push({ error: failure, sent });
+        if (!failure.retryable || Date.now() >= deadline) throw failureOf(attempts);
         if (failure.code === 'UNAVAILABLE' || failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN') this.moveToNextNode();
-        attempt++;
-        const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempt, 5));
+        const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempts.length, 5));
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
       }
     }
