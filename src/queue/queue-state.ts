@@ -359,6 +359,11 @@ export class QueueState {
     this.count(message.state, -1);
     this.messages.delete(message.id);
     this.bytes -= message.bytes;
+    // An acked message leaves a stale lease entry that holds its body until the lease would end:
+    // at thousands of acks a second that is most of the heap. Sweep once stale entries dominate.
+    if (this.leases.size > 2 * this.inflightCount + 1024) {
+      this.leases.retain((entry) => this.isCurrent(entry.message, 'inflight', entry.at));
+    }
   }
 
   /** A heap entry is current when its message is still here, in that state, for that time. */

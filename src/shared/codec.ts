@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 
 /**
  * The one msgpack configuration used on disk and on the wire. Options are spelled out: records and
@@ -14,8 +14,19 @@ const packr = new Packr({
   int64AsType: 'number',
 });
 
+/** Above this, the scratch buffer is swapped for a small one so one huge value does not pin it. */
+const SCRATCH_BYTES_MAX = 1 << 20;
+
+/**
+ * `pack` returns a view into msgpackr's shared, growing scratch buffer; a log entry keeping such a
+ * view pins the whole buffer for as long as the entry lives. The result is copied into a buffer of
+ * its own size, and the scratch space is reused.
+ */
 export function encode(value: unknown): Uint8Array {
-  return packr.pack(value);
+  const view = packr.pack(value, RESET_BUFFER_MODE);
+  const owned = Uint8Array.prototype.slice.call(view);
+  if (view.length > SCRATCH_BYTES_MAX) packr.useBuffer(Buffer.allocUnsafeSlow(64 * 1024));
+  return owned;
 }
 
 /** Throws on malformed input: callers at a trust boundary catch and answer with an error. */

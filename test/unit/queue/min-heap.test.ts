@@ -81,3 +81,14 @@ describe('MinHeap', () => {
     );
   });
 });
+
+describe('MinHeap.retain', () => {
+  it('drops the refused items and still pops the rest in order', () => {
+    const heap = new MinHeap<number>((a, b) => a < b);
+    for (const value of [9, 4, 7, 1, 8, 2, 6, 3, 5]) heap.push(value);
+    heap.retain((value) => value % 2 === 0);
+    const popped: number[] = [];
+    for (let value = heap.pop(); value !== undefined; value = heap.pop()) popped.push(value);
+    expect(popped).toEqual([2, 4, 6, 8]);
+  });
+});
