@@ -83,11 +83,12 @@ try {
   console.log(`passed ${acked} messages in ${seconds.toFixed(0)} s: ${(acked / seconds).toFixed(0)} msgs/s end to end`);
   const backlog = ((await client.getQueue('million')) as { ready: number; inflight: number }).ready;
   client.close();
-  const heaps = await Promise.all(addresses.map(async (address) => {
+  const memory = await Promise.all(addresses.map(async (address) => {
     const text = await (await fetch(`http://${address}/metrics`)).text();
-    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? 0);
+    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+    return `heap ${mb(read('nodejs_heap_size_used_bytes'))} of ${mb(read('nodejs_heap_size_total_bytes'))}, external ${mb(read('nodejs_external_memory_bytes'))}`;
   }));
-  console.log(`V8 heap in use: ${heaps.map(mb).join(' / ')}`);
+  console.log(`memory by node: ${memory.join(' | ')}`);
   const { disk, rss } = sample();
   console.log(`at the end: data ${disk.map(mb).join(' / ')}; RSS ${rss.map(mb).join(' / ')}; backlog ${backlog}`);
 
