@@ -24,6 +24,17 @@ describe('the Ready contract', () => {
     expect(() => input(raft)).not.toThrow();
   });
 
+  it('syncs a vote granted within a term it already knew: a crash must not let it vote twice (R1)', () => {
+    const raft = new Raft(raftConfig('n2'), { ...bootstrapState(THREE_VOTERS), hardState: { term: 3, vote: '', commit: 1 } }, new Prng(2));
+    raft.ready();
+    raft.advance();
+    raft.step({ type: 'vote', from: 'n3', to: 'n2', term: 3, lastIndex: 1, lastTerm: 1, transfer: false });
+    const ready = raft.ready();
+    expect(ready.hardState).toMatchObject({ term: 3, vote: 'n3' });
+    expect(ready.mustSync).toBe(true);
+    expect(ready.messages).toEqual([expect.objectContaining({ type: 'voteResponse', to: 'n3', reject: false })]);
+  });
+
   it('refuses advance() without an outstanding ready', () => {
     expect(() => follower().advance()).toThrow(AssertionError);
   });
