@@ -12,7 +12,8 @@ function simulate(voters: number, seed: number, numRuns: number): ScheduleReport
     fc.property(scheduleArbitrary(voters, STEPS), ([params, actions]) => {
       reports.push(runSchedule(params, actions));
     }),
-    { seed, numRuns },
+    // Shrinking slow (liveness) failures could otherwise block CI for over 40 minutes.
+    { seed, numRuns, interruptAfterTimeLimit: 60_000, markInterruptAsFailure: true },
   );
   return reports;
 }

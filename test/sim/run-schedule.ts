@@ -30,6 +30,8 @@ export function runSchedule(params: ScheduleParams, actions: readonly SimAction[
     voters: params.voters,
     spares: params.spares,
     seed: params.seed,
+    redeliverPercent: params.redeliverPercent,
+    reconfigureOnElection: params.reconfigureOnElection,
     raft: {
       electionTicks: params.electionTicks,
       heartbeatTicks: 1,
@@ -83,10 +85,10 @@ function applyAction(cluster: SimCluster, action: SimAction): void {
     case 'read':
       return cluster.read(cluster.idAt(action.node));
     case 'crash':
-      return cluster.crash(cluster.idAt(action.node));
+      return cluster.crash(cluster.idAt(action.node), action.outbox);
     case 'crashLeader': {
       const leader = cluster.leader();
-      if (leader !== undefined) cluster.crash(leader[0]);
+      if (leader !== undefined) cluster.crash(leader[0], action.outbox);
       return;
     }
     case 'restart':
@@ -131,6 +133,7 @@ function split(cluster: SimCluster, mask: number): void {
 
 function healAndRequireProgress(cluster: SimCluster, roundsMax: number): number {
   cluster.network.heal();
+  cluster.redeliverPercent = 0;
   cluster.restartAllDown();
   let fresh: { value: number; leader: string } | undefined;
   for (let round = 1; round <= roundsMax; round++) {

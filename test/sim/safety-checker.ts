@@ -1,4 +1,4 @@
-import type { Entry, NodeId, Raft } from '../../src/raft/index.ts';
+import type { Entry, Membership, NodeId, Raft } from '../../src/raft/index.ts';
 
 export class InvariantViolation extends Error {
   override name = 'InvariantViolation';
@@ -9,6 +9,16 @@ export interface AppliedRecord {
   readonly index: number;
   readonly term: number;
   readonly value: number;
+}
+
+/** A node's log as an election would see it. */
+export interface LogView {
+  readonly id: NodeId;
+  readonly membership: Membership;
+  readonly snapshotIndex: number;
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  entryAt(index: number): Entry | undefined;
 }
 
 interface LeaderWatch {
@@ -155,6 +165,32 @@ export class SafetyChecker {
     const floor = this.readsInvoked.get(context);
     if (floor === undefined) this.fail(`read ${context} served on ${id} but never invoked`);
     if (index < floor) this.fail(`Linearizable read: ${context} served on ${id} at index ${index}, but ${floor} was committed before it began`);
+  }
+
+  private electableTip: Entry | undefined;
+
+  /**
+   * Raft §5.4.3 as a state invariant: a voter whose log is at least as up to date as a quorum of its
+   * voters' could win the next election, so it must hold every committed entry. This fires when a
+   * commit becomes unsafe, without waiting for the schedule to elect the node that lacks it.
+   */
+  checkElectable(views: () => LogView[], logChanged: boolean): void {
+    let index = this.committedMax;
+    while (index > 0 && this.committed[index] === undefined) index--;
+    const tip = this.committed[index]?.entry;
+    if (tip === undefined || (!logChanged && tip === this.electableTip)) return;
+    this.electableTip = tip;
+    const all = views();
+    for (const c of all) {
+      const voters = c.membership.voters;
+      if (!voters.includes(c.id) || tip.index <= c.snapshotIndex) continue;
+      const beaten = all.filter((v) => voters.includes(v.id) && (c.lastTerm > v.lastTerm || (c.lastTerm === v.lastTerm && c.lastIndex >= v.lastIndex)));
+      if (beaten.length < Math.floor(voters.length / 2) + 1) continue;
+      const held = c.entryAt(tip.index);
+      if (held === undefined || !sameEntry(held, tip)) {
+        this.fail(`Electable Completeness: ${c.id} (last ${c.lastIndex}/${c.lastTerm}) is as up to date as a quorum of [${voters}] but lacks committed index ${tip.index} (term ${tip.term})`);
+      }
+    }
   }
 
   appliedRecords(): ReadonlyMap<number, AppliedRecord> {

@@ -11,8 +11,8 @@ export type SimAction =
   | { readonly kind: 'propose'; readonly node: number }
   | { readonly kind: 'proposeOnLeader' }
   | { readonly kind: 'read'; readonly node: number }
-  | { readonly kind: 'crash'; readonly node: number }
-  | { readonly kind: 'crashLeader' }
+  | { readonly kind: 'crash'; readonly node: number; readonly outbox: boolean }
+  | { readonly kind: 'crashLeader'; readonly outbox: boolean }
   | { readonly kind: 'restart'; readonly node: number }
   | { readonly kind: 'isolate'; readonly node: number }
   | { readonly kind: 'isolateLeader' }
@@ -33,6 +33,10 @@ export interface ScheduleParams {
   readonly appendBytesMax: number;
   /** A multiple of appendBytesMax: the in-flight byte window per follower. */
   readonly inflightBytesFactor: number;
+  /** Percent of deliveries that leave a copy in flight (an at-least-once transport retransmitting). */
+  readonly redeliverPercent: number;
+  /** An autopilot that tries a membership change the moment a node wins an election. */
+  readonly reconfigureOnElection: boolean;
 }
 
 const node = fc.nat({ max: 15 });
@@ -49,8 +53,8 @@ export const actionArbitrary: fc.Arbitrary<SimAction> = fc.oneof(
   { weight: 2, arbitrary: node.map((n) => ({ kind: 'propose' as const, node: n })) },
   { weight: 10, arbitrary: fc.constant({ kind: 'proposeOnLeader' as const }) },
   { weight: 4, arbitrary: node.map((n) => ({ kind: 'read' as const, node: n })) },
-  { weight: 2, arbitrary: node.map((n) => ({ kind: 'crash' as const, node: n })) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'crashLeader' as const }) },
+  { weight: 2, arbitrary: fc.record({ node, outbox: fc.boolean() }).map((r) => ({ kind: 'crash' as const, ...r })) },
+  { weight: 1, arbitrary: fc.boolean().map((outbox) => ({ kind: 'crashLeader' as const, outbox })) },
   { weight: 4, arbitrary: node.map((n) => ({ kind: 'restart' as const, node: n })) },
   { weight: 1, arbitrary: node.map((n) => ({ kind: 'isolate' as const, node: n })) },
   { weight: 1, arbitrary: fc.constant({ kind: 'isolateLeader' as const }) },
@@ -79,6 +83,8 @@ export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {
     // Entries weigh 28 bytes here: small byte limits make the byte window, not the count, bind.
     appendBytesMax: fc.integer({ min: 28, max: 200 }),
     inflightBytesFactor: fc.integer({ min: 1, max: 4 }),
+    redeliverPercent: fc.constantFrom(0, 0, 10, 30),
+    reconfigureOnElection: fc.boolean(),
   });
 }
 

@@ -1,7 +1,9 @@
 import {
   bootstrapState,
+  EMPTY_MEMBERSHIP,
   EMPTY_STATE,
   type Entry,
+  type Message,
   type NodeId,
   Raft,
   type RaftConfig,
@@ -9,7 +11,7 @@ import {
   type Snapshot,
 } from '../../src/raft/index.ts';
 import { Prng } from '../../src/shared/index.ts';
-import { type AppliedRecord, SafetyChecker } from './safety-checker.ts';
+import { type AppliedRecord, type LogView, SafetyChecker } from './safety-checker.ts';
 import { SimDisk } from './sim-disk.ts';
 import { SimNetwork } from './sim-network.ts';
 
@@ -18,6 +20,8 @@ export interface SimClusterOptions {
   /** Nodes started blank, outside the configuration, for membership changes to add. */
   readonly spares: number;
   readonly seed: number;
+  readonly redeliverPercent?: number;
+  readonly reconfigureOnElection?: boolean;
   readonly raft: Partial<Omit<RaftConfig, 'id'>>;
 }
 
@@ -53,6 +57,9 @@ export class SimCluster {
   };
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly leaders = new Map<NodeId, Raft>();
+  private readonly networkPrng: Prng;
+  /** Retransmission is a fault: healing stops it. */
+  redeliverPercent: number;
   private nextValue = 1;
   private nextRead = 1;
   /** Proposals the leader applied: acknowledged to the client, so they must never be lost. */
@@ -60,6 +67,8 @@ export class SimCluster {
   private readonly proposals = new Map<number, { proposer: NodeId; index: number; term: number }>();
 
   constructor(private readonly options: SimClusterOptions) {
+    this.networkPrng = new Prng(options.seed * 31 + 7);
+    this.redeliverPercent = options.redeliverPercent ?? 0;
     this.ids = Array.from({ length: options.voters + options.spares }, (_, i) => `n${i + 1}`);
     const voters = this.ids.slice(0, options.voters);
     for (const id of this.ids) {
@@ -102,6 +111,7 @@ export class SimCluster {
     if (message === undefined) return;
     const node = this.nodes.get(message.to);
     if (node?.raft === undefined) return;
+    if (this.networkPrng.int(100) < this.redeliverPercent) this.network.send([message]);
     if (message.type === 'snapshot') this.counters.snapshotsSent++;
     node.raft.step(message);
     this.afterInput(node);
@@ -154,13 +164,14 @@ export class SimCluster {
   }
 
   /** A process crash with power loss: memory and unsynced writes are gone. */
-  crash(id: NodeId): void {
+  crash(id: NodeId, outbox = false): void {
     const node = this.nodes.get(id)!;
     if (node.raft === undefined) return;
     node.raft = undefined;
     this.leaders.delete(id);
     node.disk.powerLoss();
     this.network.dropTo(id);
+    if (outbox) this.network.dropFrom(id);
     this.counters.crashes++;
   }
 
@@ -202,9 +213,11 @@ export class SimCluster {
   private afterInput(node: SimNode): void {
     const raft = node.raft!;
     let logChanged = false;
+    let elected = false;
     while (raft.hasReady()) {
       const ready = raft.ready();
       node.disk.write(ready);
+      this.checkPromisesSynced(node, ready.messages);
       this.network.send(ready.messages);
       if (ready.snapshot !== undefined) this.installSnapshot(node, ready.snapshot);
       for (const entry of ready.committedEntries) this.apply(node, entry);
@@ -213,6 +226,7 @@ export class SimCluster {
         this.checker.onReadServed(node.id, read.context, read.index);
       }
       if (ready.softState?.role === 'leader') this.counters.elections++;
+      elected ||= ready.softState?.role === 'leader';
       logChanged ||= ready.entries.length > 0 || ready.snapshot !== undefined;
       raft.advance();
     }
@@ -220,6 +234,40 @@ export class SimCluster {
     else this.leaders.delete(node.id);
     this.checker.checkNode(node.id, raft);
     if (logChanged) this.checkLogMatchingOf(node.id, raft);
+    if (elected && this.options.reconfigureOnElection === true) {
+      const type = (['addLearner', 'addVoter', 'demote', 'remove'] as const)[this.networkPrng.int(4)]!;
+      if (raft.proposeMembershipChange({ type, node: this.ids[this.networkPrng.int(this.ids.length)]! }).ok) this.counters.membershipChanges++;
+      this.afterInput(node);
+    }
+    this.checker.checkElectable(() => this.ids.map((id) => this.logView(id)), logChanged);
+  }
+
+  /** A message leaves only once what it promises survives a power loss: a vote, an acknowledged entry. */
+  private checkPromisesSynced(node: SimNode, messages: readonly Message[]): void {
+    const { hardState, snapshot, entries } = node.disk.synced;
+    const last = entries[entries.length - 1]?.index ?? snapshot?.meta.index ?? 0;
+    for (const m of messages) {
+      const vote = m.type === 'vote' ? node.id : m.type === 'voteResponse' && !m.reject ? m.to : undefined;
+      if (vote !== undefined && (hardState.term !== m.term || hardState.vote !== vote)) {
+        this.checker.fail(`Durability: ${node.id} sent ${m.type} for ${vote} in term ${m.term} with term ${hardState.term}, vote '${hardState.vote}' synced`);
+      }
+      if (m.type === 'appendResponse' && !m.reject && m.index > last) this.checker.fail(`Durability: ${node.id} acked ${m.index} with ${last} synced`);
+    }
+  }
+
+  /** A node's log as an election would see it: in memory if it is up, else what its disk synced. */
+  private logView(id: NodeId): LogView {
+    const { raft, disk } = this.nodes.get(id)!;
+    if (raft !== undefined) {
+      const s = raft.status();
+      return { id, membership: s.membership, snapshotIndex: s.firstIndex - 1, lastIndex: s.lastIndex, lastTerm: raft.termAt(s.lastIndex)!, entryAt: (i) => raft.entryAt(i) };
+    }
+    const { snapshot, entries } = disk.synced;
+    const base = snapshot?.meta.index ?? 0;
+    let membership = snapshot?.meta.membership ?? EMPTY_MEMBERSHIP;
+    for (const entry of entries) if (entry.kind === 'config') membership = entry.membership!;
+    const last = entries[entries.length - 1];
+    return { id, membership, snapshotIndex: base, lastIndex: last?.index ?? base, lastTerm: last?.term ?? snapshot?.meta.term ?? 0, entryAt: (i) => entries[i - base - 1] };
   }
 
   private checkLogMatchingOf(id: NodeId, raft: Raft): void {

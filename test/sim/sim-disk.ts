@@ -49,6 +49,9 @@ export class SimDisk {
     this.durable = copy(state);
   }
 
+  /** What a power loss now would leave. */
+  get synced(): Readonly<DiskState> { return this.durable; }
+
   powerLoss(): void {
     this.current = copy(this.durable);
   }
