@@ -19,16 +19,16 @@ function simulate(voters: number, seed: number, numRuns: number): ScheduleReport
 }
 
 describe('raft under random faults (simulation)', () => {
-  it('cluster: 3 voters, loss/duplication/reordering/partitions/crashes/membership (250 schedules x 300 steps)', () => {
-    const reports = simulate(3, 20261123, 250);
-    expect(reports.length).toBe(250);
+  it('cluster: 3 voters, loss/duplication/reordering/partitions/crashes/membership (1000 schedules x 300 steps)', () => {
+    const reports = simulate(3, 20261123, 1000);
+    expect(reports.length).toBe(1000);
     expect(reports.every((report) => report.steps === STEPS)).toBe(true);
-    expect(reports.reduce((sum, report) => sum + report.counters.elections, 0)).toBeGreaterThan(250);
+    expect(reports.reduce((sum, report) => sum + report.counters.elections, 0)).toBeGreaterThan(1000);
   });
 
-  it('cluster: 5 voters, loss/duplication/reordering/partitions/crashes/membership (250 schedules x 300 steps)', () => {
-    const reports = simulate(5, 5201123, 250);
-    expect(reports.length).toBe(250);
+  it('cluster: 5 voters, loss/duplication/reordering/partitions/crashes/membership (1000 schedules x 300 steps)', () => {
+    const reports = simulate(5, 5201123, 1000);
+    expect(reports.length).toBe(1000);
     expect(reports.reduce((sum, report) => sum + report.counters.snapshotsInstalled, 0)).toBeGreaterThan(0);
   });
 });
