@@ -235,8 +235,14 @@ export class SimCluster {
     this.checker.checkNode(node.id, raft);
     if (logChanged) this.checkLogMatchingOf(node.id, raft);
     if (elected && this.options.reconfigureOnElection === true) {
-      const type = (['addLearner', 'addVoter', 'demote', 'remove'] as const)[this.networkPrng.int(4)]!;
-      if (raft.proposeMembershipChange({ type, node: this.ids[this.networkPrng.int(this.ids.length)]! }).ok) this.counters.membershipChanges++;
+      // Several tries: most random picks are refused (adding a present node, removing an absent one),
+      // and the change that matters is the one a fresh leader manages to propose.
+      for (let tries = 0; tries < 4; tries++) {
+        const type = (['addLearner', 'addVoter', 'demote', 'remove'] as const)[this.networkPrng.int(4)]!;
+        if (!raft.proposeMembershipChange({ type, node: this.ids[this.networkPrng.int(this.ids.length)]! }).ok) continue;
+        this.counters.membershipChanges++;
+        break;
+      }
       this.afterInput(node);
     }
     this.checker.checkElectable(() => this.ids.map((id) => this.logView(id)), logChanged);
