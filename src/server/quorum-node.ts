@@ -143,6 +143,9 @@ export class QuorumNode implements RequestHandler {
 
   private async open(): Promise<void> {
     const persisted = await this.storage.load();
+    if (this.storage.damagedSnapshots.length > 0) {
+      this.log.warn({ damaged: this.storage.damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
+    }
     if (persisted.snapshot !== undefined) {
       this.machine.restore(persisted.snapshot.data);
       this.appliedIndex = persisted.snapshot.meta.index;

@@ -10,14 +10,19 @@ import { StorageCorruptionError } from './storage-errors.ts';
 const LOG_PREFIX = 0x6c; // 'l'
 const META_PREFIX = 0x6d; // 'm'
 const HARD_STATE_KEY = 'raft/hardstate';
-const SNAPSHOT_KEY = 'raft/snapshot';
+/** Snapshots are stored under this prefix plus their index, so the newest sorts last. */
+const SNAPSHOT_KEY_PREFIX = 'raft/snapshot/';
 
 type Operation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
 
 /**
- * The Raft log, hard state and snapshot in one LevelDB. Each ready is one atomic batch, written with
+ * The Raft log, hard state and snapshots in one LevelDB. Each ready is one atomic batch, written with
  * `sync: true` whenever it carries entries, a snapshot, or a new term or vote (group commit: the
  * caller batches everything that arrived during the previous write into the next ready).
+ *
+ * Two local snapshots are kept, and the log since the older one: a newest snapshot that fails its
+ * checksum on restart is set aside and the node rebuilds from the previous one plus the log, instead
+ * of refusing to start or, worse, trusting damaged state.
  */
 export class LevelStorage implements RaftStorage {
   /** Index of the entry before the first stored one (the snapshot's index), and its chain link. */
@@ -25,7 +30,13 @@ export class LevelStorage implements RaftStorage {
   private baseLink: Uint8Array = GENESIS_LINK;
   /** Chain link of every stored entry, by index - baseIndex - 1: new entries extend the chain. */
   private links: Uint8Array[] = [];
+  /** Indexes of the stored snapshots, oldest first (at most two after a save). */
+  private snapshotIndexes: number[] = [];
+  /** The first log index still on disk: entries since the previous snapshot are kept for a fallback. */
+  private retainedFrom = 1;
   private compaction: Promise<void> = Promise.resolve();
+  /** Snapshots found damaged at load: skipped, and kept on disk until the next snapshot replaces them. */
+  damagedSnapshots: number[] = [];
 
   private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
 
@@ -39,6 +50,7 @@ export class LevelStorage implements RaftStorage {
     const hardStateBytes = await this.db.get(metaKey(HARD_STATE_KEY));
     const hardState: HardState = hardStateBytes === undefined ? { term: 0, vote: '', commit: 0 } : (decode(hardStateBytes) as HardState);
     const snapshot = await this.loadSnapshot();
+    this.retainedFrom = Math.min(this.baseIndex + 1, (await this.firstStoredIndex()) ?? Infinity);
     const entries = await this.loadEntries();
     const lastIndex = this.baseIndex + entries.length;
     if (hardState.commit > lastIndex) {
@@ -56,20 +68,26 @@ export class LevelStorage implements RaftStorage {
     await this.db.batch(operations, { sync: ready.mustSync });
   }
 
-  /** Stores a locally taken snapshot and drops the entries it covers, synced. */
+  /**
+   * Stores a locally taken snapshot, synced. The snapshot before it becomes the fallback: older
+   * snapshots, and the entries up to the fallback's index, are deleted.
+   */
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     const index = snapshot.meta.index;
     assert(index > this.baseIndex && index <= this.baseIndex + this.links.length, 'snapshot outside the stored log');
     const link = this.links[index - this.baseIndex - 1]!;
-    const operations: Operation[] = [{ type: 'put', key: metaKey(SNAPSHOT_KEY), value: encodeSnapshot(snapshot, link) }];
-    for (let i = this.baseIndex + 1; i <= index; i++) operations.push({ type: 'del', key: logKey(i) });
+    const operations: Operation[] = [{ type: 'put', key: snapshotKey(index), value: encodeSnapshot(snapshot, link) }];
+    const fallback = this.snapshotIndexes[this.snapshotIndexes.length - 1] ?? 0;
+    for (const older of [...this.snapshotIndexes.slice(0, -1), ...this.damagedSnapshots]) operations.push({ type: 'del', key: snapshotKey(older) });
+    for (let i = this.retainedFrom; i <= fallback; i++) operations.push({ type: 'del', key: logKey(i) });
     await this.db.batch(operations, { sync: true });
+    this.snapshotIndexes = fallback === 0 ? [index] : [fallback, index];
+    this.damagedSnapshots = [];
+    this.retainedFrom = Math.max(this.retainedFrom, fallback + 1);
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
-    // Deleted keys keep their space until LevelDB compacts them; ask for it now, off the write
-    // path. A compaction that fails only postpones reclaiming space: it loses nothing.
-    this.compaction = this.compaction.then(() => this.db.compactRange(logKey(0), logKey(index)).catch(() => undefined));
+    this.compactDeletedLog(fallback);
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -85,15 +103,32 @@ export class LevelStorage implements RaftStorage {
     await this.db.close();
   }
 
+  /** The newest snapshot that passes its checksum; damaged newer ones are skipped (and reported). */
   private async loadSnapshot(): Promise<Snapshot | undefined> {
-    const bytes = await this.db.get(metaKey(SNAPSHOT_KEY));
     this.baseIndex = 0;
     this.baseLink = GENESIS_LINK;
-    if (bytes === undefined) return undefined;
-    const { snapshot, link } = decodeSnapshot(bytes);
-    this.baseIndex = snapshot.meta.index;
-    this.baseLink = link;
-    return snapshot;
+    this.snapshotIndexes = [];
+    const stored: [number, Uint8Array][] = [];
+    const range = { gte: metaKey(SNAPSHOT_KEY_PREFIX), lt: metaKey(SNAPSHOT_KEY_PREFIX + '~') };
+    for await (const [key, value] of this.db.iterator(range)) stored.push([indexOfSnapshotKey(key), value]);
+    while (stored.length > 0) {
+      const [index, bytes] = stored.pop()!;
+      const decoded = tryDecodeSnapshot(bytes);
+      if (decoded === undefined || decoded.snapshot.meta.index !== index) {
+        this.damagedSnapshots.push(index);
+        continue;
+      }
+      this.snapshotIndexes = [...stored.map(([older]) => older), index];
+      this.baseIndex = index;
+      this.baseLink = decoded.link;
+      return decoded.snapshot;
+    }
+    return undefined;
+  }
+
+  private async firstStoredIndex(): Promise<number | undefined> {
+    for await (const key of this.db.keys({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1), limit: 1 })) return indexOfLogKey(key);
+    return undefined;
   }
 
   private async loadEntries(): Promise<Entry[]> {
@@ -101,9 +136,8 @@ export class LevelStorage implements RaftStorage {
     this.links = [];
     let previousLink = this.baseLink;
     let expectedIndex = this.baseIndex + 1;
-    for await (const [key, value] of this.db.iterator({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) })) {
+    for await (const [key, value] of this.db.iterator({ gt: logKey(this.baseIndex), lt: Uint8Array.of(LOG_PREFIX + 1) })) {
       const index = indexOfLogKey(key);
-      if (index <= this.baseIndex) continue;
       if (index !== expectedIndex) throw new StorageCorruptionError(`log entry ${expectedIndex} is missing (found ${index} next)`);
       const { entry, link } = decodeEntry(value, previousLink, expectedIndex);
       entries.push(entry);
@@ -132,16 +166,31 @@ export class LevelStorage implements RaftStorage {
     }
   }
 
+  /** A snapshot from the leader replaces the whole log; no local snapshot can fall back past it. */
   private replaceWithSnapshot(snapshot: Snapshot, operations: Operation[]): void {
-    for (let index = this.baseIndex + 1; index <= this.baseIndex + this.links.length; index++) {
+    for (let index = this.retainedFrom; index <= this.baseIndex + this.links.length; index++) {
       operations.push({ type: 'del', key: logKey(index) });
     }
+    for (const older of [...this.snapshotIndexes, ...this.damagedSnapshots]) operations.push({ type: 'del', key: snapshotKey(older) });
     // The chain restarts at a snapshot from the leader: its link is derived from the snapshot itself.
     const link = snapshotLink(snapshot.meta);
-    operations.push({ type: 'put', key: metaKey(SNAPSHOT_KEY), value: encodeSnapshot(snapshot, link) });
+    operations.push({ type: 'put', key: snapshotKey(snapshot.meta.index), value: encodeSnapshot(snapshot, link) });
+    this.compactDeletedLog(this.baseIndex + this.links.length);
+    this.snapshotIndexes = [snapshot.meta.index];
+    this.damagedSnapshots = [];
     this.baseIndex = snapshot.meta.index;
+    this.retainedFrom = this.baseIndex + 1;
     this.baseLink = link;
     this.links = [];
+  }
+
+  /**
+   * Deleted keys keep their space until LevelDB compacts them; ask for it now, off the write path.
+   * A compaction that fails only postpones reclaiming space: it loses nothing.
+   */
+  private compactDeletedLog(throughIndex: number): void {
+    if (throughIndex <= 0) return;
+    this.compaction = this.compaction.then(() => this.db.compactRange(logKey(0), logKey(throughIndex)).catch(() => undefined));
   }
 }
 
@@ -165,6 +214,17 @@ function metaKey(name: string): Uint8Array {
   return key;
 }
 
+function snapshotKey(index: number): Uint8Array {
+  return metaKey(SNAPSHOT_KEY_PREFIX + index.toString(16).padStart(16, '0'));
+}
+
+function indexOfSnapshotKey(key: Uint8Array): number {
+  const hex = new TextDecoder().decode(key.subarray(1 + SNAPSHOT_KEY_PREFIX.length));
+  const index = Number.parseInt(hex, 16);
+  if (hex.length !== 16 || !Number.isSafeInteger(index)) throw new StorageCorruptionError('malformed snapshot key');
+  return index;
+}
+
 function snapshotLink(meta: SnapshotMeta): Uint8Array {
   return new Uint8Array(createHash('sha256').update(encode(meta)).digest().subarray(0, 16));
 }
@@ -175,10 +235,15 @@ function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
   return encode({ body, checksum });
 }
 
-function decodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; link: Uint8Array } {
-  const { body, checksum } = decode(bytes) as { body: Uint8Array; checksum: Uint8Array };
-  const actual = createHash('sha256').update(body).digest().subarray(0, 16);
-  if (!Buffer.from(actual).equals(Buffer.from(checksum))) throw new StorageCorruptionError('snapshot fails its checksum');
-  const { meta, data, link } = decode(body) as { meta: SnapshotMeta; data: Uint8Array; link: Uint8Array };
-  return { snapshot: { meta, data }, link };
+/** The snapshot, or undefined when its bytes fail the checksum or do not even decode. */
+function tryDecodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; link: Uint8Array } | undefined {
+  try {
+    const { body, checksum } = decode(bytes) as { body: Uint8Array; checksum: Uint8Array };
+    const actual = createHash('sha256').update(body).digest().subarray(0, 16);
+    if (!Buffer.from(actual).equals(Buffer.from(checksum))) return undefined;
+    const { meta, data, link } = decode(body) as { meta: SnapshotMeta; data: Uint8Array; link: Uint8Array };
+    return { snapshot: { meta, data }, link };
+  } catch {
+    return undefined;
+  }
 }

@@ -103,4 +103,75 @@ describe('LevelStorage', () => {
     expect(Array.from(loaded.snapshot!.data)).toEqual([7]);
     expect(loaded.entries.map((e) => e.index)).toEqual([3, 4]);
   });
+
+  const membership = { voters: ['a'], learners: [] };
+  const snapshotAt = (index: number, value: number) => ({ meta: { index, term: 1, membership }, data: Uint8Array.of(value) });
+
+  /** Flips a bit inside the stored snapshot at `index`, as a bad sector would. */
+  async function damageSnapshot(index: number): Promise<void> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${index.toString(16).padStart(16, '0')}`)]);
+    const value = (await raw.get(key))!;
+    value[value.length - 20] = value[value.length - 20]! ^ 0x10;
+    await raw.put(key, value);
+    await raw.close();
+  }
+
+  async function logIndexesOnDisk(): Promise<number[]> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const indexes: number[] = [];
+    for await (const key of raw.keys({ gt: Uint8Array.of(0x6c), lt: Uint8Array.of(0x6d) })) {
+      indexes.push(Number(new DataView(key.buffer, key.byteOffset).getBigUint64(1)));
+    }
+    await raw.close();
+    return indexes;
+  }
+
+  it('falls back to the previous snapshot and the log when the newest fails its checksum', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
+    await storage.saveSnapshot(snapshotAt(2, 20));
+    await storage.saveSnapshot(snapshotAt(5, 50));
+    await storage.close();
+    await damageSnapshot(5);
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(reopened.damagedSnapshots).toEqual([5]);
+    expect(loaded.snapshot?.meta.index).toBe(2);
+    expect(Array.from(loaded.snapshot!.data)).toEqual([20]);
+    expect(loaded.entries.map((e) => e.index)).toEqual([3, 4, 5, 6]);
+    await reopened.close();
+  });
+
+  it('keeps two snapshots and the log since the older one; a third drops the oldest', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6, 7, 8].map((i) => entry(i, 1)), 8));
+    await storage.saveSnapshot(snapshotAt(2, 20));
+    await storage.saveSnapshot(snapshotAt(4, 40));
+    await storage.close();
+    expect(await logIndexesOnDisk()).toEqual([3, 4, 5, 6, 7, 8]);
+    const second = await reopen();
+    expect((await second.load()).entries.map((e) => e.index)).toEqual([5, 6, 7, 8]);
+    await second.saveSnapshot(snapshotAt(7, 70));
+    await second.close();
+    expect(await logIndexesOnDisk()).toEqual([5, 6, 7, 8]);
+    await damageSnapshot(7);
+    const third = await reopen();
+    const loaded = await third.load();
+    expect(loaded.snapshot?.meta.index).toBe(4);
+    expect(loaded.entries.map((e) => e.index)).toEqual([5, 6, 7, 8]);
+    await third.close();
+  });
+
+  it('refuses to start when every snapshot is damaged and the log does not reach back to the start', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save({ ...readyWith([], 3), snapshot: snapshotAt(3, 30) });
+    await storage.save(readyWith([entry(4, 1)], 4));
+    await storage.close();
+    await damageSnapshot(3);
+    await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
+  });
 });
