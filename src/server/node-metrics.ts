@@ -6,6 +6,11 @@ interface MetricsSource {
   readonly machine: QueueStateMachine;
   readonly snapshotsTaken: number;
   readonly snapshotsInstalled: number;
+  /** Size of the newest snapshot this node took or installed. */
+  readonly snapshotBytes: number;
+  /** Snapshots that failed their checksum when this node started (it used an older one). */
+  readonly damagedSnapshotsAtStart: number;
+  readonly snapshotStreams: { readonly completed: number; readonly abandoned: number; readonly rejected: number };
   cluster(): ClusterView;
 }
 
@@ -46,6 +51,20 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
     new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshotsTaken); } });
     new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshotsInstalled); } });
+    new Gauge({ name: 'quorumq_snapshots_damaged_at_start', help: 'Snapshots that failed their checksum at start; the node rebuilt from an older one', registers: [registry], collect() { this.set(source.damagedSnapshotsAtStart); } });
+    new Gauge({ name: 'quorumq_snapshot_bytes', help: 'Size of the newest snapshot this node took or installed', registers: [registry], collect() { this.set(source.snapshotBytes); } });
+    new Gauge({
+      name: 'quorumq_snapshot_streams',
+      help: 'Snapshot transfers since start: completed and abandoned (as sender), rejected (as receiver: damaged, oversized or out of order)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        const streams = source.snapshotStreams;
+        this.set({ outcome: 'completed' }, streams.completed);
+        this.set({ outcome: 'abandoned' }, streams.abandoned);
+        this.set({ outcome: 'rejected' }, streams.rejected);
+      },
+    });
     new Gauge({
       name: 'quorumq_queue_messages',
       help: 'Messages per queue and state, as this node has applied them',

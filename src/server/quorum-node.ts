@@ -17,7 +17,15 @@ import { decode, encode } from '../shared/codec.ts';
 import { EMPTY_READY } from './empty-ready.ts';
 import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
 import { LevelStorage } from '../storage/index.ts';
-import { FaultFilter, type PeerFrame, type PeerIdentity, PeerTransport } from '../transport/index.ts';
+import {
+  DEFAULT_SNAPSHOT_STREAM_LIMITS,
+  FaultFilter,
+  type PeerFrame,
+  type PeerIdentity,
+  PeerTransport,
+  SnapshotReceiver,
+  SnapshotSender,
+} from '../transport/index.ts';
 import { decideBootstrap } from './bootstrap-decision.ts';
 import { ClientSockets } from './client-sockets.ts';
 import { type ClusterView, clusterView } from './cluster-view.ts';
@@ -54,6 +62,8 @@ export class QuorumNode implements RequestHandler {
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
   private readonly forwarder: Forwarder;
+  private readonly snapshotSender: SnapshotSender;
+  private readonly snapshotReceiver: SnapshotReceiver;
   private readonly queueService: QueueService;
   private readonly readBarrier = new ReadBarrier();
   private readonly clientSockets: ClientSockets;
@@ -69,6 +79,16 @@ export class QuorumNode implements RequestHandler {
   private bytesSinceSnapshot = 0;
   snapshotsTaken = 0;
   snapshotsInstalled = 0;
+  snapshotBytes = 0;
+  private damagedAtStart = 0;
+
+  get damagedSnapshotsAtStart(): number {
+    return this.damagedAtStart;
+  }
+
+  get snapshotStreams(): { completed: number; abandoned: number; rejected: number } {
+    return { completed: this.snapshotSender.completed, abandoned: this.snapshotSender.abandoned, rejected: this.snapshotReceiver.rejected };
+  }
   private timers: NodeJS.Timeout[] = [];
   private leaderWaiters = new Set<() => void>();
   private stopping = false;
@@ -90,7 +110,22 @@ export class QuorumNode implements RequestHandler {
       onFrame: (from, frame) => this.onPeerFrame(from, frame),
       isCongested: () => this.driver.backlog > options.inputBacklogMax,
       onPeer: (identity) => this.onPeer(identity),
-      onLinkDown: (peer) => this.forwarder.onLinkDown(peer),
+      onLinkDown: (peer) => {
+        this.forwarder.onLinkDown(peer);
+        this.snapshotSender.abandon(peer);
+        this.snapshotReceiver.forget(peer);
+      },
+    });
+    this.snapshotSender = new SnapshotSender({
+      limits: DEFAULT_SNAPSHOT_STREAM_LIMITS,
+      send: (to, frame) => this.transport.send(to, frame),
+    });
+    this.snapshotReceiver = new SnapshotReceiver({
+      limits: DEFAULT_SNAPSHOT_STREAM_LIMITS,
+      ack: (to, frame) => this.transport.send(to, frame),
+      deliver: (from, message) => {
+        if (message.from === from) this.driver.submit((raft) => raft.step(message));
+      },
     });
     this.membership = new MembershipService({
       id,
@@ -143,7 +178,8 @@ export class QuorumNode implements RequestHandler {
 
   private async open(): Promise<void> {
     const persisted = await this.storage.load();
-    if (this.storage.damagedSnapshots.length > 0) {
+    this.damagedAtStart = this.storage.damagedSnapshots.length;
+    if (this.damagedAtStart > 0) {
       this.log.warn({ damaged: this.storage.damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
     }
     if (persisted.snapshot !== undefined) {
@@ -264,33 +300,44 @@ export class QuorumNode implements RequestHandler {
     this.appliedIndex = snapshot.meta.index;
     this.snapshotIndex = snapshot.meta.index;
     this.snapshotsInstalled++;
+    this.snapshotBytes = snapshot.data.length;
     this.readBarrier.onApplied(this.appliedIndex);
     this.log.info({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'installed a snapshot from the leader');
   }
 
   /**
    * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
-   * time follow the backlog, not the history. Runs between ready batches, never inside one.
+   * time follow the backlog, not the history. Only the encoding runs between ready batches (it must
+   * see the state at one index); the write runs beside the ready loop, and the in-memory log is
+   * compacted once the snapshot is durable.
    */
   private takeSnapshot(): void {
     if (this.snapshotPending) return;
     this.snapshotPending = true;
-    this.driver.submit(async (raft) => {
-      try {
-        const index = this.appliedIndex;
-        if (index <= this.snapshotIndex) return undefined;
-        const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.machine.snapshot() };
-        await this.storage.saveSnapshot(snapshot);
-        raft.compact(snapshot);
-        this.snapshotIndex = index;
-        this.bytesSinceSnapshot = 0;
-        this.snapshotsTaken++;
-        this.log.debug({ index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
-        return undefined;
-      } finally {
+    this.driver.submit((raft) => {
+      const index = this.appliedIndex;
+      if (index <= this.snapshotIndex) {
         this.snapshotPending = false;
+        return;
       }
+      const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.machine.snapshot() };
+      this.storage.saveSnapshot(snapshot).then(
+        () => this.driver.submit((current) => this.compactTo(current, snapshot)),
+        (error: unknown) => this.fatal(error),
+      );
     });
+  }
+
+  private compactTo(raft: Raft, snapshot: Snapshot): void {
+    this.snapshotPending = false;
+    // A snapshot installed from the leader meanwhile may already cover this one.
+    if (snapshot.meta.index <= raft.status().firstIndex - 1) return;
+    raft.compact(snapshot);
+    this.snapshotIndex = snapshot.meta.index;
+    this.bytesSinceSnapshot = 0;
+    this.snapshotsTaken++;
+    this.snapshotBytes = snapshot.data.length;
+    this.log.debug({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
   }
 
   private onSoftState(state: SoftState): void {
@@ -307,7 +354,8 @@ export class QuorumNode implements RequestHandler {
   }
 
   private sendRaft(message: Message): void {
-    this.transport.send(message.to, { t: 'raft', message });
+    if (message.type === 'snapshot') this.snapshotSender.send(message);
+    else this.transport.send(message.to, { t: 'raft', message });
   }
 
   private onPeerFrame(from: NodeId, frame: PeerFrame): void {
@@ -323,6 +371,12 @@ export class QuorumNode implements RequestHandler {
         return;
       case 'forwardReply':
         this.forwarder.onReply(frame);
+        return;
+      case 'snapshotChunk':
+        this.snapshotReceiver.onChunk(from, frame);
+        return;
+      case 'snapshotAck':
+        this.snapshotSender.onAck(from, frame);
         return;
       case 'gossip':
         if (frame.message.from === from) this.membership.onMessage(frame.message);
@@ -405,6 +459,7 @@ export class QuorumNode implements RequestHandler {
   private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.clientSockets.close();
+    this.snapshotSender.close();
     this.transport.close();
     this.httpServer.closeAllConnections();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));

@@ -35,6 +35,8 @@ export class LevelStorage implements RaftStorage {
   /** The first log index still on disk: entries since the previous snapshot are kept for a fallback. */
   private retainedFrom = 1;
   private compaction: Promise<void> = Promise.resolve();
+  /** The local snapshot being written, which a snapshot from the leader must not overtake. */
+  private snapshotWrite: Promise<void> = Promise.resolve();
   /** Snapshots found damaged at load: skipped, and kept on disk until the next snapshot replaces them. */
   damagedSnapshots: number[] = [];
 
@@ -60,6 +62,7 @@ export class LevelStorage implements RaftStorage {
   }
 
   async save(ready: Ready): Promise<void> {
+    if (ready.snapshot !== undefined) await this.snapshotWrite;
     const operations: Operation[] = [];
     if (ready.snapshot !== undefined) this.replaceWithSnapshot(ready.snapshot, operations);
     if (ready.entries.length > 0) this.writeEntries(ready.entries, operations);
@@ -70,9 +73,15 @@ export class LevelStorage implements RaftStorage {
 
   /**
    * Stores a locally taken snapshot, synced. The snapshot before it becomes the fallback: older
-   * snapshots, and the entries up to the fallback's index, are deleted.
+   * snapshots, and the entries up to the fallback's index, are deleted. May run beside `save`: the
+   * bookkeeping happens at the call, and the batch touches only keys no ready batch writes.
    */
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    this.snapshotWrite = this.writeSnapshot(snapshot);
+    return this.snapshotWrite;
+  }
+
+  private async writeSnapshot(snapshot: Snapshot): Promise<void> {
     const index = snapshot.meta.index;
     assert(index > this.baseIndex && index <= this.baseIndex + this.links.length, 'snapshot outside the stored log');
     const link = this.links[index - this.baseIndex - 1]!;
@@ -80,13 +89,13 @@ export class LevelStorage implements RaftStorage {
     const fallback = this.snapshotIndexes[this.snapshotIndexes.length - 1] ?? 0;
     for (const older of [...this.snapshotIndexes.slice(0, -1), ...this.damagedSnapshots]) operations.push({ type: 'del', key: snapshotKey(older) });
     for (let i = this.retainedFrom; i <= fallback; i++) operations.push({ type: 'del', key: logKey(i) });
-    await this.db.batch(operations, { sync: true });
     this.snapshotIndexes = fallback === 0 ? [index] : [fallback, index];
     this.damagedSnapshots = [];
     this.retainedFrom = Math.max(this.retainedFrom, fallback + 1);
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
+    await this.db.batch(operations, { sync: true });
     this.compactDeletedLog(fallback);
   }
 

@@ -1,9 +1,10 @@
 import type { GossipMessage } from '../gossip/index.ts';
 import type { Message, NodeId } from '../raft/index.ts';
 import type { ErrorBody, WriteRequest } from '../shared/index.ts';
+import { isSnapshotAck, isSnapshotChunk, type SnapshotAckFrame, type SnapshotChunkFrame } from './snapshot-chunks.ts';
 
 /** Bumped on any incompatible change; a peer speaking another version is refused at hello. */
-export const PEER_PROTOCOL_VERSION = 1;
+export const PEER_PROTOCOL_VERSION = 2;
 
 export interface PeerIdentity {
   readonly id: NodeId;
@@ -19,9 +20,11 @@ export type PeerFrame =
   | { readonly t: 'gossip'; readonly message: GossipMessage }
   | { readonly t: 'forward'; readonly requestId: number; readonly request: WriteRequest }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: true; readonly result: unknown }
-  | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody };
+  | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody }
+  | SnapshotChunkFrame
+  | SnapshotAckFrame;
 
-const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'gossip', 'forward', 'forwardReply']);
+const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'gossip', 'forward', 'forwardReply', 'snapshotChunk', 'snapshotAck']);
 
 /** A structural check at the trust boundary: anything else closes the connection. */
 export function isPeerFrame(value: unknown): value is PeerFrame {
@@ -36,6 +39,10 @@ export function isPeerFrame(value: unknown): value is PeerFrame {
       return typeof frame.message === 'object' && frame.message !== null;
     case 'gossip':
       return isGossipShape(frame.message);
+    case 'snapshotChunk':
+      return isSnapshotChunk(frame);
+    case 'snapshotAck':
+      return isSnapshotAck(frame);
     default:
       return typeof frame.requestId === 'number';
   }

@@ -1,5 +1,6 @@
+import { ClassicLevel } from 'classic-level';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/client/index.ts';
+import { connect, type QuorumqClient } from '../../src/client/index.ts';
 import { TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: the log is compacted behind snapshots, and a follower that missed more than the leader
@@ -28,14 +29,7 @@ describe('snapshots and compaction', () => {
     // Through the SDK, as a user would: a request caught by a leader change is retried, not lost.
     const client = connect({ nodes: cluster.cluster.nodes.map((node) => node.address), retryForMs: 60_000 });
     try {
-      let next = 0;
-      const producers = Array.from({ length: 64 }, async () => {
-        while (next < 50_000) {
-          const n = next++;
-          await client.enqueue('snap', n, { dedupId: `m${n}` });
-        }
-      });
-      await Promise.all(producers);
+      await enqueueEach(client, 50_000, 'm');
       for (let acked = 0; acked < 25_000; ) {
         const deliveries = await client.receive('snap', { max: Math.min(1000, 25_000 - acked), visibilityMs: 600_000 });
         const settled = await client.ack('snap', { receipts: deliveries.map((delivery) => delivery.receipt) });
@@ -55,5 +49,51 @@ describe('snapshots and compaction', () => {
       return stats?.enqueued === 50_000 && stats.acked === 25_000 && stats.ready === 25_000 ? true : undefined;
     }, 60_000, 'the restarted follower to reach the leader state');
     expect(await metric(cluster, follower, 'quorumq_snapshots_installed')).toBeGreaterThanOrEqual(1);
+    // The state is several chunks long, so it was streamed, not sent as one frame.
+    expect(await metric(cluster, follower, 'quorumq_snapshot_bytes')).toBeGreaterThan(1024 * 1024);
+
+    // A bad sector in the newest snapshot: once the follower has taken two snapshots of its own,
+    // it must notice the damage on restart and rebuild from the previous one and the log.
+    const producer = connect({ nodes: cluster.cluster.nodes.map((node) => node.address), retryForMs: 60_000 });
+    try {
+      await enqueueEach(producer, 11_000, 'after');
+    } finally {
+      producer.close();
+    }
+    await waitFor(async () => ((await metric(cluster, follower, 'quorumq_snapshots_taken')) >= 2 ? true : undefined), 60_000, 'two local snapshots');
+    await cluster.cluster.kill(follower, 'SIGKILL');
+    await damageNewestSnapshot(cluster.cluster.nodes[follower]!.dataDir);
+    cluster.cluster.start(follower);
+    await waitFor(async () => {
+      const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
+      return stats?.enqueued === 61_000 && stats.acked === 25_000 && stats.ready === 36_000 ? true : undefined;
+    }, 60_000, 'the follower with a damaged snapshot to come back with the same state');
+    expect(await metric(cluster, follower, 'quorumq_snapshots_damaged_at_start')).toBe(1);
   });
 });
+
+/** Flips one byte in the middle of the newest stored snapshot, behind the node's back. */
+async function damageNewestSnapshot(dataDir: string): Promise<void> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dataDir, { keyEncoding: 'view', valueEncoding: 'view' });
+  const prefix = new TextEncoder().encode('mraft/snapshot/');
+  const end = Uint8Array.from([...prefix.subarray(0, -1), prefix[prefix.length - 1]! + 1]);
+  let newest: [Uint8Array, Uint8Array] | undefined;
+  for await (const entry of db.iterator({ gte: prefix, lt: end, reverse: true, limit: 1 })) newest = entry;
+  if (newest === undefined) throw new Error('no snapshot to damage');
+  const [key, value] = newest;
+  value[value.length >> 1] = value[value.length >> 1]! ^ 0xff;
+  await db.put(key, value, { sync: true });
+  await db.close();
+}
+
+/** One entry per message (no batches), so the log grows by `count` entries. */
+async function enqueueEach(client: QuorumqClient, count: number, prefix: string): Promise<void> {
+  let next = 0;
+  const producers = Array.from({ length: 64 }, async () => {
+    while (next < count) {
+      const n = next++;
+      await client.enqueue('snap', n, { dedupId: `${prefix}${n}` });
+    }
+  });
+  await Promise.all(producers);
+}

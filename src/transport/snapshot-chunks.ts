@@ -1,0 +1,56 @@
+import type { SnapshotMessage } from '../raft/index.ts';
+
+/**
+ * A Raft snapshot message travels as a stream of bounded chunks instead of one frame: a frame as big
+ * as the whole queue state would need a frame limit that large on every peer socket, and would hold
+ * the link (and the receiver's memory for a second copy) for its whole length.
+ */
+export interface SnapshotHeader {
+  /** The snapshot message without its data. */
+  readonly message: Omit<SnapshotMessage, 'snapshot'> & { readonly snapshot: { readonly meta: SnapshotMessage['snapshot']['meta'] } };
+  readonly bytes: number;
+  /** SHA-256 of the data: a reassembled snapshot that does not match is never handed to Raft. */
+  readonly digest: Uint8Array;
+}
+
+export interface SnapshotChunkFrame {
+  readonly t: 'snapshotChunk';
+  /** Chosen by the sender; a new transfer from the same peer replaces an unfinished one. */
+  readonly transfer: number;
+  readonly seq: number;
+  readonly data: Uint8Array;
+  /** On the first chunk only. */
+  readonly header?: SnapshotHeader;
+}
+
+/** Cumulative: every chunk up to `seq` has arrived. `done` once the snapshot was handed to Raft. */
+export interface SnapshotAckFrame {
+  readonly t: 'snapshotAck';
+  readonly transfer: number;
+  readonly seq: number;
+}
+
+export interface SnapshotStreamLimits {
+  readonly chunkBytes: number;
+  /** Chunks sent and not yet acknowledged, per transfer. */
+  readonly windowChunks: number;
+  /** A transfer with no acknowledgement for this long is abandoned; Raft sends the snapshot again. */
+  readonly idleTimeoutMs: number;
+  /** The largest snapshot a receiver accepts (it holds the whole of it in memory). */
+  readonly snapshotBytesMax: number;
+}
+
+export const DEFAULT_SNAPSHOT_STREAM_LIMITS: SnapshotStreamLimits = {
+  chunkBytes: 1024 * 1024,
+  windowChunks: 4,
+  idleTimeoutMs: 10_000,
+  snapshotBytesMax: 2 * 1024 * 1024 * 1024,
+};
+
+export function isSnapshotChunk(value: { t?: unknown; transfer?: unknown; seq?: unknown; data?: unknown }): boolean {
+  return typeof value.transfer === 'number' && Number.isSafeInteger(value.seq) && value.data instanceof Uint8Array;
+}
+
+export function isSnapshotAck(value: { t?: unknown; transfer?: unknown; seq?: unknown }): boolean {
+  return typeof value.transfer === 'number' && Number.isSafeInteger(value.seq);
+}
