@@ -7,3 +7,8 @@ export class QuorumqError extends ClusterError<ErrorCode> {
     this.name = 'QuorumqError';
   }
 }
+
+/** Whatever was thrown, as an Error (a processor may throw anything). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

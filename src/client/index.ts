@@ -1,3 +1,14 @@
-export { connect, QuorumqClient, type ConnectOptions, type Delivery, type Settled, type Targets } from './quorumq-client.ts';
+export {
+  connect,
+  QuorumqClient,
+  NACK_ERROR_LENGTH_MAX,
+  type AckOptions,
+  type ConnectOptions,
+  type Delivery,
+  type NackOptions,
+  type Settled,
+  type Targets,
+} from './quorumq-client.ts';
 export { QuorumqError } from './client-errors.ts';
+export { Subscription, type MessageHandler, type SubscribeOptions } from './subscription.ts';
 export type { MessageInput, QueueConfigInput, ErrorCode } from '../shared/index.ts';
