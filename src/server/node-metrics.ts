@@ -6,6 +6,8 @@ interface MetricsSource {
   readonly machine: QueueStateMachine;
   readonly snapshotsTaken: number;
   readonly snapshotsInstalled: number;
+  /** Push subscriptions hosted on this node's client connections. */
+  readonly pushSubscriptions: number;
   cluster(): ClusterView;
 }
 
@@ -46,6 +48,7 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
     new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshotsTaken); } });
     new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshotsInstalled); } });
+    new Gauge({ name: 'quorumq_push_subscriptions', help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases', registers: [registry], collect() { this.set(source.pushSubscriptions); } });
     new Gauge({
       name: 'quorumq_queue_messages',
       help: 'Messages per queue and state, as this node has applied them',

@@ -93,4 +93,22 @@ describe('push subscriptions on a 3-node cluster', () => {
     expect(redelivered.map((message) => message.id).sort()).toEqual([...ids].sort());
     expect(redelivered.every((message) => message.attempt === 2)).toBe(true);
   });
+
+  it('moves to another node when the node holding it is killed, and keeps delivering', async () => {
+    const client = connect({ nodes: test.cluster.nodes.map((node) => node.address), retryForMs: 30_000 });
+    clients.push(client);
+    const bodies = new Set<number>();
+    await client.subscribe('push-move', async (message) => {
+      bodies.add((message.body as { n: number }).n);
+      await client.ack('push-move', { receipts: [message.receipt] });
+    }, { prefetch: 10, visibilityMs: 5000 });
+    const host = await test.subscriptionHost();
+    await test.cluster.kill(host, 'SIGKILL');
+    const survivor = [0, 1, 2].find((index) => index !== host)!;
+    await enqueueAll(survivor, 'push-move', 10);
+    await waitFor(async () => (bodies.size === 10 ? true : undefined), 30_000, 'the ten messages enqueued after the kill');
+    expect(await test.subscriptionHost()).not.toBe(host);
+    test.cluster.start(host);
+    await test.waitForLeader();
+  });
 });
