@@ -9,6 +9,8 @@ export {
   type Settled,
   type Targets,
 } from './quorumq-client.ts';
-export { QuorumqError } from './client-errors.ts';
+export { LeaseLostError, QuorumqError } from './client-errors.ts';
 export { Subscription, type MessageHandler, type SubscribeOptions } from './subscription.ts';
+export { Worker } from './worker.ts';
+export type { Job, Processor, WorkerClient, WorkerEvents, WorkerOptions } from './worker-options.ts';
 export type { MessageInput, QueueConfigInput, ErrorCode } from '../shared/index.ts';
