@@ -95,7 +95,9 @@ export class QuorumqClient {
     if (options.results !== undefined && options.results.length !== request.receipts.length) {
       throw new QuorumqError('BAD_REQUEST', `${options.results.length} results for ${request.receipts.length} receipts; give one result per receipt`);
     }
-    const result = (await this.call(options.results === undefined ? request : { ...request, results: options.results })) as {
+    // Results are JSON on the HTTP side: a processor that returns nothing acks with null.
+    const results = options.results?.map((value) => (value === undefined ? null : value));
+    const result = (await this.call(results === undefined ? request : { ...request, results })) as {
       acked: number;
       rejected: Settled['rejected'];
     };

@@ -40,6 +40,11 @@ describe('the SDK on the wire', () => {
     expect(node.framesOf('ack')[0]).toMatchObject({ queue: 'jobs', receipts: ['a:1', 'b:1'], results: [42, { done: true }] });
   });
 
+  it('sends null for a job that produced nothing, since results are JSON', async () => {
+    await client.ack('jobs', { receipts: ['a:1', 'b:1'] }, { results: [undefined, 0] });
+    expect(node.framesOf('ack')[0]!.results).toEqual([null, 0]);
+  });
+
   it('refuses results that do not match the receipts one for one, without sending anything', async () => {
     await expect(client.ack('jobs', { receipts: ['a:1'] }, { results: [1, 2] })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(node.framesOf('ack')).toHaveLength(0);
