@@ -11,7 +11,11 @@ import { backoffMs, sleep } from './timing.ts';
 export type MessageHandler = (message: DeliveredMessage) => void | Promise<void>;
 
 export interface SubscribeOptions {
-  /** Deliveries unsettled at once, 1 to 1000. */
+  /**
+   * Deliveries unsettled at once, 1 to 1000, as the node hosting the subscription counts them:
+   * after a resubscription on a node that died, deliveries still unsettled from before are not
+   * counted (their leases live on, and acks for them still work).
+   */
   readonly prefetch: number;
   /** Each lease's length; the queue's own when not given. */
   readonly visibilityMs?: number;
