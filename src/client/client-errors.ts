@@ -7,3 +7,22 @@ export class QuorumqError extends ClusterError<ErrorCode> {
     this.name = 'QuorumqError';
   }
 }
+
+/**
+ * A job's lease ended before the worker could settle it (it ran past its visibility, or the lease
+ * could not be extended): the queue may already have handed the job to another consumer.
+ */
+export class LeaseLostError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly code: string,
+  ) {
+    super(`the lease on job ${jobId} was lost (${code}); the job may run again elsewhere`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/** Whatever was thrown, as an Error (a processor may throw anything). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { decode, encode } from '../shared/codec.ts';
-import { CLIENT_SOCKET_PATH, type ClientRequest, type ReplyFrame } from '../shared/index.ts';
+import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 
 interface Waiting {
@@ -8,6 +8,16 @@ interface Waiting {
   readonly reject: (error: QuorumqError) => void;
   readonly timer: NodeJS.Timeout;
 }
+
+/** What the owner of a connection hears besides replies. */
+export interface ConnectionEvents {
+  /** A push frame (a subscription's delivery). Never called before the replies that precede it are handled. */
+  readonly onPush: (connection: NodeConnection, frame: PushFrame) => void;
+  /** The connection is gone, whoever closed it; called once. */
+  readonly onClose: (connection: NodeConnection) => void;
+}
+
+const NO_EVENTS: ConnectionEvents = { onPush: () => undefined, onClose: () => undefined };
 
 /** One WebSocket to one node, with requests matched to replies by id. */
 export class NodeConnection {
@@ -18,17 +28,21 @@ export class NodeConnection {
   private constructor(
     readonly address: string,
     private readonly socket: WebSocket,
+    private readonly events: ConnectionEvents,
   ) {
-    socket.on('message', (data: Buffer) => this.onReply(data));
-    socket.on('close', () => this.failAll(new QuorumqError('UNAVAILABLE', `connection to ${address} closed; the outcome is unknown`)));
+    socket.on('message', (data: Buffer) => this.onFrame(data));
+    socket.on('close', () => {
+      this.failAll(new QuorumqError('UNAVAILABLE', `connection to ${address} closed; the outcome is unknown`));
+      events.onClose(this);
+    });
     socket.on('error', () => socket.terminate());
   }
 
-  static open(address: string, timeoutMs: number): Promise<NodeConnection> {
+  static open(address: string, timeoutMs: number, events: ConnectionEvents = NO_EVENTS): Promise<NodeConnection> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(`ws://${address}${CLIENT_SOCKET_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
       socket.binaryType = 'nodebuffer';
-      socket.once('open', () => resolve(new NodeConnection(address, socket)));
+      socket.once('open', () => resolve(new NodeConnection(address, socket, events)));
       socket.once('error', (error) => reject(new QuorumqError('UNAVAILABLE', `cannot reach ${address}: ${error.message}`, error)));
     });
   }
@@ -37,7 +51,7 @@ export class NodeConnection {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
-  request(request: ClientRequest, timeoutMs: number): Promise<unknown> {
+  request(request: SocketRequest, timeoutMs: number): Promise<unknown> {
     if (!this.isOpen) return Promise.reject(new QuorumqError('UNAVAILABLE', `connection to ${this.address} is closed`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -56,14 +70,24 @@ export class NodeConnection {
     this.failAll(new QuorumqError('UNAVAILABLE', 'the client was closed'));
   }
 
-  private onReply(data: Buffer): void {
-    let reply: ReplyFrame;
+  private onFrame(data: Buffer): void {
+    let frame: ReplyFrame | PushFrame;
     try {
-      reply = decode(data) as ReplyFrame;
+      frame = decode(data) as ReplyFrame | PushFrame;
     } catch {
       this.socket.terminate();
       return;
     }
+    if ('push' in frame) {
+      // A subscribe reply resolves a promise whose awaiting code runs in later microtasks; a push
+      // right behind it in the same read waits for the next turn, once that code has run.
+      setImmediate(() => this.events.onPush(this, frame));
+      return;
+    }
+    this.onReply(frame);
+  }
+
+  private onReply(reply: ReplyFrame): void {
     const waiting = this.waiting.get(reply.id);
     if (waiting === undefined) return;
     this.waiting.delete(reply.id);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientRequest, DeliveredMessage, MessageInput, QueueConfigInput } from '../shared/index.ts';
+import type { DeliveredMessage, MessageInput, PushFrame, QueueConfigInput, SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
+import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription.ts';
 
 export interface ConnectOptions {
   /** `host:port` of any nodes of the cluster; the client moves to another when one fails. */
@@ -26,6 +27,20 @@ export interface Targets {
   readonly receipts?: readonly string[];
 }
 
+export interface AckOptions {
+  /** What each job produced, aligned with `receipts` (one result per receipt). */
+  readonly results?: readonly unknown[];
+}
+
+export interface NackOptions {
+  /** Back in line after this long; without it, the queue's exponential backoff decides. */
+  readonly delayMs?: number;
+  /** Why the consumer gave the message back, kept with it (cut to `NACK_ERROR_LENGTH_MAX` characters). */
+  readonly error?: string;
+}
+
+/** A nack's `error` is cut to this many characters: a stack trace is welcome, a novel is not. */
+export const NACK_ERROR_LENGTH_MAX = 1024;
 const RETRY_DELAY_MS_MIN = 50;
 const RETRY_DELAY_MS_MAX = 1000;
 
@@ -36,16 +51,27 @@ const RETRY_DELAY_MS_MAX = 1000;
  */
 export class QuorumqClient {
   private connection: NodeConnection | undefined;
+  private readonly subscriptions = new Set<Subscription>();
   private nodeIndex = 0;
   private closed = false;
   private readonly requestTimeoutMs: number;
   private readonly retryForMs: number;
+  private readonly subscriptionLink: SubscriptionLink;
 
   constructor(private readonly options: ConnectOptions) {
     if (options.nodes.length === 0) throw new QuorumqError('BAD_REQUEST', 'connect needs at least one node');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.retryForMs = options.retryForMs ?? 30_000;
     this.nodeIndex = Math.floor(Math.random() * options.nodes.length);
+    this.subscriptionLink = {
+      subscribe: async (request) => {
+        const { result, connection } = await this.exchange(request);
+        return { id: (result as { subscription: number }).subscription, connection };
+      },
+      nackAfterBackoff: (queue, receipts, error) => this.nack(queue, { receipts }, { error }),
+      forget: (subscription) => this.subscriptions.delete(subscription),
+      requestTimeoutMs: this.requestTimeoutMs,
+    };
   }
 
   async enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<{ id: string; seq: number }> {
@@ -64,14 +90,29 @@ export class QuorumqClient {
     return (result as { messages: Delivery[] }).messages;
   }
 
-  async ack(queue: string, targets: Targets): Promise<Settled> {
-    const result = (await this.call({ op: 'ack', queue, ...selector(targets) })) as { acked: number; rejected: Settled['rejected'] };
+  async ack(queue: string, targets: Targets, options: AckOptions = {}): Promise<Settled> {
+    const request = { op: 'ack' as const, queue, ...selector(targets) };
+    if (options.results !== undefined && options.results.length !== request.receipts.length) {
+      throw new QuorumqError('BAD_REQUEST', `${options.results.length} results for ${request.receipts.length} receipts; give one result per receipt`);
+    }
+    // Results are JSON on the HTTP side: a processor that returns nothing acks with null.
+    const results = options.results?.map((value) => (value === undefined ? null : value));
+    const result = (await this.call(results === undefined ? request : { ...request, results })) as {
+      acked: number;
+      rejected: Settled['rejected'];
+    };
     return { count: result.acked, rejected: result.rejected };
   }
 
-  async nack(queue: string, targets: Targets, delayMs?: number): Promise<Settled> {
-    const request = { op: 'nack' as const, queue, ...selector(targets) };
-    const result = (await this.call(delayMs === undefined ? request : { ...request, delayMs })) as { nacked: number; rejected: Settled['rejected'] };
+  async nack(queue: string, targets: Targets, options: NackOptions = {}): Promise<Settled> {
+    const request = {
+      op: 'nack' as const,
+      queue,
+      ...selector(targets),
+      ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
+      ...(options.error === undefined ? {} : { error: options.error.slice(0, NACK_ERROR_LENGTH_MAX) }),
+    };
+    const result = (await this.call(request)) as { nacked: number; rejected: Settled['rejected'] };
     return { count: result.nacked, rejected: result.rejected };
   }
 
@@ -92,27 +133,51 @@ export class QuorumqClient {
     return this.call({ op: 'cluster', stale: options.stale ?? false });
   }
 
+  /**
+   * Asks the cluster to push messages of `queue` as they come, at most `prefetch` unsettled at a
+   * time; settle each through this client (`ack`, `nack`). After a lost connection the client
+   * subscribes again, on another node if need be. Resolves once a node has confirmed it.
+   */
+  async subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
+    const subscription = new Subscription(queue, handler, options, this.subscriptionLink);
+    this.subscriptions.add(subscription);
+    try {
+      await subscription.attach();
+    } catch (error) {
+      this.subscriptions.delete(subscription);
+      throw error;
+    }
+    return subscription;
+  }
+
   close(): void {
     this.closed = true;
+    for (const subscription of this.subscriptions) void subscription.close();
     this.connection?.close();
   }
 
   /** Sends with failover: retryable failures are retried, on the next node, until `retryForMs`. */
-  private async call(request: ClientRequest): Promise<unknown> {
+  private async call(request: SocketRequest): Promise<unknown> {
+    return (await this.exchange(request)).result;
+  }
+
+  /** `call`, also naming the connection that answered (a subscription lives on it). */
+  private async exchange(request: SocketRequest): Promise<{ result: unknown; connection: NodeConnection }> {
     const deadline = Date.now() + this.retryForMs;
     const attempts: FailedAttempt[] = [];
     for (;;) {
       if (this.closed) throw new QuorumqError('UNAVAILABLE', 'the client was closed');
       let sent = false;
+      let connection: NodeConnection | undefined;
       try {
-        const connection = await this.connect();
+        connection = await this.connect();
         sent = true;
-        return await connection.request(request, this.requestTimeoutMs);
+        return { result: await connection.request(request, this.requestTimeoutMs), connection };
       } catch (error) {
         const failure = error instanceof QuorumqError ? error : new QuorumqError('INTERNAL', String(error), error);
         attempts.push({ error: failure, sent });
         if (!failure.retryable || Date.now() >= deadline) throw failureOf(attempts);
-        if (failure.code === 'UNAVAILABLE' || failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN') this.moveToNextNode();
+        if (shouldLeave(connection, failure)) this.moveToNextNode();
         const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempts.length, 5));
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
       }
@@ -122,8 +187,23 @@ export class QuorumqClient {
   private async connect(): Promise<NodeConnection> {
     if (this.connection?.isOpen === true) return this.connection;
     const address = this.options.nodes[this.nodeIndex % this.options.nodes.length]!;
-    this.connection = await NodeConnection.open(address, this.requestTimeoutMs);
+    this.connection = await NodeConnection.open(address, this.requestTimeoutMs, {
+      onPush: (connection, frame) => this.onPush(connection, frame),
+      onClose: (connection) => {
+        for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
+      },
+    });
     return this.connection;
+  }
+
+  private onPush(connection: NodeConnection, frame: PushFrame): void {
+    for (const subscription of this.subscriptions) {
+      if (subscription.isOn(connection, frame.subscription)) return subscription.onPush(frame);
+    }
+    // Nobody here wants this subscription (closed, or its subscribe reply was lost): end it, and
+    // give back what it delivered, on the connection that holds it.
+    void connection.request({ op: 'unsubscribe', subscription: frame.subscription }, this.requestTimeoutMs).catch(() => undefined);
+    if (frame.push === 'deliver') giveBack(connection, frame, this.requestTimeoutMs);
   }
 
   private moveToNextNode(): void {
@@ -131,6 +211,16 @@ export class QuorumqClient {
     this.connection = undefined;
     this.nodeIndex++;
   }
+}
+
+/**
+ * Whether a failed attempt should move to another node. A node that answered UNAVAILABLE or
+ * NO_LEADER is alive and will find the new leader: leaving it would also end the subscriptions
+ * on its connection, and give back every lease they hold.
+ */
+function shouldLeave(connection: NodeConnection | undefined, failure: QuorumqError): boolean {
+  if (connection === undefined || !connection.isOpen) return true;
+  return failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN';
 }
 
 function selector(targets: Targets): { ids: readonly string[]; receipts: readonly string[] } {

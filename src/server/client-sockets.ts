@@ -3,12 +3,14 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { decode, encode } from '../shared/codec.ts';
-import type { ReplyFrame } from '../shared/index.ts';
+import type { PushFrame, ReplyFrame } from '../shared/index.ts';
 import { requestOfFrame } from './frame-request.ts';
 import { toErrorBody } from './forwarder.ts';
 import type { NodeOptions } from './node-options.ts';
 import type { RequestHandler } from './quorum-node.ts';
 import { dispatch } from './request-dispatch.ts';
+import { isSubscriptionFrame, subscriptionRequestOfFrame } from './subscription-request.ts';
+import { type ConnectionSubscriptions, SubscriptionRegistry } from './subscriptions.ts';
 
 /** Requests one client connection may have outstanding; beyond it, the connection is read no further. */
 const REQUESTS_PER_CONNECTION_MAX = 4096;
@@ -17,10 +19,12 @@ const REQUESTS_PER_CONNECTION_MAX = 4096;
  * The WebSocket client protocol (docs/protocol.md): msgpack request frames `{ id, op, ... }`,
  * answered by `{ id, ok, result }` or `{ id, ok: false, error }` in completion order. A frame that
  * is not msgpack or has no numeric id closes that connection; the node keeps serving everyone else.
+ * Push subscriptions live in `SubscriptionRegistry`; this class only routes frames to them.
  */
 export class ClientSockets {
   private readonly server: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
+  private readonly subscriptions: SubscriptionRegistry;
 
   constructor(
     private readonly handler: RequestHandler,
@@ -28,6 +32,11 @@ export class ClientSockets {
     private readonly log: Logger,
   ) {
     this.server = new WebSocketServer({ noServer: true, maxPayload: options.clientFrameBytesMax, perMessageDeflate: false });
+    this.subscriptions = new SubscriptionRegistry(handler, log);
+  }
+
+  get subscriptionCount(): number {
+    return this.subscriptions.size;
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -39,6 +48,7 @@ export class ClientSockets {
   }
 
   close(): void {
+    this.subscriptions.stop();
     for (const socket of this.sockets) socket.terminate();
     this.server.close();
   }
@@ -47,7 +57,11 @@ export class ClientSockets {
     this.sockets.add(socket);
     socket.binaryType = 'nodebuffer';
     let outstanding = 0;
-    socket.on('close', () => this.sockets.delete(socket));
+    const subscriptions = this.subscriptions.forConnection((frame) => pushTo(socket, frame));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      subscriptions.close();
+    });
     socket.on('error', () => socket.terminate());
     socket.on('message', (data: Buffer, isBinary: boolean) => {
       const frame = parseFrame(data, isBinary);
@@ -56,20 +70,18 @@ export class ClientSockets {
         return;
       }
       if (++outstanding >= REQUESTS_PER_CONNECTION_MAX) socket.pause();
-      void this.answer(frame).then((reply) => {
+      void this.answer(frame, subscriptions).then((reply) => {
         if (outstanding-- === REQUESTS_PER_CONNECTION_MAX) socket.resume();
         if (socket.readyState === WebSocket.OPEN) socket.send(encode(reply));
       });
     });
   }
 
-  private async answer(frame: Record<string, unknown> & { id: number }): Promise<ReplyFrame> {
+  private async answer(frame: Record<string, unknown> & { id: number }, subscriptions: ConnectionSubscriptions): Promise<ReplyFrame> {
     const started = performance.now();
     let op = typeof frame.op === 'string' ? frame.op : 'unknown';
     try {
-      const request = requestOfFrame(frame);
-      op = request.op;
-      const result = await dispatch(this.handler, request);
+      const result = await this.route(frame, subscriptions);
       this.handler.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
       return { id: frame.id, ok: true, result };
     } catch (error) {
@@ -79,6 +91,21 @@ export class ClientSockets {
       return { id: frame.id, ok: false, error: body };
     }
   }
+
+  private async route(frame: Record<string, unknown>, subscriptions: ConnectionSubscriptions): Promise<unknown> {
+    if (isSubscriptionFrame(frame)) return subscriptions.handle(subscriptionRequestOfFrame(frame));
+    const request = requestOfFrame(frame);
+    const result = await dispatch(this.handler, request);
+    subscriptions.onAnswered(request, result);
+    return result;
+  }
+}
+
+/** An unsolicited frame for a subscriber; false when its connection can no longer take it. */
+function pushTo(socket: WebSocket, frame: PushFrame): boolean {
+  if (socket.readyState !== WebSocket.OPEN) return false;
+  socket.send(encode(frame));
+  return true;
 }
 
 function parseFrame(data: Buffer, isBinary: boolean): (Record<string, unknown> & { id: number }) | undefined {

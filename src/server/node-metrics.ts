@@ -11,6 +11,8 @@ interface MetricsSource {
   /** Snapshots that failed their checksum when this node started (it used an older one). */
   readonly damagedSnapshotsAtStart: number;
   readonly snapshotStreams: { readonly completed: number; readonly abandoned: number; readonly rejected: number };
+  /** Push subscriptions hosted on this node's client connections. */
+  readonly pushSubscriptions: number;
   cluster(): ClusterView;
 }
 
@@ -65,6 +67,7 @@ export class NodeMetrics {
         this.set({ outcome: 'rejected' }, streams.rejected);
       },
     });
+    new Gauge({ name: 'quorumq_push_subscriptions', help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases', registers: [registry], collect() { this.set(source.pushSubscriptions); } });
     new Gauge({
       name: 'quorumq_queue_messages',
       help: 'Messages per queue and state, as this node has applied them',

@@ -221,6 +221,10 @@ export class QuorumNode implements RequestHandler {
     return new Raft(config, persisted, new Prng(randomBytes(4).readUInt32LE(0)));
   }
 
+  get pushSubscriptions(): number {
+    return this.clientSockets.subscriptionCount;
+  }
+
   // ------------------------------------------------------------ requests
 
   async write(request: WriteRequest): Promise<unknown> {

@@ -43,8 +43,10 @@ export type WriteRequest =
   /** `batch`: the caller sent a list and wants lists back, even for one message. */
   | { readonly op: 'enqueue'; readonly queue: string; readonly messages: readonly MessageInput[]; readonly batch: boolean }
   | { readonly op: 'receive'; readonly queue: string; readonly max: number; readonly visibilityMs?: number; readonly waitMs: number }
-  | ({ readonly op: 'ack'; readonly queue: string } & Selector)
-  | ({ readonly op: 'nack'; readonly queue: string; readonly delayMs?: number } & Selector)
+  /** `results`, when given, is aligned with `receipts`: what each job's handler returned. */
+  | ({ readonly op: 'ack'; readonly queue: string; readonly results?: readonly unknown[] } & Selector)
+  /** `error`: why the consumer gave the message back (a failed job's message). */
+  | ({ readonly op: 'nack'; readonly queue: string; readonly delayMs?: number; readonly error?: string } & Selector)
   | ({ readonly op: 'extend'; readonly queue: string; readonly visibilityMs: number } & Selector)
   | { readonly op: 'configure'; readonly queue: string; readonly config: QueueConfigInput }
   | { readonly op: 'purge'; readonly queue: string }
@@ -82,12 +84,37 @@ export interface ErrorBody {
 /** Codes after which the same request may be sent again (with the same dedupId for an enqueue). */
 export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set(['NO_LEADER', 'UNAVAILABLE', 'OVERLOADED', 'TIMEOUT', 'SHUTTING_DOWN']);
 
+/**
+ * Push subscriptions, offered over the WebSocket protocol only: the node that holds the connection
+ * leases messages on the subscriber's behalf and pushes them as its credit allows.
+ */
+export type SubscriptionRequest =
+  | { readonly op: 'subscribe'; readonly queue: string; readonly prefetch: number; readonly visibilityMs?: number }
+  | { readonly op: 'unsubscribe'; readonly subscription: number };
+
+/** Every operation a WebSocket request frame may carry. */
+export type SocketRequest = ClientRequest | SubscriptionRequest;
+
 /** A WebSocket request frame: an operation plus the caller's correlation id. */
-export type ClientFrame = ClientRequest & { readonly id: number };
+export type ClientFrame = SocketRequest & { readonly id: number };
 
 export type ReplyFrame =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: ErrorBody };
+
+/** Unsolicited frames a node sends on a subscriber's connection; they carry no request id. */
+export type PushFrame =
+  /** `queue` lets a client give back deliveries of a subscription it no longer knows. */
+  | { readonly push: 'deliver'; readonly subscription: number; readonly queue: string; readonly messages: readonly DeliveredMessage[] }
+  /** The node ended the subscription on its own (it is stopping, or the queue refuses receives). */
+  | { readonly push: 'closed'; readonly subscription: number; readonly error: ErrorBody };
+
+export const SUBSCRIPTION_LIMITS = {
+  /** Deliveries one subscription may have unsettled at once. */
+  prefetchMax: 1000,
+  /** Subscriptions one connection may hold, including unsubscribed ones still holding leases. */
+  perConnectionMax: 64,
+} as const;
 
 export const CLIENT_PROTOCOL_VERSION = 1;
 export const CLIENT_SOCKET_PATH = '/ws';

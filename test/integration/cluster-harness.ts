@@ -79,6 +79,26 @@ export class TestCluster {
     }, timeoutMs, 'a leader agreed by every live node');
   }
 
+  /** How many push subscriptions node `index` hosts, from its metrics. */
+  async pushSubscriptions(index: number): Promise<number> {
+    const response = await fetch(this.url(index, '/metrics'), { signal: AbortSignal.timeout(10_000) });
+    const line = (await response.text()).split('\n').find((text) => text.startsWith('quorumq_push_subscriptions '));
+    if (line === undefined) throw new Error('no quorumq_push_subscriptions in the metrics');
+    return Number(line.split(' ')[1]);
+  }
+
+  /** The one node hosting push subscriptions, once no other node hosts any. */
+  async subscriptionHost(timeoutMs = 15_000): Promise<number> {
+    return waitFor(async () => {
+      const hosts: number[] = [];
+      for (let index = 0; index < this.cluster.nodes.length; index++) {
+        if (this.cluster.nodes[index]!.process === undefined) continue;
+        if ((await this.pushSubscriptions(index)) > 0) hosts.push(index);
+      }
+      return hosts.length === 1 ? hosts[0] : undefined;
+    }, timeoutMs, 'a single node hosting push subscriptions');
+  }
+
   async stop(): Promise<void> {
     await this.cluster.stopAll('SIGKILL');
     rmSync(this.dataRoot, { recursive: true, force: true });
