@@ -23,7 +23,10 @@ export function upgradeSnapshot(snapshot: MachineSnapshot): MachineSnapshot {
   return { ...snapshot, version: SNAPSHOT_VERSION, queues: snapshot.queues.map(upgradeQueue) };
 }
 
-/** A version 1 queue: nothing expired, nothing had a history, nothing was remembered. */
+/**
+ * A version 1 queue: nothing expired, nothing had a history, nothing was remembered. A leased
+ * message's delivery time was not kept; its enqueue time is the earliest it can have been.
+ */
 function upgradeQueue(queue: QueueSnapshot): QueueSnapshot {
   const messages = queue.messages.map(
     (message): StoredMessage => ({
