@@ -1,5 +1,6 @@
 import { assert, AssertionError, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
 import { receiptOf, type StoredMessage } from './queue-message.ts';
+import type { RetainedRecord } from './retained-records.ts';
 
 interface StatusBase {
   readonly id: string;
@@ -48,18 +49,19 @@ export function describeMessage(message: StoredMessage): MessageStatus {
   }
 }
 
-export function ackedStatus(message: StoredMessage, ackedAt: number, result: unknown): AckedStatus {
-  const acked = { ...statusBase(message), state: 'acked' as const, ackedAt };
-  return result === undefined ? acked : { ...acked, result };
-}
-
-export function deadStatus(message: StoredMessage, deadAt: number, origin: DeadLetterOrigin, deadLetterQueue: string, deadLetterId: string): DeadStatus {
-  assert(origin.id === message.id, 'a dead record names its own message');
-  return { ...statusBase(message), state: 'dead', deadAt, deadReason: origin.reason, deadLetterQueue, deadLetterId };
+/** A remembered acked or dead message, in the shape of the status route. */
+export function describeRetained(record: RetainedRecord): AckedStatus | DeadStatus {
+  const base = statusBase(record);
+  if (record.state === 'acked') {
+    const acked = { ...base, state: 'acked' as const, ackedAt: record.at };
+    return record.result === undefined ? acked : { ...acked, result: record.result };
+  }
+  assert(record.deadReason !== undefined && record.deadLetterQueue !== undefined && record.deadLetterId !== undefined, 'a dead record says where it went');
+  return { ...base, state: 'dead', deadAt: record.at, deadReason: record.deadReason, deadLetterQueue: record.deadLetterQueue, deadLetterId: record.deadLetterId };
 }
 
 /** The fields every state shares; the body is never part of a status. */
-function statusBase(message: StoredMessage): StatusBase {
+function statusBase(message: StoredMessage | RetainedRecord): StatusBase {
   const base = {
     id: message.id,
     seq: message.seq,

@@ -1,13 +1,13 @@
 import { assert, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
-import { endedAttempt, withAttempt } from './attempt-history.ts';
+import { endedAttempt, NO_ATTEMPTS, withAttempt } from './attempt-history.ts';
 import { nackBackoffMs } from './backoff.ts';
 import { expiryOf, hasExpired } from './message-expiry.ts';
-import { ackedStatus, deadStatus, describeMessage, type MessageStatus } from './message-status.ts';
+import { describeMessage, describeRetained, type MessageStatus } from './message-status.ts';
 import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
 import type { QueueConfig, RetentionLimits } from './queue-config.ts';
 import { type DeadLetter, type MessageState, parseReceipt, receiptOf, type StoredMessage } from './queue-message.ts';
-import { type RetainedRecord, RetainedRecords } from './retained-records.ts';
+import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 
 interface Timed {
   readonly message: StoredMessage;
@@ -206,7 +206,7 @@ export class QueueState {
     if (message.state === 'inflight') message.history = withAttempt(message.history, endedAttempt(message, 'acked', now));
     this.remove(message);
     this.acked++;
-    this.retained.remember(now, ackedStatus(message, now, result), this.config.retentionMs);
+    this.retained.remember(now, retainedRecord(message, now, now + this.config.retentionMs, { state: 'acked', result }));
   }
 
   /** Empties the queue; remembered acked and dead messages stay until their time is up. */
@@ -226,7 +226,8 @@ export class QueueState {
   status(id: string, now: number): MessageStatus | undefined {
     const message = this.messages.get(id);
     if (message !== undefined && message.state !== 'new') return describeMessage(message);
-    return this.retained.find(id, now);
+    const record = this.retained.find(id, now);
+    return record === undefined ? undefined : describeRetained(record);
   }
 
   stats(): QueueStats {
@@ -326,7 +327,7 @@ export class QueueState {
       leaseDeadline: 0,
       deliveredAt: 0,
       expiresAt,
-      history: [],
+      history: NO_ATTEMPTS,
       ...(deadLetter === undefined ? {} : { deadLetter }),
     };
     this.messages.set(stored.id, stored);
@@ -354,7 +355,8 @@ export class QueueState {
 
   /** Remembers, in the queue it left, where a dead letter went. */
   rememberDeadLetter(now: number, letter: DeadLetter, deadLetterQueue: string, deadLetterId: string): void {
-    this.retained.remember(now, deadStatus(letter.message, now, letter.origin, deadLetterQueue, deadLetterId), this.config.retentionMs);
+    const outcome = { state: 'dead' as const, origin: letter.origin, deadLetterQueue, deadLetterId };
+    this.retained.remember(now, retainedRecord(letter.message, now, now + this.config.retentionMs, outcome));
   }
 
   /** The one place a message changes line: counts and heaps stay in step with `state`. */
