@@ -1,5 +1,15 @@
-export { QueueStateMachine, type MessageStatus } from './queue-state-machine.ts';
-export { defaultQueueConfig, QUEUE_LIMITS, QUEUE_NAME_PATTERN, type QueueConfig } from './queue-config.ts';
+export { QueueStateMachine } from './queue-state-machine.ts';
+export type { AckedStatus, DeadStatus, MessageStatus } from './message-status.ts';
+export { nackBackoffMs } from './backoff.ts';
+export { RETENTION_SWEEP_GRAIN_MS } from './retained-records.ts';
+export {
+  DEFAULT_RETENTION_LIMITS,
+  defaultQueueConfig,
+  QUEUE_LIMITS,
+  QUEUE_NAME_PATTERN,
+  type QueueConfig,
+  type RetentionLimits,
+} from './queue-config.ts';
 export type {
   DeliveredMessage,
   MessageSelector,
@@ -9,4 +19,5 @@ export type {
   QueueResult,
   QueueStats,
   Rejection,
+  SettleCommand,
 } from './queue-commands.ts';

@@ -10,6 +10,8 @@ export interface NewMessage {
   readonly priority: number;
   readonly delayMs: number;
   readonly dedupId?: string;
+  /** Overrides the queue's `messageTtlMs` for this message; 0 = never expires. */
+  readonly ttlMs?: number;
   /** Encoded size, counted against `maxBytes`. */
   readonly bytes: number;
 }
@@ -28,8 +30,20 @@ export type QueueCommand =
       readonly max: number;
       readonly visibilityMs: number | undefined;
     }
-  | ({ readonly type: 'ack'; readonly ts: number; readonly queue: string } & MessageSelector)
-  | ({ readonly type: 'nack'; readonly ts: number; readonly queue: string; readonly delayMs: number | undefined } & MessageSelector)
+  /** `results`: aligned with `receipts`, each kept with its acked message for the status route. */
+  | ({ readonly type: 'ack'; readonly ts: number; readonly queue: string; readonly results?: readonly unknown[] } & MessageSelector)
+  /**
+   * `seed`: a random number the leader stamps on the entry, the source of the backoff jitter (the
+   * machine may not draw random numbers of its own). Entries written before it existed replay with 0.
+   */
+  | ({
+      readonly type: 'nack';
+      readonly ts: number;
+      readonly queue: string;
+      readonly delayMs: number | undefined;
+      readonly error?: string;
+      readonly seed: number;
+    } & MessageSelector)
   | ({ readonly type: 'extend'; readonly ts: number; readonly queue: string; readonly visibilityMs: number } & MessageSelector)
   | { readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> }
   | { readonly type: 'purge'; readonly ts: number; readonly queue: string }
@@ -38,6 +52,8 @@ export type QueueCommand =
   | { readonly type: 'tick'; readonly ts: number };
 
 export type QueueCommandType = QueueCommand['type'];
+
+export type SettleCommand = Extract<QueueCommand, { type: 'ack' | 'nack' | 'extend' }>;
 
 export type { DeliveredMessage } from '../shared/index.ts';
 

@@ -8,8 +8,10 @@ export interface QueueConfig {
   readonly dedupWindowMs: number;
   readonly maxLength: number;
   readonly maxBytes: number;
-  /** 0 = messages never expire. */
+  /** 0 = messages never expire. Applies to messages enqueued after it is set. */
   readonly messageTtlMs: number;
+  /** How long an acked or dead message stays visible (without its body) to the status route. */
+  readonly retentionMs: number;
 }
 
 /** Hard bounds on what any request or configuration may ask for. */
@@ -28,7 +30,27 @@ export const QUEUE_LIMITS = {
   maxBytesMax: 4 * 1024 * 1024 * 1024,
   idsPerRequestMax: 1000,
   queuesMax: 10_000,
+  retentionMsMax: 24 * 60 * 60 * 1000,
+  /** One ack result, as JSON. */
+  resultBytesMax: 64 * 1024,
+  /** One nack error, in characters. */
+  errorLengthMax: 1024,
+  /** Attempts a message remembers: the last ones, older ones are dropped. */
+  attemptHistoryMax: 10,
 } as const;
+
+/**
+ * Bounds on the acked and dead messages a queue remembers, whatever `retentionMs` says: past
+ * either one the record due to be forgotten soonest goes first. The same on every replica; tests
+ * pass smaller ones to reach them.
+ */
+export interface RetentionLimits {
+  readonly recordsMax: number;
+  /** Results and error texts held by the records, counted as JSON characters. */
+  readonly bytesMax: number;
+}
+
+export const DEFAULT_RETENTION_LIMITS: RetentionLimits = { recordsMax: 100_000, bytesMax: 64 * 1024 * 1024 };
 
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -42,5 +64,6 @@ export function defaultQueueConfig(name: string): QueueConfig {
     maxLength: 1_000_000,
     maxBytes: 512 * 1024 * 1024,
     messageTtlMs: 0,
+    retentionMs: 300_000,
   };
 }

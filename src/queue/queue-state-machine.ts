@@ -1,30 +1,11 @@
 import { decode, encode } from '../shared/codec.ts';
 import { assert, unreachable } from '../shared/index.ts';
+import type { MessageStatus } from './message-status.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
-import { defaultQueueConfig, QUEUE_LIMITS, type QueueConfig } from './queue-config.ts';
-import { type DeadLetterOrigin, parseReceipt, type QueueSnapshot, QueueState, receiptOf, type StoredMessage } from './queue-state.ts';
-
-const SNAPSHOT_VERSION = 1;
-
-interface MachineSnapshot {
-  readonly version: number;
-  readonly now: number;
-  readonly nextMessageNumber: number;
-  readonly queues: readonly QueueSnapshot[];
-}
-
-export interface MessageStatus {
-  readonly id: string;
-  readonly seq: number;
-  readonly state: 'ready' | 'delayed' | 'inflight';
-  readonly attempt: number;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-  readonly availableAt?: number;
-  readonly leaseDeadline?: number;
-  readonly receipt?: string;
-  readonly deadLetter?: DeadLetterOrigin;
-}
+import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
+import { parseReceipt } from './queue-message.ts';
+import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
+import { QueueState } from './queue-state.ts';
 
 /**
  * The replicated queue state machine. Deterministic: the same commands in the same order give the
@@ -36,6 +17,8 @@ export class QueueStateMachine {
   private now = 0;
   private nextMessageNumber = 1;
 
+  constructor(private readonly retentionLimits: RetentionLimits = DEFAULT_RETENTION_LIMITS) {}
+
   get clock(): number {
     return this.now;
   }
@@ -44,7 +27,7 @@ export class QueueStateMachine {
     this.now = Math.max(this.now, command.ts);
     const result = this.applyCommand(command);
     const touched = command.type === 'tick' ? [...this.queues.values()] : [this.queues.get(command.queue)];
-    for (const queue of touched) if (queue !== undefined) this.placeDeadLetters(queue);
+    this.placeDeadLetters(touched.filter((queue) => queue !== undefined));
     return result;
   }
 
@@ -61,10 +44,8 @@ export class QueueStateMachine {
       case 'nack':
       case 'extend': {
         const queue = this.advanced(command.queue);
-        const selector = { ids: command.ids, receipts: command.receipts };
-        if (queue === undefined) return { type: 'settled', count: 0, rejected: notFound(selector) };
-        const duration = command.type === 'nack' ? command.delayMs : command.type === 'extend' ? command.visibilityMs : undefined;
-        return { type: 'settled', ...queue.settle(command.type, this.now, selector, duration) };
+        if (queue === undefined) return { type: 'settled', count: 0, rejected: notFound(command) };
+        return { type: 'settled', ...queue.settle(command, this.now) };
       }
       case 'configure':
         return this.configure(command.queue, command.config);
@@ -82,7 +63,7 @@ export class QueueStateMachine {
     }
   }
 
-  /** The earliest stamp at which a `tick` would return a lease or release a delay. */
+  /** The earliest stamp at which a `tick` would return a lease, release a delay, expire or forget a message. */
   nextDeadline(): number | undefined {
     let earliest: number | undefined;
     for (const queue of this.queues.values()) {
@@ -112,9 +93,9 @@ export class QueueStateMachine {
     return (this.queues.get(name)?.stats().ready ?? 0) > 0;
   }
 
+  /** A live message, or an acked or dead one still remembered (as of the last applied stamp). */
   messageStatus(name: string, id: string): MessageStatus | undefined {
-    const message = this.queues.get(name)?.find(id);
-    return message === undefined || message.state === 'new' ? undefined : describe(message);
+    return this.queues.get(name)?.status(id, this.now);
   }
 
   /** The whole state at the last applied command, for a Raft snapshot. */
@@ -130,11 +111,10 @@ export class QueueStateMachine {
 
   /** Replaces the whole state with a snapshot's (a restart, or a snapshot installed from the leader). */
   restore(data: Uint8Array): void {
-    const state = decode(data) as MachineSnapshot;
-    assert(state.version === SNAPSHOT_VERSION, `unknown queue snapshot version ${String(state.version)}`);
+    const state = upgradeSnapshot(decode(data) as MachineSnapshot);
     this.now = state.now;
     this.nextMessageNumber = state.nextMessageNumber;
-    this.queues = new Map(state.queues.map((queue) => [queue.name, QueueState.fromSnapshot(queue)]));
+    this.queues = new Map(state.queues.map((queue) => [queue.name, QueueState.fromSnapshot(queue, this.retentionLimits)]));
   }
 
   private advanced(name: string): QueueState | undefined {
@@ -171,20 +151,33 @@ export class QueueStateMachine {
     return { type: 'configured', created: true, config: created.config };
   }
 
-  /** Moves a queue's spent messages to its dead-letter queue, creating it when needed. */
-  private placeDeadLetters(queue: QueueState): void {
-    const letters = queue.takeDeadLetters();
-    if (letters.length === 0) return;
-    const name = queue.config.deadLetterQueue;
-    // A dead-letter queue is made even past the queue limit: its messages must go somewhere.
-    const target = this.queues.get(name) ?? this.create(name, {}, true)!;
-    const allocateId = () => (this.nextMessageNumber++).toString(36);
-    for (const letter of letters) target.acceptDeadLetter(this.now, letter, allocateId);
+  /**
+   * Moves the messages that left `sources` to their dead-letter queues, creating them when needed.
+   * A dead-letter queue is brought up to the clock before it takes them (its own due delays join
+   * its line first), which may send its own messages on in turn: those are placed in the same pass.
+   * Each queue was advanced to `now`, and what it takes in is not yet due, so every queue gives up
+   * messages at most once and the pass ends.
+   */
+  private placeDeadLetters(sources: readonly QueueState[]): void {
+    const pending = [...sources];
+    const passesMax = sources.length + 2 * this.queues.size + 2;
+    for (let pass = 0; pass < pending.length; pass++) {
+      assert(pass < passesMax, 'dead letters keep moving between queues');
+      const source = pending[pass]!;
+      const letters = source.takeDeadLetters();
+      if (letters.length === 0) continue;
+      const name = source.config.deadLetterQueue;
+      // A dead-letter queue is made even past the queue limit: its messages must go somewhere.
+      const target = this.advanced(name) ?? this.create(name, {}, true)!;
+      const allocateId = () => (this.nextMessageNumber++).toString(36);
+      for (const letter of letters) source.rememberDeadLetter(this.now, letter, name, target.acceptDeadLetter(this.now, letter, allocateId));
+      pending.push(target);
+    }
   }
 
   private create(name: string, config: Partial<QueueConfig>, beyondLimit = false): QueueState | undefined {
     if (this.queues.size >= QUEUE_LIMITS.queuesMax && !beyondLimit) return undefined;
-    const queue = new QueueState(name, { ...defaultQueueConfig(name), ...config });
+    const queue = new QueueState(name, { ...defaultQueueConfig(name), ...config }, this.retentionLimits);
     this.queues.set(name, queue);
     return queue;
   }
@@ -197,19 +190,4 @@ function notFound(selector: { ids: readonly string[]; receipts: readonly string[
 
 function tooManyQueues(): QueueResult {
   return { type: 'error', code: 'TOO_MANY_QUEUES', message: `at most ${QUEUE_LIMITS.queuesMax} queues` };
-}
-
-function describe(message: StoredMessage): MessageStatus {
-  const base = {
-    id: message.id,
-    seq: message.seq,
-    state: message.state as MessageStatus['state'],
-    attempt: message.attempt,
-    priority: message.priority,
-    enqueuedAt: message.enqueuedAt,
-  };
-  const origin = message.deadLetter === undefined ? {} : { deadLetter: message.deadLetter };
-  if (message.state === 'delayed') return { ...base, ...origin, availableAt: message.availableAt };
-  if (message.state === 'inflight') return { ...base, ...origin, leaseDeadline: message.leaseDeadline, receipt: receiptOf(message) };
-  return { ...base, ...origin };
 }

@@ -1,44 +1,22 @@
-import { assert } from '../shared/index.ts';
+import { assert, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
+import { endedAttempt, NO_ATTEMPTS, withAttempt } from './attempt-history.ts';
+import { nackBackoffMs } from './backoff.ts';
+import { expiryOf, hasExpired } from './message-expiry.ts';
+import { describeMessage, describeRetained, type MessageStatus } from './message-status.ts';
 import { MinHeap } from './min-heap.ts';
-import type { DeliveredMessage, MessageSelector, NewMessage, QueueStats, Rejection } from './queue-commands.ts';
-import type { QueueConfig } from './queue-config.ts';
-
-/** `new` only until the message is first placed: it is in no line and counted nowhere. */
-export type MessageState = 'new' | 'ready' | 'delayed' | 'inflight';
-
-export interface StoredMessage {
-  readonly id: string;
-  readonly seq: number;
-  readonly body: unknown;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-  readonly bytes: number;
-  /** Place in line, given when the message first joins it (at once, or when its delay ends), then kept. */
-  position: number;
-  state: MessageState;
-  attempt: number;
-  availableAt: number;
-  leaseDeadline: number;
-  /** Set on a message in a dead-letter queue: where it came from and why. */
-  readonly deadLetter?: DeadLetterOrigin;
-}
-
-export interface DeadLetterOrigin {
-  readonly queue: string;
-  readonly id: string;
-  readonly reason: 'maxDeliveries';
-  readonly attempts: number;
-}
-
-/** A message that left this queue for its dead-letter queue; the machine places it there. */
-export interface DeadLetter {
-  readonly message: StoredMessage;
-  readonly origin: DeadLetterOrigin;
-}
+import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
+import type { QueueConfig, RetentionLimits } from './queue-config.ts';
+import { type DeadLetter, type MessageState, parseReceipt, receiptOf, type StoredMessage } from './queue-message.ts';
+import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 
 interface Timed {
   readonly message: StoredMessage;
   readonly at: number;
+}
+
+/** An expiry entry is for one stint out of flight: `attempt` tells a later stint's entry from it. */
+interface Expiry extends Timed {
+  readonly attempt: number;
 }
 
 interface DedupRecord {
@@ -46,8 +24,6 @@ interface DedupRecord {
   readonly seq: number;
   readonly expiresAt: number;
 }
-
-export type Settlement = 'ack' | 'nack' | 'extend';
 
 /** One queue as a snapshot holds it: plain data, in the order it must be rebuilt. */
 export interface QueueSnapshot {
@@ -60,6 +36,7 @@ export interface QueueSnapshot {
   readonly dead: number;
   readonly messages: readonly StoredMessage[];
   readonly dedup: readonly (readonly [key: string, record: DedupRecord])[];
+  readonly retained: readonly RetainedRecord[];
 }
 
 /** Higher priority first, then place in line: a returning message takes back its old place. */
@@ -76,8 +53,11 @@ export class QueueState {
   private ready = new MinHeap<StoredMessage>(deliveryOrder);
   private delayed = new MinHeap<Timed>(earliest);
   private leases = new MinHeap<Timed>(earliest);
+  /** Expiry of waiting messages only: a leased message's expiry is checked when its lease ends. */
+  private expiries = new MinHeap<Expiry>(earliest);
   private dedup = new Map<string, DedupRecord>();
   private dedupExpiry = new MinHeap<{ key: string; at: number }>((a, b) => a.at < b.at);
+  private retained: RetainedRecords;
   private nextSeq = 1;
   private nextPosition = 1;
   private readyCount = 0;
@@ -87,18 +67,23 @@ export class QueueState {
   private enqueued = 0;
   private acked = 0;
   private dead = 0;
-  /** Messages that ran out of deliveries since the machine last collected them. */
+  /** Messages that left for the dead-letter queue since the machine last collected them. */
   private deadLetters: DeadLetter[] = [];
 
-  constructor(readonly name: string, config: QueueConfig) {
+  constructor(readonly name: string, config: QueueConfig, private readonly retentionLimits: RetentionLimits) {
     this.config = config;
+    this.retained = new RetainedRecords(retentionLimits);
   }
 
   get length(): number {
     return this.messages.size;
   }
 
-  /** Moves due delays into line, returns expired leases to their place, forgets old dedup ids. */
+  /**
+   * Moves due delays into line, ends expired leases, sends expired waiting messages to the
+   * dead-letter queue, forgets old dedup ids and remembered messages. The order is part of the
+   * contract (dead letters are placed, and numbered, in the order they leave).
+   */
   advanceTime(now: number): void {
     for (let top = this.delayed.peek(); top !== undefined && top.at <= now; top = this.delayed.peek()) {
       this.delayed.pop();
@@ -106,23 +91,29 @@ export class QueueState {
     }
     for (let top = this.leases.peek(); top !== undefined && top.at <= now; top = this.leases.peek()) {
       this.leases.pop();
-      if (this.isCurrent(top.message, 'inflight', top.at)) this.returnToLine(top.message, now, 0);
+      if (this.isCurrent(top.message, 'inflight', top.at)) this.returnToLine(top.message, now, 0, endedAttempt(top.message, 'leaseExpired', now));
+    }
+    for (let top = this.expiries.peek(); top !== undefined && top.at <= now; top = this.expiries.peek()) {
+      this.expiries.pop();
+      if (this.isWaitingFor(top)) this.leaveForDeadLetters(top.message, 'expired');
     }
     for (let top = this.dedupExpiry.peek(); top !== undefined && top.at <= now; top = this.dedupExpiry.peek()) {
       this.dedupExpiry.pop();
       if (this.dedup.get(top.key)?.expiresAt === top.at) this.dedup.delete(top.key);
     }
+    this.retained.forget(now);
   }
 
   /** The earliest time at which `advanceTime` would change something, if any. */
   nextDeadline(): number | undefined {
-    // Entries made stale by an ack, a nack or an extension must not surface as deadlines.
+    // Entries made stale by an ack, a nack, an extension or a delivery must not surface as deadlines.
     while (this.delayed.size > 0 && !this.isCurrent(this.delayed.peek()!.message, 'delayed', this.delayed.peek()!.at)) this.delayed.pop();
     while (this.leases.size > 0 && !this.isCurrent(this.leases.peek()!.message, 'inflight', this.leases.peek()!.at)) this.leases.pop();
-    const delayed = this.delayed.peek()?.at;
-    const lease = this.leases.peek()?.at;
-    if (delayed === undefined) return lease;
-    return lease === undefined ? delayed : Math.min(delayed, lease);
+    while (this.expiries.size > 0 && !this.isWaitingFor(this.expiries.peek()!)) this.expiries.pop();
+    const candidates = [this.delayed.peek()?.at, this.leases.peek()?.at, this.expiries.peek()?.at, this.retained.nextSweep()];
+    let earliestAt: number | undefined;
+    for (const at of candidates) if (at !== undefined && (earliestAt === undefined || at < earliestAt)) earliestAt = at;
+    return earliestAt;
   }
 
   /** Whether the batch fits the queue's limits (checked whole: a batch is all or nothing). */
@@ -142,7 +133,8 @@ export class QueueState {
   enqueue(now: number, message: NewMessage, allocateId: () => string): { id: string; seq: number } {
     const duplicate = message.dedupId === undefined ? undefined : this.dedup.get(message.dedupId);
     if (duplicate !== undefined) return { id: duplicate.id, seq: duplicate.seq };
-    const stored = this.admit(now, message, allocateId(), undefined);
+    const expiresAt = expiryOf(now, message.ttlMs, this.config.messageTtlMs);
+    const stored = this.admit(now, message, allocateId(), expiresAt, undefined);
     if (message.dedupId !== undefined) this.rememberDedup(message.dedupId, stored, now);
     if (message.delayMs > 0) this.moveTo(stored, 'delayed', now + message.delayMs);
     else this.moveTo(stored, 'ready', now);
@@ -155,7 +147,9 @@ export class QueueState {
       const message = this.ready.pop();
       if (message === undefined) break;
       if (!this.isCurrent(message, 'ready', undefined)) continue;
+      assert(!hasExpired(message, now), 'an expired message is never delivered');
       message.attempt++;
+      message.deliveredAt = now;
       this.moveTo(message, 'inflight', now + visibilityMs);
       const delivery = {
         id: message.id,
@@ -168,54 +162,72 @@ export class QueueState {
       };
       delivered.push(message.deadLetter === undefined ? delivery : { ...delivery, deadLetter: message.deadLetter });
     }
+    this.sweepStaleEntries();
     return delivered;
   }
 
   /** Acks, nacks or extends each selected message; a receipt is fenced to its own lease. */
-  settle(kind: Settlement, now: number, selector: MessageSelector, durationMs: number | undefined): { count: number; rejected: Rejection[] } {
+  settle(command: SettleCommand, now: number): { count: number; rejected: Rejection[] } {
     const rejected: Rejection[] = [];
     let count = 0;
     const targets = [
-      ...selector.ids.map((id) => ({ id, attempt: undefined as number | undefined })),
-      ...selector.receipts.map(parseReceipt),
+      ...command.ids.map((id) => ({ id, attempt: undefined as number | undefined, result: undefined as unknown })),
+      ...command.receipts.map((receipt, index) => ({ ...parseReceipt(receipt), result: command.type === 'ack' ? command.results?.[index] : undefined })),
     ];
-    for (const { id, attempt } of targets) {
-      const refusal = this.settleOne(kind, now, id, attempt, durationMs);
+    for (const { id, attempt, result } of targets) {
+      const refusal = this.settleOne(command, now, id, attempt, result);
       if (refusal === undefined) count++;
       else rejected.push({ id, code: refusal });
     }
     return { count, rejected };
   }
 
-  private settleOne(kind: Settlement, now: number, id: string, attempt: number | undefined, durationMs: number | undefined): Rejection['code'] | undefined {
+  private settleOne(command: SettleCommand, now: number, id: string, attempt: number | undefined, result: unknown): Rejection['code'] | undefined {
     const message = this.messages.get(id);
     if (message === undefined) return 'NOT_FOUND';
     if (attempt !== undefined && (message.state !== 'inflight' || message.attempt !== attempt)) return 'LEASE_EXPIRED';
-    if (kind === 'ack') {
-      this.remove(message);
-      this.acked++;
+    if (command.type === 'ack') {
+      this.ackOne(message, now, result);
       return undefined;
     }
     if (message.state !== 'inflight') return 'NOT_INFLIGHT';
-    if (kind === 'extend') {
-      this.moveTo(message, 'inflight', now + (durationMs ?? this.config.visibilityMs));
+    if (command.type === 'extend') {
+      // A leased message keeps its lease past its expiry: its holder may still be working on it.
+      this.moveTo(message, 'inflight', now + command.visibilityMs);
       return undefined;
     }
-    this.returnToLine(message, now, durationMs ?? this.backoffMs(message.attempt));
+    const delayMs = command.delayMs ?? nackBackoffMs(this.config.backoff, message.attempt, command.seed, message.id);
+    this.returnToLine(message, now, delayMs, endedAttempt(message, 'nacked', now, command.error));
     return undefined;
   }
 
+  /** An ack by bare id may take a message nobody holds: then no delivery ends with it. */
+  private ackOne(message: StoredMessage, now: number, result: unknown): void {
+    if (message.state === 'inflight') message.history = withAttempt(message.history, endedAttempt(message, 'acked', now));
+    this.remove(message);
+    this.acked++;
+    this.retained.remember(now, retainedRecord(message, now, now + this.config.retentionMs, { state: 'acked', result }));
+  }
+
+  /** Empties the queue; remembered acked and dead messages stay until their time is up. */
   purge(): number {
     const purged = this.messages.size;
-    for (const message of [...this.messages.values()]) this.remove(message);
+    // Heaps first: removing message by message would otherwise sweep them over and over.
     this.ready.clear();
     this.delayed.clear();
     this.leases.clear();
+    this.expiries.clear();
+    for (const message of [...this.messages.values()]) this.remove(message);
+    assert(this.readyCount + this.delayedCount + this.inflightCount === 0, 'a purged queue counts no message');
     return purged;
   }
 
-  find(id: string): StoredMessage | undefined {
-    return this.messages.get(id);
+  /** A live message in the state it is in, or a remembered acked or dead one. */
+  status(id: string, now: number): MessageStatus | undefined {
+    const message = this.messages.get(id);
+    if (message !== undefined && message.state !== 'new') return describeMessage(message);
+    const record = this.retained.find(id, now);
+    return record === undefined ? undefined : describeRetained(record);
   }
 
   stats(): QueueStats {
@@ -233,6 +245,7 @@ export class QueueState {
   }
 
   toSnapshot(): QueueSnapshot {
+    assert(this.deadLetters.length === 0, 'dead letters are placed before a snapshot can be taken');
     return {
       name: this.name,
       config: this.config,
@@ -243,12 +256,13 @@ export class QueueState {
       dead: this.dead,
       messages: [...this.messages.values()],
       dedup: [...this.dedup.entries()],
+      retained: this.retained.values(),
     };
   }
 
-  /** Rebuilds a queue from its snapshot: lines and counts are derived from each message's state. */
-  static fromSnapshot(snapshot: QueueSnapshot): QueueState {
-    const queue = new QueueState(snapshot.name, snapshot.config);
+  /** Rebuilds a queue from its snapshot: lines, counts and expiries are derived from each message's state. */
+  static fromSnapshot(snapshot: QueueSnapshot, retentionLimits: RetentionLimits): QueueState {
+    const queue = new QueueState(snapshot.name, snapshot.config, retentionLimits);
     queue.nextSeq = snapshot.nextSeq;
     queue.nextPosition = snapshot.nextPosition;
     queue.enqueued = snapshot.enqueued;
@@ -266,23 +280,29 @@ export class QueueState {
       queue.dedup.set(key, record);
       queue.dedupExpiry.push({ key, at: record.expiresAt });
     }
+    queue.retained = RetainedRecords.restore(snapshot.retained, retentionLimits);
     return queue;
   }
 
   /**
-   * A message back from a lease (expired or nacked) takes its old place, after `delayMs`, unless
-   * it has used up `maxDeliveries`: then it leaves for the dead-letter queue, never silently away.
+   * A message back from a lease (expired or nacked) takes its old place, after `delayMs`, unless it
+   * expired meanwhile or has used up `maxDeliveries`: then it leaves for the dead-letter queue,
+   * never silently away. Expiry is checked first: a message nobody wants any more is not retried.
    */
-  private returnToLine(message: StoredMessage, now: number, delayMs: number): void {
+  private returnToLine(message: StoredMessage, now: number, delayMs: number, ended: AttemptRecord): void {
+    message.history = withAttempt(message.history, ended);
     const limit = this.config.maxDeliveries;
-    if (limit > 0 && message.attempt >= limit) {
-      this.remove(message);
-      this.dead++;
-      this.deadLetters.push({ message, origin: { queue: this.name, id: message.id, reason: 'maxDeliveries', attempts: message.attempt } });
-      return;
-    }
-    if (delayMs > 0) this.moveTo(message, 'delayed', now + delayMs);
+    if (hasExpired(message, now)) this.leaveForDeadLetters(message, 'expired');
+    else if (limit > 0 && message.attempt >= limit) this.leaveForDeadLetters(message, 'maxDeliveries');
+    else if (delayMs > 0) this.moveTo(message, 'delayed', now + delayMs);
     else this.moveTo(message, 'ready', now);
+  }
+
+  private leaveForDeadLetters(message: StoredMessage, reason: DeadLetterOrigin['reason']): void {
+    this.remove(message);
+    this.dead++;
+    const origin = { queue: this.name, id: message.id, reason, attempts: message.attempt, history: message.history };
+    this.deadLetters.push({ message, origin });
   }
 
   /** A new message in this queue, counted but in no line yet: the caller places it. */
@@ -290,6 +310,7 @@ export class QueueState {
     now: number,
     source: { readonly body: unknown; readonly priority: number; readonly bytes: number },
     id: string,
+    expiresAt: number,
     deadLetter: DeadLetterOrigin | undefined,
   ): StoredMessage {
     const stored: StoredMessage = {
@@ -304,6 +325,9 @@ export class QueueState {
       attempt: 0,
       availableAt: now,
       leaseDeadline: 0,
+      deliveredAt: 0,
+      expiresAt,
+      history: NO_ATTEMPTS,
       ...(deadLetter === undefined ? {} : { deadLetter }),
     };
     this.messages.set(stored.id, stored);
@@ -312,27 +336,32 @@ export class QueueState {
     return stored;
   }
 
-  /** Hands over the messages that ran out of deliveries since the last call. */
+  /** Hands over the messages that left for the dead-letter queue since the last call. */
   takeDeadLetters(): DeadLetter[] {
     const taken = this.deadLetters;
     this.deadLetters = [];
     return taken;
   }
 
-  /** Places a message from another queue's dead letters at the tail of this one. */
-  acceptDeadLetter(now: number, letter: DeadLetter, allocateId: () => string): void {
-    const stored = this.admit(now, letter.message, allocateId(), letter.origin);
+  /**
+   * Places a message from another queue's dead letters at the tail of this one, and returns its id
+   * here. Its TTL is this queue's own, not the one it had: by default a dead letter never expires.
+   */
+  acceptDeadLetter(now: number, letter: DeadLetter, allocateId: () => string): string {
+    const stored = this.admit(now, letter.message, allocateId(), expiryOf(now, undefined, this.config.messageTtlMs), letter.origin);
     this.moveTo(stored, 'ready', now);
+    return stored.id;
   }
 
-  /** Exponential backoff by attempt, capped: a failing message waits longer each time. */
-  private backoffMs(attempt: number): number {
-    const { baseMs, maxMs } = this.config.backoff;
-    return Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
+  /** Remembers, in the queue it left, where a dead letter went. */
+  rememberDeadLetter(now: number, letter: DeadLetter, deadLetterQueue: string, deadLetterId: string): void {
+    const outcome = { state: 'dead' as const, origin: letter.origin, deadLetterQueue, deadLetterId };
+    this.retained.remember(now, retainedRecord(letter.message, now, now + this.config.retentionMs, outcome));
   }
 
   /** The one place a message changes line: counts and heaps stay in step with `state`. */
   private moveTo(message: StoredMessage, state: Exclude<MessageState, 'new'>, at: number): void {
+    const leavesFlight = message.state === 'new' || message.state === 'inflight';
     this.count(message.state, -1);
     this.count(state, 1);
     message.state = state;
@@ -345,6 +374,9 @@ export class QueueState {
     } else {
       message.leaseDeadline = at;
       this.leases.push({ message, at });
+    }
+    if (state !== 'inflight' && leavesFlight && message.expiresAt > 0) {
+      this.expiries.push({ message, at: message.expiresAt, attempt: message.attempt });
     }
   }
 
@@ -359,10 +391,20 @@ export class QueueState {
     this.count(message.state, -1);
     this.messages.delete(message.id);
     this.bytes -= message.bytes;
-    // An acked message leaves a stale lease entry that holds its body until the lease would end:
-    // at thousands of acks a second that is most of the heap. Sweep once stale entries dominate.
+    this.sweepStaleEntries();
+  }
+
+  /**
+   * An acked message leaves stale lease and expiry entries that hold its body until they would
+   * have fallen due (days, for a TTL): at thousands of acks a second that is most of the heap.
+   * Sweep a heap once stale entries dominate it.
+   */
+  private sweepStaleEntries(): void {
     if (this.leases.size > 2 * this.inflightCount + 1024) {
       this.leases.retain((entry) => this.isCurrent(entry.message, 'inflight', entry.at));
+    }
+    if (this.expiries.size > 2 * (this.readyCount + this.delayedCount) + 1024) {
+      this.expiries.retain((entry) => this.isWaitingFor(entry));
     }
   }
 
@@ -373,20 +415,16 @@ export class QueueState {
     return state === 'delayed' ? message.availableAt === at : message.leaseDeadline === at;
   }
 
+  /** An expiry entry is current while its message waits in the stint the entry was made for. */
+  private isWaitingFor(entry: Expiry): boolean {
+    const { message } = entry;
+    if (this.messages.get(message.id) !== message || message.attempt !== entry.attempt) return false;
+    return message.state === 'ready' || message.state === 'delayed';
+  }
+
   private rememberDedup(key: string, message: StoredMessage, now: number): void {
     const expiresAt = now + this.config.dedupWindowMs;
     this.dedup.set(key, { id: message.id, seq: message.seq, expiresAt });
     this.dedupExpiry.push({ key, at: expiresAt });
   }
-}
-
-export function receiptOf(message: { id: string; attempt: number }): string {
-  return `${message.id}:${message.attempt}`;
-}
-
-export function parseReceipt(receipt: string): { id: string; attempt: number } {
-  const separator = receipt.lastIndexOf(':');
-  const attempt = Number(receipt.slice(separator + 1));
-  if (separator <= 0 || !Number.isInteger(attempt) || attempt < 1) return { id: receipt, attempt: -1 };
-  return { id: receipt.slice(0, separator), attempt };
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { NewMessage, QueueCommand, QueueResult, QueueStateMachine } from '../queue/index.ts';
 import type { Raft } from '../raft/index.ts';
 import { encode } from '../shared/codec.ts';
@@ -45,14 +46,7 @@ export class QueueService {
       case 'ack':
       case 'nack':
       case 'extend': {
-        const base = { ts: this.stamp(), queue: request.queue, ids: request.ids, receipts: request.receipts };
-        const command: QueueCommand =
-          request.op === 'ack'
-            ? { type: 'ack', ...base }
-            : request.op === 'nack'
-              ? { type: 'nack', ...base, delayMs: request.delayMs }
-              : { type: 'extend', ...base, visibilityMs: request.visibilityMs };
-        const settled = expect(await this.propose(command), 'settled');
+        const settled = expect(await this.propose(this.settleCommand(request)), 'settled');
         const countKey = request.op === 'ack' ? 'acked' : request.op === 'nack' ? 'nacked' : 'extended';
         return { [countKey]: settled.count, rejected: settled.rejected };
       }
@@ -64,6 +58,21 @@ export class QueueService {
         return { purged: expect(await this.propose({ type: 'purge', ts: this.stamp(), queue: request.queue }), 'purged').purged };
       case 'delete':
         return { deleted: expect(await this.propose({ type: 'delete', ts: this.stamp(), queue: request.queue }), 'deleted').existed };
+    }
+  }
+
+  private settleCommand(request: Extract<WriteRequest, { op: 'ack' | 'nack' | 'extend' }>): QueueCommand {
+    const base = { ts: this.stamp(), queue: request.queue, ids: request.ids, receipts: request.receipts };
+    switch (request.op) {
+      case 'ack':
+        return { type: 'ack', ...base, ...(request.results === undefined ? {} : { results: request.results }) };
+      case 'nack': {
+        // The state machine may not draw random numbers; the backoff jitter comes from this stamp.
+        const seed = randomInt(0x1_0000_0000);
+        return { type: 'nack', ...base, delayMs: request.delayMs, seed, ...(request.error === undefined ? {} : { error: request.error }) };
+      }
+      case 'extend':
+        return { type: 'extend', ...base, visibilityMs: request.visibilityMs };
     }
   }
 
@@ -165,13 +174,14 @@ export class QueueService {
 }
 
 function toNewMessage(input: WriteRequestMessage): NewMessage {
-  const message: { body: unknown; priority: number; delayMs: number; bytes: number; dedupId?: string } = {
+  const message: { body: unknown; priority: number; delayMs: number; bytes: number; dedupId?: string; ttlMs?: number } = {
     body: input.body,
     priority: input.priority ?? 0,
     delayMs: input.delayMs ?? 0,
     bytes: Buffer.byteLength(JSON.stringify(input.body) ?? ''),
   };
   if (input.dedupId !== undefined) message.dedupId = input.dedupId;
+  if (input.ttlMs !== undefined) message.ttlMs = input.ttlMs;
   return message;
 }
 

@@ -35,18 +35,19 @@ export function enqueueRequest(queue: string, raw: unknown): WriteRequest {
 
 function messageInput(body: Json): MessageInput {
   if (!('body' in body) || body.body === undefined) throw bad('a message needs a body');
-  if (body.ttlMs !== undefined) throw bad('ttlMs is not supported yet');
   const bytes = encodedBytes(body.body);
   if (bytes > REQUEST_LIMITS.messageBytesMax) {
     throw new RequestError('TOO_LARGE', `a message body is ${bytes} bytes; the limit is ${REQUEST_LIMITS.messageBytesMax}`);
   }
-  const input: { body: unknown; priority?: number; delayMs?: number; dedupId?: string } = { body: body.body };
+  const input: { body: unknown; priority?: number; delayMs?: number; dedupId?: string; ttlMs?: number } = { body: body.body };
   const priority = optionalInteger(body, 'priority', 0, QUEUE_LIMITS.priorityMax);
   const delayMs = optionalInteger(body, 'delayMs', 0, QUEUE_LIMITS.delayMsMax);
   const dedupId = optionalString(body, 'dedupId', QUEUE_LIMITS.dedupIdLengthMax);
+  const ttlMs = optionalInteger(body, 'ttlMs', 0, QUEUE_LIMITS.ttlMsMax);
   if (priority !== undefined) input.priority = priority;
   if (delayMs !== undefined) input.delayMs = delayMs;
   if (dedupId !== undefined) input.dedupId = dedupId;
+  if (ttlMs !== undefined) input.ttlMs = ttlMs;
   return input;
 }
 
@@ -65,14 +66,44 @@ export function receiveRequest(queue: string, raw: unknown): WriteRequest {
 export function settleRequest(op: 'ack' | 'nack' | 'extend', queue: string, raw: unknown): WriteRequest {
   const body = objectBody(raw);
   const selector = selectorOf(body);
-  if (op === 'ack') return { op, queue, ...selector };
+  if (op === 'ack') {
+    const results = optionalResults(body, selector.receipts.length);
+    return { op, queue, ...selector, ...(results === undefined ? {} : { results }) };
+  }
   if (op === 'nack') {
     const delayMs = optionalInteger(body, 'delayMs', 0, QUEUE_LIMITS.delayMsMax);
-    return { op, queue, ...selector, ...(delayMs === undefined ? {} : { delayMs }) };
+    const error = optionalError(body);
+    return { op, queue, ...selector, ...(delayMs === undefined ? {} : { delayMs }), ...(error === undefined ? {} : { error }) };
   }
   const visibilityMs = optionalInteger(body, 'visibilityMs', 1, QUEUE_LIMITS.visibilityMsMax);
   if (visibilityMs === undefined) throw bad('visibilityMs is required');
   return { op, queue, ...selector, visibilityMs };
+}
+
+/** One result per receipt, in the same order; each any JSON value of at most resultBytesMax. */
+function optionalResults(body: Json, receiptCount: number): unknown[] | undefined {
+  const results = body.results;
+  if (results === undefined) return undefined;
+  if (!Array.isArray(results) || results.length !== receiptCount) {
+    throw bad(`results must be an array with one value per receipt (${receiptCount})`);
+  }
+  for (const [index, result] of results.entries()) {
+    const text = result === undefined ? undefined : JSON.stringify(result);
+    if (text === undefined) throw bad(`results[${index}] must be a JSON value`);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > QUEUE_LIMITS.resultBytesMax) throw bad(`results[${index}] is ${bytes} bytes as JSON; the limit is ${QUEUE_LIMITS.resultBytesMax}`);
+  }
+  return results as unknown[];
+}
+
+/** An empty error is allowed: a worker may fail with an exception that has no message. */
+function optionalError(body: Json): string | undefined {
+  const error = body.error;
+  if (error === undefined) return undefined;
+  if (typeof error !== 'string' || error.length > QUEUE_LIMITS.errorLengthMax) {
+    throw bad(`error must be a string of at most ${QUEUE_LIMITS.errorLengthMax} characters`);
+  }
+  return error;
 }
 
 function selectorOf(body: Json): Selector {
@@ -94,9 +125,8 @@ export function configureRequest(queue: string, raw: unknown): WriteRequest {
   set('dedupWindowMs', optionalInteger(body, 'dedupWindowMs', 0, QUEUE_LIMITS.dedupWindowMsMax));
   set('maxLength', optionalInteger(body, 'maxLength', 1, QUEUE_LIMITS.maxLengthMax));
   set('maxBytes', optionalInteger(body, 'maxBytes', 1, QUEUE_LIMITS.maxBytesMax));
-  const ttl = optionalInteger(body, 'messageTtlMs', 0, QUEUE_LIMITS.ttlMsMax);
-  if (ttl !== undefined && ttl > 0) throw bad('messageTtlMs is not supported yet');
-  set('messageTtlMs', ttl);
+  set('messageTtlMs', optionalInteger(body, 'messageTtlMs', 0, QUEUE_LIMITS.ttlMsMax));
+  set('retentionMs', optionalInteger(body, 'retentionMs', 0, QUEUE_LIMITS.retentionMsMax));
   if (body.deadLetterQueue !== undefined) {
     const deadLetterQueue = validQueueName(body.deadLetterQueue);
     if (deadLetterQueue === queue) throw bad('a queue cannot be its own deadLetterQueue');

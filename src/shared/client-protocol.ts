@@ -7,6 +7,8 @@ export interface MessageInput {
   readonly priority?: number;
   readonly delayMs?: number;
   readonly dedupId?: string;
+  /** Milliseconds after enqueue at which the message expires to the dead-letter queue; 0 = never. */
+  readonly ttlMs?: number;
 }
 
 export interface QueueConfigInput {
@@ -18,6 +20,27 @@ export interface QueueConfigInput {
   readonly maxLength?: number;
   readonly maxBytes?: number;
   readonly messageTtlMs?: number;
+  /** How long acked and dead messages stay visible to the message status route. */
+  readonly retentionMs?: number;
+}
+
+/** How one delivery of a message ended; a message keeps the last few (ATTEMPT_HISTORY_MAX). */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly deliveredAt: number;
+  readonly outcome: 'acked' | 'nacked' | 'leaseExpired';
+  readonly endedAt: number;
+  /** What the consumer said when it nacked. */
+  readonly error?: string;
+}
+
+/** On a message in a dead-letter queue: the queue and id it came from, why it left, how its deliveries went. */
+export interface DeadLetterOrigin {
+  readonly queue: string;
+  readonly id: string;
+  readonly reason: 'maxDeliveries' | 'expired';
+  readonly attempts: number;
+  readonly history: readonly AttemptRecord[];
 }
 
 /** One message as `receive` hands it out: `receipt` names this one lease. */
@@ -29,8 +52,7 @@ export interface DeliveredMessage {
   readonly attempt: number;
   readonly priority: number;
   readonly enqueuedAt: number;
-  /** On a message in a dead-letter queue: the queue and id it came from, and why it left. */
-  readonly deadLetter?: { readonly queue: string; readonly id: string; readonly reason: string; readonly attempts: number };
+  readonly deadLetter?: DeadLetterOrigin;
 }
 
 export interface Selector {
@@ -43,9 +65,9 @@ export type WriteRequest =
   /** `batch`: the caller sent a list and wants lists back, even for one message. */
   | { readonly op: 'enqueue'; readonly queue: string; readonly messages: readonly MessageInput[]; readonly batch: boolean }
   | { readonly op: 'receive'; readonly queue: string; readonly max: number; readonly visibilityMs?: number; readonly waitMs: number }
-  /** `results`, when given, is aligned with `receipts`: what each job's handler returned. */
+  /** `results`: one JSON value per receipt, in the same order, kept with the acked message. */
   | ({ readonly op: 'ack'; readonly queue: string; readonly results?: readonly unknown[] } & Selector)
-  /** `error`: why the consumer gave the message back (a failed job's message). */
+  /** `error`: why the consumer gave up, kept in the message's attempt history. */
   | ({ readonly op: 'nack'; readonly queue: string; readonly delayMs?: number; readonly error?: string } & Selector)
   | ({ readonly op: 'extend'; readonly queue: string; readonly visibilityMs: number } & Selector)
   | { readonly op: 'configure'; readonly queue: string; readonly config: QueueConfigInput }

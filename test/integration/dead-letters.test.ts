@@ -29,11 +29,11 @@ describe('dead letters through HTTP', () => {
     expect(stats.body).toMatchObject({ ready: 0, inflight: 0, dead: 1 });
   });
 
-  it('refuses a queue that would dead-letter into itself, and TTLs it cannot honour yet', async () => {
+  it('refuses a queue that would dead-letter into itself, and takes a message TTL', async () => {
     const self = await test.request(0, 'PUT', '/queues/loop', { deadLetterQueue: 'loop' });
     expect(self.status).toBe(400);
     const ttl = await test.request(0, 'PUT', '/queues/expiring', { messageTtlMs: 1000 });
-    expect(ttl.status).toBe(400);
-    expect(ttl.body.error.message).toMatch(/not supported yet/);
+    expect(ttl.status).toBe(201);
+    expect(ttl.body).toMatchObject({ messageTtlMs: 1000, deadLetterQueue: 'expiring.dlq' });
   });
 });

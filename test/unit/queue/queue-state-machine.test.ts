@@ -1,80 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  QueueStateMachine,
-  type DeliveredMessage,
-  type NewMessage,
-  type QueueConfig,
-  type QueueResult,
-  type QueueStats,
-} from '../../../src/queue/index.ts';
-
-type ResultOf<T extends QueueResult['type']> = Extract<QueueResult, { type: T }>;
-
-function expectType<T extends QueueResult['type']>(result: QueueResult, type: T): ResultOf<T> {
-  if (result.type !== type) throw new Error(`expected a '${type}' result, got ${JSON.stringify(result)}`);
-  return result as ResultOf<T>;
-}
-
-function message(body: string, overrides: Partial<NewMessage> = {}): NewMessage {
-  return { body, priority: 0, delayMs: 0, bytes: 1, ...overrides };
-}
-
-/** A machine plus terse helpers; every call names its `ts` so each test reads as a timeline. */
-class Queue {
-  readonly machine = new QueueStateMachine();
-
-  constructor(readonly name = 'q') {}
-
-  configure(ts: number, config: Partial<QueueConfig>): void {
-    expectType(this.machine.apply({ type: 'configure', ts, queue: this.name, config }), 'configured');
-  }
-
-  enqueue(ts: number, ...messages: NewMessage[]): ResultOf<'enqueued'> {
-    return expectType(this.machine.apply({ type: 'enqueue', ts, queue: this.name, messages }), 'enqueued');
-  }
-
-  receive(ts: number, max: number, visibilityMs?: number): DeliveredMessage[] {
-    return expectType(this.machine.apply({ type: 'receive', ts, queue: this.name, max, visibilityMs }), 'received').messages;
-  }
-
-  bodies(ts: number, max: number, visibilityMs?: number): unknown[] {
-    return this.receive(ts, max, visibilityMs).map((delivered) => delivered.body);
-  }
-
-  ack(ts: number, selector: { ids?: string[]; receipts?: string[] }): ResultOf<'settled'> {
-    const command = { type: 'ack', ts, queue: this.name, ids: selector.ids ?? [], receipts: selector.receipts ?? [] } as const;
-    return expectType(this.machine.apply(command), 'settled');
-  }
-
-  nack(ts: number, selector: { ids?: string[]; receipts?: string[] }, delayMs?: number): ResultOf<'settled'> {
-    const command = { type: 'nack', ts, queue: this.name, ids: selector.ids ?? [], receipts: selector.receipts ?? [], delayMs } as const;
-    return expectType(this.machine.apply(command), 'settled');
-  }
-
-  extend(ts: number, selector: { ids?: string[]; receipts?: string[] }, visibilityMs: number): ResultOf<'settled'> {
-    const command = { type: 'extend', ts, queue: this.name, ids: selector.ids ?? [], receipts: selector.receipts ?? [], visibilityMs } as const;
-    return expectType(this.machine.apply(command), 'settled');
-  }
-
-  tick(ts: number): void {
-    expectType(this.machine.apply({ type: 'tick', ts }), 'ticked');
-  }
-
-  stats(): QueueStats {
-    const stats = this.machine.stats(this.name);
-    if (stats === undefined) throw new Error(`queue ${this.name} does not exist`);
-    return stats;
-  }
-
-  counts(): Pick<QueueStats, 'ready' | 'inflight' | 'delayed' | 'enqueued' | 'acked'> {
-    const { ready, inflight, delayed, enqueued, acked } = this.stats();
-    return { ready, inflight, delayed, enqueued, acked };
-  }
-
-  status(id: string) {
-    return this.machine.messageStatus(this.name, id);
-  }
-}
+import { nackBackoffMs, QueueStateMachine } from '../../../src/queue/index.ts';
+import { expectType, message, Queue } from '../../support/queue-timeline.ts';
 
 describe('QueueStateMachine', () => {
   describe('order', () => {
@@ -188,7 +114,7 @@ describe('QueueStateMachine', () => {
       const [delivered] = queue.receive(0, 1, 100);
       expect(queue.ack(50, { receipts: [delivered!.receipt] })).toEqual({ type: 'settled', count: 1, rejected: [] });
       expect(queue.counts()).toEqual({ ready: 0, inflight: 0, delayed: 0, enqueued: 1, acked: 1 });
-      expect(queue.status(delivered!.id)).toBeUndefined();
+      expect(queue.status(delivered!.id)).toMatchObject({ state: 'acked', ackedAt: 50, attempt: 1 });
     });
 
     it('fences a receipt: after its lease expired and the message was redelivered, it is LEASE_EXPIRED', () => {
@@ -280,21 +206,28 @@ describe('QueueStateMachine', () => {
       expect(queue.bodies(60, 10)).toEqual(['a', 'b', 'c']);
     });
 
-    it('waits the queue backoff without a delay: baseMs doubling per attempt, capped at maxMs', () => {
+    it('waits the queue backoff without a delay: baseMs doubling per attempt, capped at maxMs, jittered into its upper half', () => {
       const queue = new Queue();
-      queue.configure(0, { backoff: { baseMs: 100, maxMs: 250 } });
+      const backoff = { baseMs: 100, maxMs: 250 };
+      queue.configure(0, { backoff });
       const { ids } = queue.enqueue(0, message('a'));
       const id = ids[0]!;
-      const availableAfterEachNack: unknown[] = [];
+      const waits: number[] = [];
       let now = 0;
       for (let attempt = 1; attempt <= 3; attempt++) {
         expect(queue.receive(now, 1)[0]?.attempt).toBe(attempt);
-        queue.nack(now, { ids: [id] });
+        queue.nack(now, { ids: [id] }, undefined, { seed: 1000 + attempt });
         const status = queue.status(id);
-        availableAfterEachNack.push(status?.availableAt);
-        now = status?.availableAt ?? Number.NaN;
+        if (status?.state !== 'delayed') throw new Error(`expected a delayed message, got ${JSON.stringify(status)}`);
+        waits.push(status.availableAt - now);
+        expect(status.availableAt - now).toBe(nackBackoffMs(backoff, attempt, 1000 + attempt, id));
+        now = status.availableAt;
       }
-      expect(availableAfterEachNack).toEqual([100, 300, 550]);
+      const full = [100, 200, 250];
+      waits.forEach((wait, index) => {
+        expect(wait).toBeGreaterThanOrEqual(full[index]! / 2);
+        expect(wait).toBeLessThanOrEqual(full[index]!);
+      });
     });
 
     it('refuses a bare-id nack of a message nobody holds with NOT_INFLIGHT', () => {
@@ -502,6 +435,7 @@ describe('QueueStateMachine', () => {
     it('forgets a lease in nextDeadline once its message is acked', () => {
       // The leader proposes a tick at nextDeadline; a stale deadline costs a useless log entry.
       const queue = new Queue();
+      queue.configure(0, { retentionMs: 0 });
       queue.enqueue(0, message('a'));
       const [delivered] = queue.receive(0, 1, 100);
       queue.ack(10, { receipts: [delivered!.receipt] });
@@ -514,16 +448,27 @@ describe('QueueStateMachine', () => {
       const queue = new Queue();
       const { ids, seqs } = queue.enqueue(10, message('a', { priority: 2 }), message('b', { delayMs: 90 }));
       const [a, b] = [ids[0]!, ids[1]!];
-      expect(queue.status(a)).toEqual({ id: a, seq: seqs[0], state: 'ready', attempt: 0, priority: 2, enqueuedAt: 10 });
-      expect(queue.status(b)).toEqual({ id: b, seq: seqs[1], state: 'delayed', attempt: 0, priority: 0, enqueuedAt: 10, availableAt: 100 });
+      expect(queue.status(a)).toEqual({ id: a, seq: seqs[0], state: 'ready', attempt: 0, priority: 2, enqueuedAt: 10, history: [] });
+      expect(queue.status(b)).toEqual({ id: b, seq: seqs[1], state: 'delayed', attempt: 0, priority: 0, enqueuedAt: 10, history: [], availableAt: 100 });
       queue.receive(20, 1, 50);
-      expect(queue.status(a)).toEqual({ id: a, seq: seqs[0], state: 'inflight', attempt: 1, priority: 2, enqueuedAt: 10, leaseDeadline: 70, receipt: `${a}:1` });
+      expect(queue.status(a)).toEqual({
+        id: a,
+        seq: seqs[0],
+        state: 'inflight',
+        attempt: 1,
+        priority: 2,
+        enqueuedAt: 10,
+        history: [],
+        leaseDeadline: 70,
+        receipt: `${a}:1`,
+        deliveredAt: 20,
+      });
     });
 
-    it('knows nothing of acked or unknown messages, or of unknown queues', () => {
+    it('knows nothing of purged or unknown messages, or of unknown queues', () => {
       const queue = new Queue();
       const { ids } = queue.enqueue(0, message('a'));
-      queue.ack(1, { ids });
+      queue.machine.apply({ type: 'purge', ts: 1, queue: 'q' });
       expect(queue.status(ids[0]!)).toBeUndefined();
       expect(queue.status('nope')).toBeUndefined();
       expect(queue.machine.messageStatus('ghost', ids[0]!)).toBeUndefined();
@@ -594,7 +539,7 @@ describe('QueueStateMachine: dead letters', () => {
     const machine = machineWith(1);
     const delivered = machine.apply({ type: 'receive', ts: 0, queue: 'work', max: 1, visibilityMs: undefined });
     const receipt = delivered.type === 'received' ? delivered.messages[0]!.receipt : '';
-    machine.apply({ type: 'nack', ts: 10, queue: 'work', ids: [], receipts: [receipt], delayMs: 0 });
+    machine.apply({ type: 'nack', ts: 10, queue: 'work', ids: [], receipts: [receipt], delayMs: 0, seed: 0 });
     expect(machine.stats('work.dlq')).toMatchObject({ ready: 1 });
     const unlimited = machineWith(0);
     for (let ts = 0; ts < 1000; ts += 150) unlimited.apply({ type: 'receive', ts, queue: 'work', max: 1, visibilityMs: undefined });

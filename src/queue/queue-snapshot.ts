@@ -1,0 +1,41 @@
+import { assert } from '../shared/index.ts';
+import { defaultQueueConfig } from './queue-config.ts';
+import type { StoredMessage } from './queue-message.ts';
+import type { QueueSnapshot } from './queue-state.ts';
+
+/**
+ * 2: messages carry `expiresAt`, `deliveredAt` and `history`; queues carry `retained` records and
+ * `retentionMs`. Version 1 snapshots are still read, so a node restarts across the upgrade.
+ */
+export const SNAPSHOT_VERSION = 2;
+
+export interface MachineSnapshot {
+  readonly version: number;
+  readonly now: number;
+  readonly nextMessageNumber: number;
+  readonly queues: readonly QueueSnapshot[];
+}
+
+/** The snapshot in the current version's shape. */
+export function upgradeSnapshot(snapshot: MachineSnapshot): MachineSnapshot {
+  assert(snapshot.version === 1 || snapshot.version === SNAPSHOT_VERSION, `unknown queue snapshot version ${String(snapshot.version)}`);
+  if (snapshot.version === SNAPSHOT_VERSION) return snapshot;
+  return { ...snapshot, version: SNAPSHOT_VERSION, queues: snapshot.queues.map(upgradeQueue) };
+}
+
+/**
+ * A version 1 queue: nothing expired, nothing had a history, nothing was remembered. A leased
+ * message's delivery time was not kept; its enqueue time is the earliest it can have been.
+ */
+function upgradeQueue(queue: QueueSnapshot): QueueSnapshot {
+  const messages = queue.messages.map(
+    (message): StoredMessage => ({
+      ...message,
+      expiresAt: 0,
+      deliveredAt: message.state === 'inflight' ? message.enqueuedAt : 0,
+      history: [],
+      ...(message.deadLetter === undefined ? {} : { deadLetter: { ...message.deadLetter, history: [] } }),
+    }),
+  );
+  return { ...queue, config: { ...defaultQueueConfig(queue.name), ...queue.config }, messages, retained: [] };
+}
