@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { DeliveredMessage, MessageInput, PushFrame, QueueConfigInput, SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
+import { ProducerSequence } from './producer-sequence.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
 import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription.ts';
 
@@ -46,8 +46,8 @@ const RETRY_DELAY_MS_MAX = 1000;
 
 /**
  * The TypeScript SDK. Talks the WebSocket protocol to one node at a time and fails over to the
- * next on a connection error. Enqueues always carry a dedupId (one is made when the caller gives
- * none), so a retry after an unknown outcome never enqueues twice within the dedup window.
+ * next on a connection error. Enqueues carry a producer number (idempotent producer), so a retry
+ * after an unknown outcome never enqueues twice; the caller's own `dedupId`s work as well.
  */
 export class QuorumqClient {
   private connection: NodeConnection | undefined;
@@ -57,6 +57,7 @@ export class QuorumqClient {
   private readonly requestTimeoutMs: number;
   private readonly retryForMs: number;
   private readonly subscriptionLink: SubscriptionLink;
+  private readonly producer = new ProducerSequence();
 
   constructor(private readonly options: ConnectOptions) {
     if (options.nodes.length === 0) throw new QuorumqError('BAD_REQUEST', 'connect needs at least one node');
@@ -75,13 +76,21 @@ export class QuorumqClient {
   }
 
   async enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<{ id: string; seq: number }> {
-    const message = { ...options, body, dedupId: options.dedupId ?? randomUUID() };
-    return (await this.call({ op: 'enqueue', queue, messages: [message], batch: false })) as { id: string; seq: number };
+    return (await this.enqueueOnce(queue, [{ ...options, body }], false)) as { id: string; seq: number };
   }
 
   async enqueueBatch(queue: string, messages: readonly MessageInput[]): Promise<{ ids: string[]; seqs: number[] }> {
-    const withIds = messages.map((message) => ({ ...message, dedupId: message.dedupId ?? randomUUID() }));
-    return (await this.call({ op: 'enqueue', queue, messages: withIds, batch: true })) as { ids: string[]; seqs: number[] };
+    return (await this.enqueueOnce(queue, messages, true)) as { ids: string[]; seqs: number[] };
+  }
+
+  /** Every attempt carries the same producer number, so the cluster applies the request once. */
+  private async enqueueOnce(queue: string, messages: readonly MessageInput[], batch: boolean): Promise<unknown> {
+    const seq = this.producer.begin();
+    try {
+      return await this.call({ op: 'enqueue', queue, messages, batch, producer: this.producer.stamp(seq) });
+    } finally {
+      this.producer.finish(seq);
+    }
   }
 
   async receive(queue: string, options: { max?: number; visibilityMs?: number; waitMs?: number } = {}): Promise<Delivery[]> {

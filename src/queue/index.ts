@@ -21,3 +21,4 @@ export type {
   Rejection,
   SettleCommand,
 } from './queue-commands.ts';
+export { PRODUCER_LIMITS, ProducerSessions } from './producer-sessions.ts';

@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from '../shared/index.ts';
+import type { DeliveredMessage, ProducerStamp } from '../shared/index.ts';
 import type { QueueConfig } from './queue-config.ts';
 
 /**
@@ -22,7 +22,13 @@ export interface MessageSelector {
 }
 
 export type QueueCommand =
-  | { readonly type: 'enqueue'; readonly ts: number; readonly queue: string; readonly messages: readonly NewMessage[] }
+  | {
+      readonly type: 'enqueue';
+      readonly ts: number;
+      readonly queue: string;
+      readonly messages: readonly NewMessage[];
+      readonly producer?: ProducerStamp;
+    }
   | {
       readonly type: 'receive';
       readonly ts: number;
@@ -82,4 +88,4 @@ export type QueueResult =
   | { readonly type: 'purged'; readonly purged: number }
   | { readonly type: 'deleted'; readonly existed: boolean }
   | { readonly type: 'ticked' }
-  | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES'; readonly message: string };
+  | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES' | 'OVERLOADED' | 'BAD_REQUEST'; readonly message: string };

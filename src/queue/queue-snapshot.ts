@@ -1,6 +1,8 @@
 import { assert } from '../shared/index.ts';
 import { defaultQueueConfig } from './queue-config.ts';
 import type { StoredMessage } from './queue-message.ts';
+import type { SessionSnapshot } from './producer-sessions.ts';
+import type { QueueResult } from './queue-commands.ts';
 import type { QueueSnapshot } from './queue-state.ts';
 
 /**
@@ -14,6 +16,8 @@ export interface MachineSnapshot {
   readonly now: number;
   readonly nextMessageNumber: number;
   readonly queues: readonly QueueSnapshot[];
+  /** Absent in snapshots from before idempotent producers: no session to resume. */
+  readonly producers?: SessionSnapshot<QueueResult>;
 }
 
 /** The snapshot in the current version's shape. */

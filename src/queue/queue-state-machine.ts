@@ -4,6 +4,7 @@ import type { MessageStatus } from './message-status.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
 import { parseReceipt } from './queue-message.ts';
+import { ProducerSessions } from './producer-sessions.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
 
@@ -16,6 +17,7 @@ export class QueueStateMachine {
   private queues = new Map<string, QueueState>();
   private now = 0;
   private nextMessageNumber = 1;
+  private producers = new ProducerSessions<QueueResult>();
 
   constructor(private readonly retentionLimits: RetentionLimits = DEFAULT_RETENTION_LIMITS) {}
 
@@ -57,6 +59,7 @@ export class QueueStateMachine {
         return { type: 'deleted', existed: this.queues.delete(command.queue) };
       case 'tick':
         for (const queue of this.queues.values()) queue.advanceTime(this.now);
+        this.producers.expire(this.now);
         return { type: 'ticked' };
       default:
         return unreachable(command, 'queue command');
@@ -65,7 +68,7 @@ export class QueueStateMachine {
 
   /** The earliest stamp at which a `tick` would return a lease, release a delay, expire or forget a message. */
   nextDeadline(): number | undefined {
-    let earliest: number | undefined;
+    let earliest = this.producers.nextDeadline();
     for (const queue of this.queues.values()) {
       const deadline = queue.nextDeadline();
       if (deadline !== undefined && (earliest === undefined || deadline < earliest)) earliest = deadline;
@@ -105,6 +108,7 @@ export class QueueStateMachine {
       now: this.now,
       nextMessageNumber: this.nextMessageNumber,
       queues: [...this.queues.values()].map((queue) => queue.toSnapshot()),
+      producers: this.producers.toSnapshot(),
     };
     return encode(state);
   }
@@ -115,6 +119,7 @@ export class QueueStateMachine {
     this.now = state.now;
     this.nextMessageNumber = state.nextMessageNumber;
     this.queues = new Map(state.queues.map((queue) => [queue.name, QueueState.fromSnapshot(queue, this.retentionLimits)]));
+    this.producers = ProducerSessions.fromSnapshot(state.producers);
   }
 
   private advanced(name: string): QueueState | undefined {
@@ -123,7 +128,29 @@ export class QueueStateMachine {
     return queue;
   }
 
+  /** A producer's retry is answered from the first application; nothing is enqueued twice. */
   private enqueue(command: Extract<QueueCommand, { type: 'enqueue' }>): QueueResult {
+    const stamp = command.producer;
+    if (stamp === undefined) return this.enqueueMessages(command);
+    const seen = this.producers.lookup(stamp, this.now);
+    switch (seen.kind) {
+      case 'answered':
+        return seen.result;
+      case 'stale':
+        return { type: 'error', code: 'BAD_REQUEST', message: `request ${stamp.seq} of producer ${stamp.id} was already settled by its producer; not applied` };
+      case 'full':
+        return { type: 'error', code: 'OVERLOADED', message: 'too many producers, or too many unsettled requests from this producer' };
+      case 'new': {
+        const result = this.enqueueMessages(command);
+        this.producers.remember(stamp, this.now, result);
+        return result;
+      }
+      default:
+        return unreachable(seen, 'producer lookup');
+    }
+  }
+
+  private enqueueMessages(command: Extract<QueueCommand, { type: 'enqueue' }>): QueueResult {
     const queue = this.advanced(command.queue) ?? this.create(command.queue, {});
     if (queue === undefined) return tooManyQueues();
     if (!queue.fits(command.messages)) {

@@ -37,7 +37,8 @@ export class QueueService {
       case 'enqueue': {
         const messages = request.messages.map(toNewMessage);
         this.admit(messages);
-        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages });
+        const producer = request.producer === undefined ? {} : { producer: request.producer };
+        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer });
         const enqueued = expect(result, 'enqueued');
         return request.batch ? { ids: enqueued.ids, seqs: enqueued.seqs } : { id: enqueued.ids[0], seq: enqueued.seqs[0] };
       }

@@ -1,5 +1,5 @@
-import { QUEUE_LIMITS, QUEUE_NAME_PATTERN } from '../queue/index.ts';
-import { type MessageInput, type QueueConfigInput, RequestError, type Selector, type WriteRequest } from '../shared/index.ts';
+import { PRODUCER_LIMITS, QUEUE_LIMITS, QUEUE_NAME_PATTERN } from '../queue/index.ts';
+import { type MessageInput, type ProducerStamp, type QueueConfigInput, RequestError, type Selector, type WriteRequest } from '../shared/index.ts';
 
 /** Limits on what one request may carry, beyond the queue's own. */
 export const REQUEST_LIMITS = {
@@ -25,12 +25,29 @@ export function objectBody(value: unknown): Json {
 
 export function enqueueRequest(queue: string, raw: unknown): WriteRequest {
   const body = objectBody(raw);
-  if (body.messages === undefined) return { op: 'enqueue', queue, messages: [messageInput(body)], batch: false };
+  const producer = body.producer === undefined ? {} : { producer: producerStamp(body.producer) };
+  if (body.messages === undefined) return { op: 'enqueue', queue, messages: [messageInput(body)], batch: false, ...producer };
   const list = body.messages;
   if (!Array.isArray(list) || list.length === 0 || list.length > QUEUE_LIMITS.messagesPerBatchMax) {
     throw bad(`messages must be an array of 1 to ${QUEUE_LIMITS.messagesPerBatchMax} messages`);
   }
-  return { op: 'enqueue', queue, messages: list.map((item) => messageInput(objectBody(item))), batch: true };
+  return { op: 'enqueue', queue, messages: list.map((item) => messageInput(objectBody(item))), batch: true, ...producer };
+}
+
+function producerStamp(raw: unknown): ProducerStamp {
+  const stamp = objectBody(raw);
+  const { id, seq, settledBelow } = stamp;
+  if (typeof id !== 'string' || id.length === 0 || id.length > PRODUCER_LIMITS.idLengthMax) {
+    throw bad(`producer.id must be a string of 1 to ${PRODUCER_LIMITS.idLengthMax} characters`);
+  }
+  if (!isCount(seq) || !isCount(settledBelow) || settledBelow > seq) {
+    throw bad('producer.seq and producer.settledBelow must be integers >= 0, settledBelow <= seq');
+  }
+  return { id, seq, settledBelow };
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
 function messageInput(body: Json): MessageInput {

@@ -60,10 +60,27 @@ export interface Selector {
   readonly receipts: readonly string[];
 }
 
+/**
+ * Stamped by the SDK on each enqueue request: its producer id, the request's number (the same on
+ * every retry) and the number below which every request has its answer at the client.
+ */
+export interface ProducerStamp {
+  readonly id: string;
+  readonly seq: number;
+  readonly settledBelow: number;
+}
+
 /** Operations that change queues: they go through the log, on the leader. */
 export type WriteRequest =
   /** `batch`: the caller sent a list and wants lists back, even for one message. */
-  | { readonly op: 'enqueue'; readonly queue: string; readonly messages: readonly MessageInput[]; readonly batch: boolean }
+  | {
+      readonly op: 'enqueue';
+      readonly queue: string;
+      readonly messages: readonly MessageInput[];
+      readonly batch: boolean;
+      /** Makes a retried request idempotent without a dedup record per message (SDK only). */
+      readonly producer?: ProducerStamp;
+    }
   | { readonly op: 'receive'; readonly queue: string; readonly max: number; readonly visibilityMs?: number; readonly waitMs: number }
   /** `results`: one JSON value per receipt, in the same order, kept with the acked message. */
   | ({ readonly op: 'ack'; readonly queue: string; readonly results?: readonly unknown[] } & Selector)
