@@ -105,10 +105,10 @@ export class QueueService {
   /** Called for every applied command, on every node; only the proposer has someone waiting. */
   onApplied(index: number, term: number, command: QueueCommand, result: QueueResult): void {
     this.proposals.settle(index, term, result);
-    if (command.type === 'tick') {
-      for (const queue of this.waiters.keys()) this.wake(queue);
-    } else if (command.type === 'enqueue' || command.type === 'nack') {
-      this.wake(command.queue);
+    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
+    // or a tick another queue's dead-letter queue. Waiting queues are few; checking each is cheap.
+    for (const queue of [...this.waiters.keys()]) {
+      if (command.type === 'tick' || this.options.machine.hasReady(queue)) this.wake(queue);
     }
   }
 
