@@ -65,7 +65,9 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   deadRemoveAfterMs: 60_000,
   stabilizationMs: 3_000,
   snapshotEntries: 10_000,
-  snapshotBytes: 32 * 1024 * 1024,
+  // Two snapshots and the log since the older one stay on disk (a fallback if the newest is damaged),
+  // and the log since the newest in memory: 16 MiB keeps both within tens of megabytes.
+  snapshotBytes: 16 * 1024 * 1024,
   memoryBudgetBytes: 1024 * 1024 * 1024,
 };
 
