@@ -10,6 +10,8 @@ export interface LocalClusterOptions {
   /** Each node's data lands in `<dataRoot>/node-<port>`. */
   readonly dataRoot: string;
   readonly extraArgs?: readonly string[];
+  /** Flags for the Node.js runtime of each node, e.g. `--cpu-prof` for profiling. */
+  readonly nodeFlags?: readonly string[];
   /** Receives every line a node prints, with the node's port. */
   readonly onLine?: (port: number, line: string) => void;
 }
@@ -66,6 +68,7 @@ export class LocalCluster {
     if (node.process !== undefined) throw new Error(`node ${node.port} is already running`);
     mkdirSync(node.dataDir, { recursive: true });
     const args = [
+      ...(this.options.nodeFlags ?? []),
       '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'),
       '--port', String(node.port),
       '--data-dir', node.dataDir,

@@ -44,7 +44,7 @@ function soak(voters: number): boolean {
   console.log(
     `${voters} voters, seed ${seed}: ${reports.length} schedules x ${steps} steps in ${seconds.toFixed(1)} s ` +
       `(${(reports.length / seconds).toFixed(0)} schedules/s), ${checks} invariant checks; ` +
-      `elections ${total('elections')}, crashes ${total('crashes')}, snapshots installed ${total('snapshotsInstalled')}, ` +
+      `elections ${total('elections')}, crashes ${total('crashes')} (${total('crashesMidWrite')} mid-write), snapshots installed ${total('snapshotsInstalled')}, ` +
       `membership changes ${total('membershipChanges')}, transfers ${total('transfers')}, reads served ${total('readsServed')}`,
   );
   if (!result.failed) return false;

@@ -13,3 +13,4 @@ export {
 } from './membership.ts';
 export { committedIndex, voteOutcome, hasQuorum, type VoteOutcome } from './quorum.ts';
 export * from './types.ts';
+export { isSendableBeforePersist } from './message-durability.ts';

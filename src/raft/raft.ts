@@ -117,6 +117,24 @@ export class Raft {
     else this.tickElection();
   }
 
+  /**
+   * The transport saw its connection to `peer` close (a crashed process closes its sockets at once).
+   * If that is this follower's leader, it stops honouring the leader's lease and campaigns within one
+   * or a few ticks instead of a whole election timeout. Safe whatever the cause: a pre-vote succeeds
+   * only where a majority has lost the leader too, and no term moves until it does.
+   */
+  leaderUnreachable(peer: NodeId): void {
+    this.assertNoReadyOutstanding();
+    if (this.role !== 'follower' || this.leader !== peer || peer === NONE) return;
+    this.leader = NONE;
+    // Followers that lose the leader together must not all campaign in the same tick and split the
+    // vote: each waits one tick more than the voter before it in id order. An election takes a round
+    // trip or two, far less than a tick, so the first is usually leader before the next one wakes.
+    const rank = this.log.membership().voters.filter((id) => id !== peer).sort().indexOf(this.id);
+    const ticksLeft = 1 + Math.max(0, rank);
+    this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - ticksLeft);
+  }
+
   step(message: Message): void {
     this.assertNoReadyOutstanding();
     if (message.to !== this.id) return;

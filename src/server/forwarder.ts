@@ -59,13 +59,13 @@ export class Forwarder {
     else entry.reject(fromErrorBody(frame.error));
   }
 
-  /** The link to `peer` dropped: what was sent over it has an unknown outcome. */
+  /** The link to `peer` dropped, or it is no longer the leader: what was sent to it has an unknown outcome. */
   onLinkDown(peer: NodeId): void {
     for (const [requestId, entry] of this.inFlight) {
       if (entry.peer !== peer) continue;
       this.inFlight.delete(requestId);
       clearTimeout(entry.timer);
-      entry.reject(new RequestError('UNAVAILABLE', 'the link to the leader dropped; the outcome is unknown', 200));
+      entry.reject(new RequestError('UNAVAILABLE', 'the leader changed or the link to it dropped; the outcome is unknown', 200));
     }
   }
 }

@@ -112,6 +112,7 @@ export class QuorumNode implements RequestHandler {
       onPeer: (identity) => this.onPeer(identity),
       onLinkDown: (peer) => {
         this.forwarder.onLinkDown(peer);
+        this.driver.submit((raft) => raft.leaderUnreachable(peer));
         this.snapshotSender.abandon(peer);
         this.snapshotReceiver.forget(peer);
       },
@@ -353,6 +354,9 @@ export class QuorumNode implements RequestHandler {
     else if (state.role === 'follower' && state.leader !== '' && state.leader !== before.leader) {
       this.log.info({ leader: state.leader, term }, 'following');
     } else this.log.debug({ role: state.role, leader: state.leader || null, term }, 'role changed');
+    // Requests forwarded to a leader that is no longer ours may never be answered (it may be paused
+    // or cut off): their callers hear now that the outcome is unknown, and retry on the new leader.
+    if (before.leader !== '' && before.leader !== state.leader) this.forwarder.onLinkDown(before.leader);
     for (const waiter of [...this.leaderWaiters]) waiter();
     this.leaderWaiters.clear();
   }

@@ -1,4 +1,4 @@
-import type { Entry, Message, Raft, ReadFailure, ReadState, Snapshot, SoftState } from '../raft/index.ts';
+import { type Entry, isSendableBeforePersist, type Message, type Raft, type ReadFailure, type ReadState, type Snapshot, type SoftState } from '../raft/index.ts';
 import type { RaftStorage } from '../storage/index.ts';
 
 export interface RaftDriverHooks {
@@ -88,13 +88,34 @@ export class RaftDriver {
     const raft = this.raft;
     const ready = raft.ready();
     this.readyBatches++;
+    const { replicate, promises, notices } = sendOrder(ready.messages);
+    // A leader's new entries go out while its own write is under way (Raft thesis §10.2.1): the
+    // core counts the leader toward a quorum only for entries on its own disk, so nothing commits
+    // early. Votes and acknowledgements promise durable state and wait for the write.
+    for (const message of replicate) this.hooks.send(message);
     await this.storage.save(ready);
-    for (const message of ready.messages) this.hooks.send(message);
+    for (const message of promises) this.hooks.send(message);
     if (ready.snapshot !== undefined) this.hooks.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.hooks.apply(entry);
+    // Heartbeats and empty appends only spread the commit index: clients' answers (sent by apply)
+    // go first, each send being a system call on the critical path of a request.
+    for (const message of notices) this.hooks.send(message);
     for (const read of ready.readStates) this.hooks.onReadState(read);
     for (const failure of ready.readFailures) this.hooks.onReadFailure(failure);
     if (ready.softState !== undefined) this.hooks.onSoftState(ready.softState);
     raft.advance();
   }
+}
+
+/** The three moments a ready's messages leave: before the write, after it, after applying. */
+function sendOrder(messages: readonly Message[]): { replicate: Message[]; promises: Message[]; notices: Message[] } {
+  const replicate: Message[] = [];
+  const promises: Message[] = [];
+  const notices: Message[] = [];
+  for (const message of messages) {
+    if (!isSendableBeforePersist(message)) promises.push(message);
+    else if (message.type === 'heartbeat' || (message.type === 'append' && message.entries.length === 0)) notices.push(message);
+    else replicate.push(message);
+  }
+  return { replicate, promises, notices };
 }

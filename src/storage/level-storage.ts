@@ -35,6 +35,8 @@ export class LevelStorage implements RaftStorage {
   /** The first log index still on disk: entries since the previous snapshot are kept for a fallback. */
   private retainedFrom = 1;
   private compaction: Promise<void> = Promise.resolve();
+  /** A hard state that changed only its commit index, not yet written (see `save`). */
+  private deferredHardState: HardState | undefined;
   /** The local snapshot being written, which a snapshot from the leader must not overtake. */
   private snapshotWrite: Promise<void> = Promise.resolve();
   /** Snapshots found damaged at load: skipped, and kept on disk until the next snapshot replaces them. */
@@ -63,10 +65,19 @@ export class LevelStorage implements RaftStorage {
 
   async save(ready: Ready): Promise<void> {
     if (ready.snapshot !== undefined) await this.snapshotWrite;
+    const hardState = ready.hardState ?? this.deferredHardState;
+    // A hard state whose only change is the commit index needs no write of its own: the commit
+    // index is not needed for safety (a restarted node learns it again from the leader), so it
+    // rides along with the next write instead of costing a disk round trip before every apply.
+    if (ready.entries.length === 0 && ready.snapshot === undefined && !ready.mustSync) {
+      this.deferredHardState = hardState;
+      return;
+    }
+    this.deferredHardState = undefined;
     const operations: Operation[] = [];
     if (ready.snapshot !== undefined) this.replaceWithSnapshot(ready.snapshot, operations);
     if (ready.entries.length > 0) this.writeEntries(ready.entries, operations);
-    if (ready.hardState !== undefined) operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(ready.hardState) });
+    if (hardState !== undefined) operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
     if (operations.length === 0) return;
     await this.db.batch(operations, { sync: ready.mustSync });
   }
@@ -108,6 +119,7 @@ export class LevelStorage implements RaftStorage {
   }
 
   async close(): Promise<void> {
+    if (this.deferredHardState !== undefined) await this.db.put(metaKey(HARD_STATE_KEY), encode(this.deferredHardState), { sync: true });
     await this.compaction;
     await this.db.close();
   }

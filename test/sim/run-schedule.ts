@@ -31,6 +31,7 @@ export function runSchedule(params: ScheduleParams, actions: readonly SimAction[
     spares: params.spares,
     seed: params.seed,
     redeliverPercent: params.redeliverPercent,
+    crashMidWritePermille: params.crashMidWritePermille,
     reconfigureOnElection: params.reconfigureOnElection,
     raft: {
       electionTicks: params.electionTicks,
@@ -93,6 +94,8 @@ function applyAction(cluster: SimCluster, action: SimAction): void {
     }
     case 'restart':
       return cluster.restart(cluster.idAt(action.node));
+    case 'linkDown':
+      return cluster.linkDown(cluster.idAt(action.node));
     case 'isolate':
       return isolate(cluster, cluster.idAt(action.node));
     case 'isolateLeader': {
@@ -134,6 +137,7 @@ function split(cluster: SimCluster, mask: number): void {
 function healAndRequireProgress(cluster: SimCluster, roundsMax: number): number {
   cluster.network.heal();
   cluster.redeliverPercent = 0;
+  cluster.crashMidWritePermille = 0;
   cluster.restartAllDown();
   let fresh: { value: number; leader: string } | undefined;
   for (let round = 1; round <= roundsMax; round++) {

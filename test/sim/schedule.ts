@@ -21,7 +21,9 @@ export type SimAction =
   | { readonly kind: 'heal' }
   | { readonly kind: 'membership'; readonly change: 'addLearner' | 'addVoter' | 'demote' | 'remove'; readonly node: number }
   | { readonly kind: 'transfer'; readonly node: number }
-  | { readonly kind: 'compact'; readonly node: number };
+  | { readonly kind: 'compact'; readonly node: number }
+  /** The node's transport reports its link to its leader closed (true or not). */
+  | { readonly kind: 'linkDown'; readonly node: number };
 
 export interface ScheduleParams {
   readonly voters: number;
@@ -35,6 +37,8 @@ export interface ScheduleParams {
   readonly inflightBytesFactor: number;
   /** Percent of deliveries that leave a copy in flight (an at-least-once transport retransmitting). */
   readonly redeliverPercent: number;
+  /** Per mille of ready batches during which the node dies after its early sends, before its write. */
+  readonly crashMidWritePermille: number;
   /** An autopilot that tries a membership change the moment a node wins an election. */
   readonly reconfigureOnElection: boolean;
 }
@@ -69,6 +73,7 @@ export const actionArbitrary: fc.Arbitrary<SimAction> = fc.oneof(
   },
   { weight: 1, arbitrary: node.map((n) => ({ kind: 'transfer' as const, node: n })) },
   { weight: 2, arbitrary: node.map((n) => ({ kind: 'compact' as const, node: n })) },
+  { weight: 1, arbitrary: node.map((n) => ({ kind: 'linkDown' as const, node: n })) },
 );
 
 export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {
@@ -84,6 +89,7 @@ export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {
     appendBytesMax: fc.integer({ min: 28, max: 200 }),
     inflightBytesFactor: fc.integer({ min: 1, max: 4 }),
     redeliverPercent: fc.constantFrom(0, 0, 10, 30),
+    crashMidWritePermille: fc.constantFrom(0, 0, 5, 20),
     reconfigureOnElection: fc.boolean(),
   });
 }

@@ -3,6 +3,7 @@ import {
   EMPTY_MEMBERSHIP,
   EMPTY_STATE,
   type Entry,
+  isSendableBeforePersist,
   type Message,
   type NodeId,
   Raft,
@@ -21,6 +22,7 @@ export interface SimClusterOptions {
   readonly spares: number;
   readonly seed: number;
   readonly redeliverPercent?: number;
+  readonly crashMidWritePermille?: number;
   readonly reconfigureOnElection?: boolean;
   readonly raft: Partial<Omit<RaftConfig, 'id'>>;
 }
@@ -45,6 +47,7 @@ export interface SimCounters {
   transfers: number;
   readsServed: number;
   crashes: number;
+  crashesMidWrite: number;
 }
 
 /** A cluster of pure Raft cores wired to simulated disks and a simulated network. */
@@ -54,12 +57,14 @@ export class SimCluster {
   readonly checker = new SafetyChecker();
   readonly counters: SimCounters = {
     elections: 0, snapshotsSent: 0, snapshotsInstalled: 0, membershipChanges: 0, transfers: 0, readsServed: 0, crashes: 0,
+    crashesMidWrite: 0,
   };
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly leaders = new Map<NodeId, Raft>();
   private readonly networkPrng: Prng;
   /** Retransmission is a fault: healing stops it. */
   redeliverPercent: number;
+  crashMidWritePermille: number;
   private nextValue = 1;
   private nextRead = 1;
   /** Proposals the leader applied: acknowledged to the client, so they must never be lost. */
@@ -69,6 +74,7 @@ export class SimCluster {
   constructor(private readonly options: SimClusterOptions) {
     this.networkPrng = new Prng(options.seed * 31 + 7);
     this.redeliverPercent = options.redeliverPercent ?? 0;
+    this.crashMidWritePermille = options.crashMidWritePermille ?? 0;
     this.ids = Array.from({ length: options.voters + options.spares }, (_, i) => `n${i + 1}`);
     const voters = this.ids.slice(0, options.voters);
     for (const id of this.ids) {
@@ -173,6 +179,21 @@ export class SimCluster {
     this.network.dropTo(id);
     if (outbox) this.network.dropFrom(id);
     this.counters.crashes++;
+    // A dead process's sockets close, and peers may hear of it at once (a power cut says nothing).
+    if (this.networkPrng.int(2) === 0) for (const peer of this.ids) if (peer !== id) this.reportLinkDown(peer, id);
+  }
+
+  /** The node's transport says its link to its leader closed, whether or not the leader lives. */
+  linkDown(id: NodeId): void {
+    const leader = this.nodes.get(id)!.raft?.status().leader;
+    if (leader !== undefined) this.reportLinkDown(id, leader);
+  }
+
+  private reportLinkDown(id: NodeId, peer: NodeId): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft === undefined) return;
+    node.raft.leaderUnreachable(peer);
+    this.afterInput(node);
   }
 
   restart(id: NodeId): void {
@@ -216,9 +237,17 @@ export class SimCluster {
     let elected = false;
     while (raft.hasReady()) {
       const ready = raft.ready();
+      // As the server's driver does: a leader's appends leave before its write; the rest after.
+      this.network.send(ready.messages.filter(isSendableBeforePersist));
+      if (this.networkPrng.int(1000) < this.crashMidWritePermille) {
+        this.counters.crashesMidWrite++;
+        this.crash(node.id);
+        return;
+      }
       node.disk.write(ready);
-      this.checkPromisesSynced(node, ready.messages);
-      this.network.send(ready.messages);
+      const late = ready.messages.filter((message) => !isSendableBeforePersist(message));
+      this.checkPromisesSynced(node, late);
+      this.network.send(late);
       if (ready.snapshot !== undefined) this.installSnapshot(node, ready.snapshot);
       for (const entry of ready.committedEntries) this.apply(node, entry);
       for (const read of ready.readStates) {
