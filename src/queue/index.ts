@@ -22,3 +22,4 @@ export type {
   SettleCommand,
 } from './queue-commands.ts';
 export { PRODUCER_LIMITS, ProducerSessions } from './producer-sessions.ts';
+export { commandsOf, type LogRecord, recordOf } from './log-record.ts';

@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { NewMessage, QueueCommand, QueueResult, QueueStateMachine } from '../queue/index.ts';
 import type { Raft } from '../raft/index.ts';
-import { encode } from '../shared/codec.ts';
 import { RequestError, type WriteRequest } from '../shared/index.ts';
-import { PendingProposals } from './pending-proposals.ts';
+import { ProposalBatcher } from './proposal-batcher.ts';
 
 export interface QueueServiceOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
@@ -20,16 +19,20 @@ export interface QueueServiceOptions {
  * once its entry is applied. Long-polling receives wait here, on the leader, for a queue to fill.
  */
 export class QueueService {
-  private readonly proposals: PendingProposals<QueueResult>;
+  private readonly batcher: ProposalBatcher;
   private readonly waiters = new Map<string, Set<() => void>>();
   private lastStamp = 0;
 
   constructor(private readonly options: QueueServiceOptions) {
-    this.proposals = new PendingProposals(options.proposalTimeoutMs);
+    this.batcher = new ProposalBatcher({
+      submit: options.submit,
+      proposalTimeoutMs: options.proposalTimeoutMs,
+      pendingCommandsMax: options.pendingProposalsMax,
+    });
   }
 
   get pendingCount(): number {
-    return this.proposals.size;
+    return this.batcher.size;
   }
 
   async execute(request: WriteRequest): Promise<unknown> {
@@ -102,10 +105,13 @@ export class QueueService {
 
   private tickInFlight = false;
 
-  /** Called for every applied command, on every node; only the proposer has someone waiting. */
-  onApplied(index: number, term: number, command: QueueCommand, result: QueueResult): void {
-    this.proposals.settle(index, term, result);
-    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
+  /** Called for every applied entry, on every node; only the proposer has someone waiting. */
+  onEntryApplied(index: number, term: number, results: readonly QueueResult[]): void {
+    this.batcher.onEntryApplied(index, term, results);
+  }
+
+  /** Called for every applied command, on every node, in log order. */
+  onApplied(command: QueueCommand): void {    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
     // or a tick another queue's dead-letter queue. Waiting queues are few; checking each is cheap.
     for (const queue of [...this.waiters.keys()]) {
       if (command.type === 'tick' || this.options.machine.hasReady(queue)) this.wake(queue);
@@ -113,7 +119,7 @@ export class QueueService {
   }
 
   failAll(error: RequestError): void {
-    this.proposals.rejectAll(error);
+    this.batcher.rejectAll(error);
     for (const queue of [...this.waiters.keys()]) this.wake(queue);
   }
 
@@ -151,20 +157,7 @@ export class QueueService {
   }
 
   private propose(command: QueueCommand): Promise<QueueResult> {
-    if (this.proposals.size >= this.options.pendingProposalsMax) {
-      return Promise.reject(new RequestError('OVERLOADED', 'too many requests waiting to commit', 100));
-    }
-    const data = encode(command);
-    return new Promise<QueueResult>((resolve, reject) => {
-      this.options.submit((raft) => {
-        const proposed = raft.propose(data);
-        if (!proposed.ok) {
-          reject(new RequestError(proposed.error.code === 'NOT_LEADER' ? 'NO_LEADER' : 'UNAVAILABLE', proposed.error.message, 200));
-          return;
-        }
-        this.proposals.wait(proposed.index, proposed.term).then(resolve, reject);
-      });
-    });
+    return this.batcher.propose(command);
   }
 
   /** The leader's wall clock, never going backwards within this leader. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
-import { type QueueCommand, QueueStateMachine } from '../queue/index.ts';
+import { commandsOf, type LogRecord, QueueStateMachine } from '../queue/index.ts';
 import {
   bootstrapState,
   type Entry,
@@ -289,9 +289,12 @@ export class QuorumNode implements RequestHandler {
   private apply(entry: Entry): void {
     this.appliedIndex = entry.index;
     if (entry.kind === 'normal') {
-      const command = decode(entry.data) as QueueCommand;
-      const result = this.machine.apply(command);
-      this.queueService.onApplied(entry.index, entry.term, command, result);
+      const results = commandsOf(decode(entry.data) as LogRecord).map((command) => {
+        const result = this.machine.apply(command);
+        this.queueService.onApplied(command);
+        return result;
+      });
+      this.queueService.onEntryApplied(entry.index, entry.term, results);
     }
     this.readBarrier.onApplied(this.appliedIndex);
     this.bytesSinceSnapshot += entry.data.length;
