@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { decode, encode } from '../shared/codec.ts';
 import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
+import { coalesceWrites } from '../transport/write-coalescing.ts';
 
 interface Waiting {
   readonly resolve: (result: unknown) => void;
@@ -79,6 +80,7 @@ export class NodeConnection {
         reject(new QuorumqError('TIMEOUT', `no answer from ${this.address} within ${timeoutMs} ms; the outcome is unknown`));
       }, timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
+      coalesceWrites(this.socket);
       this.socket.send(encode({ ...request, id }));
     });
   }

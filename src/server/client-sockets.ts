@@ -11,6 +11,7 @@ import type { RequestHandler } from './quorum-node.ts';
 import { dispatch } from './request-dispatch.ts';
 import { isSubscriptionFrame, subscriptionRequestOfFrame } from './subscription-request.ts';
 import { type ConnectionSubscriptions, SubscriptionRegistry } from './subscriptions.ts';
+import { coalesceWrites } from '../transport/write-coalescing.ts';
 
 /** Requests one client connection may have outstanding; beyond it, the connection is read no further. */
 const REQUESTS_PER_CONNECTION_MAX = 4096;
@@ -72,7 +73,9 @@ export class ClientSockets {
       if (++outstanding >= REQUESTS_PER_CONNECTION_MAX) socket.pause();
       void this.answer(frame, subscriptions).then((reply) => {
         if (outstanding-- === REQUESTS_PER_CONNECTION_MAX) socket.resume();
-        if (socket.readyState === WebSocket.OPEN) socket.send(encode(reply));
+        if (socket.readyState !== WebSocket.OPEN) return;
+        coalesceWrites(socket);
+        socket.send(encode(reply));
       });
     });
   }
@@ -104,6 +107,7 @@ export class ClientSockets {
 /** An unsolicited frame for a subscriber; false when its connection can no longer take it. */
 function pushTo(socket: WebSocket, frame: PushFrame): boolean {
   if (socket.readyState !== WebSocket.OPEN) return false;
+  coalesceWrites(socket);
   socket.send(encode(frame));
   return true;
 }

@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { PEER_SOCKET_PATH } from '../shared/index.ts';
+import { coalesceWrites } from './write-coalescing.ts';
 
 export interface OutboundLinkOptions {
   readonly address: string;
@@ -41,6 +42,7 @@ export class OutboundLink {
       this.dropped++;
       return false;
     }
+    coalesceWrites(socket);
     socket.send(bytes, { binary: true });
     return true;
   }
