@@ -58,6 +58,7 @@ export class QuorumqClient {
   private readonly retryForMs: number;
   private readonly subscriptionLink: SubscriptionLink;
   private readonly producer = new ProducerSequence();
+  private opening: Promise<NodeConnection> | undefined;
 
   constructor(private readonly options: ConnectOptions) {
     if (options.nodes.length === 0) throw new QuorumqError('BAD_REQUEST', 'connect needs at least one node');
@@ -193,16 +194,31 @@ export class QuorumqClient {
     }
   }
 
-  private async connect(): Promise<NodeConnection> {
-    if (this.connection?.isOpen === true) return this.connection;
+  /**
+   * The open connection, or the one being opened: calls made together share one, where each opening
+   * its own would leave all but the last orphaned (open, pinging, never closed).
+   */
+  private connect(): Promise<NodeConnection> {
+    if (this.connection?.isOpen === true) return Promise.resolve(this.connection);
+    if (this.opening !== undefined) return this.opening;
     const address = this.options.nodes[this.nodeIndex % this.options.nodes.length]!;
-    this.connection = await NodeConnection.open(address, this.requestTimeoutMs, {
+    const opening = NodeConnection.open(address, this.requestTimeoutMs, {
       onPush: (connection, frame) => this.onPush(connection, frame),
       onClose: (connection) => {
         for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
       },
     });
-    return this.connection;
+    this.opening = opening;
+    const settled = () => {
+      if (this.opening === opening) this.opening = undefined;
+    };
+    opening.then((connection) => {
+      const wanted = this.opening === opening && !this.closed;
+      settled();
+      if (wanted) this.connection = connection;
+      else connection.close();
+    }, settled);
+    return opening;
   }
 
   private onPush(connection: NodeConnection, frame: PushFrame): void {
@@ -218,6 +234,7 @@ export class QuorumqClient {
   private moveToNextNode(): void {
     this.connection?.close();
     this.connection = undefined;
+    this.opening = undefined;
     this.nodeIndex++;
   }
 }

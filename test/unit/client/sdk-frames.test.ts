@@ -35,6 +35,21 @@ describe('the SDK on the wire', () => {
     await node.stop();
   });
 
+  it('shares one connection among calls made together, instead of opening one each', async () => {
+    await Promise.all(Array.from({ length: 50 }, () => client.ack('jobs', { ids: ['a'] })));
+    expect(node.framesOf('ack')).toHaveLength(50);
+    expect(node.connectionCount).toBe(1);
+  });
+
+  it('numbers its enqueues as an idempotent producer, settling below the oldest unfinished one', async () => {
+    await Promise.all([client.enqueue('jobs', 'a'), client.enqueue('jobs', 'b')]);
+    await client.enqueue('jobs', 'c');
+    const stamps = node.framesOf('enqueue').map((frame) => frame.producer);
+    expect(stamps.map((stamp) => stamp?.seq)).toEqual([0, 1, 2]);
+    expect(stamps[2]).toMatchObject({ settledBelow: 2 });
+    expect(new Set(stamps.map((stamp) => stamp?.id)).size).toBe(1);
+  });
+
   it('sends results aligned with receipts on an ack', async () => {
     await client.ack('jobs', { receipts: ['a:1', 'b:1'] }, { results: [42, { done: true }] });
     expect(node.framesOf('ack')[0]).toMatchObject({ queue: 'jobs', receipts: ['a:1', 'b:1'], results: [42, { done: true }] });
