@@ -1,6 +1,7 @@
 import type { DeliveredMessage, MessageInput, PushFrame, QueueConfigInput, SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
+import { CallCoalescer } from './call-coalescer.ts';
 import { ProducerSequence } from './producer-sequence.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
 import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription.ts';
@@ -58,6 +59,8 @@ export class QuorumqClient {
   private readonly retryForMs: number;
   private readonly subscriptionLink: SubscriptionLink;
   private readonly producer = new ProducerSequence();
+  private readonly enqueues = new CallCoalescer<MessageInput, { id: string; seq: number }>((queue, messages) => this.sendEnqueues(queue, messages));
+  private readonly acks = new CallCoalescer<AckPart, Settled>((_key, parts) => this.sendAcks(parts));
   private opening: Promise<NodeConnection> | undefined;
 
   constructor(private readonly options: ConnectOptions) {
@@ -76,8 +79,9 @@ export class QuorumqClient {
     };
   }
 
-  async enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<{ id: string; seq: number }> {
-    return (await this.enqueueOnce(queue, [{ ...options, body }], false)) as { id: string; seq: number };
+  /** Enqueues made in the same turn travel as one batch request; each caller gets its own answer. */
+  enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<{ id: string; seq: number }> {
+    return this.enqueues.submit(queue, { ...options, body });
   }
 
   async enqueueBatch(queue: string, messages: readonly MessageInput[]): Promise<{ ids: string[]; seqs: number[] }> {
@@ -100,18 +104,32 @@ export class QuorumqClient {
     return (result as { messages: Delivery[] }).messages;
   }
 
+  /** Acks made in the same turn travel as one request (a worker finishing many jobs at once). */
   async ack(queue: string, targets: Targets, options: AckOptions = {}): Promise<Settled> {
-    const request = { op: 'ack' as const, queue, ...selector(targets) };
-    if (options.results !== undefined && options.results.length !== request.receipts.length) {
-      throw new QuorumqError('BAD_REQUEST', `${options.results.length} results for ${request.receipts.length} receipts; give one result per receipt`);
+    const { ids, receipts } = selector(targets);
+    if (options.results !== undefined && options.results.length !== receipts.length) {
+      throw new QuorumqError('BAD_REQUEST', `${options.results.length} results for ${receipts.length} receipts; give one result per receipt`);
     }
     // Results are JSON on the HTTP side: a processor that returns nothing acks with null.
     const results = options.results?.map((value) => (value === undefined ? null : value));
-    const result = (await this.call(results === undefined ? request : { ...request, results })) as {
-      acked: number;
-      rejected: Settled['rejected'];
+    return this.acks.submit(`${queue}\n${results === undefined ? 'plain' : 'results'}`, { queue, ids, receipts, ...(results === undefined ? {} : { results }) });
+  }
+
+  private async sendEnqueues(queue: string, messages: readonly MessageInput[]): Promise<{ id: string; seq: number }[]> {
+    const { ids, seqs } = (await this.enqueueOnce(queue, messages, true)) as { ids: string[]; seqs: number[] };
+    return ids.map((id, index) => ({ id, seq: seqs[index]! }));
+  }
+
+  private async sendAcks(parts: readonly AckPart[]): Promise<Settled[]> {
+    const request = {
+      op: 'ack' as const,
+      queue: parts[0]!.queue,
+      ids: parts.flatMap((part) => part.ids),
+      receipts: parts.flatMap((part) => part.receipts),
+      ...(parts[0]!.results === undefined ? {} : { results: parts.flatMap((part) => part.results ?? []) }),
     };
-    return { count: result.acked, rejected: result.rejected };
+    const { rejected } = (await this.call(request)) as { acked: number; rejected: Settled['rejected'] };
+    return parts.map((part) => settledPart(part, rejected));
   }
 
   async nack(queue: string, targets: Targets, options: NackOptions = {}): Promise<Settled> {
@@ -247,6 +265,26 @@ export class QuorumqClient {
 function shouldLeave(connection: NodeConnection | undefined, failure: QuorumqError): boolean {
   if (connection === undefined || !connection.isOpen) return true;
   return failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN';
+}
+
+interface AckPart {
+  readonly queue: string;
+  readonly ids: readonly string[];
+  readonly receipts: readonly string[];
+  readonly results?: readonly unknown[];
+}
+
+/** One caller's share of a merged ack's answer: the rejections of its own targets. */
+function settledPart(part: AckPart, rejected: Settled['rejected']): Settled {
+  const mine = new Set([...part.ids, ...part.receipts.map(messageIdOf)]);
+  const own = rejected.filter((rejection) => mine.has(rejection.id));
+  return { count: part.ids.length + part.receipts.length - own.length, rejected: own };
+}
+
+/** A receipt is `<message id>:<attempt>`; the node reports rejections by message id. */
+function messageIdOf(receipt: string): string {
+  const separator = receipt.lastIndexOf(':');
+  return separator <= 0 ? receipt : receipt.slice(0, separator);
 }
 
 function selector(targets: Targets): { ids: readonly string[]; receipts: readonly string[] } {

@@ -12,8 +12,13 @@ function answer(frame: ClientFrame): unknown {
   switch (frame.op) {
     case 'subscribe':
       return { subscription: 7 };
-    case 'ack':
-      return { acked: frame.receipts.length, rejected: [] };
+    case 'ack': {
+      // A receipt of a message named `gone` stands for one whose lease went to someone else.
+      const rejected = frame.receipts.filter((receipt) => receipt.startsWith('gone:')).map((receipt) => ({ id: receipt.split(':')[0], code: 'NOT_FOUND' }));
+      return { acked: frame.receipts.length - rejected.length, rejected };
+    }
+    case 'enqueue':
+      return { ids: frame.messages.map((_, index) => `m${index}`), seqs: frame.messages.map((_, index) => index + 1) };
     case 'nack':
       return { nacked: frame.receipts.length, rejected: [] };
     default:
@@ -36,18 +41,35 @@ describe('the SDK on the wire', () => {
   });
 
   it('shares one connection among calls made together, instead of opening one each', async () => {
-    await Promise.all(Array.from({ length: 50 }, () => client.ack('jobs', { ids: ['a'] })));
-    expect(node.framesOf('ack')).toHaveLength(50);
+    await Promise.all(Array.from({ length: 50 }, () => client.extend('jobs', { ids: ['a'] }, 1000)));
+    expect(node.framesOf('extend')).toHaveLength(50);
     expect(node.connectionCount).toBe(1);
   });
 
-  it('numbers its enqueues as an idempotent producer, settling below the oldest unfinished one', async () => {
-    await Promise.all([client.enqueue('jobs', 'a'), client.enqueue('jobs', 'b')]);
-    await client.enqueue('jobs', 'c');
+  it('numbers its enqueue requests as an idempotent producer, settling below the oldest unfinished one', async () => {
+    await client.enqueue('jobs', 'a');
+    await Promise.all([client.enqueue('jobs', 'b'), client.enqueueBatch('jobs', [{ body: 'c' }])]);
     const stamps = node.framesOf('enqueue').map((frame) => frame.producer);
-    expect(stamps.map((stamp) => stamp?.seq)).toEqual([0, 1, 2]);
-    expect(stamps[2]).toMatchObject({ settledBelow: 2 });
+    expect(stamps.map((stamp) => stamp?.seq).sort()).toEqual([0, 1, 2]);
+    expect(stamps[0]).toMatchObject({ seq: 0, settledBelow: 0 });
+    expect(stamps.slice(1).every((stamp) => stamp?.settledBelow === 1)).toBe(true);
     expect(new Set(stamps.map((stamp) => stamp?.id)).size).toBe(1);
+  });
+
+  it('sends enqueues made in the same turn as one batch request, and gives each caller its own id', async () => {
+    const placed = await Promise.all(['a', 'b', 'c'].map((body) => client.enqueue('jobs', body)));
+    const frames = node.framesOf('enqueue');
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.messages.map((message) => message.body)).toEqual(['a', 'b', 'c']);
+    expect(placed.map((answer) => answer.id)).toEqual(['m0', 'm1', 'm2']);
+  });
+
+  it('sends acks made in the same turn as one request, and gives each caller its own rejections', async () => {
+    const [first, second] = await Promise.all([client.ack('jobs', { receipts: ['a:1'] }), client.ack('jobs', { receipts: ['gone:2'] })]);
+    expect(node.framesOf('ack')).toHaveLength(1);
+    expect(node.framesOf('ack')[0]).toMatchObject({ receipts: ['a:1', 'gone:2'] });
+    expect(first).toEqual({ count: 1, rejected: [] });
+    expect(second).toEqual({ count: 0, rejected: [{ id: 'gone', code: 'NOT_FOUND' }] });
   });
 
   it('sends results aligned with receipts on an ack', async () => {
