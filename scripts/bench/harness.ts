@@ -373,15 +373,15 @@ export async function until(bench: BenchRun, done: () => boolean, progressOf: ()
 
 /**
  * What happened to each sequence number: confirmed to its producer, delivered (under which
- * message ids, how often), acked. Lost = confirmed but never delivered; a duplicate delivery is a
+ * message ids, how often), acked. Undelivered = confirmed but never delivered; a duplicate delivery is a
  * second delivery of a sequence number; a duplicate message is a second message id carrying it
  * (enqueued twice).
  */
 export interface LedgerFigures {
   /** Sent (sequence number below `sent`) and never delivered. */
   readonly missing: number;
-  /** Confirmed and never delivered. */
-  readonly lost: number;
+  /** Confirmed and never delivered (see `classifyUndelivered` for whether the cluster still has them). */
+  readonly undelivered: number;
   readonly duplicateDeliveries: number;
   readonly duplicateMessages: number;
   /** Delivered although its enqueue failed (an unknown outcome that turned out applied). */
@@ -402,6 +402,7 @@ export class Ledger {
   unexpected = 0;
   ackRejected = 0;
   private readonly confirmedFlags: Uint8Array;
+  private readonly confirmedId: (string | undefined)[];
   private readonly deliveryCounts: Uint32Array;
   private readonly ackedFlags: Uint8Array;
   private readonly firstId: (string | undefined)[];
@@ -410,15 +411,43 @@ export class Ledger {
 
   constructor(readonly total: number) {
     this.confirmedFlags = new Uint8Array(total);
+    this.confirmedId = new Array<string | undefined>(total);
     this.deliveryCounts = new Uint32Array(total);
     this.ackedFlags = new Uint8Array(total);
     this.firstId = new Array<string | undefined>(total);
   }
 
-  confirm(seq: number): void {
+  /** `id`: the message id the confirm named, to look the message up if it is never delivered. */
+  confirm(seq: number, id: string): void {
     if (this.confirmedFlags[seq] === 1) return;
     this.confirmedFlags[seq] = 1;
+    this.confirmedId[seq] = id;
     this.confirmed++;
+  }
+
+  /**
+   * Asks the cluster (`GET /queues/:q/messages/:id` on `address`) about each confirmed message
+   * that was never delivered: still in the queue (ready, delayed or in flight) is `stuck`;
+   * anything else (gone, or acked or dead-lettered without a delivery we saw) is `lost`.
+   */
+  async classifyUndelivered(address: string, queue: string): Promise<{ stuck: number; lost: number; states: Record<string, number> }> {
+    const states: Record<string, number> = {};
+    for (let seq = 0; seq < this.total; seq++) {
+      if (this.confirmedFlags[seq] === 0 || this.deliveryCounts[seq]! > 0) continue;
+      const id = this.confirmedId[seq]!;
+      let state: string;
+      try {
+        const response = await fetch(`http://${address}/queues/${queue}/messages/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+        state = response.status === 200 ? ((await response.json()) as { state: string }).state : `http ${response.status}`;
+        if (response.status !== 200) await response.body?.cancel();
+      } catch (error) {
+        state = `unknown (${error instanceof Error ? error.message : String(error)})`;
+      }
+      states[state] = (states[state] ?? 0) + 1;
+    }
+    const stuck = (states.ready ?? 0) + (states.delayed ?? 0) + (states.inflight ?? 0);
+    const undelivered = Object.values(states).reduce((sum, count) => sum + count, 0);
+    return { stuck, lost: undelivered - stuck, states };
   }
 
   /** False for a body this run did not send. */
@@ -465,18 +494,18 @@ export class Ledger {
   }
 
   figures(sent: number): LedgerFigures {
-    let lost = 0;
+    let undelivered = 0;
     let missing = 0;
     let unconfirmedDelivered = 0;
     for (let seq = 0; seq < sent; seq++) {
       const delivered = this.deliveryCounts[seq]! > 0;
       if (!delivered) missing++;
-      if (!delivered && this.confirmedFlags[seq] === 1) lost++;
+      if (!delivered && this.confirmedFlags[seq] === 1) undelivered++;
       if (delivered && this.confirmedFlags[seq] === 0) unconfirmedDelivered++;
     }
     return {
       missing,
-      lost,
+      undelivered,
       duplicateDeliveries: this.deliveries - this.delivered,
       duplicateMessages: this.duplicateIds,
       unconfirmedDelivered,

@@ -35,7 +35,7 @@ export const w1: Workload = {
     { key: 'confirmP50Ms', label: 'W1 confirm p50 ms', digits: 2 },
     { key: 'confirmP99Ms', label: 'W1 confirm p99 ms', digits: 2 },
     { key: 'deliveryP50Ms', label: 'W1 enqueue-to-delivery p50 ms', digits: 1 },
-    { key: 'missing', label: 'W1 missing', digits: 0 },
+    { key: 'missing', label: 'W1 missing (never delivered)', digits: 0 },
     { key: 'duplicateDeliveries', label: 'W1 duplicate deliveries', digits: 0 },
     { key: 'maxNodePeakRssMb', label: 'W1 peak RSS, largest node MB', digits: 0 },
     { key: 'cpuBusyPercent', label: 'W1 CPU used by nodes + client, % of all cores', digits: 0 },
@@ -90,9 +90,9 @@ async function run(bench: BenchRun): Promise<Figures> {
         if (seq >= MESSAGES) return;
         const at = now();
         try {
-          await producer.enqueue(QUEUE, { seq, at, data: data[seq]! } satisfies Body);
+          const { id } = await producer.enqueue(QUEUE, { seq, at, data: data[seq]! } satisfies Body);
           confirm.recordMs(now() - at);
-          ledger.confirm(seq);
+          ledger.confirm(seq, id);
         } catch (error) {
           enqueueErrors++;
           bench.noteError('enqueue', error);
@@ -113,6 +113,8 @@ async function run(bench: BenchRun): Promise<Figures> {
     clearInterval(report);
   }
   const seconds = (ledger.lastAckAt - startedAt) / 1000;
+  const undelivered = ledger.figures(MESSAGES).undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[0]!, QUEUE) : undefined;
+  if (undelivered !== undefined) bench.details.undelivered = undelivered.states;
   const wallSeconds = (now() - startedAt) / 1000;
   const nodeCpu = cluster.cpuSeconds().map((total, index) => total - cpuBefore.nodes[index]!);
   const clientCpu = process.cpuUsage(cpuBefore.client);
@@ -132,6 +134,8 @@ async function run(bench: BenchRun): Promise<Figures> {
     ...confirm.figures('confirm'),
     ...delivery.figures('delivery'),
     ...ledger.figures(MESSAGES),
+    stuck: undelivered?.stuck ?? 0,
+    lost: undelivered?.lost ?? 0,
     ...cluster.rssFigures(),
     ...cpuFigures,
   };

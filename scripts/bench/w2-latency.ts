@@ -42,15 +42,14 @@ export const w2: Workload = {
   run,
 };
 
-type Send = (queue: string, body: Body) => Promise<void>;
+/** Enqueues one message and answers its id once it is confirmed. */
+type Send = (queue: string, body: Body) => Promise<string>;
 
 async function run(bench: BenchRun): Promise<Figures> {
   const cluster = await bench.startCluster();
   const producer = bench.client(cluster.addresses);
   const placement = await bench.place('producer', producer);
-  const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', async (queue, body) => {
-    await producer.enqueue(queue, body);
-  });
+  const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', async (queue, body) => (await producer.enqueue(queue, body)).id);
   const url = (queue: string) => `http://${placement.address}/queues/${queue}/messages`;
   const http = await stream(bench, cluster, 'http', 'w2-http', async (queue, body) => {
     const response = await fetch(url(queue), {
@@ -61,6 +60,7 @@ async function run(bench: BenchRun): Promise<Figures> {
     });
     const text = await response.text();
     if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+    return (JSON.parse(text) as { id: string }).id;
   });
   return { ...sdk, ...http, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
 }
@@ -93,9 +93,9 @@ async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, qu
     bench.checkAborted();
     const at = now();
     try {
-      await send(queue, { seq, at, data: data[seq]! });
+      const id = await send(queue, { seq, at, data: data[seq]! });
       confirm.recordMs(now() - at);
-      ledger.confirm(seq);
+      ledger.confirm(seq, id);
     } catch (error) {
       enqueueErrors++;
       bench.noteError(`${prefix} enqueue`, error);
@@ -104,12 +104,12 @@ async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, qu
   }
   await until(bench, () => ledger.allConfirmedAcked, () => ledger.acked + ledger.ackRejected, STALL_MS);
   await subscription.close();
-  const { lost, duplicateDeliveries } = ledger.figures(MESSAGES);
+  const { undelivered, duplicateDeliveries } = ledger.figures(MESSAGES);
   return {
     ...confirm.figures(`${prefix}Confirm`),
     ...delivery.figures(`${prefix}Delivery`),
     [`${prefix}EnqueueErrors`]: enqueueErrors,
-    [`${prefix}Lost`]: lost,
+    [`${prefix}Undelivered`]: undelivered,
     [`${prefix}DuplicateDeliveries`]: duplicateDeliveries,
   };
 }

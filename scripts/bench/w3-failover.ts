@@ -2,7 +2,8 @@
 // consumer acking, 5,000 messages of 256 random bytes). After 2,000 confirms the leader (found by
 // GET /cluster) is killed with SIGKILL, between two sends: measured is the time from the signal to
 // the next confirm. The stream then goes on to the end with the node down; the node is started
-// again with its data, and the queue drained: lost (confirmed, never delivered) and duplicates are
+// again with its data, and the queue drained (at most 2 minutes): confirmed messages never
+// delivered are looked up in the cluster, lost (gone) or stuck (still queued), and duplicates are
 // counted. The second variant does the same with SIGSTOP (the leader goes silent, its sockets stay
 // open) and SIGCONT after the stream. Each variant gets a fresh cluster.
 import { type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, sleep, type Workload } from './harness.ts';
@@ -12,7 +13,7 @@ const MESSAGES = 5000;
 const FAULT_AFTER_CONFIRMS = 2000;
 const PREFETCH = 256;
 /** Longer than the queue's default lease (30 s): leases held through a dead node come back after it. */
-const DRAIN_MS = 90_000;
+const DRAIN_MS = 120_000;
 
 type Variant = 'kill' | 'stop';
 type QueueStats = { ready: number; inflight: number; delayed: number };
@@ -20,7 +21,7 @@ type QueueStats = { ready: number; inflight: number; delayed: number };
 export const w3: Workload = {
   name: 'w3',
   title: 'W3 failover',
-  timeoutMs: 480_000,
+  timeoutMs: 600_000,
   settings: {
     nodes: 3,
     queue: QUEUE,
@@ -37,10 +38,14 @@ export const w3: Workload = {
   table: [
     { key: 'killRecoveryMs', label: 'W3 kill -9 leader -> next confirm ms', digits: 0 },
     { key: 'killLost', label: 'W3 kill: lost', digits: 0 },
+    { key: 'killStuck', label: 'W3 kill: undelivered, still queued after drain', digits: 0 },
+    { key: 'killDrainMs', label: 'W3 kill: restart to drained ms', digits: 0 },
     { key: 'killDuplicateDeliveries', label: 'W3 kill: duplicate deliveries', digits: 0 },
     { key: 'killDuplicateMessages', label: 'W3 kill: duplicate messages', digits: 0 },
     { key: 'stopRecoveryMs', label: 'W3 SIGSTOP leader -> next confirm ms', digits: 0 },
     { key: 'stopLost', label: 'W3 stop: lost', digits: 0 },
+    { key: 'stopStuck', label: 'W3 stop: undelivered, still queued after drain', digits: 0 },
+    { key: 'stopDrainMs', label: 'W3 stop: SIGCONT to drained ms', digits: 0 },
     { key: 'stopDuplicateDeliveries', label: 'W3 stop: duplicate deliveries', digits: 0 },
     { key: 'stopDuplicateMessages', label: 'W3 stop: duplicate messages', digits: 0 },
   ],
@@ -87,10 +92,10 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
     }
     const at = now();
     try {
-      await producer.enqueue(QUEUE, { seq, at, data: data[seq]! } satisfies Body);
+      const { id } = await producer.enqueue(QUEUE, { seq, at, data: data[seq]! } satisfies Body);
       const confirmedAt = now();
       confirm.recordMs(confirmedAt - at);
-      ledger.confirm(seq);
+      ledger.confirm(seq, id);
       if (faultAt > 0 && Number.isNaN(recoveryMs)) {
         recoveryMs = confirmedAt - faultAt;
         bench.progress(`${variant}: next confirm ${recoveryMs.toFixed(0)} ms after the signal`, true);
@@ -123,12 +128,15 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
   bench.details[`${variant} queue at the end`] = stats ?? 'not read: a confirmed message was never delivered';
   const figures = ledger.figures(MESSAGES);
   const drainMs = now() - healAt;
+  const undelivered = figures.undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[(leader + 1) % cluster.addresses.length]!, QUEUE) : undefined;
+  if (undelivered !== undefined) bench.details[`${variant} undelivered by state`] = undelivered.states;
   await bench.release(cluster, [producer, consumer]);
   return {
     [`${variant}RecoveryMs`]: recoveryMs,
     ...confirm.figures(`${variant}Confirm`),
     [`${variant}EnqueueErrors`]: enqueueErrors,
-    [`${variant}Lost`]: figures.lost,
+    [`${variant}Lost`]: undelivered?.lost ?? 0,
+    [`${variant}Stuck`]: undelivered?.stuck ?? 0,
     [`${variant}DuplicateDeliveries`]: figures.duplicateDeliveries,
     [`${variant}DuplicateMessages`]: figures.duplicateMessages,
     [`${variant}UnconfirmedDelivered`]: figures.unconfirmedDelivered,
