@@ -1,0 +1,115 @@
+// W2 latency: one producer sends one message at a time and waits for its confirm; one consumer
+// (SDK, WebSocket) acks each. 5,000 messages of 256 random bytes. Run twice on the same fresh
+// cluster: the producer on the SDK (WebSocket), then over HTTP (fetch, keep-alive) to the node the
+// SDK producer landed on, so both go through the same node. The body carries its send time, so
+// enqueue-to-delivery is measured on one clock (producer and consumer share this process).
+import type { QuorumqClient } from '../../src/client/index.ts';
+import { type BenchCluster, type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
+
+const MESSAGES = 5000;
+const PREFETCH = 256;
+const STALL_MS = 15_000;
+const HTTP_TIMEOUT_MS = 15_000;
+
+export const w2: Workload = {
+  name: 'w2',
+  title: 'W2 latency',
+  timeoutMs: 240_000,
+  settings: {
+    nodes: 3,
+    messages: MESSAGES,
+    producer: 'one, sequential: the next enqueue starts when the previous one is confirmed',
+    consumer: `one SDK client, subscribe with prefetch ${PREFETCH}, one ack per message`,
+    body: '{ seq, at, data }: data is 256 random bytes as a base64 string (344 characters)',
+    variants: {
+      sdk: 'producer on the SDK over WebSocket, given all node addresses',
+      http: 'producer on fetch (keep-alive) POST /queues/:q/messages to the node the SDK producer used',
+    },
+  },
+  table: [
+    { key: 'sdkConfirmP50Ms', label: 'W2 SDK confirm p50 ms', digits: 2 },
+    { key: 'sdkConfirmP99Ms', label: 'W2 SDK confirm p99 ms', digits: 2 },
+    { key: 'sdkConfirmMaxMs', label: 'W2 SDK confirm max ms', digits: 2 },
+    { key: 'sdkDeliveryP50Ms', label: 'W2 SDK enqueue-to-delivery p50 ms', digits: 2 },
+    { key: 'sdkDeliveryP99Ms', label: 'W2 SDK enqueue-to-delivery p99 ms', digits: 2 },
+    { key: 'httpConfirmP50Ms', label: 'W2 HTTP confirm p50 ms', digits: 2 },
+    { key: 'httpConfirmP99Ms', label: 'W2 HTTP confirm p99 ms', digits: 2 },
+    { key: 'httpConfirmMaxMs', label: 'W2 HTTP confirm max ms', digits: 2 },
+    { key: 'httpDeliveryP50Ms', label: 'W2 HTTP enqueue-to-delivery p50 ms', digits: 2 },
+    { key: 'httpDeliveryP99Ms', label: 'W2 HTTP enqueue-to-delivery p99 ms', digits: 2 },
+    { key: 'producerOnLeader', label: 'W2 producer node was the leader (1/0)', digits: 0 },
+  ],
+  run,
+};
+
+/** Enqueues one message and answers its id once it is confirmed. */
+type Send = (queue: string, body: Body) => Promise<string>;
+
+async function run(bench: BenchRun): Promise<Figures> {
+  const cluster = await bench.startCluster();
+  const producer = bench.client(cluster.addresses);
+  const placement = await bench.place('producer', producer);
+  const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', async (queue, body) => (await producer.enqueue(queue, body)).id);
+  const url = (queue: string) => `http://${placement.address}/queues/${queue}/messages`;
+  const http = await stream(bench, cluster, 'http', 'w2-http', async (queue, body) => {
+    const response = await fetch(url(queue), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ body }),
+      signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
+    return (JSON.parse(text) as { id: string }).id;
+  });
+  return { ...sdk, ...http, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+}
+
+async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, queue: string, send: Send): Promise<Figures> {
+  const data = payloads(MESSAGES);
+  const ledger = new Ledger(MESSAGES);
+  const confirm = new Latency();
+  const delivery = new Latency();
+  const consumer: QuorumqClient = bench.client(cluster.addresses);
+  await consumer.configureQueue(queue, {});
+  await bench.place(`${prefix} consumer`, consumer);
+  const subscription = await consumer.subscribe(
+    queue,
+    async (message) => {
+      const body = message.body as Body;
+      if (!ledger.deliver(body.seq, message.id)) return;
+      delivery.recordMs(now() - body.at);
+      const settled = await consumer.ack(queue, { receipts: [message.receipt] });
+      if (settled.count === 1) ledger.ack(body.seq);
+      else {
+        ledger.rejectAck();
+        bench.noteError(`${prefix} ackRejected`, `seq ${body.seq}: ${settled.rejected[0]?.code ?? 'rejected'}`);
+      }
+    },
+    { prefetch: PREFETCH, onError: (error) => bench.noteError(`${prefix} consumer`, error) },
+  );
+  let enqueueErrors = 0;
+  for (let seq = 0; seq < MESSAGES; seq++) {
+    bench.checkAborted();
+    const at = now();
+    try {
+      const id = await send(queue, { seq, at, data: data[seq]! });
+      confirm.recordMs(now() - at);
+      ledger.confirm(seq, id);
+    } catch (error) {
+      enqueueErrors++;
+      bench.noteError(`${prefix} enqueue`, error);
+    }
+    bench.progress(() => `${prefix}: confirmed ${ledger.confirmed}/${MESSAGES}, p50 ${confirm.percentileMs(50).toFixed(2)} ms`);
+  }
+  await until(bench, () => ledger.allConfirmedAcked, () => ledger.acked + ledger.ackRejected, STALL_MS);
+  await subscription.close();
+  const { undelivered, duplicateDeliveries } = ledger.figures(MESSAGES);
+  return {
+    ...confirm.figures(`${prefix}Confirm`),
+    ...delivery.figures(`${prefix}Delivery`),
+    [`${prefix}EnqueueErrors`]: enqueueErrors,
+    [`${prefix}Undelivered`]: undelivered,
+    [`${prefix}DuplicateDeliveries`]: duplicateDeliveries,
+  };
+}
