@@ -16,7 +16,7 @@ import {
 import { decode, encode } from '../shared/codec.ts';
 import { EMPTY_READY } from './empty-ready.ts';
 import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
-import { LevelStorage } from '../storage/index.ts';
+import { Failpoints, openNodeStorage, type OpenedStorage, type RaftStorage } from '../storage/index.ts';
 import {
   DEFAULT_SNAPSHOT_STREAM_LIMITS,
   FaultFilter,
@@ -36,6 +36,7 @@ import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
 import { MembershipService } from './membership-service.ts';
+import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
 import { ReadBarrier } from './read-barrier.ts';
 
@@ -97,8 +98,9 @@ export class QuorumNode implements RequestHandler {
     readonly id: NodeId,
     readonly address: string,
     private readonly options: NodeOptions,
-    private readonly storage: LevelStorage,
+    private readonly storage: RaftStorage,
     private readonly log: Logger,
+    private readonly failpoints: Failpoints | undefined,
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
     this.metrics = new NodeMetrics(this);
@@ -169,19 +171,18 @@ export class QuorumNode implements RequestHandler {
   }
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
-    const storage = await LevelStorage.open(options.dataDir);
-    const id = await loadOrCreateId(storage);
+    const failpoints = Failpoints.fromEnvironment();
+    const opened = await openNodeStorage(options.dataDir, { failpoints });
     const address = `${options.advertiseHost}:${options.port}`;
-    const node = new QuorumNode(id, address, options, storage, log.child({ node: id }));
-    await node.open();
+    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), failpoints);
+    await node.open(opened);
     return node;
   }
 
-  private async open(): Promise<void> {
-    const persisted = await this.storage.load();
-    this.damagedAtStart = this.storage.damagedSnapshots.length;
+  private async open({ persisted, damagedSnapshots }: OpenedStorage): Promise<void> {
+    this.damagedAtStart = damagedSnapshots.length;
     if (this.damagedAtStart > 0) {
-      this.log.warn({ damaged: this.storage.damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
+      this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
     }
     if (persisted.snapshot !== undefined) {
       this.machine.restore(persisted.snapshot.data);
@@ -206,7 +207,7 @@ export class QuorumNode implements RequestHandler {
 
   private createDriver(persisted: PersistedState): RaftDriver {
     const raft = this.createRaft(persisted);
-    return new RaftDriver(raft, this.storage, {
+    return new RaftDriver(raft, this.storage, withFailpoints(this.failpoints, {
       send: (message) => this.sendRaft(message),
       apply: (entry) => this.apply(entry),
       installSnapshot: (snapshot) => this.installSnapshot(snapshot),
@@ -214,7 +215,7 @@ export class QuorumNode implements RequestHandler {
       onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
       onSoftState: (state) => this.onSoftState(state),
       onFatal: (error) => this.fatal(error),
-    });
+    }));
   }
 
   private createRaft(persisted: PersistedState): Raft {
@@ -511,12 +512,4 @@ export class QuorumNode implements RequestHandler {
     this.stopping = true;
     void this.close().finally(() => process.exit(1));
   }
-}
-
-async function loadOrCreateId(storage: LevelStorage): Promise<NodeId> {
-  const stored = await storage.getMeta('node-id');
-  if (stored !== undefined) return new TextDecoder().decode(stored);
-  const id = randomBytes(6).toString('hex');
-  await storage.putMeta('node-id', new TextEncoder().encode(id));
-  return id;
 }
