@@ -1,6 +1,6 @@
 import { assert } from '../shared/index.ts';
 import { EMPTY_MEMBERSHIP } from './membership.ts';
-import type { Entry, Membership, PersistedState, Snapshot, SnapshotMeta } from './types.ts';
+import type { Entry, LogPosition, Membership, PersistedState, Snapshot, SnapshotMeta } from './types.ts';
 
 /** Bytes an entry weighs for flow control: its payload plus a fixed allowance for its header. */
 export function entryBytes(entry: Entry): number {
@@ -63,6 +63,16 @@ export class RaftLog {
   entry(index: number): Entry | undefined {
     if (index <= this.snapshotIndex) return undefined;
     return this.entries[index - this.snapshotIndex - 1];
+  }
+
+  /**
+   * Whether the durable log has caught up with `position`, a log this node had before its disk
+   * lost part of it: it holds that index, or an entry of a later term. Either way it holds every
+   * entry the old log could have helped commit, since a leader's log holds every committed entry
+   * and its terms only grow with the index.
+   */
+  stableReaches(position: LogPosition): boolean {
+    return this.stableIndex >= position.index || (this.term(this.stableIndex) ?? 0) > position.term;
   }
 
   matchTerm(index: number, term: number): boolean {
