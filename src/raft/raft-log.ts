@@ -1,4 +1,5 @@
 import { assert } from '../shared/index.ts';
+import { reaches } from './log-position.ts';
 import { EMPTY_MEMBERSHIP } from './membership.ts';
 import type { Entry, LogPosition, Membership, PersistedState, Snapshot, SnapshotMeta } from './types.ts';
 
@@ -65,14 +66,9 @@ export class RaftLog {
     return this.entries[index - this.snapshotIndex - 1];
   }
 
-  /**
-   * Whether the durable log has caught up with `position`, a log this node had before its disk
-   * lost part of it: it holds that index, or an entry of a later term. Either way it holds every
-   * entry the old log could have helped commit, since a leader's log holds every committed entry
-   * and its terms only grow with the index.
-   */
-  stableReaches(position: LogPosition): boolean {
-    return this.stableIndex >= position.index || (this.term(this.stableIndex) ?? 0) > position.term;
+  /** Whether the durable log has caught up with `lost`, a log end the disk lost (see `reaches`). */
+  stableReaches(lost: LogPosition): boolean {
+    return reaches({ index: this.stableIndex, term: this.term(this.stableIndex) ?? 0 }, lost);
   }
 
   matchTerm(index: number, term: number): boolean {
