@@ -776,6 +776,7 @@ export class Raft {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
+    this.noteRecovering(pr, message.recovering === true);
     // A lost append would otherwise leave a full pipeline waiting forever.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(message.from, true);
@@ -841,7 +842,8 @@ export class Raft {
   // ---------------------------------------------------------------- helpers
 
   private send(message: DistributiveOmit<Message, 'from'>): void {
-    const recovering = message.type === 'appendResponse' && this.recoveringTo !== undefined;
+    const answer = message.type === 'appendResponse' || message.type === 'heartbeatResponse';
+    const recovering = answer && this.recoveringTo !== undefined;
     this.messages.push((recovering ? { ...message, from: this.id, recovering } : { ...message, from: this.id }) as Message);
   }
 

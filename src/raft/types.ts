@@ -107,6 +107,8 @@ export interface HeartbeatMessage extends MessageBase {
 export interface HeartbeatResponseMessage extends MessageBase {
   readonly type: 'heartbeatResponse';
   readonly readContext: string;
+  /** Sent by a recovering node, so that a leader with nothing new to append still learns of it. */
+  readonly recovering?: boolean;
 }
 
 export interface VoteMessage extends MessageBase {

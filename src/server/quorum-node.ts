@@ -179,7 +179,9 @@ export class QuorumNode implements RequestHandler {
     return node;
   }
 
-  private async open({ persisted, damagedSnapshots }: OpenedStorage): Promise<void> {
+  private async open({ persisted, damagedSnapshots, findings }: OpenedStorage): Promise<void> {
+    if (persisted.recovery !== undefined) this.log.warn({ findings, lost: persisted.recovery }, 'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader');
+    else if (findings.length > 0) this.log.warn({ findings }, 'storage checked and repaired at start');
     this.damagedAtStart = damagedSnapshots.length;
     if (this.damagedAtStart > 0) {
       this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
@@ -262,6 +264,7 @@ export class QuorumNode implements RequestHandler {
   health(): { ok: boolean; reason: string } {
     const status = this.driver.core.status();
     if (this.stopping) return { ok: false, reason: 'shutting down' };
+    if (status.recovering) return { ok: false, reason: 'recovering: repairing data lost on disk from the leader' };
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
     return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
@@ -406,7 +409,9 @@ export class QuorumNode implements RequestHandler {
   }
 
   private maybeBootstrap(): void {
-    if (this.founders !== null || this.driver.core.status().lastIndex > 0) return;
+    // A recovering node was a member: its log is empty because it was discarded, not because it is new.
+    const status = this.driver.core.status();
+    if (this.founders !== null || status.lastIndex > 0 || status.recovering) return;
     const decision = decideBootstrap(this.id, this.options.bootstrapExpect, this.transport.peers());
     if (decision.kind === 'wait') {
       this.log.debug({ reason: decision.reason }, 'not bootstrapping yet');

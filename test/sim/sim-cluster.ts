@@ -332,7 +332,9 @@ export class SimCluster {
       if (!recovering) continue;
       if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject) this.checker.fail(`Recovery: ${node.id} granted a ${m.type} to ${m.to} while recovering`);
       if (m.type === 'vote' || m.type === 'preVote') this.checker.fail(`Recovery: ${node.id} campaigned while recovering`);
-      if (m.type === 'appendResponse' && m.recovering !== true) this.checker.fail(`Recovery: ${node.id} answered an append unflagged while recovering`);
+      if ((m.type === 'appendResponse' || m.type === 'heartbeatResponse') && m.recovering !== true) {
+        this.checker.fail(`Recovery: ${node.id} sent an unflagged ${m.type} while recovering`);
+      }
     }
   }
 
