@@ -16,7 +16,7 @@ import {
 import { decode, encode } from '../shared/codec.ts';
 import { EMPTY_READY } from './empty-ready.ts';
 import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
-import { Failpoints, openNodeStorage, type OpenedStorage, type RaftStorage } from '../storage/index.ts';
+import { Failpoints, openNodeStorage, type OpenedStorage, PowerCut, type RaftStorage } from '../storage/index.ts';
 import {
   DEFAULT_SNAPSHOT_STREAM_LIMITS,
   FaultFilter,
@@ -172,7 +172,9 @@ export class QuorumNode implements RequestHandler {
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
     const failpoints = Failpoints.fromEnvironment();
-    const opened = await openNodeStorage(options.dataDir, { failpoints });
+    const powerCut = options.testPowerLoss ? new PowerCut(options.dataDir) : undefined;
+    const opened = await openNodeStorage(options.dataDir, { failpoints, powerCut });
+    if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
     const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), failpoints);
     await node.open(opened);

@@ -4,3 +4,4 @@ export { StorageCorruptionError } from './storage-errors.ts';
 export type { RaftStorage } from './storage-port.ts';
 export { FAILPOINT_NAMES, FAILPOINTS_ENV, Failpoints, parseFailpoints, type FailpointName, type FailpointSpec } from './failpoints.ts';
 export { openNodeStorage, type OpenedStorage, type NodeStorageOptions } from './node-storage.ts';
+export { PowerCut, POWER_CUT_FILE } from './power-cut.ts';

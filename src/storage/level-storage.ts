@@ -5,6 +5,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK } from './entry-codec.ts';
 import type { RaftStorage } from './storage-port.ts';
+import type { LevelOperation, PowerCut } from './power-cut.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
 
 const LOG_PREFIX = 0x6c; // 'l'
@@ -13,7 +14,7 @@ const HARD_STATE_KEY = 'raft/hardstate';
 /** Snapshots are stored under this prefix plus their index, so the newest sorts last. */
 const SNAPSHOT_KEY_PREFIX = 'raft/snapshot/';
 
-type Operation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+type Operation = LevelOperation;
 
 /**
  * The Raft log, hard state and snapshots in one LevelDB. Each ready is one atomic batch, written with
@@ -48,12 +49,16 @@ export class LevelStorage implements RaftStorage {
    */
   damage: string[] = [];
 
-  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
+  private constructor(
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    private readonly powerCut: PowerCut | undefined,
+  ) {}
 
-  static async open(directory: string): Promise<LevelStorage> {
+  /** `powerCut` (tests only) journals every write so that a simulated power cut can undo the uncovered ones. */
+  static async open(directory: string, powerCut?: PowerCut): Promise<LevelStorage> {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    return new LevelStorage(db);
+    return new LevelStorage(db, powerCut);
   }
 
   /** The longest verified log (see `damage`), the newest sound snapshot and the hard state. */
@@ -74,7 +79,7 @@ export class LevelStorage implements RaftStorage {
 
   /** Replaces the hard state alone, synced (one the store lost, restored from the mark). */
   async storeHardState(hardState: HardState): Promise<void> {
-    await this.db.put(metaKey(HARD_STATE_KEY), encode(hardState), { sync: true });
+    await this.write([{ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) }], true);
   }
 
   /**
@@ -86,7 +91,7 @@ export class LevelStorage implements RaftStorage {
     for await (const key of this.db.keys({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) })) operations.push({ type: 'del', key });
     for await (const key of this.db.keys(snapshotRange())) operations.push({ type: 'del', key });
     operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
-    await this.db.batch(operations, { sync: true });
+    await this.write(operations, true);
     this.baseIndex = 0;
     this.baseLink = GENESIS_LINK;
     this.links = [];
@@ -113,7 +118,7 @@ export class LevelStorage implements RaftStorage {
     if (ready.entries.length > 0) this.writeEntries(ready.entries, operations);
     if (hardState !== undefined) operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
     if (operations.length === 0) return;
-    await this.db.batch(operations, { sync: ready.mustSync });
+    await this.write(operations, ready.mustSync);
   }
 
   /**
@@ -140,7 +145,7 @@ export class LevelStorage implements RaftStorage {
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
-    await this.db.batch(operations, { sync: true });
+    await this.write(operations, true);
     this.compactDeletedLog(fallback);
   }
 
@@ -149,11 +154,11 @@ export class LevelStorage implements RaftStorage {
   }
 
   async putMeta(key: string, value: Uint8Array): Promise<void> {
-    await this.db.put(metaKey(key), value, { sync: true });
+    await this.write([{ type: 'put', key: metaKey(key), value }], true);
   }
 
   async close(): Promise<void> {
-    if (this.deferredHardState !== undefined) await this.db.put(metaKey(HARD_STATE_KEY), encode(this.deferredHardState), { sync: true });
+    if (this.deferredHardState !== undefined) await this.write([{ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(this.deferredHardState) }], true);
     await this.compaction;
     await this.db.close();
   }
@@ -224,7 +229,7 @@ export class LevelStorage implements RaftStorage {
   private async deleteLogFrom(first: Uint8Array): Promise<void> {
     const operations: Operation[] = [];
     for await (const key of this.db.keys({ gte: first, lt: Uint8Array.of(LOG_PREFIX + 1) })) operations.push({ type: 'del', key });
-    await this.db.batch(operations, { sync: true });
+    await this.write(operations, true);
   }
 
   private writeEntries(entries: readonly Entry[], operations: Operation[]): void {
@@ -261,6 +266,11 @@ export class LevelStorage implements RaftStorage {
     this.retainedFrom = this.baseIndex + 1;
     this.baseLink = link;
     this.links = [];
+  }
+
+  /** Every write goes through here: one LevelDB batch, or the power-cut journal in tests. */
+  private write(operations: Operation[], sync: boolean): Promise<void> {
+    return this.powerCut === undefined ? this.db.batch(operations, { sync }) : this.powerCut.writeLevel(this.db, operations, sync);
   }
 
   /**

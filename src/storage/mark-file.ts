@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { LogPosition } from '../raft/index.ts';
 import { assert } from '../shared/index.ts';
 import type { AckedMark } from './acked-mark.ts';
+import type { PowerCut } from './power-cut.ts';
 
 /** The file's name in the data directory, beside LevelDB's own files (which LevelDB leaves alone). */
 export const MARK_FILE_NAME = 'acked-mark';
@@ -29,12 +30,15 @@ export interface MarkFileContents {
 export class MarkFile {
   private constructor(
     private readonly handle: FileHandle,
+    private readonly path: string,
     private sequence: number,
     private newFile: boolean,
-    private readonly directory: string,
+    /** What each slot holds on disk, for a simulated power cut to restore. */
+    private readonly slots: Uint8Array,
+    private readonly powerCut: PowerCut | undefined,
   ) {}
 
-  static async open(path: string): Promise<{ file: MarkFile; contents: MarkFileContents }> {
+  static async open(path: string, powerCut?: PowerCut): Promise<{ file: MarkFile; contents: MarkFileContents }> {
     let handle: FileHandle;
     let newFile = false;
     try {
@@ -48,19 +52,27 @@ export class MarkFile {
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
     const slots = [readSlot(bytes.subarray(0, SLOT_BYTES)), readSlot(bytes.subarray(SLOT_BYTES))].filter((slot) => slot !== undefined);
     const newest = slots.sort((a, b) => b.sequence - a.sequence)[0];
-    const file = new MarkFile(handle, newest?.sequence ?? 0, newFile, dirname(path));
+    const file = new MarkFile(handle, path, newest?.sequence ?? 0, newFile, bytes, powerCut);
     return { file, contents: { mark: newest?.mark, damaged: newest === undefined && bytes.subarray(0, bytesRead).some((byte) => byte !== 0) } };
   }
 
   async write(mark: AckedMark): Promise<void> {
     this.sequence++;
     const slot = encodeSlot(this.sequence, mark);
-    await this.handle.write(slot, 0, slot.length, (this.sequence % 2) * SLOT_BYTES);
+    const offset = (this.sequence % 2) * SLOT_BYTES;
+    const write = () => this.writeSlot(slot, offset);
+    if (this.powerCut === undefined) await write();
+    else await this.powerCut.writeMark(this.path, offset, this.slots.subarray(offset, offset + SLOT_BYTES), write);
+    this.slots.set(slot, offset);
+  }
+
+  private async writeSlot(slot: Uint8Array, offset: number): Promise<void> {
+    await this.handle.write(slot, 0, slot.length, offset);
     await this.handle.datasync();
     // A file just created exists for good only once its directory entry is synced too.
     if (this.newFile) {
       this.newFile = false;
-      await syncDirectory(this.directory);
+      await syncDirectory(dirname(this.path));
     }
   }
 

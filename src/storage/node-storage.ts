@@ -7,12 +7,15 @@ import type { Failpoints } from './failpoints.ts';
 import { LevelStorage } from './level-storage.ts';
 import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
 import { MarkedStorage } from './marked-storage.ts';
+import { type PowerCut, undoPowerCut } from './power-cut.ts';
 import { planStart } from './start-plan.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
 import type { RaftStorage } from './storage-port.ts';
 
 export interface NodeStorageOptions {
   readonly failpoints?: Failpoints | undefined;
+  /** Tests only: journal every write so that `PowerCut.cut()` can lose the ones no fsync covered. */
+  readonly powerCut?: PowerCut | undefined;
 }
 
 /** What a node finds in its data directory, checked, and the storage to run on from there. */
@@ -36,8 +39,10 @@ const NODE_ID_KEY = 'node-id';
  * so it joins as a new member and never votes with the old one's amnesia (RELIABILITY R12).
  */
 export async function openNodeStorage(directory: string, options: NodeStorageOptions = {}): Promise<OpenedStorage> {
-  const level = await LevelStorage.open(directory);
-  const { file, contents } = await MarkFile.open(join(directory, MARK_FILE_NAME));
+  // A simulated power cut is finished first: nothing may read what the power did not let reach the disk.
+  const powerCutUndone = await undoPowerCut(directory);
+  const level = await LevelStorage.open(directory, options.powerCut);
+  const { file, contents } = await MarkFile.open(join(directory, MARK_FILE_NAME), options.powerCut);
   const id = await resolveId(level, contents.mark);
   const stored = await level.load();
   const plan = planStart(id, stored, level.damage, contents.mark);
@@ -46,7 +51,11 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
   await file.write(plan.mark);
   const marked = new MarkedStorage(level, file, plan.mark);
   const storage = options.failpoints === undefined ? marked : new FailpointStorage(marked, options.failpoints);
-  const findings = contents.damaged ? ['the acknowledged mark file is damaged: the log is checked on its own', ...plan.findings] : plan.findings;
+  const findings = [
+    ...(powerCutUndone === undefined ? [] : [powerCutUndone]),
+    ...(contents.damaged ? ['the acknowledged mark file is damaged: the log is checked on its own'] : []),
+    ...plan.findings,
+  ];
   return { id, storage, persisted: plan.persisted, damagedSnapshots: [...level.damagedSnapshots], findings };
 }
 
