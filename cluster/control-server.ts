@@ -15,7 +15,7 @@ export interface ClusterState {
  * The launcher's control endpoint on 127.0.0.1, so that `npm run fault` can kill, pause, resume,
  * restart or wipe nodes the launcher owns, always by the PID it holds. Its port and the node PIDs
  * are written to `<dataRoot>/cluster.json`.
- *   POST /nodes/<port>/<kill|pause|resume|restart|wipe>   (kill takes ?signal=SIGKILL|SIGTERM)
+ *   POST /nodes/<port>/<kill|pause|resume|restart|wipe>   (kill takes ?signal=SIGKILL|SIGTERM|SIGUSR2)
  *   POST /nodes/add                                       a new node that joins through the others
  */
 export class ControlServer {
@@ -75,7 +75,7 @@ export class ControlServer {
     const node = this.cluster.nodes[index]!;
     switch (match[2]) {
       case 'kill':
-        await this.cluster.kill(index, url.searchParams.get('signal') === 'SIGTERM' ? 'SIGTERM' : 'SIGKILL');
+        await this.cluster.kill(index, killSignal(url.searchParams.get('signal')));
         break;
       case 'pause':
         this.cluster.pause(index);
@@ -104,4 +104,9 @@ function isFree(port: number): Promise<boolean> {
     probe.once('error', () => resolve(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
+}
+
+/** SIGTERM stops gracefully, SIGUSR2 cuts the power of a node started with --test-power-loss; the default is kill -9. */
+function killSignal(name: string | null): NodeJS.Signals {
+  return name === 'SIGTERM' || name === 'SIGUSR2' ? name : 'SIGKILL';
 }

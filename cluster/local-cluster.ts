@@ -63,7 +63,8 @@ export class LocalCluster {
     for (let index = 0; index < this.nodes.length; index++) this.start(index);
   }
 
-  start(index: number, extraArgs: readonly string[] = []): void {
+  /** Starts node `index`; `env` adds variables for this start only (failpoints, test switches). */
+  start(index: number, extraArgs: readonly string[] = [], env: Readonly<Record<string, string>> = {}): void {
     const node = this.nodes[index]!;
     if (node.process !== undefined) throw new Error(`node ${node.port} is already running`);
     mkdirSync(node.dataDir, { recursive: true });
@@ -78,7 +79,7 @@ export class LocalCluster {
       ...extraArgs,
     ];
     // The IPC channel is a lifeline: a node whose launcher dies (even by SIGKILL) shuts down.
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...NODE_MALLOC_ENV, ...process.env } });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...NODE_MALLOC_ENV, ...process.env, ...env } });
     node.process = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;

@@ -45,7 +45,8 @@ function soak(voters: number): boolean {
     `${voters} voters, seed ${seed}: ${reports.length} schedules x ${steps} steps in ${seconds.toFixed(1)} s ` +
       `(${(reports.length / seconds).toFixed(0)} schedules/s), ${checks} invariant checks; ` +
       `elections ${total('elections')}, crashes ${total('crashes')} (${total('crashesMidWrite')} mid-write), snapshots installed ${total('snapshotsInstalled')}, ` +
-      `membership changes ${total('membershipChanges')}, transfers ${total('transfers')}, reads served ${total('readsServed')}`,
+      `membership changes ${total('membershipChanges')}, transfers ${total('transfers')}, reads served ${total('readsServed')}, ` +
+      `disks damaged ${total('disksDamaged')}, recoveries ${total('recoveries')}, halted by recovery ${reports.filter((r) => r.haltedByRecovery).length}`,
   );
   if (!result.failed) return false;
   printFailure(voters, result);

@@ -2,8 +2,10 @@ import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe' | 'powerloss' | 'powerloss-all';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe', 'powerloss', 'powerloss-all'];
+/** Faults that need the nodes started with --test-power-loss. */
+export const POWER_FAULTS: readonly FaultKind[] = ['powerloss', 'powerloss-all'];
 
 export interface NemesisOptions {
   readonly cluster: ClusterHandle;
@@ -59,8 +61,9 @@ export class Nemesis {
     const index = await this.pickTarget();
     const target = cluster.addresses[index]!;
     const holdMs = (ms: number) => this.sleepUntil(Math.min(untilMs, clock() + ms), clock);
-    this.current = `${kind} ${target}`;
-    this.options.log(`nemesis: ${kind} ${target}`);
+    const label = kind === 'powerloss-all' ? 'every node' : target;
+    this.current = `${kind} ${label}`;
+    this.options.log(`nemesis: ${kind} ${label}`);
     let detail = '';
     switch (kind) {
       case 'kill': {
@@ -75,6 +78,25 @@ export class Nemesis {
         await cluster.act(index, 'restart');
         detail = 'kill -9 and immediate restart';
         break;
+      case 'powerloss': {
+        // RELIABILITY #11: what no fsync covered is gone, as after a real power cut.
+        await cluster.act(index, 'powercut');
+        const downMs = prng.int(3000);
+        await holdMs(downMs);
+        await cluster.act(index, 'restart');
+        detail = `power cut, down ${downMs} ms`;
+        break;
+      }
+      case 'powerloss-all': {
+        // RELIABILITY #13: every node at once; nothing acknowledged may be lost even so.
+        const all = cluster.addresses.map((_, node) => node);
+        await Promise.all(all.map((node) => cluster.act(node, 'powercut')));
+        const downMs = prng.int(3000);
+        await holdMs(downMs);
+        await Promise.all(all.map((node) => cluster.act(node, 'restart')));
+        this.current = 'none';
+        return { target: 'all', detail: `power cut on every node, down ${downMs} ms` };
+      }
       case 'wipe':
         // The node returns blank under a new id; the autopilot adds it and retires the old id.
         // Lost data is only survivable on a minority: wipe only when every other voter is alive.

@@ -1,4 +1,5 @@
 // npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart]
+// (also wipe, powerloss and powerloss-all: the last two start the nodes with --test-power-loss)
 // Starts a fresh cluster, runs producers and consumers against random nodes while a seeded nemesis
 // injects faults, heals everything, drains the queue and checks the history. Exits non-zero on any
 // loss or other violation. The whole history and the result go to chaos-results/.
@@ -12,7 +13,7 @@ import { Prng } from '../../src/shared/index.ts';
 import { ownedCluster } from '../fault/cluster-handle.ts';
 import { findLeader } from '../fault/network-faults.ts';
 import { HistoryRecorder } from './history.ts';
-import { FAULT_KINDS, type FaultKind, Nemesis } from './nemesis.ts';
+import { FAULT_KINDS, type FaultKind, Nemesis, POWER_FAULTS } from './nemesis.ts';
 import { httpCall } from './outcome.ts';
 import { checkQueueHistory, summarize } from './queue-checker.ts';
 import { Workload } from './workload.ts';
@@ -44,7 +45,12 @@ const clock = () => performance.now() - started;
 const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-chaos-'));
-const cluster = new LocalCluster({ ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn'] });
+const powerArgs = faults.some((fault) => POWER_FAULTS.includes(fault)) ? ['--test-power-loss'] : [];
+const startFindings = { powerCutsUndone: 0, recoveries: 0, repairs: 0 };
+const cluster = new LocalCluster({
+  ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn', ...powerArgs],
+  onLine: (_port, line) => countStartFindings(line),
+});
 let exitCode = 1;
 try {
   exitCode = await runChaos();
@@ -78,6 +84,7 @@ async function runChaos(): Promise<number> {
   await workload.stop();
   const result = checkQueueHistory(recorder.history, { drained, strictOrder: false });
   console.log(summarize(result));
+  log(`at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`);
   writeResults({ seed, nodeCount, durationMs, faults, drained, result, nemesis: nemesis.record, history: recorder.history });
   return result.valid ? 0 : 1;
 }
@@ -95,6 +102,15 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   return false;
+}
+
+/** What restarted nodes said about their disks (they log it at warn level). */
+function countStartFindings(line: string): void {
+  if (!line.includes('"findings"')) return;
+  const { findings } = JSON.parse(line.slice(line.indexOf('{'))) as { findings: string[] };
+  if (findings.some((finding) => finding.startsWith('simulated power cut') && !finding.includes(': 0 LevelDB keys and 0 mark'))) startFindings.powerCutsUndone++;
+  if (line.includes('recovering: this node lost data')) startFindings.recoveries++;
+  else if (findings.some((finding) => !finding.startsWith('simulated power cut'))) startFindings.repairs++;
 }
 
 function writeResults(report: Record<string, unknown>): void {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { type ClusterState, STATE_FILE } from '../../cluster/control-server.ts';
 import type { LocalCluster } from '../../cluster/local-cluster.ts';
 
-export type ProcessAction = 'kill' | 'terminate' | 'pause' | 'resume' | 'restart' | 'wipe';
+/** `powercut`: SIGUSR2 to a node started with --test-power-loss, which loses its unsynced writes and dies. */
+export type ProcessAction = 'kill' | 'terminate' | 'powercut' | 'pause' | 'resume' | 'restart' | 'wipe';
 
 /** What fault injection needs from a cluster: its node addresses and control of their processes. */
 export interface ClusterHandle {
@@ -21,6 +22,8 @@ export function ownedCluster(cluster: LocalCluster): ClusterHandle {
           return cluster.kill(index, 'SIGKILL');
         case 'terminate':
           return cluster.kill(index, 'SIGTERM');
+        case 'powercut':
+          return cluster.kill(index, 'SIGUSR2');
         case 'pause':
           return cluster.pause(index);
         case 'resume':
@@ -49,7 +52,7 @@ export function launchedCluster(dataRoot: string): ClusterHandle {
     addresses: state.nodes.map((node) => `127.0.0.1:${node.port}`),
     async act(index, action) {
       const port = state.nodes[index]!.port;
-      const path = action === 'terminate' ? `kill?signal=SIGTERM` : action;
+      const path = action === 'terminate' ? 'kill?signal=SIGTERM' : action === 'powercut' ? 'kill?signal=SIGUSR2' : action;
       const response = await fetch(`http://127.0.0.1:${state.controlPort}/nodes/${port}/${path}`, { method: 'POST', signal: AbortSignal.timeout(15_000) });
       if (!response.ok) throw new Error(`launcher refused ${action} of ${port}: ${await response.text()}`);
     },

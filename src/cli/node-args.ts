@@ -17,7 +17,9 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --memory-budget-mb N      message bytes all queues may hold, in MiB (default 1024); beyond it, 429 QUEUE_FULL
   --snapshot-entries N      applied entries between snapshots; older log is deleted (default 10000)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
-  --enable-fault-injection  allow the fault-injection admin routes`;
+  --enable-fault-injection  allow the fault-injection admin routes
+  --test-power-loss         tests only: journal every write; SIGUSR2 then loses what no fsync covered and kills the node
+  environment: QUORUMQ_FAILPOINTS=name=crash[@N],...  crash points for tests (see src/storage/failpoints.ts)`;
 
 interface ClusterDefaults {
   readonly seeds: string[];
@@ -50,6 +52,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'memory-budget-mb': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
+      'test-power-loss': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -69,6 +72,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     tickMs: optionalInteger(values['tick-ms'], '--tick-ms', DEFAULT_NODE_OPTIONS.tickMs),
     electionTicks: optionalInteger(values['election-ticks'], '--election-ticks', DEFAULT_NODE_OPTIONS.electionTicks),
     enableFaultInjection: values['enable-fault-injection'] === true,
+    testPowerLoss: values['test-power-loss'] === true,
     votersMax: optionalInteger(values['voters-max'], '--voters-max', DEFAULT_NODE_OPTIONS.votersMax),
     deadRemoveAfterMs: optionalInteger(values['dead-remove-after-ms'], '--dead-remove-after-ms', DEFAULT_NODE_OPTIONS.deadRemoveAfterMs),
     stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),

@@ -14,3 +14,4 @@ export {
 export { committedIndex, voteOutcome, hasQuorum, type VoteOutcome } from './quorum.ts';
 export * from './types.ts';
 export { isSendableBeforePersist } from './message-durability.ts';
+export { moreUpToDate, reaches, samePosition } from './log-position.ts';

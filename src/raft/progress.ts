@@ -17,6 +17,8 @@ export class Progress {
   snapshotSentTick = 0;
   /** Heard from since the last CheckQuorum round. */
   recentActive = false;
+  /** The follower says it is recovering lost data: its acknowledgements do not count toward a commit. */
+  recovering = false;
   readonly inflights: Inflights;
 
   constructor(next: number, inflightsMax: number, inflightBytesMax: number) {
@@ -41,6 +43,17 @@ export class Progress {
     this.resetFlow();
     this.pendingSnapshot = snapshotIndex;
     this.snapshotSentTick = tick;
+  }
+
+  /**
+   * The follower lost entries it had acknowledged: `match` no longer holds, and a rejection at or
+   * below it (ignored as stale in replicate) is now the truth. Probing starts again from `next`.
+   */
+  forgetMatch(next: number): void {
+    this.match = 0;
+    this.next = next;
+    this.state = 'probe';
+    this.resetFlow();
   }
 
   /** A successful acknowledgement up to `index`; false when it taught nothing new (stale). */

@@ -1,6 +1,7 @@
 import { assert } from '../shared/index.ts';
+import { reaches } from './log-position.ts';
 import { EMPTY_MEMBERSHIP } from './membership.ts';
-import type { Entry, Membership, PersistedState, Snapshot, SnapshotMeta } from './types.ts';
+import type { Entry, LogPosition, Membership, PersistedState, Snapshot, SnapshotMeta } from './types.ts';
 
 /** Bytes an entry weighs for flow control: its payload plus a fixed allowance for its header. */
 export function entryBytes(entry: Entry): number {
@@ -63,6 +64,11 @@ export class RaftLog {
   entry(index: number): Entry | undefined {
     if (index <= this.snapshotIndex) return undefined;
     return this.entries[index - this.snapshotIndex - 1];
+  }
+
+  /** Whether the durable log has caught up with `lost`, a log end the disk lost (see `reaches`). */
+  stableReaches(lost: LogPosition): boolean {
+    return reaches({ index: this.stableIndex, term: this.term(this.stableIndex) ?? 0 }, lost);
   }
 
   matchTerm(index: number, term: number): boolean {

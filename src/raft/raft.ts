@@ -14,6 +14,7 @@ import {
   type HardState,
   type HeartbeatMessage,
   type HeartbeatResponseMessage,
+  type LogPosition,
   type Membership,
   type Message,
   NONE,
@@ -84,6 +85,11 @@ export class Raft {
   private persistedHardState: HardState;
   private reportedSoftState: SoftState;
   private handedOut: HandedOut | undefined;
+  /**
+   * While set, this node's disk lost entries it may have acknowledged or voted with: it must not
+   * vote, campaign, or count toward a quorum until its durable log reaches this position again.
+   */
+  private recoveringTo: LogPosition | undefined;
 
   constructor(config: RaftConfig, persisted: PersistedState, prng: Prng) {
     validateRaftConfig(config);
@@ -95,6 +101,8 @@ export class Raft {
     this.term = persisted.hardState.term;
     this.vote = persisted.hardState.vote;
     this.persistedHardState = this.hardState();
+    const recovery = persisted.recovery;
+    this.recoveringTo = recovery !== undefined && !this.log.stableReaches(recovery) ? recovery : undefined;
     this.reads = new LeaderReads({
       id: this.id,
       pendingReadsMax: config.pendingReadsMax,
@@ -296,6 +304,7 @@ export class Raft {
     }
     if (done.lastEntry !== undefined) this.log.stableTo(done.lastEntry.index, done.lastEntry.term);
     if (done.lastCommitted !== undefined) this.log.appliedTo(done.lastCommitted);
+    if (this.recoveringTo !== undefined && this.log.stableReaches(this.recoveringTo)) this.recoveringTo = undefined;
     // The leader counts itself toward a quorum only for entries on its own disk.
     if (this.role === 'leader' && this.maybeCommit()) this.broadcastPending = true;
   }
@@ -315,12 +324,14 @@ export class Raft {
       lastIndex: this.log.lastIndex(),
       membership: this.log.membership(),
       leadTransferee: this.leadTransferee,
+      recovering: this.recoveringTo !== undefined,
       progress: [...this.progress].map(([id, pr]) => ({
         id,
         match: pr.match,
         next: pr.next,
         state: pr.state,
         recentActive: pr.recentActive,
+        recovering: pr.recovering,
       })),
     };
   }
@@ -435,7 +446,7 @@ export class Raft {
    * who decides.
    */
   private promotable(): boolean {
-    if (this.log.pendingSnapshot !== undefined) return false;
+    if (this.log.pendingSnapshot !== undefined || this.recoveringTo !== undefined) return false;
     return isVoter(this.log.membership(), this.id) || isVoter(this.log.membershipAt(this.log.committed), this.id);
   }
 
@@ -477,10 +488,12 @@ export class Raft {
 
   private onVoteRequest(message: VoteMessage): void {
     const responseType = message.type === 'preVote' ? 'preVoteResponse' : 'voteResponse';
+    // A recovering node's log and vote may be missing what it once promised: it grants nothing.
     const canVote =
-      this.vote === message.from ||
+      this.recoveringTo === undefined &&
+      (this.vote === message.from ||
       (this.vote === NONE && this.leader === NONE) ||
-      (message.type === 'preVote' && message.term > this.term);
+        (message.type === 'preVote' && message.term > this.term));
     if (canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm)) {
       // A granted pre-vote answers at the campaign's future term, so the candidate can count it.
       this.send({ type: responseType, to: message.from, term: message.term, reject: false });
@@ -718,6 +731,7 @@ export class Raft {
     const pr = this.progress.get(message.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    this.noteRecovering(pr, message.recovering === true);
     if (message.reject) {
       this.onAppendRejected(message, pr);
       return;
@@ -737,6 +751,16 @@ export class Raft {
     }
   }
 
+  /**
+   * A follower that starts recovering may hold less than it acknowledged: its match is forgotten
+   * and its log probed again from our end. Its later acknowledgements are true (it persists before
+   * answering) but do not count toward a commit until it says it has recovered.
+   */
+  private noteRecovering(pr: Progress, recovering: boolean): void {
+    if (recovering && !pr.recovering) pr.forgetMatch(this.log.lastIndex() + 1);
+    pr.recovering = recovering;
+  }
+
   private onAppendRejected(message: AppendResponseMessage, pr: Progress): void {
     let matchHint = message.rejectHint;
     if (message.rejectTerm > 0) {
@@ -752,6 +776,7 @@ export class Raft {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
+    this.noteRecovering(pr, message.recovering === true);
     // A lost append would otherwise leave a full pipeline waiting forever.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(message.from, true);
@@ -761,12 +786,18 @@ export class Raft {
   /** Commits by counting replicas, but only entries of the current term (Raft §5.4.2, Figure 8). */
   private maybeCommit(): boolean {
     const voters = this.log.membership().voters;
-    const index = committedIndex(voters, (id) => (id === this.id ? this.log.stableIndex : (this.progress.get(id)?.match ?? 0)));
+    const index = committedIndex(voters, (id) => (id === this.id ? this.log.stableIndex : this.countedMatch(id)));
     if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
     this.releaseUncommittedBytes(this.log.committed + 1, index);
     this.log.commitTo(index);
     this.onCommitAdvanced();
     return true;
+  }
+
+  /** What a follower's acknowledgements count for toward a commit: nothing while it recovers. */
+  private countedMatch(id: NodeId): number {
+    const pr = this.progress.get(id);
+    return pr === undefined || pr.recovering ? 0 : pr.match;
   }
 
   private releaseUncommittedBytes(from: number, to: number): void {
@@ -811,7 +842,9 @@ export class Raft {
   // ---------------------------------------------------------------- helpers
 
   private send(message: DistributiveOmit<Message, 'from'>): void {
-    this.messages.push({ ...message, from: this.id } as Message);
+    const answer = message.type === 'appendResponse' || message.type === 'heartbeatResponse';
+    const recovering = answer && this.recoveringTo !== undefined;
+    this.messages.push((recovering ? { ...message, from: this.id, recovering } : { ...message, from: this.id }) as Message);
   }
 
   private hardState(): HardState {
@@ -839,7 +872,9 @@ export interface RaftStatus {
   readonly lastIndex: number;
   readonly membership: Membership;
   readonly leadTransferee: NodeId;
-  readonly progress: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean }[];
+  /** This node lost acknowledged data and is being repaired: it neither votes nor campaigns. */
+  readonly recovering: boolean;
+  readonly progress: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean; recovering: boolean }[];
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -45,12 +45,26 @@ export interface Snapshot {
   readonly data: Uint8Array;
 }
 
+/** A place in a log, named by the index and term of the entry there (0/0 before the first). */
+export interface LogPosition {
+  readonly index: number;
+  readonly term: number;
+}
+
 /** Everything a node finds on its disk when it starts. */
 export interface PersistedState {
   readonly hardState: HardState;
   readonly snapshot?: Snapshot;
   /** Contiguous entries following the snapshot (or starting at index 1 without one). */
   readonly entries: readonly Entry[];
+  /**
+   * Set when the disk lost entries this node may have acknowledged or voted with, up to this
+   * position (the last entry of its log then). The node starts *recovering*: it neither votes nor
+   * campaigns, and leaders do not count its acknowledgements, until its durable log, rebuilt from
+   * leaders, reaches this index or holds an entry of a later term (protocol-aware recovery,
+   * RELIABILITY R11).
+   */
+  readonly recovery?: LogPosition;
 }
 
 export type Role = 'follower' | 'preCandidate' | 'candidate' | 'leader';
@@ -78,6 +92,8 @@ export interface AppendResponseMessage extends MessageBase {
   readonly rejectHint: number;
   /** On rejection: the follower's term at `rejectHint`. */
   readonly rejectTerm: number;
+  /** Sent by a recovering node: its answers promise nothing toward a quorum (see `PersistedState.recovery`). */
+  readonly recovering?: boolean;
 }
 
 export interface HeartbeatMessage extends MessageBase {
@@ -91,6 +107,8 @@ export interface HeartbeatMessage extends MessageBase {
 export interface HeartbeatResponseMessage extends MessageBase {
   readonly type: 'heartbeatResponse';
   readonly readContext: string;
+  /** Sent by a recovering node, so that a leader with nothing new to append still learns of it. */
+  readonly recovering?: boolean;
 }
 
 export interface VoteMessage extends MessageBase {

@@ -47,6 +47,7 @@ export class Autopilot {
     this.trackReadiness(now, status, health);
     return (
       this.removal(now, self, status, health) ??
+      this.demotion(self, status) ??
       this.addition(status, members) ??
       this.promotion(now, self, status, health)
     );
@@ -76,6 +77,17 @@ export class Autopilot {
     return remaining.filter(isAlive).length >= quorumSize(remaining.length) ? { type: 'remove', node: voter } : undefined;
   }
 
+  /**
+   * A voter whose disk lost what it had acknowledged says so in its answers (it is recovering): it
+   * cannot vote or count toward a commit until repaired, so it becomes a learner meanwhile, and is
+   * promoted again like any learner once it has caught up and stopped recovering.
+   */
+  private demotion(self: NodeId, status: RaftStatus): MembershipChange | undefined {
+    const recovering = new Set(status.progress.filter((progress) => progress.recovering).map((progress) => progress.id));
+    const voter = status.membership.voters.find((id) => id !== self && recovering.has(id));
+    return voter === undefined ? undefined : { type: 'demote', node: voter };
+  }
+
   private addition(status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
     const joiner = members.find((member) => member.state === 'alive' && !isMember(status.membership, member.id));
     return joiner === undefined ? undefined : { type: 'addLearner', node: joiner.id };
@@ -102,9 +114,11 @@ export class Autopilot {
 
   private trackReadiness(now: number, status: RaftStatus, health: Map<NodeId, MemberHealth>): void {
     const match = new Map(status.progress.map((progress) => [progress.id, progress.match]));
+    // A recovering learner is not ready whatever its match: it refuses to vote until repaired.
+    const recovering = new Set(status.progress.filter((progress) => progress.recovering).map((progress) => progress.id));
     for (const id of [...this.readySince.keys()]) if (isVoter(status.membership, id) || !isMember(status.membership, id)) this.readySince.delete(id);
     for (const id of status.membership.learners) {
-      const caughtUp = (match.get(id) ?? 0) >= status.lastIndex - this.config.catchUpLagEntriesMax;
+      const caughtUp = !recovering.has(id) && (match.get(id) ?? 0) >= status.lastIndex - this.config.catchUpLagEntriesMax;
       const alive = health.get(id)?.state === 'alive';
       if (caughtUp && alive) {
         if (!this.readySince.has(id)) this.readySince.set(id, now);

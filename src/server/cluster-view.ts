@@ -10,6 +10,8 @@ export interface ClusterView {
     readonly term: number;
     readonly commitIndex: number;
     readonly appliedIndex: number;
+    /** This node lost acknowledged data on disk and is being repaired: it does not vote meanwhile. */
+    readonly recovering: boolean;
   };
   readonly leader: { readonly id: NodeId; readonly address: string | null } | null;
   readonly members: readonly {
@@ -50,6 +52,7 @@ export function clusterView(input: ClusterViewInput): ClusterView {
       term: status.term,
       commitIndex: status.commit,
       appliedIndex: input.appliedIndex,
+      recovering: status.recovering,
     },
     leader: status.leader === '' ? null : { id: status.leader, address: addressOf(status.leader) },
     members: ids.map((id) => {

@@ -51,6 +51,7 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_term', 'Current Raft term', (view) => view.self.term);
     raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
+    raftGauge('quorumq_recovering', '1 while this node repairs data it lost on disk (it does not vote meanwhile)', (view) => (view.self.recovering ? 1 : 0));
     new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshotsTaken); } });
     new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshotsInstalled); } });
     new Gauge({ name: 'quorumq_snapshots_damaged_at_start', help: 'Snapshots that failed their checksum at start; the node rebuilt from an older one', registers: [registry], collect() { this.set(source.damagedSnapshotsAtStart); } });

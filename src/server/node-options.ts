@@ -25,6 +25,8 @@ export interface NodeOptions {
   /** Inputs queued for the core beyond which peer sockets stop being read (backpressure). */
   readonly inputBacklogMax: number;
   readonly enableFaultInjection: boolean;
+  /** Tests only: journal writes so that SIGUSR2 cuts the power (unsynced writes lost, then death). */
+  readonly testPowerLoss: boolean;
   /** One gossip tick; the gossip defaults (probe every 10 ticks) assume about 100 ms. */
   readonly gossipTickMs: number;
   /** How often the leader's autopilot considers a membership change. */
@@ -59,6 +61,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   healthLagEntriesMax: 1000,
   inputBacklogMax: 50_000,
   enableFaultInjection: false,
+  testPowerLoss: false,
   gossipTickMs: 100,
   autopilotIntervalMs: 500,
   votersMax: 5,

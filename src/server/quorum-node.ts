@@ -16,7 +16,7 @@ import {
 import { decode, encode } from '../shared/codec.ts';
 import { EMPTY_READY } from './empty-ready.ts';
 import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
-import { LevelStorage } from '../storage/index.ts';
+import { Failpoints, openNodeStorage, type OpenedStorage, PowerCut, type RaftStorage } from '../storage/index.ts';
 import {
   DEFAULT_SNAPSHOT_STREAM_LIMITS,
   FaultFilter,
@@ -36,6 +36,7 @@ import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
 import { MembershipService } from './membership-service.ts';
+import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
 import { ReadBarrier } from './read-barrier.ts';
 
@@ -97,8 +98,9 @@ export class QuorumNode implements RequestHandler {
     readonly id: NodeId,
     readonly address: string,
     private readonly options: NodeOptions,
-    private readonly storage: LevelStorage,
+    private readonly storage: RaftStorage,
     private readonly log: Logger,
+    private readonly failpoints: Failpoints | undefined,
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
     this.metrics = new NodeMetrics(this);
@@ -169,19 +171,22 @@ export class QuorumNode implements RequestHandler {
   }
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
-    const storage = await LevelStorage.open(options.dataDir);
-    const id = await loadOrCreateId(storage);
+    const failpoints = Failpoints.fromEnvironment();
+    const powerCut = options.testPowerLoss ? new PowerCut(options.dataDir) : undefined;
+    const opened = await openNodeStorage(options.dataDir, { failpoints, powerCut });
+    if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
-    const node = new QuorumNode(id, address, options, storage, log.child({ node: id }));
-    await node.open();
+    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), failpoints);
+    await node.open(opened);
     return node;
   }
 
-  private async open(): Promise<void> {
-    const persisted = await this.storage.load();
-    this.damagedAtStart = this.storage.damagedSnapshots.length;
+  private async open({ persisted, damagedSnapshots, findings }: OpenedStorage): Promise<void> {
+    if (persisted.recovery !== undefined) this.log.warn({ findings, lost: persisted.recovery }, 'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader');
+    else if (findings.length > 0) this.log.warn({ findings }, 'storage checked and repaired at start');
+    this.damagedAtStart = damagedSnapshots.length;
     if (this.damagedAtStart > 0) {
-      this.log.warn({ damaged: this.storage.damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
+      this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
     }
     if (persisted.snapshot !== undefined) {
       this.machine.restore(persisted.snapshot.data);
@@ -206,7 +211,7 @@ export class QuorumNode implements RequestHandler {
 
   private createDriver(persisted: PersistedState): RaftDriver {
     const raft = this.createRaft(persisted);
-    return new RaftDriver(raft, this.storage, {
+    return new RaftDriver(raft, this.storage, withFailpoints(this.failpoints, {
       send: (message) => this.sendRaft(message),
       apply: (entry) => this.apply(entry),
       installSnapshot: (snapshot) => this.installSnapshot(snapshot),
@@ -214,7 +219,7 @@ export class QuorumNode implements RequestHandler {
       onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
       onSoftState: (state) => this.onSoftState(state),
       onFatal: (error) => this.fatal(error),
-    });
+    }));
   }
 
   private createRaft(persisted: PersistedState): Raft {
@@ -261,6 +266,7 @@ export class QuorumNode implements RequestHandler {
   health(): { ok: boolean; reason: string } {
     const status = this.driver.core.status();
     if (this.stopping) return { ok: false, reason: 'shutting down' };
+    if (status.recovering) return { ok: false, reason: 'recovering: repairing data lost on disk from the leader' };
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
     return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
@@ -405,7 +411,9 @@ export class QuorumNode implements RequestHandler {
   }
 
   private maybeBootstrap(): void {
-    if (this.founders !== null || this.driver.core.status().lastIndex > 0) return;
+    // A recovering node was a member: its log is empty because it was discarded, not because it is new.
+    const status = this.driver.core.status();
+    if (this.founders !== null || status.lastIndex > 0 || status.recovering) return;
     const decision = decideBootstrap(this.id, this.options.bootstrapExpect, this.transport.peers());
     if (decision.kind === 'wait') {
       this.log.debug({ reason: decision.reason }, 'not bootstrapping yet');
@@ -511,12 +519,4 @@ export class QuorumNode implements RequestHandler {
     this.stopping = true;
     void this.close().finally(() => process.exit(1));
   }
-}
-
-async function loadOrCreateId(storage: LevelStorage): Promise<NodeId> {
-  const stored = await storage.getMeta('node-id');
-  if (stored !== undefined) return new TextDecoder().decode(stored);
-  const id = randomBytes(6).toString('hex');
-  await storage.putMeta('node-id', new TextEncoder().encode(id));
-  return id;
 }

@@ -2,3 +2,6 @@ export { LevelStorage } from './level-storage.ts';
 export { MemoryStorage } from './memory-storage.ts';
 export { StorageCorruptionError } from './storage-errors.ts';
 export type { RaftStorage } from './storage-port.ts';
+export { FAILPOINT_NAMES, FAILPOINTS_ENV, Failpoints, parseFailpoints, type FailpointName, type FailpointSpec } from './failpoints.ts';
+export { openNodeStorage, type OpenedStorage, type NodeStorageOptions } from './node-storage.ts';
+export { PowerCut, POWER_CUT_FILE } from './power-cut.ts';

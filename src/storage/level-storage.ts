@@ -5,6 +5,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK } from './entry-codec.ts';
 import type { RaftStorage } from './storage-port.ts';
+import type { LevelOperation, PowerCut } from './power-cut.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
 
 const LOG_PREFIX = 0x6c; // 'l'
@@ -13,7 +14,7 @@ const HARD_STATE_KEY = 'raft/hardstate';
 /** Snapshots are stored under this prefix plus their index, so the newest sorts last. */
 const SNAPSHOT_KEY_PREFIX = 'raft/snapshot/';
 
-type Operation = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array };
+type Operation = LevelOperation;
 
 /**
  * The Raft log, hard state and snapshots in one LevelDB. Each ready is one atomic batch, written with
@@ -41,26 +42,64 @@ export class LevelStorage implements RaftStorage {
   private snapshotWrite: Promise<void> = Promise.resolve();
   /** Snapshots found damaged at load: skipped, and kept on disk until the next snapshot replaces them. */
   damagedSnapshots: number[] = [];
+  /**
+   * What the last `load` found wrong in the log: a damaged, misplaced or missing entry (it and
+   * everything after it were deleted: nothing past a break in the chain can be trusted), or a
+   * commit index beyond the log. Whether that loses anything acknowledged is the mark's to say.
+   */
+  damage: string[] = [];
 
-  private constructor(private readonly db: ClassicLevel<Uint8Array, Uint8Array>) {}
+  private constructor(
+    private readonly db: ClassicLevel<Uint8Array, Uint8Array>,
+    private readonly powerCut: PowerCut | undefined,
+  ) {}
 
-  static async open(directory: string): Promise<LevelStorage> {
+  /** `powerCut` (tests only) journals every write so that a simulated power cut can undo the uncovered ones. */
+  static async open(directory: string, powerCut?: PowerCut): Promise<LevelStorage> {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
     await db.open();
-    return new LevelStorage(db);
+    return new LevelStorage(db, powerCut);
   }
 
+  /** The longest verified log (see `damage`), the newest sound snapshot and the hard state. */
   async load(): Promise<PersistedState> {
-    const hardStateBytes = await this.db.get(metaKey(HARD_STATE_KEY));
-    const hardState: HardState = hardStateBytes === undefined ? { term: 0, vote: '', commit: 0 } : (decode(hardStateBytes) as HardState);
+    this.damage = [];
+    const stored = await this.loadHardState();
     const snapshot = await this.loadSnapshot();
     this.retainedFrom = Math.min(this.baseIndex + 1, (await this.firstStoredIndex()) ?? Infinity);
     const entries = await this.loadEntries();
     const lastIndex = this.baseIndex + entries.length;
-    if (hardState.commit > lastIndex) {
-      throw new StorageCorruptionError(`commit index ${hardState.commit} is beyond the last stored entry ${lastIndex}: entries were lost`);
+    let hardState = stored;
+    if (stored.commit > lastIndex) {
+      this.damage.push(`commit index ${stored.commit} is beyond the last stored entry ${lastIndex}: entries were lost`);
+      hardState = { ...stored, commit: lastIndex };
     }
     return snapshot === undefined ? { hardState, entries } : { hardState, snapshot, entries };
+  }
+
+  /** Replaces the hard state alone, synced (one the store lost, restored from the mark). */
+  async storeHardState(hardState: HardState): Promise<void> {
+    await this.write([{ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) }], true);
+  }
+
+  /**
+   * Throws away the whole log, every snapshot and the hard state, and stores `hardState` instead,
+   * in one synced batch: a node whose log lost acknowledged entries is rebuilt from the leader.
+   */
+  async discardAll(hardState: HardState): Promise<void> {
+    const operations: Operation[] = [];
+    for await (const key of this.db.keys({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) })) operations.push({ type: 'del', key });
+    for await (const key of this.db.keys(snapshotRange())) operations.push({ type: 'del', key });
+    operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
+    await this.write(operations, true);
+    this.baseIndex = 0;
+    this.baseLink = GENESIS_LINK;
+    this.links = [];
+    this.snapshotIndexes = [];
+    this.damagedSnapshots = [];
+    this.retainedFrom = 1;
+    this.deferredHardState = undefined;
+    this.compactDeletedLog(Number.MAX_SAFE_INTEGER);
   }
 
   async save(ready: Ready): Promise<void> {
@@ -79,7 +118,7 @@ export class LevelStorage implements RaftStorage {
     if (ready.entries.length > 0) this.writeEntries(ready.entries, operations);
     if (hardState !== undefined) operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
     if (operations.length === 0) return;
-    await this.db.batch(operations, { sync: ready.mustSync });
+    await this.write(operations, ready.mustSync);
   }
 
   /**
@@ -106,7 +145,7 @@ export class LevelStorage implements RaftStorage {
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
-    await this.db.batch(operations, { sync: true });
+    await this.write(operations, true);
     this.compactDeletedLog(fallback);
   }
 
@@ -115,13 +154,25 @@ export class LevelStorage implements RaftStorage {
   }
 
   async putMeta(key: string, value: Uint8Array): Promise<void> {
-    await this.db.put(metaKey(key), value, { sync: true });
+    await this.write([{ type: 'put', key: metaKey(key), value }], true);
   }
 
   async close(): Promise<void> {
-    if (this.deferredHardState !== undefined) await this.db.put(metaKey(HARD_STATE_KEY), encode(this.deferredHardState), { sync: true });
+    if (this.deferredHardState !== undefined) await this.write([{ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(this.deferredHardState) }], true);
     await this.compaction;
     await this.db.close();
+  }
+
+  private async loadHardState(): Promise<HardState> {
+    const bytes = await this.db.get(metaKey(HARD_STATE_KEY));
+    if (bytes === undefined) return { term: 0, vote: '', commit: 0 };
+    try {
+      return decode(bytes) as HardState;
+    } catch {
+      // The mark holds the term and vote too: start from nothing here and let it restore them.
+      this.damage.push('the hard state does not decode');
+      return { term: 0, vote: '', commit: 0 };
+    }
   }
 
   /** The newest snapshot that passes its checksum; damaged newer ones are skipped (and reported). */
@@ -129,9 +180,9 @@ export class LevelStorage implements RaftStorage {
     this.baseIndex = 0;
     this.baseLink = GENESIS_LINK;
     this.snapshotIndexes = [];
+    this.damagedSnapshots = [];
     const stored: [number, Uint8Array][] = [];
-    const range = { gte: metaKey(SNAPSHOT_KEY_PREFIX), lt: metaKey(SNAPSHOT_KEY_PREFIX + '~') };
-    for await (const [key, value] of this.db.iterator(range)) stored.push([indexOfSnapshotKey(key), value]);
+    for await (const [key, value] of this.db.iterator(snapshotRange())) stored.push([indexOfSnapshotKey(key), value]);
     while (stored.length > 0) {
       const [index, bytes] = stored.pop()!;
       const decoded = tryDecodeSnapshot(bytes);
@@ -152,21 +203,33 @@ export class LevelStorage implements RaftStorage {
     return undefined;
   }
 
+  /** The entries after the snapshot up to the first that fails its checks; those from there on are deleted. */
   private async loadEntries(): Promise<Entry[]> {
     const entries: Entry[] = [];
     this.links = [];
     let previousLink = this.baseLink;
     let expectedIndex = this.baseIndex + 1;
+    let firstBad: Uint8Array | undefined;
     for await (const [key, value] of this.db.iterator({ gt: logKey(this.baseIndex), lt: Uint8Array.of(LOG_PREFIX + 1) })) {
-      const index = indexOfLogKey(key);
-      if (index !== expectedIndex) throw new StorageCorruptionError(`log entry ${expectedIndex} is missing (found ${index} next)`);
-      const { entry, link } = decodeEntry(value, previousLink, expectedIndex);
-      entries.push(entry);
-      this.links.push(link);
-      previousLink = link;
+      const verified = verifyEntry(key, value, previousLink, expectedIndex);
+      if (typeof verified === 'string') {
+        this.damage.push(`${verified}: it and every later entry are dropped`);
+        firstBad = key;
+        break;
+      }
+      entries.push(verified.entry);
+      this.links.push(verified.link);
+      previousLink = verified.link;
       expectedIndex++;
     }
+    if (firstBad !== undefined) await this.deleteLogFrom(firstBad);
     return entries;
+  }
+
+  private async deleteLogFrom(first: Uint8Array): Promise<void> {
+    const operations: Operation[] = [];
+    for await (const key of this.db.keys({ gte: first, lt: Uint8Array.of(LOG_PREFIX + 1) })) operations.push({ type: 'del', key });
+    await this.write(operations, true);
   }
 
   private writeEntries(entries: readonly Entry[], operations: Operation[]): void {
@@ -205,6 +268,11 @@ export class LevelStorage implements RaftStorage {
     this.links = [];
   }
 
+  /** Every write goes through here: one LevelDB batch, or the power-cut journal in tests. */
+  private write(operations: Operation[], sync: boolean): Promise<void> {
+    return this.powerCut === undefined ? this.db.batch(operations, { sync }) : this.powerCut.writeLevel(this.db, operations, sync);
+  }
+
   /**
    * Deleted keys keep their space until LevelDB compacts them; ask for it now, off the write path.
    * A compaction that fails only postpones reclaiming space: it loses nothing.
@@ -213,6 +281,21 @@ export class LevelStorage implements RaftStorage {
     if (throughIndex <= 0) return;
     this.compaction = this.compaction.then(() => this.db.compactRange(logKey(0), logKey(throughIndex)).catch(() => undefined));
   }
+}
+
+/** The entry stored under `key`, checked against its index and the chain, or what is wrong with it. */
+function verifyEntry(key: Uint8Array, value: Uint8Array, previousLink: Uint8Array, expectedIndex: number): { entry: Entry; link: Uint8Array } | string {
+  try {
+    const index = indexOfLogKey(key);
+    if (index !== expectedIndex) return `log entry ${expectedIndex} is missing (found ${index} next)`;
+    return decodeEntry(value, previousLink, expectedIndex);
+  } catch (error) {
+    return error instanceof StorageCorruptionError ? error.message : `log entry ${expectedIndex} does not decode`;
+  }
+}
+
+function snapshotRange(): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: metaKey(SNAPSHOT_KEY_PREFIX), lt: metaKey(SNAPSHOT_KEY_PREFIX + '~') };
 }
 
 function logKey(index: number): Uint8Array {

@@ -19,14 +19,16 @@ function simulate(voters: number, seed: number, numRuns: number): ScheduleReport
 }
 
 describe('raft under random faults (simulation)', () => {
-  it('cluster: 3 voters, loss/duplication/reordering/partitions/crashes/membership (1000 schedules x 300 steps)', () => {
+  it('cluster: 3 voters, loss/duplication/reordering/partitions/crashes/membership/damaged disks (1000 schedules x 300 steps)', () => {
     const reports = simulate(3, 20261123, 1000);
     expect(reports.length).toBe(1000);
     expect(reports.every((report) => report.steps === STEPS)).toBe(true);
     expect(reports.reduce((sum, report) => sum + report.counters.elections, 0)).toBeGreaterThan(1000);
+    // R11: damaged disks restart recovering and are repaired (the safety checks cover the rest).
+    expect(reports.reduce((sum, report) => sum + report.counters.recoveries, 0)).toBeGreaterThan(100);
   });
 
-  it('cluster: 5 voters, loss/duplication/reordering/partitions/crashes/membership (1000 schedules x 300 steps)', () => {
+  it('cluster: 5 voters, loss/duplication/reordering/partitions/crashes/membership/damaged disks (1000 schedules x 300 steps)', () => {
     const reports = simulate(5, 5201123, 1000);
     expect(reports.length).toBe(1000);
     expect(reports.reduce((sum, report) => sum + report.counters.snapshotsInstalled, 0)).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { isMember } from '../../src/raft/index.ts';
+import { isMember, quorumSize } from '../../src/raft/index.ts';
 import { unreachable } from '../../src/shared/index.ts';
 import type { ScheduleParams, SimAction } from './schedule.ts';
 import { SimCluster, type SimCounters } from './sim-cluster.ts';
@@ -15,6 +15,8 @@ export interface ScheduleReport {
   readonly steps: number;
   readonly checks: number;
   readonly livenessRounds: number;
+  /** The run ended with too few voters able to vote (one recovering): halting was the safe outcome. */
+  readonly haltedByRecovery: boolean;
   readonly counters: SimCounters;
 }
 
@@ -53,11 +55,11 @@ export function runSchedule(params: ScheduleParams, actions: readonly SimAction[
   let livenessRounds = 0;
   try {
     livenessRounds = healAndRequireProgress(cluster, params.electionTicks * 40);
-    checkAcknowledgedKept(cluster);
+    if (livenessRounds > 0) checkAcknowledgedKept(cluster);
   } catch (error) {
     throw new ScheduleFailure(actions.length, error);
   }
-  return { steps: actions.length, checks: cluster.checker.checks, livenessRounds, counters: cluster.counters };
+  return { steps: actions.length, checks: cluster.checker.checks, livenessRounds, haltedByRecovery: livenessRounds === 0, counters: cluster.counters };
 }
 
 function applyAction(cluster: SimCluster, action: SimAction): void {
@@ -115,6 +117,8 @@ function applyAction(cluster: SimCluster, action: SimAction): void {
       return cluster.transferLeadership(cluster.idAt(action.node));
     case 'compact':
       return cluster.compact(cluster.idAt(action.node));
+    case 'damage':
+      return cluster.damage(cluster.idAt(action.node), action.pick);
     default:
       unreachable(action, 'sim action');
   }
@@ -152,8 +156,23 @@ function healAndRequireProgress(cluster: SimCluster, roundsMax: number): number 
     }
     if (fresh !== undefined && everyMemberApplied(cluster, leader[0], fresh.value)) return round;
   }
+  if (haltedByRecovery(cluster)) return 0;
   const status = cluster.upNodes().map(([, raft]) => raft.status());
   return cluster.checker.fail(`Liveness: no fresh proposal applied by every member within ${roundsMax} rounds after healing: ${JSON.stringify(status.map(({ id, role, term, leader, commit, lastIndex, membership }) => ({ id, role, term, leader, commit, lastIndex, membership })))}`);
+}
+
+/**
+ * No leader, and in some node's newest configuration the voters that can vote (not recovering) are
+ * too few to elect one: a configuration that depends on a damaged disk must stop, not guess. With
+ * one damaged node at a time this takes a two-voter configuration, or one whose others are gone.
+ */
+function haltedByRecovery(cluster: SimCluster): boolean {
+  if (cluster.leader() !== undefined) return false;
+  return cluster.upNodes().some(([, raft]) => {
+    const { voters } = raft.status().membership;
+    const recovering = voters.filter((id) => cluster.isRecovering(id));
+    return recovering.length > 0 && voters.length - recovering.length < quorumSize(voters.length);
+  });
 }
 
 function drain(cluster: SimCluster): void {

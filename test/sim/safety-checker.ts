@@ -14,6 +14,8 @@ export interface AppliedRecord {
 /** A node's log as an election would see it. */
 export interface LogView {
   readonly id: NodeId;
+  /** False while the node recovers from a damaged disk (or would, on restart): it grants no vote. */
+  readonly voting: boolean;
   readonly membership: Membership;
   readonly snapshotIndex: number;
   readonly lastIndex: number;
@@ -183,8 +185,8 @@ export class SafetyChecker {
     const all = views();
     for (const c of all) {
       const voters = c.membership.voters;
-      if (!voters.includes(c.id) || tip.index <= c.snapshotIndex) continue;
-      const beaten = all.filter((v) => voters.includes(v.id) && (c.lastTerm > v.lastTerm || (c.lastTerm === v.lastTerm && c.lastIndex >= v.lastIndex)));
+      if (!c.voting || !voters.includes(c.id) || tip.index <= c.snapshotIndex) continue;
+      const beaten = all.filter((v) => v.voting && voters.includes(v.id) && (c.lastTerm > v.lastTerm || (c.lastTerm === v.lastTerm && c.lastIndex >= v.lastIndex)));
       if (beaten.length < Math.floor(voters.length / 2) + 1) continue;
       const held = c.entryAt(tip.index);
       if (held === undefined || !sameEntry(held, tip)) {

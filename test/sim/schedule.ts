@@ -23,7 +23,9 @@ export type SimAction =
   | { readonly kind: 'transfer'; readonly node: number }
   | { readonly kind: 'compact'; readonly node: number }
   /** The node's transport reports its link to its leader closed (true or not). */
-  | { readonly kind: 'linkDown'; readonly node: number };
+  | { readonly kind: 'linkDown'; readonly node: number }
+  /** A stopped node's disk loses entries it acknowledged; it restarts recovering. */
+  | { readonly kind: 'damage'; readonly node: number; readonly pick: number };
 
 export interface ScheduleParams {
   readonly voters: number;
@@ -74,6 +76,7 @@ export const actionArbitrary: fc.Arbitrary<SimAction> = fc.oneof(
   { weight: 1, arbitrary: node.map((n) => ({ kind: 'transfer' as const, node: n })) },
   { weight: 2, arbitrary: node.map((n) => ({ kind: 'compact' as const, node: n })) },
   { weight: 1, arbitrary: node.map((n) => ({ kind: 'linkDown' as const, node: n })) },
+  { weight: 2, arbitrary: fc.record({ node, pick }).map((r) => ({ kind: 'damage' as const, ...r })) },
 );
 
 export function paramsArbitrary(voters: number): fc.Arbitrary<ScheduleParams> {

@@ -12,6 +12,7 @@ import {
   type Snapshot,
 } from '../../src/raft/index.ts';
 import { Prng } from '../../src/shared/index.ts';
+import { planStart } from '../../src/storage/start-plan.ts';
 import { type AppliedRecord, type LogView, SafetyChecker } from './safety-checker.ts';
 import { SimDisk } from './sim-disk.ts';
 import { SimNetwork } from './sim-network.ts';
@@ -48,6 +49,10 @@ export interface SimCounters {
   readsServed: number;
   crashes: number;
   crashesMidWrite: number;
+  /** Stopped nodes whose disk lost entries they had acknowledged, then restarted recovering. */
+  disksDamaged: number;
+  /** Recovering nodes repaired from a leader until they could vote again. */
+  recoveries: number;
 }
 
 /** A cluster of pure Raft cores wired to simulated disks and a simulated network. */
@@ -57,7 +62,7 @@ export class SimCluster {
   readonly checker = new SafetyChecker();
   readonly counters: SimCounters = {
     elections: 0, snapshotsSent: 0, snapshotsInstalled: 0, membershipChanges: 0, transfers: 0, readsServed: 0, crashes: 0,
-    crashesMidWrite: 0,
+    crashesMidWrite: 0, disksDamaged: 0, recoveries: 0,
   };
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly leaders = new Map<NodeId, Raft>();
@@ -79,7 +84,7 @@ export class SimCluster {
     const voters = this.ids.slice(0, options.voters);
     for (const id of this.ids) {
       const initial = voters.includes(id) ? bootstrapState({ voters, learners: [] }) : EMPTY_STATE;
-      const node: SimNode = { id, disk: new SimDisk(initial), raft: undefined, starts: 0, appliedIndex: 0, state: [] };
+      const node: SimNode = { id, disk: new SimDisk(id, initial), raft: undefined, starts: 0, appliedIndex: 0, state: [] };
       this.nodes.set(id, node);
       this.start(node);
     }
@@ -219,11 +224,39 @@ export class SimCluster {
     for (const id of this.ids) this.restart(id);
   }
 
+  /**
+   * Damages a stopped node's disk below what it acknowledged (RELIABILITY R11): its log loses its
+   * tail down to below both ends its mark recorded, or its snapshot too. One node at a time: a
+   * recovering node cannot vote, so more would be more than a minority in a small configuration.
+   */
+  damage(id: NodeId, pick: number): void {
+    const node = this.nodes.get(id)!;
+    if (node.raft !== undefined || this.ids.some((other) => this.isRecovering(other))) return;
+    // Survivable only if the other voters still make a quorum without it (see haltedByRecovery).
+    if (this.logView(id).membership.voters.length < 3) return;
+    const { previous, current } = node.disk.mark;
+    const below = Math.min(previous.index, current.index);
+    if (below === 0) return;
+    const base = node.disk.synced.snapshot?.meta.index ?? 0;
+    node.disk.truncate(below <= base ? -1 : pick % (below - base));
+    this.counters.disksDamaged++;
+  }
+
+  /** Recovering now, or would be on restart (a damaged disk of a stopped node). */
+  isRecovering(id: NodeId): boolean {
+    const { raft, disk } = this.nodes.get(id)!;
+    if (raft !== undefined) return raft.status().recovering;
+    return planStart(id, disk.load(), [], disk.mark).persisted.recovery !== undefined;
+  }
+
   // ------------------------------------------------------------ the ready loop
 
   private start(node: SimNode): void {
     node.starts++;
-    const persisted = node.disk.load();
+    // As the server's storage does: check the disk against the mark, and discard a damaged log.
+    const plan = planStart(node.id, node.disk.load(), [], node.disk.mark);
+    node.disk.restartFrom(plan.persisted, plan.mark);
+    const persisted = plan.persisted;
     const prng = new Prng(this.options.seed * 977 + this.ids.indexOf(node.id) * 131 + node.starts);
     node.raft = new Raft(raftConfig(node.id, this.options.raft), persisted, prng);
     node.state = persisted.snapshot === undefined ? [] : decodeState(persisted.snapshot.data);
@@ -241,12 +274,15 @@ export class SimCluster {
       this.network.send(ready.messages.filter(isSendableBeforePersist));
       if (this.networkPrng.int(1000) < this.crashMidWritePermille) {
         this.counters.crashesMidWrite++;
+        // The mark file is written beside the batch: either may land without the other.
+        if (ready.mustSync && this.networkPrng.int(2) === 0) node.disk.writeMark(ready);
         this.crash(node.id);
         return;
       }
+      const recovering = raft.status().recovering;
       node.disk.write(ready);
       const late = ready.messages.filter((message) => !isSendableBeforePersist(message));
-      this.checkPromisesSynced(node, late);
+      this.checkPromisesSynced(node, late, recovering);
       this.network.send(late);
       if (ready.snapshot !== undefined) this.installSnapshot(node, ready.snapshot);
       for (const entry of ready.committedEntries) this.apply(node, entry);
@@ -258,6 +294,7 @@ export class SimCluster {
       elected ||= ready.softState?.role === 'leader';
       logChanged ||= ready.entries.length > 0 || ready.snapshot !== undefined;
       raft.advance();
+      if (recovering && !raft.status().recovering) this.counters.recoveries++;
     }
     if (raft.status().role === 'leader') this.leaders.set(node.id, raft);
     else this.leaders.delete(node.id);
@@ -277,32 +314,44 @@ export class SimCluster {
     this.checker.checkElectable(() => this.ids.map((id) => this.logView(id)), logChanged);
   }
 
-  /** A message leaves only once what it promises survives a power loss: a vote, an acknowledged entry. */
-  private checkPromisesSynced(node: SimNode, messages: readonly Message[]): void {
+  /**
+   * A message leaves only once what it promises survives a power loss: a vote (in the store and in
+   * the mark), an acknowledged entry. A recovering node promises nothing: it grants no vote, and
+   * flags its answers so that no leader counts them.
+   */
+  private checkPromisesSynced(node: SimNode, messages: readonly Message[], recovering: boolean): void {
     const { hardState, snapshot, entries } = node.disk.synced;
+    const mark = node.disk.mark;
     const last = entries[entries.length - 1]?.index ?? snapshot?.meta.index ?? 0;
     for (const m of messages) {
       const vote = m.type === 'vote' ? node.id : m.type === 'voteResponse' && !m.reject ? m.to : undefined;
-      if (vote !== undefined && (hardState.term !== m.term || hardState.vote !== vote)) {
-        this.checker.fail(`Durability: ${node.id} sent ${m.type} for ${vote} in term ${m.term} with term ${hardState.term}, vote '${hardState.vote}' synced`);
+      if (vote !== undefined && (hardState.term !== m.term || hardState.vote !== vote || mark.term !== m.term || mark.vote !== vote)) {
+        this.checker.fail(`Durability: ${node.id} sent ${m.type} for ${vote} in term ${m.term} with term ${hardState.term}, vote '${hardState.vote}' synced (mark: ${mark.term}, '${mark.vote}')`);
       }
       if (m.type === 'appendResponse' && !m.reject && m.index > last) this.checker.fail(`Durability: ${node.id} acked ${m.index} with ${last} synced`);
+      if (!recovering) continue;
+      if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject) this.checker.fail(`Recovery: ${node.id} granted a ${m.type} to ${m.to} while recovering`);
+      if (m.type === 'vote' || m.type === 'preVote') this.checker.fail(`Recovery: ${node.id} campaigned while recovering`);
+      if ((m.type === 'appendResponse' || m.type === 'heartbeatResponse') && m.recovering !== true) {
+        this.checker.fail(`Recovery: ${node.id} sent an unflagged ${m.type} while recovering`);
+      }
     }
   }
 
   /** A node's log as an election would see it: in memory if it is up, else what its disk synced. */
   private logView(id: NodeId): LogView {
     const { raft, disk } = this.nodes.get(id)!;
+    const voting = !this.isRecovering(id);
     if (raft !== undefined) {
       const s = raft.status();
-      return { id, membership: s.membership, snapshotIndex: s.firstIndex - 1, lastIndex: s.lastIndex, lastTerm: raft.termAt(s.lastIndex)!, entryAt: (i) => raft.entryAt(i) };
+      return { id, voting, membership: s.membership, snapshotIndex: s.firstIndex - 1, lastIndex: s.lastIndex, lastTerm: raft.termAt(s.lastIndex)!, entryAt: (i) => raft.entryAt(i) };
     }
     const { snapshot, entries } = disk.synced;
     const base = snapshot?.meta.index ?? 0;
     let membership = snapshot?.meta.membership ?? EMPTY_MEMBERSHIP;
     for (const entry of entries) if (entry.kind === 'config') membership = entry.membership!;
     const last = entries[entries.length - 1];
-    return { id, membership, snapshotIndex: base, lastIndex: last?.index ?? base, lastTerm: last?.term ?? snapshot?.meta.term ?? 0, entryAt: (i) => entries[i - base - 1] };
+    return { id, voting, membership, snapshotIndex: base, lastIndex: last?.index ?? base, lastTerm: last?.term ?? snapshot?.meta.term ?? 0, entryAt: (i) => entries[i - base - 1] };
   }
 
   private checkLogMatchingOf(id: NodeId, raft: Raft): void {

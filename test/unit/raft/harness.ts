@@ -33,8 +33,11 @@ class Disk {
   private hardState: HardState;
   private snapshot: Snapshot | undefined;
   private entries: Entry[];
+  /** A recovery target survives restarts, as the storage layer keeps it beside the log. */
+  private readonly recovery: PersistedState['recovery'];
 
   constructor(initial: PersistedState) {
+    this.recovery = initial.recovery;
     this.hardState = initial.hardState;
     this.snapshot = initial.snapshot;
     this.entries = [...initial.entries];
@@ -60,7 +63,7 @@ class Disk {
 
   /** A copy, so that a restarted core shares nothing with the one that crashed. */
   load(): PersistedState {
-    const base = { hardState: { ...this.hardState }, entries: [...this.entries] };
+    const base = { hardState: { ...this.hardState }, entries: [...this.entries], ...(this.recovery === undefined ? {} : { recovery: this.recovery }) };
     return this.snapshot === undefined ? base : { ...base, snapshot: this.snapshot };
   }
 
@@ -71,7 +74,7 @@ class Disk {
 
 export interface TestNode {
   readonly id: NodeId;
-  readonly disk: Disk;
+  disk: Disk;
   raft: Raft;
   up: boolean;
   starts: number;
@@ -244,6 +247,17 @@ export class Cluster {
     node.starts++;
     node.raft = this.boot(id, node.disk, node.starts);
     this.process(node);
+  }
+
+  /**
+   * Restarts `id` from `state` instead of its disk, as after damage that storage detected and
+   * repaired: the new state becomes its disk.
+   */
+  restartFrom(id: NodeId, state: PersistedState): void {
+    const node = this.node(id);
+    if (node.up) this.crash(id);
+    node.disk = new Disk(state);
+    this.restart(id);
   }
 
   /** Snapshots `id` at its applied index and compacts its log, as the storage layer would. */

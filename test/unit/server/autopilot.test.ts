@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Membership, RaftStatus } from '../../../src/raft/index.ts';
 import { Autopilot, DEFAULT_AUTOPILOT, type MemberHealth } from '../../../src/server/autopilot.ts';
 
-function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100): RaftStatus {
+function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100, recovering: readonly string[] = []): RaftStatus {
   return {
     id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
-    membership, leadTransferee: '',
-    progress: [...membership.voters, ...membership.learners].filter((id) => id !== 'a')
-      .map((id) => ({ id, match: matches[id] ?? lastIndex, next: lastIndex + 1, state: 'replicate', recentActive: true })),
+    membership, leadTransferee: '', recovering: false,
+    progress: [...membership.voters, ...membership.learners].filter((id) => id !== 'a').map((id) => ({
+      id, match: matches[id] ?? lastIndex, next: lastIndex + 1, state: 'replicate', recentActive: true, recovering: recovering.includes(id),
+    })),
   };
 }
 
@@ -87,5 +88,24 @@ describe('autopilot', () => {
     const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
     expect(pilot.nextChange(0, 'a', four, [...alive('a', 'b', 'c'), { id: 'd', state: 'left', since: 0 }])).toEqual({ type: 'remove', node: 'd' });
     expect(pilot.nextChange(0, 'a', four, [...alive('b', 'c', 'd'), { id: 'a', state: 'left', since: 0 }])).toBeUndefined();
+  });
+
+  describe('when a voter reports that it is recovering lost data', () => {
+    it('demotes it to a learner, even below the minimum voter count', () => {
+      const pilot = new Autopilot(config);
+      const view = status({ voters: ['a', 'b', 'c'], learners: [] }, {}, 100, ['c']);
+      expect(pilot.nextChange(0, 'a', view, alive('a', 'b', 'c'))).toEqual({ type: 'demote', node: 'c' });
+    });
+
+    it('promotes it again only once it has stopped recovering and stayed caught up', () => {
+      const pilot = new Autopilot(config);
+      const members = alive('a', 'b', 'c');
+      const recovering = status({ voters: ['a', 'b'], learners: ['c'] }, {}, 100, ['c']);
+      expect(pilot.nextChange(0, 'a', recovering, members)).toBeUndefined();
+      expect(pilot.nextChange(5000, 'a', recovering, members)).toBeUndefined();
+      const repaired = status({ voters: ['a', 'b'], learners: ['c'] });
+      expect(pilot.nextChange(6000, 'a', repaired, members)).toBeUndefined();
+      expect(pilot.nextChange(7000, 'a', repaired, members)).toEqual({ type: 'addVoter', node: 'c' });
+    });
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
-import { LevelStorage, StorageCorruptionError } from '../../../src/storage/index.ts';
+import { LevelStorage } from '../../../src/storage/index.ts';
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
   return { index, term, kind: 'normal', data: new TextEncoder().encode(text) };
@@ -69,7 +69,7 @@ describe('LevelStorage', () => {
     expect(new TextDecoder().decode(loaded.entries[2]!.data)).toBe('replacement');
   });
 
-  it('refuses to load a log whose entry was damaged on disk (LevelDB would not say)', async () => {
+  it('reports an entry damaged on disk (LevelDB would not say), keeps the log before it and deletes the rest', async () => {
     const storage = await reopen();
     await storage.load();
     await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
@@ -79,16 +79,43 @@ describe('LevelStorage', () => {
       value[value.length - 1] = value[value.length - 1]! ^ 0x01;
       await raw.put(key, value);
     });
-    await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
+    const damaged = await reopen();
+    const loaded = await damaged.load();
+    expect(loaded.entries.map((e) => e.index)).toEqual([1]);
+    expect(damaged.damage.join('\n')).toMatch(/entry 2 fails its hash chain/);
+    await damaged.close();
+    expect(await logIndexesOnDisk()).toEqual([1]);
   });
 
-  it('refuses to load a log with a missing entry in the middle', async () => {
+  it('reports a missing entry in the middle, and a commit index beyond what remains', async () => {
     const storage = await reopen();
     await storage.load();
-    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)]));
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)], 3));
     await storage.close();
     await tamperWithEntry(2, (raw, key) => raw.del(key));
-    await expect((await reopen()).load()).rejects.toThrow(/missing/);
+    const damaged = await reopen();
+    const loaded = await damaged.load();
+    expect(loaded.entries.map((e) => e.index)).toEqual([1]);
+    expect(loaded.hardState.commit).toBe(1);
+    expect(damaged.damage.join('\n')).toMatch(/entry 2 is missing[\s\S]*commit index 3 is beyond/);
+    await damaged.close();
+  });
+
+  it('discards everything on request, keeping the node id and storing the given hard state', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.putMeta('node-id', Uint8Array.of(1));
+    await storage.save(readyWith([entry(1, 1), entry(2, 1), entry(3, 1)], 3));
+    await storage.saveSnapshot(snapshotAt(2, 20));
+    await storage.discardAll({ term: 4, vote: 'b', commit: 0 });
+    await storage.save(readyWith([entry(1, 4)], 0, 4));
+    await storage.close();
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(loaded).toMatchObject({ hardState: { term: 4 }, entries: [{ index: 1, term: 4 }] });
+    expect(loaded.snapshot).toBeUndefined();
+    expect([...(await reopened.getMeta('node-id'))!]).toEqual([1]);
+    await reopened.close();
   });
 
   it('keeps a snapshot and drops the entries it covers', async () => {
@@ -165,13 +192,19 @@ describe('LevelStorage', () => {
     await third.close();
   });
 
-  it('refuses to start when every snapshot is damaged and the log does not reach back to the start', async () => {
+  it('reports an empty log when every snapshot is damaged and the log does not reach back to the start', async () => {
     const storage = await reopen();
     await storage.load();
     await storage.save({ ...readyWith([], 3), snapshot: snapshotAt(3, 30) });
     await storage.save(readyWith([entry(4, 1)], 4));
     await storage.close();
     await damageSnapshot(3);
-    await expect((await reopen()).load()).rejects.toBeInstanceOf(StorageCorruptionError);
+    const damaged = await reopen();
+    const loaded = await damaged.load();
+    expect(loaded.snapshot).toBeUndefined();
+    expect(loaded.entries).toEqual([]);
+    expect(damaged.damagedSnapshots).toEqual([3]);
+    expect(damaged.damage.join('\n')).toMatch(/entry 1 is missing/);
+    await damaged.close();
   });
 });

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { type FileHandle, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { LogPosition } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
+import type { AckedMark } from './acked-mark.ts';
+import type { PowerCut } from './power-cut.ts';
+
+/** The file's name in the data directory, beside LevelDB's own files (which LevelDB leaves alone). */
+export const MARK_FILE_NAME = 'acked-mark';
+
+const SLOT_BYTES = 512;
+const LENGTH_BYTES = 2;
+const CHECKSUM_BYTES = 16;
+
+/** What was found in the file at open. */
+export interface MarkFileContents {
+  /** The newest slot that passes its checksum; undefined for a new file, or one with no sound slot. */
+  readonly mark: AckedMark | undefined;
+  /** The file held bytes but no sound slot: the mark is lost, and with it the cross-check. */
+  readonly damaged: boolean;
+}
+
+/**
+ * The acknowledged mark on disk: a small file of its own, outside LevelDB, so that damage to one
+ * is caught by the other. Two fixed slots are written in turn, each with a sequence number and a
+ * checksum, so a write torn by a crash leaves the previous mark whole. Every write is fsynced;
+ * writes must not overlap (the storage writes one ready at a time).
+ */
+export class MarkFile {
+  private constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+    private sequence: number,
+    private newFile: boolean,
+    /** What each slot holds on disk, for a simulated power cut to restore. */
+    private readonly slots: Uint8Array,
+    private readonly powerCut: PowerCut | undefined,
+  ) {}
+
+  static async open(path: string, powerCut?: PowerCut): Promise<{ file: MarkFile; contents: MarkFileContents }> {
+    let handle: FileHandle;
+    let newFile = false;
+    try {
+      handle = await open(path, 'r+');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      handle = await open(path, 'w+');
+      newFile = true;
+    }
+    const bytes = new Uint8Array(SLOT_BYTES * 2);
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
+    const slots = [readSlot(bytes.subarray(0, SLOT_BYTES)), readSlot(bytes.subarray(SLOT_BYTES))].filter((slot) => slot !== undefined);
+    const newest = slots.sort((a, b) => b.sequence - a.sequence)[0];
+    const file = new MarkFile(handle, path, newest?.sequence ?? 0, newFile, bytes, powerCut);
+    return { file, contents: { mark: newest?.mark, damaged: newest === undefined && bytes.subarray(0, bytesRead).some((byte) => byte !== 0) } };
+  }
+
+  async write(mark: AckedMark): Promise<void> {
+    this.sequence++;
+    const slot = encodeSlot(this.sequence, mark);
+    const offset = (this.sequence % 2) * SLOT_BYTES;
+    const write = () => this.writeSlot(slot, offset);
+    if (this.powerCut === undefined) await write();
+    else await this.powerCut.writeMark(this.path, offset, this.slots.subarray(offset, offset + SLOT_BYTES), write);
+    this.slots.set(slot, offset);
+  }
+
+  private async writeSlot(slot: Uint8Array, offset: number): Promise<void> {
+    await this.handle.write(slot, 0, slot.length, offset);
+    await this.handle.datasync();
+    // A file just created exists for good only once its directory entry is synced too.
+    if (this.newFile) {
+      this.newFile = false;
+      await syncDirectory(dirname(this.path));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+function encodeSlot(sequence: number, mark: AckedMark): Uint8Array {
+  const body = new TextEncoder().encode(JSON.stringify({ sequence, mark }));
+  assert(body.length <= SLOT_BYTES - LENGTH_BYTES - CHECKSUM_BYTES, 'acknowledged mark too large for its slot');
+  const slot = new Uint8Array(SLOT_BYTES);
+  new DataView(slot.buffer).setUint16(0, body.length);
+  slot.set(body, LENGTH_BYTES);
+  slot.set(checksum(body), LENGTH_BYTES + body.length);
+  return slot;
+}
+
+function readSlot(slot: Uint8Array): { sequence: number; mark: AckedMark } | undefined {
+  if (slot.length < SLOT_BYTES) return undefined;
+  const length = new DataView(slot.buffer, slot.byteOffset, slot.byteLength).getUint16(0);
+  if (length === 0 || length > SLOT_BYTES - LENGTH_BYTES - CHECKSUM_BYTES) return undefined;
+  const body = slot.subarray(LENGTH_BYTES, LENGTH_BYTES + length);
+  const stored = slot.subarray(LENGTH_BYTES + length, LENGTH_BYTES + length + CHECKSUM_BYTES);
+  if (!Buffer.from(checksum(body)).equals(Buffer.from(stored))) return undefined;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body)) as { sequence: unknown; mark: unknown };
+    return typeof parsed.sequence === 'number' && isMark(parsed.mark) ? { sequence: parsed.sequence, mark: parsed.mark } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A checksum can pass on bytes some older version wrote: check the shape as well. */
+function isMark(value: unknown): value is AckedMark {
+  const mark = value as Partial<AckedMark> | null;
+  return (
+    typeof mark === 'object' && mark !== null &&
+    typeof mark.id === 'string' && mark.id !== '' &&
+    typeof mark.term === 'number' && typeof mark.vote === 'string' &&
+    isPosition(mark.previous) && isPosition(mark.current) &&
+    (mark.recoverTo === undefined || isPosition(mark.recoverTo))
+  );
+}
+
+function isPosition(value: unknown): value is LogPosition {
+  const position = value as Partial<LogPosition> | null;
+  return typeof position === 'object' && position !== null && Number.isSafeInteger(position.index) && Number.isSafeInteger(position.term);
+}
+
+function checksum(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest().subarray(0, CHECKSUM_BYTES);
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,133 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Entry, Ready } from '../../../src/raft/index.ts';
+import { MARK_FILE_NAME, MarkFile } from '../../../src/storage/mark-file.ts';
+import { openNodeStorage, type OpenedStorage } from '../../../src/storage/index.ts';
+
+const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new TextEncoder().encode(`e${index}`) });
+
+function ready(entries: Entry[], term = 2, vote = 'peer'): Ready {
+  return {
+    softState: undefined, hardState: { term, vote, commit: 0 }, snapshot: undefined, entries, committedEntries: [],
+    messages: [], readStates: [], readFailures: [], mustSync: true,
+  };
+}
+
+describe('node storage: checked at start against the acknowledged mark', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'quorumq-node-storage-'));
+  });
+  afterEach(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** Opens the directory, writes one ready per batch of entries (each one acknowledged), closes. */
+  async function runWith(batches: Entry[][]): Promise<OpenedStorage> {
+    const opened = await openNodeStorage(directory);
+    for (const entries of batches) await opened.storage.save(ready(entries));
+    await opened.storage.close();
+    return opened;
+  }
+
+  /** Deletes log entries from `index` on behind the storage's back, as LevelDB dropping records would. */
+  async function loseEntriesFrom(index: number): Promise<void> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    for await (const key of raw.keys({ gt: Uint8Array.of(0x6c), lt: Uint8Array.of(0x6d) })) {
+      if (Number(new DataView(key.buffer, key.byteOffset).getBigUint64(1)) >= index) await raw.del(key);
+    }
+    await raw.close();
+  }
+
+  it('a wiped directory gets a fresh id: the node never votes under its old one (R12)', async () => {
+    const first = await runWith([[entry(1, 1), entry(2, 2)]]);
+    rmSync(directory, { recursive: true, force: true });
+    const wiped = await openNodeStorage(directory);
+    await wiped.storage.close();
+    expect(wiped.id).not.toBe(first.id);
+    expect(wiped.persisted).toEqual({ hardState: { term: 0, vote: '', commit: 0 }, entries: [] });
+  });
+
+  it('a restart with intact data changes nothing: same id, same log, not recovering', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)]]);
+    const again = await openNodeStorage(directory);
+    await again.storage.close();
+    expect(again.id).toBe(first.id);
+    expect(again.persisted.entries.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(again.persisted.recovery).toBeUndefined();
+    expect(again.findings).toEqual([]);
+  });
+
+  it('a log that lost acknowledged entries is discarded, and the node keeps its id, term and vote and recovers (R11)', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)], [entry(4, 2)]]);
+    await loseEntriesFrom(3);
+    const damaged = await openNodeStorage(directory);
+    expect(damaged.id).toBe(first.id);
+    expect(damaged.persisted).toEqual({ hardState: { term: 2, vote: 'peer', commit: 0 }, entries: [], recovery: { index: 4, term: 2 } });
+    expect(damaged.findings.join('\n')).toMatch(/lacks what this node acknowledged/);
+    // Still recovering after a restart before any repair: the lost end is kept in the mark.
+    await damaged.storage.save(ready([entry(1, 1)]));
+    await damaged.storage.close();
+    const restarted = await openNodeStorage(directory);
+    await restarted.storage.close();
+    expect(restarted.persisted.recovery).toEqual({ index: 4, term: 2 });
+    expect(restarted.persisted.entries.map((e) => e.index)).toEqual([1]);
+  });
+
+  it('a torn last write is not damage: the write before it is all that was acknowledged', async () => {
+    await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2), entry(4, 2)]]);
+    await loseEntriesFrom(3);
+    const torn = await openNodeStorage(directory);
+    await torn.storage.close();
+    expect(torn.persisted.recovery).toBeUndefined();
+    expect(torn.persisted.entries.map((e) => e.index)).toEqual([1, 2]);
+  });
+
+  it('a log store wiped without the mark keeps the id from the mark and recovers', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)]]);
+    for (const name of readdirSync(directory)) if (name !== MARK_FILE_NAME) rmSync(join(directory, name), { recursive: true });
+    const amnesic = await openNodeStorage(directory);
+    await amnesic.storage.close();
+    expect(amnesic.id).toBe(first.id);
+    expect(amnesic.persisted).toMatchObject({ hardState: { term: 2, vote: 'peer' }, recovery: { index: 3, term: 2 } });
+  });
+
+  it('a damaged mark file is reported, and the log, if sound, is trusted as it is', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    writeFileSync(join(directory, MARK_FILE_NAME), new Uint8Array(1024).fill(0x5a));
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.persisted.recovery).toBeUndefined();
+    expect(reopened.findings.join('\n')).toMatch(/mark file is damaged/);
+  });
+});
+
+describe('mark file', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'quorumq-mark-'));
+  });
+  afterEach(() => {
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  const mark = (index: number) => ({ id: 'n1', term: 2, vote: '', previous: { index: index - 1, term: 2 }, current: { index, term: 2 } });
+
+  it('keeps the previous mark when the newest slot is torn', async () => {
+    const path = join(directory, MARK_FILE_NAME);
+    const { file } = await MarkFile.open(path);
+    await file.write(mark(1));
+    await file.write(mark(2));
+    await file.close();
+    const bytes = readFileSync(path);
+    bytes[0] = bytes[0]! ^ 0xff; // the slot of the second write (sequence 2 is in slot 0)
+    writeFileSync(path, bytes);
+    const { file: reopened, contents } = await MarkFile.open(path);
+    await reopened.close();
+    expect(contents).toEqual({ mark: mark(1), damaged: false });
+  });
+});
