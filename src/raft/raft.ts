@@ -1,6 +1,6 @@
 import { assert, type Prng, unreachable } from '../shared/index.ts';
-import { applyMembershipChange, isVoter, members, type MembershipChange } from './membership.ts';
-import { Progress } from './progress.ts';
+import { applyMembershipChange, isVoter, type MembershipChange } from './membership.ts';
+import { LeaderReplication } from './leader-replication.ts';
 import { committedIndex, hasQuorum, voteOutcome } from './quorum.ts';
 import { type RaftConfig, validateRaftConfig } from './raft-config.ts';
 import { RaftError } from './raft-errors.ts';
@@ -71,7 +71,7 @@ export class Raft {
   /** Ticks since start: a monotonic counter for timeouts that outlive role changes. */
   private ticks = 0;
   private votes = new Map<NodeId, boolean>();
-  private progress = new Map<NodeId, Progress>();
+  private readonly replication: LeaderReplication;
   private leadTransferee: NodeId = NONE;
   private uncommittedBytes = 0;
   /** Proposals since the last ready: sent as one append per follower when the ready is built. */
@@ -103,13 +103,22 @@ export class Raft {
     this.persistedHardState = this.hardState();
     const recovery = persisted.recovery;
     this.recoveringTo = recovery !== undefined && !this.log.stableReaches(recovery) ? recovery : undefined;
+    this.replication = new LeaderReplication({
+      id: this.id,
+      config,
+      log: this.log,
+      term: () => this.term,
+      ticks: () => this.ticks,
+      snapshot: () => this.snapshot,
+      send: (message) => this.send(message),
+    });
     this.reads = new LeaderReads({
       id: this.id,
       pendingReadsMax: config.pendingReadsMax,
       committedInCurrentTerm: () => this.committedInCurrentTerm(),
       commitIndex: () => this.log.committed,
       voters: () => this.log.membership().voters,
-      broadcastHeartbeat: (readContext) => this.broadcastHeartbeat(readContext),
+      broadcastHeartbeat: (readContext) => this.replication.broadcastHeartbeat(readContext),
       answer: (request, outcome) => this.answerRead(request, outcome),
     });
     this.becomeFollower(this.term, NONE);
@@ -210,7 +219,7 @@ export class Raft {
     this.assertNoReadyOutstanding();
     if (this.role !== 'leader') return new RaftError('NOT_LEADER', 'only the leader transfers leadership', this.leader);
     if (to === this.id) return undefined;
-    const target = this.progress.get(to);
+    const target = this.replication.progress.get(to);
     if (target === undefined || !isVoter(this.log.membership(), to)) {
       return new RaftError('INVALID_MEMBERSHIP_CHANGE', `${to} is not a voter`);
     }
@@ -218,7 +227,7 @@ export class Raft {
     // The transfer must finish within one election timeout or it is abandoned.
     this.electionElapsed = 0;
     if (target.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to, term: this.term });
-    else this.sendAppend(to, true);
+    else this.replication.sendAppend(to, true);
     return undefined;
   }
 
@@ -255,7 +264,7 @@ export class Raft {
 
   ready(): Ready {
     this.assertNoReadyOutstanding();
-    if (this.broadcastPending && this.role === 'leader') this.broadcastAppend();
+    if (this.broadcastPending && this.role === 'leader') this.replication.broadcastAppend();
     this.broadcastPending = false;
     const hardState = this.hardState();
     const softState = this.softState();
@@ -325,7 +334,7 @@ export class Raft {
       membership: this.log.membership(),
       leadTransferee: this.leadTransferee,
       recovering: this.recoveringTo !== undefined,
-      progress: [...this.progress].map(([id, pr]) => ({
+      progress: [...this.replication.progress].map(([id, pr]) => ({
         id,
         match: pr.match,
         next: pr.next,
@@ -358,7 +367,7 @@ export class Raft {
     this.leader = leader;
     this.resetTimers();
     this.votes.clear();
-    this.progress.clear();
+    this.replication.clear();
     this.leadTransferee = NONE;
     this.uncommittedBytes = 0;
   }
@@ -387,7 +396,7 @@ export class Raft {
     this.role = 'leader';
     this.leader = this.id;
     this.resetTimers();
-    this.progress.clear();
+    this.replication.clear();
     this.syncProgress();
     // The no-op commits the leader's term, which unlocks earlier entries (§5.4.2), reads and changes.
     this.appendAsLeader({ index: this.log.lastIndex() + 1, term: this.term, kind: 'noop', data: new Uint8Array(0) });
@@ -421,20 +430,20 @@ export class Raft {
       }
       this.leadTransferee = NONE;
     }
-    for (const pr of this.progress.values()) {
+    for (const pr of this.replication.progress.values()) {
       if (pr.state === 'snapshot' && this.ticks - pr.snapshotSentTick > this.config.snapshotTimeoutTicks) {
         pr.becomeProbe();
       }
     }
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
-      this.broadcastHeartbeat('');
+      this.replication.broadcastHeartbeat('');
     }
   }
 
   private quorumRecentlyActive(): boolean {
-    const active = hasQuorum(this.log.membership().voters, (id) => id === this.id || this.progress.get(id)?.recentActive === true);
-    for (const pr of this.progress.values()) pr.recentActive = false;
+    const active = hasQuorum(this.log.membership().voters, (id) => id === this.id || this.replication.progress.get(id)?.recentActive === true);
+    for (const pr of this.replication.progress.values()) pr.recentActive = false;
     return active;
   }
 
@@ -685,119 +694,36 @@ export class Raft {
 
   /** Keeps one progress per member of the newest configuration (it takes effect on append). */
   private syncProgress(): void {
-    const current = new Set(members(this.log.membership()));
-    for (const id of this.progress.keys()) if (!current.has(id)) this.progress.delete(id);
-    current.delete(this.id);
-    for (const id of current) {
-      if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax, this.config.inflightBytesMax));
-    }
+    const current = this.replication.sync();
     if (this.leadTransferee !== NONE && !current.has(this.leadTransferee)) this.leadTransferee = NONE;
   }
 
-  private broadcastAppend(): void {
-    for (const id of this.progress.keys()) this.sendAppend(id, true);
-  }
-
-  private broadcastHeartbeat(readContext: string): void {
-    for (const [id, pr] of this.progress) {
-      const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: 'heartbeat', to: id, term: this.term, commit, readContext });
-    }
-  }
-
-  /** Sends the next append (or the snapshot) to `to`; false when paused or nothing to send. */
-  private sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
-    const pr = this.progress.get(to);
-    if (pr === undefined || pr.isPaused()) return false;
-    const prevIndex = pr.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    if (prevTerm === undefined) return this.sendSnapshot(to, pr);
-    const entries = this.log.slice(pr.next, this.log.lastIndex() + 1, this.config.appendEntriesMax, this.config.appendBytesMax);
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'append', to, term: this.term, prevIndex, prevTerm, entries, commit: this.log.committed });
-    pr.onAppendSent(entries[entries.length - 1]?.index, entries.reduce((sum, entry) => sum + entryBytes(entry), 0));
-    return true;
-  }
-
-  private sendSnapshot(to: NodeId, pr: Progress): boolean {
-    const snapshot = this.snapshot;
-    assert(snapshot !== undefined, 'log compacted without a snapshot to send');
-    this.send({ type: 'snapshot', to, term: this.term, snapshot });
-    pr.becomeSnapshot(snapshot.meta.index, this.ticks);
-    return true;
-  }
-
   private onAppendResponse(message: AppendResponseMessage): void {
-    const pr = this.progress.get(message.from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    this.noteRecovering(pr, message.recovering === true);
-    if (message.reject) {
-      this.onAppendRejected(message, pr);
-      return;
-    }
-    const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(message.index)) return;
-    if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
-    else if (pr.state === 'replicate') pr.inflights.freeLE(message.index);
+    const outcome = this.replication.onAppendResponse(message);
+    if (outcome === undefined || !outcome.matchAdvanced) return;
     if (this.maybeCommit()) this.broadcastPending = true;
-    else if (wasPaused) this.sendAppend(message.from, true);
-    while (this.sendAppend(message.from, false)) {
-      // Keep the pipeline full while the follower has room and we have entries.
-    }
-    if (message.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
+    else if (outcome.wasPaused) this.replication.sendAppend(message.from, true);
+    this.replication.fillPipeline(message.from);
+    if (message.from === this.leadTransferee && this.replication.progress.get(message.from)?.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', to: message.from, term: this.term });
     }
   }
 
-  /**
-   * A follower that starts recovering may hold less than it acknowledged: its match is forgotten
-   * and its log probed again from our end. Its later acknowledgements are true (it persists before
-   * answering) but do not count toward a commit until it says it has recovered.
-   */
-  private noteRecovering(pr: Progress, recovering: boolean): void {
-    if (recovering && !pr.recovering) pr.forgetMatch(this.log.lastIndex() + 1);
-    pr.recovering = recovering;
-  }
-
-  private onAppendRejected(message: AppendResponseMessage, pr: Progress): void {
-    let matchHint = message.rejectHint;
-    if (message.rejectTerm > 0) {
-      matchHint = this.log.findConflictByTerm(message.rejectHint, message.rejectTerm)[0];
-    }
-    if (!pr.maybeDecreaseTo(message.index, matchHint)) return;
-    if (pr.state === 'replicate') pr.becomeProbe();
-    this.sendAppend(message.from, true);
-  }
-
   private onHeartbeatResponse(message: HeartbeatResponseMessage): void {
-    const pr = this.progress.get(message.from);
-    if (pr === undefined) return;
-    pr.recentActive = true;
-    pr.probeSent = false;
-    this.noteRecovering(pr, message.recovering === true);
-    // A lost append would otherwise leave a full pipeline waiting forever.
-    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
-    if (pr.match < this.log.lastIndex()) this.sendAppend(message.from, true);
+    if (!this.replication.progress.has(message.from)) return;
+    this.replication.onHeartbeatResponse(message);
     if (message.readContext !== '') this.reads.acknowledge(message.readContext, message.from);
   }
 
   /** Commits by counting replicas, but only entries of the current term (Raft §5.4.2, Figure 8). */
   private maybeCommit(): boolean {
     const voters = this.log.membership().voters;
-    const index = committedIndex(voters, (id) => (id === this.id ? this.log.stableIndex : this.countedMatch(id)));
+    const index = committedIndex(voters, (id) => (id === this.id ? this.log.stableIndex : this.replication.countedMatch(id)));
     if (index <= this.log.committed || this.log.term(index) !== this.term) return false;
     this.releaseUncommittedBytes(this.log.committed + 1, index);
     this.log.commitTo(index);
     this.onCommitAdvanced();
     return true;
-  }
-
-  /** What a follower's acknowledgements count for toward a commit: nothing while it recovers. */
-  private countedMatch(id: NodeId): number {
-    const pr = this.progress.get(id);
-    return pr === undefined || pr.recovering ? 0 : pr.match;
   }
 
   private releaseUncommittedBytes(from: number, to: number): void {

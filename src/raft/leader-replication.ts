@@ -1,0 +1,152 @@
+import { assert } from '../shared/index.ts';
+import { members } from './membership.ts';
+import { Progress } from './progress.ts';
+import type { RaftConfig } from './raft-config.ts';
+import { entryBytes, type RaftLog } from './raft-log.ts';
+import type { AppendResponseMessage, HeartbeatResponseMessage, Message, NodeId, Snapshot } from './types.ts';
+
+/** A message as the core builds it: the sender is filled in by the core. */
+export type Outgoing = Message extends infer M ? (M extends unknown ? Omit<M, 'from'> : never) : never;
+
+/** What the leader's replication needs from the rest of the core. */
+export interface ReplicationHost {
+  readonly id: NodeId;
+  readonly config: RaftConfig;
+  readonly log: RaftLog;
+  term(): number;
+  /** Ticks since start, for snapshot timeouts. */
+  ticks(): number;
+  snapshot(): Snapshot | undefined;
+  send(message: Outgoing): void;
+}
+
+/** What an acknowledgement changed, for the core to act on. */
+export interface AckOutcome {
+  /** The follower's match moved: a commit may follow. */
+  readonly matchAdvanced: boolean;
+  /** The follower was paused (full pipeline, or probing) before this answer. */
+  readonly wasPaused: boolean;
+}
+
+/**
+ * The leader's side of log replication (Raft §5.3): one `Progress` per follower, appends pipelined
+ * within the in-flight limits, probing back on rejection (by term, skipping whole terms), snapshots
+ * for followers behind the first log index, and what each follower's acknowledgements count for.
+ */
+export class LeaderReplication {
+  readonly progress = new Map<NodeId, Progress>();
+
+  constructor(private readonly host: ReplicationHost) {}
+
+  clear(): void {
+    this.progress.clear();
+  }
+
+  /** Keeps one progress per member of the newest configuration (it takes effect on append). */
+  sync(): ReadonlySet<NodeId> {
+    const { log, config } = this.host;
+    const current = new Set(members(log.membership()));
+    for (const id of this.progress.keys()) if (!current.has(id)) this.progress.delete(id);
+    current.delete(this.host.id);
+    for (const id of current) {
+      if (!this.progress.has(id)) this.progress.set(id, new Progress(log.lastIndex() + 1, config.inflightAppendsMax, config.inflightBytesMax));
+    }
+    return current;
+  }
+
+  broadcastAppend(): void {
+    for (const id of this.progress.keys()) this.sendAppend(id, true);
+  }
+
+  broadcastHeartbeat(readContext: string): void {
+    for (const [id, pr] of this.progress) {
+      const commit = Math.min(pr.match, this.host.log.committed);
+      this.host.send({ type: 'heartbeat', to: id, term: this.host.term(), commit, readContext });
+    }
+  }
+
+  /** Sends the next append (or the snapshot) to `to`; false when paused or nothing to send. */
+  sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const { log, config } = this.host;
+    const pr = this.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = log.term(prevIndex);
+    if (prevTerm === undefined) return this.sendSnapshot(to, pr);
+    const entries = log.slice(pr.next, log.lastIndex() + 1, config.appendEntriesMax, config.appendBytesMax);
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.host.send({ type: 'append', to, term: this.host.term(), prevIndex, prevTerm, entries, commit: log.committed });
+    pr.onAppendSent(entries[entries.length - 1]?.index, entries.reduce((sum, entry) => sum + entryBytes(entry), 0));
+    return true;
+  }
+
+  /** Keeps the pipeline to `to` full while it has room and there are entries. */
+  fillPipeline(to: NodeId): void {
+    while (this.sendAppend(to, false)) {
+      // Each pass sends one append.
+    }
+  }
+
+  /** Records an append answer; undefined when it came from no follower we track. */
+  onAppendResponse(message: AppendResponseMessage): AckOutcome | undefined {
+    const pr = this.progress.get(message.from);
+    if (pr === undefined) return undefined;
+    pr.recentActive = true;
+    this.noteRecovering(pr, message.recovering === true);
+    if (message.reject) {
+      this.onAppendRejected(message, pr);
+      return { matchAdvanced: false, wasPaused: false };
+    }
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(message.index)) return { matchAdvanced: false, wasPaused };
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
+    else if (pr.state === 'replicate') pr.inflights.freeLE(message.index);
+    return { matchAdvanced: true, wasPaused };
+  }
+
+  onHeartbeatResponse(message: HeartbeatResponseMessage): void {
+    const pr = this.progress.get(message.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    this.noteRecovering(pr, message.recovering === true);
+    // A lost append would otherwise leave a full pipeline waiting forever.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
+    if (pr.match < this.host.log.lastIndex()) this.sendAppend(message.from, true);
+  }
+
+  /** What a follower's acknowledgements count for toward a commit: nothing while it recovers. */
+  countedMatch(id: NodeId): number {
+    const pr = this.progress.get(id);
+    return pr === undefined || pr.recovering ? 0 : pr.match;
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    const snapshot = this.host.snapshot();
+    assert(snapshot !== undefined, 'log compacted without a snapshot to send');
+    this.host.send({ type: 'snapshot', to, term: this.host.term(), snapshot });
+    pr.becomeSnapshot(snapshot.meta.index, this.host.ticks());
+    return true;
+  }
+
+  private onAppendRejected(message: AppendResponseMessage, pr: Progress): void {
+    let matchHint = message.rejectHint;
+    if (message.rejectTerm > 0) {
+      matchHint = this.host.log.findConflictByTerm(message.rejectHint, message.rejectTerm)[0];
+    }
+    if (!pr.maybeDecreaseTo(message.index, matchHint)) return;
+    if (pr.state === 'replicate') pr.becomeProbe();
+    this.sendAppend(message.from, true);
+  }
+
+  /**
+   * A follower that starts recovering may hold less than it acknowledged: its match is forgotten
+   * and its log probed again from our end. Its later acknowledgements are true (it persists before
+   * answering) but do not count toward a commit until it says it has recovered.
+   */
+  private noteRecovering(pr: Progress, recovering: boolean): void {
+    if (recovering && !pr.recovering) pr.forgetMatch(this.host.log.lastIndex() + 1);
+    pr.recovering = recovering;
+  }
+}
