@@ -1,9 +1,10 @@
 import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
+import { flipBits, truncateOne } from '../fault/disk-faults.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe' | 'powerloss' | 'powerloss-all';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe', 'powerloss', 'powerloss-all'];
+export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe' | 'truncate' | 'bitflip' | 'powerloss' | 'powerloss-all';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all'];
 /** Faults that need the nodes started with --test-power-loss. */
 export const POWER_FAULTS: readonly FaultKind[] = ['powerloss', 'powerloss-all'];
 
@@ -78,6 +79,17 @@ export class Nemesis {
         await cluster.act(index, 'restart');
         detail = 'kill -9 and immediate restart';
         break;
+      case 'truncate':
+      case 'bitflip':
+        // RELIABILITY #14, #15: damage on a stopped minority; the node must detect it and recover.
+        if (await this.othersAllAlive(target)) {
+          await cluster.act(index, 'kill');
+          detail = kind === 'truncate' ? truncateOne(cluster.dataDir(index), prng) : flipBits(cluster.dataDir(index), prng);
+          await cluster.act(index, 'restart');
+        } else {
+          detail = `${kind} skipped: another voter is not alive or still recovering, or fewer than three vote`;
+        }
+        break;
       case 'powerloss': {
         // RELIABILITY #11: what no fsync covered is gone, as after a real power cut.
         await cluster.act(index, 'powercut');
@@ -132,13 +144,20 @@ export class Nemesis {
     return { target, detail };
   }
 
+  /**
+   * Whether losing `target`'s data is survivable now: at least three voters, every other one alive
+   * and none of them still recovering from an earlier fault (a recovering node cannot vote).
+   */
   private async othersAllAlive(target: string): Promise<boolean> {
     const leader = await findLeader(this.options.cluster.addresses);
     if (leader === undefined) return false;
     try {
-      const response = await fetch(`http://${leader}/cluster?stale=1`, { signal: AbortSignal.timeout(1000) });
-      const view = (await response.json()) as { members: { address: string | null; state: string; raft: string | null }[] };
-      return view.members.filter((member) => member.raft === 'voter' && member.address !== target).every((member) => member.state === 'alive');
+      const view = await clusterView(leader);
+      const voters = view.members.filter((member) => member.raft === 'voter');
+      const others = voters.filter((member) => member.address !== target);
+      if (voters.length < 3 || !others.every((member) => member.state === 'alive')) return false;
+      const views = await Promise.all(others.map((member) => clusterView(member.address!)));
+      return views.every((other) => !other.self.recovering);
     } catch {
       return false;
     }
@@ -158,4 +177,14 @@ export class Nemesis {
   private async sleepUntil(deadline: number, clock: () => number): Promise<void> {
     while (this.running && clock() < deadline) await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - clock())));
   }
+}
+
+interface ClusterViewReply {
+  readonly self: { readonly recovering?: boolean };
+  readonly members: readonly { readonly address: string | null; readonly state: string; readonly raft: string | null }[];
+}
+
+async function clusterView(address: string): Promise<ClusterViewReply> {
+  const response = await fetch(`http://${address}/cluster?stale=1`, { signal: AbortSignal.timeout(1000) });
+  return (await response.json()) as ClusterViewReply;
 }

@@ -10,12 +10,15 @@ export type ProcessAction = 'kill' | 'terminate' | 'powercut' | 'pause' | 'resum
 export interface ClusterHandle {
   readonly addresses: readonly string[];
   act(index: number, action: ProcessAction): Promise<void>;
+  /** Where node `index` keeps its data, for faults that damage it while the node is stopped. */
+  dataDir(index: number): string;
 }
 
 /** A cluster this process owns (the chaos runner): acts on the child processes directly. */
 export function ownedCluster(cluster: LocalCluster): ClusterHandle {
   return {
     addresses: cluster.nodes.map((node) => node.address),
+    dataDir: (index) => cluster.nodes[index]!.dataDir,
     async act(index, action) {
       switch (action) {
         case 'kill':
@@ -50,6 +53,8 @@ export function launchedCluster(dataRoot: string): ClusterHandle {
   }
   return {
     addresses: state.nodes.map((node) => `127.0.0.1:${node.port}`),
+    // As LocalCluster lays them out.
+    dataDir: (index) => join(dataRoot, `node-${state.nodes[index]!.port}`),
     async act(index, action) {
       const port = state.nodes[index]!.port;
       const path = action === 'terminate' ? 'kill?signal=SIGTERM' : action === 'powercut' ? 'kill?signal=SIGUSR2' : action;

@@ -39,6 +39,8 @@ export interface MemberHealth {
 export class Autopilot {
   /** When each learner was first seen alive and caught up without a break. */
   private readySince = new Map<NodeId, number>();
+  /** When each voter was first seen recovering without a break. */
+  private recoveringSince = new Map<NodeId, number>();
 
   constructor(private readonly config: AutopilotConfig) {}
 
@@ -47,7 +49,7 @@ export class Autopilot {
     this.trackReadiness(now, status, health);
     return (
       this.removal(now, self, status, health) ??
-      this.demotion(self, status) ??
+      this.demotion(now, self, status) ??
       this.addition(status, members) ??
       this.promotion(now, self, status, health)
     );
@@ -79,12 +81,16 @@ export class Autopilot {
 
   /**
    * A voter whose disk lost what it had acknowledged says so in its answers (it is recovering): it
-   * cannot vote or count toward a commit until repaired, so it becomes a learner meanwhile, and is
-   * promoted again like any learner once it has caught up and stopped recovering.
+   * cannot vote or count toward a commit until repaired. One that is still recovering after the
+   * stabilization time becomes a learner, and is promoted again like any learner once caught up;
+   * most are repaired sooner, and a demotion then would only cost two changes and a stabilization.
    */
-  private demotion(self: NodeId, status: RaftStatus): MembershipChange | undefined {
+  private demotion(now: number, self: NodeId, status: RaftStatus): MembershipChange | undefined {
     const recovering = new Set(status.progress.filter((progress) => progress.recovering).map((progress) => progress.id));
-    const voter = status.membership.voters.find((id) => id !== self && recovering.has(id));
+    for (const id of [...this.recoveringSince.keys()]) if (!recovering.has(id) || !isVoter(status.membership, id)) this.recoveringSince.delete(id);
+    for (const id of status.membership.voters) if (recovering.has(id) && !this.recoveringSince.has(id)) this.recoveringSince.set(id, now);
+    const due = (id: NodeId) => id !== self && now - (this.recoveringSince.get(id) ?? Infinity) >= this.config.stabilizationMs;
+    const voter = status.membership.voters.find(due);
     return voter === undefined ? undefined : { type: 'demote', node: voter };
   }
 

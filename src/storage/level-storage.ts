@@ -167,12 +167,14 @@ export class LevelStorage implements RaftStorage {
     const bytes = await this.db.get(metaKey(HARD_STATE_KEY));
     if (bytes === undefined) return { term: 0, vote: '', commit: 0 };
     try {
-      return decode(bytes) as HardState;
+      const hardState = decode(bytes) as HardState;
+      if (isHardState(hardState)) return hardState;
     } catch {
-      // The mark holds the term and vote too: start from nothing here and let it restore them.
-      this.damage.push('the hard state does not decode');
-      return { term: 0, vote: '', commit: 0 };
+      // Reported below, as for a value of the wrong shape.
     }
+    // The mark holds the term and vote too: start from nothing here and let it restore them.
+    this.damage.push('the hard state does not decode');
+    return { term: 0, vote: '', commit: 0 };
   }
 
   /** The newest snapshot that passes its checksum; damaged newer ones are skipped (and reported). */
@@ -292,6 +294,11 @@ function verifyEntry(key: Uint8Array, value: Uint8Array, previousLink: Uint8Arra
   } catch (error) {
     return error instanceof StorageCorruptionError ? error.message : `log entry ${expectedIndex} does not decode`;
   }
+}
+
+function isHardState(value: unknown): value is HardState {
+  const state = value as Partial<HardState> | null;
+  return typeof state === 'object' && state !== null && Number.isSafeInteger(state.term) && Number.isSafeInteger(state.commit) && typeof state.vote === 'string';
 }
 
 function snapshotRange(): { gte: Uint8Array; lt: Uint8Array } {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeId, PersistedState } from '../raft/index.ts';
 import type { AckedMark } from './acked-mark.ts';
@@ -7,7 +8,7 @@ import type { Failpoints } from './failpoints.ts';
 import { LevelStorage } from './level-storage.ts';
 import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
 import { MarkedStorage } from './marked-storage.ts';
-import { type PowerCut, undoPowerCut } from './power-cut.ts';
+import { POWER_CUT_FILE, type PowerCut, undoPowerCut } from './power-cut.ts';
 import { planStart } from './start-plan.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
 import type { RaftStorage } from './storage-port.ts';
@@ -40,12 +41,12 @@ const NODE_ID_KEY = 'node-id';
  */
 export async function openNodeStorage(directory: string, options: NodeStorageOptions = {}): Promise<OpenedStorage> {
   // A simulated power cut is finished first: nothing may read what the power did not let reach the disk.
+  await mkdir(directory, { recursive: true });
   const powerCutUndone = await undoPowerCut(directory);
-  const level = await LevelStorage.open(directory, options.powerCut);
   const { file, contents } = await MarkFile.open(join(directory, MARK_FILE_NAME), options.powerCut);
+  const { level, stored, unreadable } = await openLogStore(directory, options.powerCut);
   const id = await resolveId(level, contents.mark);
-  const stored = await level.load();
-  const plan = planStart(id, stored, level.damage, contents.mark);
+  const plan = planStart(id, stored, unreadable === undefined ? level.damage : [unreadable, ...level.damage], contents.mark);
   if (plan.discard) await level.discardAll(plan.persisted.hardState);
   else if (plan.storeHardState) await level.storeHardState(plan.persisted.hardState);
   await file.write(plan.mark);
@@ -57,6 +58,58 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
     ...plan.findings,
   ];
   return { id, storage, persisted: plan.persisted, damagedSnapshots: [...level.damagedSnapshots], findings };
+}
+
+/** Where a log store LevelDB could not read is moved, replacing the one moved there before. */
+const DAMAGED_STORE_DIR = 'damaged-store';
+
+/**
+ * Opens and loads LevelDB. A store LevelDB itself cannot read (a truncated manifest or table) is
+ * moved aside and an empty one started: the mark then decides whether that lost anything.
+ */
+async function openLogStore(directory: string, powerCut: PowerCut | undefined): Promise<{ level: LevelStorage; stored: PersistedState; unreadable?: string }> {
+  let level: LevelStorage | undefined;
+  try {
+    level = await LevelStorage.open(directory, powerCut);
+    return { level, stored: await level.load() };
+  } catch (error) {
+    await level?.close().catch(() => undefined);
+    if (!isDamagedStore(error)) throw error;
+    await moveStoreAside(directory);
+    const fresh = await LevelStorage.open(directory, powerCut);
+    return { level: fresh, stored: await fresh.load(), unreadable: `the log store could not be read (${describeError(error)}): moved to ${DAMAGED_STORE_DIR}/` };
+  }
+}
+
+/**
+ * LevelDB's corruption, and the I/O errors a truncated table gives ("Invalid argument"); not a
+ * full disk, a held lock or missing permissions, which say nothing about the data.
+ */
+function isDamagedStore(error: unknown): boolean {
+  const codes = [errorCode(error), errorCode((error as { cause?: unknown }).cause)];
+  if (codes.includes('LEVEL_CORRUPTION')) return true;
+  if (!codes.includes('LEVEL_IO_ERROR')) return false;
+  return !/no space|lock|too many open files|permission|read-only/i.test(describeError(error));
+}
+
+function errorCode(error: unknown): unknown {
+  return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+}
+
+function describeError(error: unknown): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const message = error instanceof Error ? error.message : String(error);
+  return cause instanceof Error ? `${message}: ${cause.message}` : message;
+}
+
+async function moveStoreAside(directory: string): Promise<void> {
+  const aside = join(directory, DAMAGED_STORE_DIR);
+  await rm(aside, { recursive: true, force: true });
+  await mkdir(aside);
+  for (const name of await readdir(directory)) {
+    if (name === MARK_FILE_NAME || name === POWER_CUT_FILE || name === DAMAGED_STORE_DIR) continue;
+    await rename(join(directory, name), join(aside, name));
+  }
 }
 
 async function resolveId(level: LevelStorage, mark: AckedMark | undefined): Promise<NodeId> {

@@ -54,11 +54,15 @@ export function planStart(id: NodeId, stored: PersistedState, damage: readonly s
   };
 }
 
-/** The stored hard state, unless the mark shows a later term, or a vote in the same term, that the store lost. */
+/**
+ * The stored hard state, unless the mark shows a later term, or another vote in the same term,
+ * than the store kept. Both are written together, so in one term they differ only if the store
+ * was damaged or the store's write was torn (its vote then empty): the checksummed mark wins.
+ */
 function promisedHardState(stored: HardState, mark: AckedMark | undefined): HardState {
   if (mark === undefined || mark.term < stored.term) return stored;
   if (mark.term > stored.term) return { term: mark.term, vote: mark.vote, commit: stored.commit };
-  return stored.vote === '' && mark.vote !== '' ? { ...stored, vote: mark.vote } : stored;
+  return mark.vote !== '' && stored.vote !== mark.vote ? { ...stored, vote: mark.vote } : stored;
 }
 
 /**

@@ -91,10 +91,20 @@ describe('autopilot', () => {
   });
 
   describe('when a voter reports that it is recovering lost data', () => {
-    it('demotes it to a learner, even below the minimum voter count', () => {
+    it('demotes it to a learner once it stays recovering for the stabilization time, even below the minimum voter count', () => {
       const pilot = new Autopilot(config);
       const view = status({ voters: ['a', 'b', 'c'], learners: [] }, {}, 100, ['c']);
-      expect(pilot.nextChange(0, 'a', view, alive('a', 'b', 'c'))).toEqual({ type: 'demote', node: 'c' });
+      expect(pilot.nextChange(0, 'a', view, alive('a', 'b', 'c'))).toBeUndefined();
+      expect(pilot.nextChange(999, 'a', view, alive('a', 'b', 'c'))).toBeUndefined();
+      expect(pilot.nextChange(1000, 'a', view, alive('a', 'b', 'c'))).toEqual({ type: 'demote', node: 'c' });
+    });
+
+    it('leaves a voter that recovers quickly as it is', () => {
+      const pilot = new Autopilot(config);
+      const members = alive('a', 'b', 'c');
+      expect(pilot.nextChange(0, 'a', status({ voters: ['a', 'b', 'c'], learners: [] }, {}, 100, ['c']), members)).toBeUndefined();
+      expect(pilot.nextChange(500, 'a', status({ voters: ['a', 'b', 'c'], learners: [] }), members)).toBeUndefined();
+      expect(pilot.nextChange(1500, 'a', status({ voters: ['a', 'b', 'c'], learners: [] }, {}, 100, ['c']), members)).toBeUndefined();
     });
 
     it('promotes it again only once it has stopped recovering and stayed caught up', () => {

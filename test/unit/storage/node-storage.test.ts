@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -93,6 +93,29 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     await amnesic.storage.close();
     expect(amnesic.id).toBe(first.id);
     expect(amnesic.persisted).toMatchObject({ hardState: { term: 2, vote: 'peer' }, recovery: { index: 3, term: 2 } });
+  });
+
+  it('a log store LevelDB cannot open (truncated manifest) is moved aside, and the node recovers under its id', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)]]);
+    const manifest = readdirSync(directory).find((name) => name.startsWith('MANIFEST-'))!;
+    truncateSync(join(directory, manifest), 10);
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 3, term: 2 } });
+    expect(reopened.findings.join('\n')).toMatch(/could not be read[\s\S]*lacks what this node acknowledged/);
+    expect(readdirSync(join(directory, 'damaged-store'))).toContain(manifest);
+  });
+
+  it('a vote the store lost or garbled in the same term is taken from the mark', async () => {
+    await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    await raw.put(new Uint8Array([0x6d, ...new TextEncoder().encode('raft/hardstate')]), Uint8Array.of(0xc1));
+    await raw.close();
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.persisted.hardState).toMatchObject({ term: 2, vote: 'peer' });
+    expect(reopened.persisted.recovery).toBeUndefined();
   });
 
   it('a damaged mark file is reported, and the log, if sound, is trusted as it is', async () => {
