@@ -92,7 +92,10 @@ export class LeaderReplication {
     const pr = this.progress.get(message.from);
     if (pr === undefined) return undefined;
     pr.recentActive = true;
-    this.noteRecovering(pr, message.recovering === true);
+    if (this.noteRecovering(pr, message) && message.reject) {
+      this.sendAppend(message.from, true);
+      return { matchAdvanced: false, wasPaused: false };
+    }
     if (message.reject) {
       this.onAppendRejected(message, pr);
       return { matchAdvanced: false, wasPaused: false };
@@ -110,10 +113,11 @@ export class LeaderReplication {
     if (pr === undefined) return;
     pr.recentActive = true;
     pr.probeSent = false;
-    this.noteRecovering(pr, message.recovering === true);
+    this.noteRecovering(pr, message);
     // A lost append would otherwise leave a full pipeline waiting forever.
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirstOne();
-    if (pr.match < this.host.log.lastIndex()) this.sendAppend(message.from, true);
+    // A recovering follower is probed even when it seems caught up: its match may predate its loss.
+    if (pr.match < this.host.log.lastIndex() || pr.recovering) this.sendAppend(message.from, true);
   }
 
   /** What a follower's acknowledgements count for toward a commit: nothing while it recovers. */
@@ -142,11 +146,17 @@ export class LeaderReplication {
 
   /**
    * A follower that starts recovering may hold less than it acknowledged: its match is forgotten
-   * and its log probed again from our end. Its later acknowledgements are true (it persists before
-   * answering) but do not count toward a commit until it says it has recovered.
+   * and its log probed again. So is a match that a recovering follower's rejection shows it does
+   * not hold (its log ends below it): an acknowledgement from before its disk lost data, arriving
+   * late. Its later acknowledgements are true (it persists before answering) but do not count
+   * toward a commit until it says it has recovered. True when the match was forgotten.
    */
-  private noteRecovering(pr: Progress, recovering: boolean): void {
-    if (recovering && !pr.recovering) pr.forgetMatch(this.host.log.lastIndex() + 1);
+  private noteRecovering(pr: Progress, message: AppendResponseMessage | HeartbeatResponseMessage): boolean {
+    const recovering = message.recovering === true;
+    const stale = message.type === 'appendResponse' && message.reject && message.rejectHint < pr.match;
+    const forget = recovering && (!pr.recovering || stale);
+    if (forget) pr.forgetMatch(message.type === 'appendResponse' && message.reject ? message.rejectHint + 1 : this.host.log.lastIndex() + 1);
     pr.recovering = recovering;
+    return forget;
   }
 }

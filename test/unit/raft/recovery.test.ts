@@ -131,4 +131,20 @@ describe('recovery from a damaged disk', () => {
     cluster.elect('n3');
     expect(cluster.leaders()).toEqual(['n3']);
   });
+
+  it('a late acknowledgement from before the damage does not stall the repair', () => {
+    const cluster = new Cluster({ voters: THREE });
+    cluster.elect('n1');
+    for (let i = 0; i < 3; i++) accepted(cluster.propose('n1', `e${i}`));
+    cluster.deliver();
+    cluster.restartFrom('n3', damagedDisk(2, 'n1', { index: 100, term: 2 }));
+    cluster.isolate('n3');
+    cluster.run(1);
+    // An answer n3 sent while recovering once before, delivered only now: it claims entries n3 lost.
+    cluster.heal();
+    cluster.inject({ type: 'appendResponse', from: 'n3', to: 'n1', term: 2, index: 5, reject: false, rejectHint: 0, rejectTerm: 0, recovering: true });
+    cluster.run(3);
+    expect(cluster.status('n3').lastIndex).toBe(cluster.status('n1').lastIndex);
+    expect(cluster.appliedData('n3')).toEqual(['e0', 'e1', 'e2']);
+  });
 });
