@@ -55,6 +55,17 @@ export function markFor(mark: AckedMark, ready: Ready): AckedMark | undefined {
   return recoverTo === undefined ? next : { ...next, recoverTo };
 }
 
+/**
+ * The mark once the write it describes has completed and no other has begun: `previous` catches up
+ * with `current`, so that losing that write too is caught at the next start. Undefined when the
+ * mark is already settled.
+ */
+export function settledMark(mark: AckedMark): AckedMark | undefined {
+  if (samePosition(mark.previous, mark.current)) return undefined;
+  const settled = { id: mark.id, term: mark.term, vote: mark.vote, previous: mark.current, current: mark.current };
+  return mark.recoverTo === undefined || reaches(mark.current, mark.recoverTo) ? settled : { ...settled, recoverTo: mark.recoverTo };
+}
+
 /** Whether a stored log holds the entry at `position` (compacted positions are behind a snapshot of a longer log). */
 export function holdsPosition(state: PersistedState, position: LogPosition): boolean {
   const base = state.snapshot?.meta.index ?? 0;

@@ -1,15 +1,26 @@
 import type { PersistedState, Ready, Snapshot } from '../raft/index.ts';
-import { type AckedMark, markFor } from './acked-mark.ts';
+import { type AckedMark, markFor, settledMark } from './acked-mark.ts';
 import type { MarkFile } from './mark-file.ts';
 import type { RaftStorage } from './storage-port.ts';
+
+/** How long the writes must pause before the mark is settled (see `settledMark`). */
+const SETTLE_AFTER_MS = 20;
 
 /**
  * Writes the acknowledged mark beside every ready that moves the end of the log or records a new
  * term or vote. Both writes run at once and both are awaited before `save` resolves, so the mark is
  * durable before any acknowledgement or vote that depends on the ready leaves, at the price of one
  * fsync of a small file running beside LevelDB's, never after it.
+ *
+ * Until the next write, the mark cannot tell a torn last write from a lost one. Under load the next
+ * write comes at once; when writes pause, the mark is settled off the write path so that losing
+ * the last write is caught too.
  */
 export class MarkedStorage implements RaftStorage {
+  private settleTimer: NodeJS.Timeout | undefined;
+  /** The mark write under way, if any: two must never overlap (they could share a slot). */
+  private markWrite: Promise<void> = Promise.resolve();
+
   constructor(
     private readonly inner: RaftStorage,
     private readonly file: MarkFile,
@@ -21,10 +32,28 @@ export class MarkedStorage implements RaftStorage {
   }
 
   async save(ready: Ready): Promise<void> {
+    clearTimeout(this.settleTimer);
     const next = markFor(this.mark, ready);
     if (next === undefined) return this.inner.save(ready);
-    await Promise.all([this.inner.save(ready), this.file.write(next)]);
+    await this.markWrite;
+    const markWrite = this.file.write(next);
+    this.markWrite = markWrite.catch(() => undefined);
+    await Promise.all([this.inner.save(ready), markWrite]);
     this.mark = next;
+    this.settleTimer = setTimeout(() => this.settle(), SETTLE_AFTER_MS).unref();
+  }
+
+  private settle(): void {
+    const settled = settledMark(this.mark);
+    if (settled === undefined) return;
+    const written = this.mark;
+    // A failure here only leaves the mark as it was; a failing disk surfaces on the next save.
+    this.markWrite = this.file.write(settled).then(
+      () => {
+        if (this.mark === written) this.mark = settled;
+      },
+      () => undefined,
+    );
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {
@@ -41,6 +70,8 @@ export class MarkedStorage implements RaftStorage {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.settleTimer);
+    await this.markWrite;
     await this.inner.close();
     await this.file.close();
   }

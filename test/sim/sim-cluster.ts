@@ -296,6 +296,8 @@ export class SimCluster {
       raft.advance();
       if (recovering && !raft.status().recovering) this.counters.recoveries++;
     }
+    // Quiet now: the storage may settle the mark before the next write, or not yet.
+    if (this.networkPrng.int(2) === 0) node.disk.settleMark();
     if (raft.status().role === 'leader') this.leaders.set(node.id, raft);
     else this.leaders.delete(node.id);
     this.checker.checkNode(node.id, raft);

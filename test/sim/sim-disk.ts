@@ -1,5 +1,5 @@
 import type { Entry, HardState, NodeId, PersistedState, Ready, Snapshot } from '../../src/raft/index.ts';
-import { type AckedMark, lastPosition, markFor } from '../../src/storage/acked-mark.ts';
+import { type AckedMark, lastPosition, markFor, settledMark } from '../../src/storage/acked-mark.ts';
 
 interface DiskState {
   hardState: HardState;
@@ -52,6 +52,11 @@ export class SimDisk {
   /** The mark of a write that the crash tore: the mark file landed, the batch beside it did not. */
   writeMark(ready: Ready): void {
     this.durableMark = markFor(this.durableMark, ready) ?? this.durableMark;
+  }
+
+  /** The writes paused long enough for the storage to settle the mark (the last write is then covered too). */
+  settleMark(): void {
+    this.durableMark = settledMark(this.durableMark) ?? this.durableMark;
   }
 
   /** Installs a snapshot taken locally and drops the entries it covers, synced. */

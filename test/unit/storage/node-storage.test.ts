@@ -86,6 +86,17 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(torn.persisted.entries.map((e) => e.index)).toEqual([1, 2]);
   });
 
+  it('once writes pause, losing even the last write is caught', async () => {
+    const opened = await openNodeStorage(directory);
+    for (const entries of [[entry(1, 1)], [entry(2, 2)], [entry(3, 2), entry(4, 2)]]) await opened.storage.save(ready(entries));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await opened.storage.close();
+    await loseEntriesFrom(3);
+    const damaged = await openNodeStorage(directory);
+    await damaged.storage.close();
+    expect(damaged.persisted.recovery).toEqual({ index: 4, term: 2 });
+  });
+
   it('a log store wiped without the mark keeps the id from the mark and recovers', async () => {
     const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)]]);
     for (const name of readdirSync(directory)) if (name !== MARK_FILE_NAME) rmSync(join(directory, name), { recursive: true });
