@@ -6,7 +6,7 @@ import type { StoredMessage } from './queue-message.ts';
 /**
  * An acked or dead message, remembered without its body until `forgetAt`. One flat shape with
  * every field present (undefined when it does not apply), built by one literal: a queue may hold
- * 100,000 of these, and V8 keeps such objects compact, unlike spread-built ones.
+ * 10,000 of these, and V8 keeps such objects compact, unlike spread-built ones.
  */
 export interface RetainedRecord {
   readonly id: string;
