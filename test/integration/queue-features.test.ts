@@ -92,6 +92,17 @@ describe('queue features through HTTP on a 3-node cluster', () => {
     expect((await call('GET', '/queues/dedup')).body).toMatchObject({ enqueued: 1, ready: 1 });
   });
 
+  it('answers a retried producer request from its first application, and refuses a settled one', async () => {
+    const stamp = { id: 'producer-1', seq: 0, settledBelow: 0 };
+    const first = await call('POST', '/queues/producer/messages', { body: 'a', producer: stamp });
+    const retry = await call('POST', '/queues/producer/messages', { body: 'a', producer: stamp });
+    expect(retry.body).toEqual(first.body);
+    await call('POST', '/queues/producer/messages', { body: 'b', producer: { ...stamp, seq: 1, settledBelow: 1 } });
+    const late = await call('POST', '/queues/producer/messages', { body: 'a', producer: stamp }, 400);
+    expect(late.body.error.code).toBe('BAD_REQUEST');
+    expect((await call('GET', '/queues/producer')).body).toMatchObject({ enqueued: 2, ready: 2 });
+  });
+
   it('enqueues a batch together and acks a batch with a result per receipt', async () => {
     const { ids } = (await call('POST', '/queues/batch/messages', { messages: [{ body: 1 }, { body: 2 }, { body: 3 }] })).body;
     expect(ids).toHaveLength(3);
