@@ -60,8 +60,12 @@ export class ProposalBatcher {
     this.entries.settle(index, term, results);
   }
 
+  /** Fails every waiting caller: those whose entry is out, and those of a batch not yet proposed. */
   rejectAll(error: RequestError): void {
     this.entries.rejectAll(error);
+    const open = this.open;
+    this.open = undefined;
+    for (const reject of open?.rejects ?? []) reject(error);
   }
 
   private openBatch(): OpenBatch {
