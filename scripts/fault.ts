@@ -4,6 +4,8 @@
 //   npm run fault -- resume <port>
 //   npm run fault -- restart <port|leader>            (kill -9, then start with its data)
 //   npm run fault -- wipe <port|leader>               (kill -9, delete its data, start blank)
+//   npm run fault -- truncate <port|leader> [--seed N] (kill -9, cut a data file short, start: the node must notice)
+//   npm run fault -- bitflip <port|leader> [--seed N]  (kill -9, flip bits in its data files, start)
 //   npm run fault -- partition <port|leader> [--from p1,p2] [--one-way]
 //   npm run fault -- heal
 //   npm run fault -- leader
@@ -11,7 +13,9 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../cluster/local-cluster.ts';
+import { Prng } from '../src/shared/index.ts';
 import { launchedCluster, type ProcessAction } from './fault/cluster-handle.ts';
+import { flipBits, truncateOne } from './fault/disk-faults.ts';
 import { findLeader, healAll, partition } from './fault/network-faults.ts';
 
 const { values, positionals } = parseArgs({
@@ -22,6 +26,7 @@ const { values, positionals } = parseArgs({
     ms: { type: 'string' },
     from: { type: 'string' },
     'one-way': { type: 'boolean', default: false },
+    seed: { type: 'string' },
   },
 });
 
@@ -64,6 +69,18 @@ async function main(): Promise<void> {
       console.log(`partition ${addresses[index]} from ${others.join(', ')}${values['one-way'] ? ' (one way: its sends are dropped)' : ''}`);
       return;
     }
+    case 'truncate':
+    case 'bitflip': {
+      // Damage only a stopped node's files: a running LevelDB would overwrite or cache them.
+      const index = await resolve(target);
+      const prng = new Prng(values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed));
+      await cluster.act(index, 'kill');
+      const dataDir = cluster.dataDir(index);
+      const detail = command === 'truncate' ? truncateOne(dataDir, prng) : flipBits(dataDir, prng);
+      await cluster.act(index, 'restart');
+      console.log(`${command} ${addresses[index]}: ${detail}; restarted (watch /health for "recovering")`);
+      return;
+    }
     case 'heal':
       await healAll(addresses);
       console.log('healed every partition');
@@ -72,7 +89,7 @@ async function main(): Promise<void> {
       console.log((await findLeader(addresses)) ?? 'no leader');
       return;
     default:
-      console.log('usage: npm run fault -- kill|pause|resume|restart|wipe|partition <port|leader> | heal | leader');
+      console.log('usage: npm run fault -- kill|pause|resume|restart|wipe|truncate|bitflip|partition <port|leader> | heal | leader');
       process.exitCode = command === 'help' || command === undefined ? 0 : 2;
   }
 }
