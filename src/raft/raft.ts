@@ -1,6 +1,6 @@
 import { assert, type Prng, unreachable } from '../shared/index.ts';
 import { applyMembershipChange, isVoter, type MembershipChange } from './membership.ts';
-import { LeaderReplication } from './leader-replication.ts';
+import { LeaderReplication, type Outgoing } from './leader-replication.ts';
 import { committedIndex, hasQuorum, voteOutcome } from './quorum.ts';
 import { type RaftConfig, validateRaftConfig } from './raft-config.ts';
 import { RaftError } from './raft-errors.ts';
@@ -767,7 +767,7 @@ export class Raft {
 
   // ---------------------------------------------------------------- helpers
 
-  private send(message: DistributiveOmit<Message, 'from'>): void {
+  private send(message: Outgoing): void {
     const answer = message.type === 'appendResponse' || message.type === 'heartbeatResponse';
     const recovering = answer && this.recoveringTo !== undefined;
     this.messages.push((recovering ? { ...message, from: this.id, recovering } : { ...message, from: this.id }) as Message);
@@ -802,8 +802,6 @@ export interface RaftStatus {
   readonly recovering: boolean;
   readonly progress: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean; recovering: boolean }[];
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 function refuse(code: RaftError['code'], message: string): ProposeResult {
   return { ok: false, error: new RaftError(code, message) };
