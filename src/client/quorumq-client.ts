@@ -1,4 +1,4 @@
-import type { DeliveredMessage, MessageInput, PushFrame, QueueConfigInput, SocketRequest } from '../shared/index.ts';
+import { type DeliveredMessage, type MessageInput, parseReceipt, type PushFrame, type QueueConfigInput, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { NodeConnection } from './node-connection.ts';
 import { CallCoalescer } from './call-coalescer.ts';
@@ -276,15 +276,9 @@ interface AckPart {
 
 /** One caller's share of a merged ack's answer: the rejections of its own targets. */
 function settledPart(part: AckPart, rejected: Settled['rejected']): Settled {
-  const mine = new Set([...part.ids, ...part.receipts.map(messageIdOf)]);
+  const mine = new Set([...part.ids, ...part.receipts.map((receipt) => parseReceipt(receipt).id)]);
   const own = rejected.filter((rejection) => mine.has(rejection.id));
   return { count: part.ids.length + part.receipts.length - own.length, rejected: own };
-}
-
-/** A receipt is `<message id>:<attempt>`; the node reports rejections by message id. */
-function messageIdOf(receipt: string): string {
-  const separator = receipt.lastIndexOf(':');
-  return separator <= 0 ? receipt : receipt.slice(0, separator);
 }
 
 function selector(targets: Targets): { ids: readonly string[]; receipts: readonly string[] } {

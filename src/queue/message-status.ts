@@ -1,5 +1,6 @@
 import { assert, AssertionError, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
-import { receiptOf, type StoredMessage } from './queue-message.ts';
+import { receiptOf } from '../shared/index.ts';
+import type { StoredMessage } from './queue-message.ts';
 import type { RetainedRecord } from './retained-records.ts';
 
 interface StatusBase {

@@ -31,14 +31,3 @@ export interface DeadLetter {
   readonly message: StoredMessage;
   readonly origin: DeadLetterOrigin;
 }
-
-export function receiptOf(message: { id: string; attempt: number }): string {
-  return `${message.id}:${message.attempt}`;
-}
-
-export function parseReceipt(receipt: string): { id: string; attempt: number } {
-  const separator = receipt.lastIndexOf(':');
-  const attempt = Number(receipt.slice(separator + 1));
-  if (separator <= 0 || !Number.isInteger(attempt) || attempt < 1) return { id: receipt, attempt: -1 };
-  return { id: receipt.slice(0, separator), attempt };
-}

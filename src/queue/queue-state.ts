@@ -6,7 +6,8 @@ import { describeMessage, describeRetained, type MessageStatus } from './message
 import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
 import type { QueueConfig, RetentionLimits } from './queue-config.ts';
-import { type DeadLetter, type MessageState, parseReceipt, receiptOf, type StoredMessage } from './queue-message.ts';
+import { parseReceipt, receiptOf } from '../shared/index.ts';
+import { type DeadLetter, type MessageState, type StoredMessage } from './queue-message.ts';
 import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 
 interface Timed {
