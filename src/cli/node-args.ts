@@ -15,6 +15,8 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --dead-remove-after-ms N  remove a member dead this long from the configuration (default 60000; 0 never)
   --stabilization-ms N      a learner must stay caught up this long before it votes (default 3000)
   --memory-budget-mb N      message bytes all queues may hold, in MiB (default 1024); beyond it, 429 QUEUE_FULL
+  --disk-reserve-mb N       free space the data directory's disk must keep, in MiB (default 32); below it
+                            the node stops acknowledging until space returns
   --snapshot-entries N      applied entries between snapshots; older log is deleted (default 10000)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes
@@ -50,6 +52,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'stabilization-ms': { type: 'string' },
       'snapshot-entries': { type: 'string' },
       'memory-budget-mb': { type: 'string' },
+      'disk-reserve-mb': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       'test-power-loss': { type: 'boolean', default: false },
@@ -77,6 +80,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     deadRemoveAfterMs: optionalInteger(values['dead-remove-after-ms'], '--dead-remove-after-ms', DEFAULT_NODE_OPTIONS.deadRemoveAfterMs),
     stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),
     memoryBudgetBytes: optionalInteger(values['memory-budget-mb'], '--memory-budget-mb', DEFAULT_NODE_OPTIONS.memoryBudgetBytes / 1048576) * 1048576,
+    diskReserveBytes: optionalInteger(values['disk-reserve-mb'], '--disk-reserve-mb', DEFAULT_NODE_OPTIONS.diskReserveBytes / 1048576) * 1048576,
     snapshotEntries: optionalInteger(values['snapshot-entries'], '--snapshot-entries', DEFAULT_NODE_OPTIONS.snapshotEntries),
   };
   validateNodeOptions(options);

@@ -1,5 +1,6 @@
 import type { NodeId } from '../raft/index.ts';
 import { RequestError } from '../shared/index.ts';
+import { DISK_FAULT_CODES, type DiskFaults, isDiskFaultCode } from '../storage/index.ts';
 import type { FaultFilter, PeerIdentity } from '../transport/index.ts';
 import { objectBody } from './request-validation.ts';
 
@@ -9,25 +10,35 @@ export const FAULT_ADMIN_PREFIX = '/admin/faults';
  * Fault-injection routes, present only on nodes started with --enable-fault-injection:
  *   GET  /admin/faults                     what is blocked now
  *   POST /admin/faults  { blockSendTo?, blockReceiveFrom? }   peers by id or host:port
- *   POST /admin/faults/heal                unblock everything
+ *   POST /admin/faults/disk { fail: "ENOSPC" | "EIO" | "EROFS" | null }   the disk refuses writes, or no longer
+ *   POST /admin/faults/heal                unblock everything, disk included
  */
 export function handleFaultAdmin(
   method: string,
   path: string,
   body: unknown,
-  faults: FaultFilter,
+  faults: { readonly network: FaultFilter; readonly disk: DiskFaults },
   peers: readonly PeerIdentity[],
 ): unknown {
-  if (method === 'GET' && path === FAULT_ADMIN_PREFIX) return faults.describe();
+  const describe = (): unknown => ({ ...faults.network.describe(), disk: faults.disk.current ?? null });
+  if (method === 'GET' && path === FAULT_ADMIN_PREFIX) return describe();
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/heal`) {
-    faults.heal();
-    return faults.describe();
+    faults.network.heal();
+    faults.disk.clear();
+    return describe();
+  }
+  if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/disk`) {
+    const { fail } = objectBody(body);
+    if (fail === null) faults.disk.clear();
+    else if (isDiskFaultCode(fail)) faults.disk.fail(fail);
+    else throw new RequestError('BAD_REQUEST', `fail must be null or one of ${DISK_FAULT_CODES.join(', ')}`);
+    return describe();
   }
   if (method === 'POST' && path === FAULT_ADMIN_PREFIX) {
     const request = objectBody(body);
-    for (const peer of peerList(request.blockSendTo, peers)) faults.blockSendTo(peer);
-    for (const peer of peerList(request.blockReceiveFrom, peers)) faults.blockReceiveFrom(peer);
-    return faults.describe();
+    for (const peer of peerList(request.blockSendTo, peers)) faults.network.blockSendTo(peer);
+    for (const peer of peerList(request.blockReceiveFrom, peers)) faults.network.blockReceiveFrom(peer);
+    return describe();
   }
   throw new RequestError('NOT_FOUND', `no route ${method} ${path}`);
 }

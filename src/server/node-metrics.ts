@@ -13,6 +13,7 @@ interface MetricsSource {
   readonly snapshotStreams: { readonly completed: number; readonly abandoned: number; readonly rejected: number };
   /** Push subscriptions hosted on this node's client connections. */
   readonly pushSubscriptions: number;
+  readonly diskTrouble: { readonly active: boolean; readonly failures: number; readonly recoveries: number };
   cluster(): ClusterView;
 }
 
@@ -68,6 +69,9 @@ export class NodeMetrics {
         this.set({ outcome: 'rejected' }, streams.rejected);
       },
     });
+    new Gauge({ name: 'quorumq_disk_unwritable', help: '1 while the disk refuses writes (full, failing, read-only): the node acknowledges nothing meanwhile', registers: [registry], collect() { this.set(source.diskTrouble.active ? 1 : 0); } });
+    new Gauge({ name: 'quorumq_disk_failures', help: 'Times since start the disk refused a write and the node stopped acknowledging', registers: [registry], collect() { this.set(source.diskTrouble.failures); } });
+    new Gauge({ name: 'quorumq_disk_recoveries', help: 'Times since start the disk took writes again and the node rejoined from it', registers: [registry], collect() { this.set(source.diskTrouble.recoveries); } });
     new Gauge({ name: 'quorumq_push_subscriptions', help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases', registers: [registry], collect() { this.set(source.pushSubscriptions); } });
     new Gauge({
       name: 'quorumq_queue_messages',

@@ -42,6 +42,8 @@ export interface NodeOptions {
   readonly snapshotBytes: number;
   /** Message bytes all queues together may hold (each replica keeps them in memory). */
   readonly memoryBudgetBytes: number;
+  /** Below this much free space on the data directory's disk the node stops acknowledging (as if full). */
+  readonly diskReserveBytes: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -72,6 +74,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   // and the log since the newest in memory: 16 MiB keeps both within tens of megabytes.
   snapshotBytes: 16 * 1024 * 1024,
   memoryBudgetBytes: 1024 * 1024 * 1024,
+  diskReserveBytes: 32 * 1024 * 1024,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {
@@ -85,6 +88,7 @@ export function validateNodeOptions(options: NodeOptions): void {
   for (const seed of options.seeds) if (!/^[^:\s]+:\d{1,5}$/.test(seed)) problems.push(`seed ${seed} is not host:port`);
   // A leader must answer before a forwarded request gives up on it.
   if (options.requestTimeoutMs <= options.tickMs * options.electionTicks) problems.push('requestTimeoutMs must exceed the election timeout');
+  if (!Number.isSafeInteger(options.diskReserveBytes) || options.diskReserveBytes < 0) problems.push('disk-reserve-mb must be 0 or more');
   if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
   if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');
   if (!Number.isInteger(options.snapshotEntries) || options.snapshotEntries < 10) problems.push('snapshot-entries must be at least 10');

@@ -16,7 +16,18 @@ import {
 import { decode, encode } from '../shared/codec.ts';
 import { EMPTY_READY } from './empty-ready.ts';
 import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteRequest } from '../shared/index.ts';
-import { Failpoints, openNodeStorage, type OpenedStorage, PowerCut, type RaftStorage } from '../storage/index.ts';
+import {
+  DiskFaults,
+  Failpoints,
+  freeBytes,
+  type NodeStorageOptions,
+  openNodeStorage,
+  type OpenedStorage,
+  PowerCut,
+  probeDisk,
+  type RaftStorage,
+  StorageWriteError,
+} from '../storage/index.ts';
 import {
   DEFAULT_SNAPSHOT_STREAM_LIMITS,
   FaultFilter,
@@ -35,10 +46,15 @@ import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
+import { DiskTrouble, type DiskTroubleView } from './disk-trouble.ts';
 import { MembershipService } from './membership-service.ts';
 import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
 import { ReadBarrier } from './read-barrier.ts';
+
+/** How often free space is checked against the reserve. */
+const FREE_SPACE_CHECK_MS = 1000;
+const EMPTY_QUEUES = new QueueStateMachine().snapshot();
 
 /** Everything the client-facing APIs need from a node. */
 export interface RequestHandler {
@@ -49,6 +65,7 @@ export interface RequestHandler {
   health(): { ok: boolean; reason: string };
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
+  readonly diskFaults: DiskFaults | undefined;
   peers(): readonly PeerIdentity[];
 }
 
@@ -60,6 +77,7 @@ export class QuorumNode implements RequestHandler {
   readonly machine = new QueueStateMachine();
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
+  readonly diskTrouble: DiskTrouble;
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
   private readonly forwarder: Forwarder;
@@ -98,11 +116,18 @@ export class QuorumNode implements RequestHandler {
     readonly id: NodeId,
     readonly address: string,
     private readonly options: NodeOptions,
-    private readonly storage: RaftStorage,
+    private storage: RaftStorage,
     private readonly log: Logger,
-    private readonly failpoints: Failpoints | undefined,
+    private readonly storageOptions: NodeStorageOptions,
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
+    this.diskTrouble = new DiskTrouble({
+      retryFirstMs: 500,
+      retryMaxMs: 5_000,
+      probe: () => probeDisk(options.dataDir, options.diskReserveBytes, storageOptions.diskFaults),
+      reopen: () => this.reopenStorage(),
+      log,
+    });
     this.metrics = new NodeMetrics(this);
     this.transport = new PeerTransport({
       self: () => ({ id: this.id, address: this.address, founders: this.founders }),
@@ -171,31 +196,26 @@ export class QuorumNode implements RequestHandler {
   }
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
-    const failpoints = Failpoints.fromEnvironment();
     const powerCut = options.testPowerLoss ? new PowerCut(options.dataDir) : undefined;
-    const opened = await openNodeStorage(options.dataDir, { failpoints, powerCut });
+    const storageOptions: NodeStorageOptions = {
+      failpoints: Failpoints.fromEnvironment(),
+      powerCut,
+      diskFaults: options.enableFaultInjection ? new DiskFaults() : undefined,
+    };
+    const opened = await openNodeStorage(options.dataDir, storageOptions);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
-    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), failpoints);
+    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), storageOptions);
     await node.open(opened);
     return node;
   }
 
-  private async open({ persisted, damagedSnapshots, findings }: OpenedStorage): Promise<void> {
-    if (persisted.recovery !== undefined) this.log.warn({ findings, lost: persisted.recovery }, 'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader');
-    else if (findings.length > 0) this.log.warn({ findings }, 'storage checked and repaired at start');
-    this.damagedAtStart = damagedSnapshots.length;
-    if (this.damagedAtStart > 0) {
-      this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
-    }
-    if (persisted.snapshot !== undefined) {
-      this.machine.restore(persisted.snapshot.data);
-      this.appliedIndex = persisted.snapshot.meta.index;
-      this.snapshotIndex = persisted.snapshot.meta.index;
-    }
-    const foundersBytes = await this.storage.getMeta('founders');
-    this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
-    this.driver = this.createDriver(persisted);
+  get diskFaults(): DiskFaults | undefined {
+    return this.storageOptions.diskFaults;
+  }
+
+  private async open(opened: OpenedStorage): Promise<void> {
+    await this.adopt(opened);
     await new Promise<void>((resolve, reject) => {
       this.httpServer.once('error', reject);
       this.httpServer.listen(this.options.port, this.options.host, () => resolve());
@@ -205,19 +225,86 @@ export class QuorumNode implements RequestHandler {
     this.timers.push(setInterval(() => this.onHousekeeping(), this.options.tickMs));
     this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
     this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
-    const lastIndex = (persisted.snapshot?.meta.index ?? 0) + persisted.entries.length;
-    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshotIndex, lastIndex }, 'node started');
+    this.timers.push(setInterval(() => void this.checkFreeSpace(), FREE_SPACE_CHECK_MS));
+    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshotIndex, lastIndex: this.driver.core.status().lastIndex }, 'node started');
+  }
+
+  /** Takes what storage holds as this node's state: at start, and again after disk trouble. */
+  private async adopt({ storage, persisted, damagedSnapshots, findings }: OpenedStorage): Promise<void> {
+    this.storage = storage;
+    if (persisted.recovery !== undefined) this.log.warn({ findings, lost: persisted.recovery }, 'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader');
+    else if (findings.length > 0) this.log.warn({ findings }, 'storage checked and repaired at start');
+    this.damagedAtStart = damagedSnapshots.length;
+    if (this.damagedAtStart > 0) {
+      this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
+    }
+    // The queues are rebuilt from the snapshot and the committed log, as at any start.
+    this.machine.restore(persisted.snapshot?.data ?? EMPTY_QUEUES);
+    this.appliedIndex = persisted.snapshot?.meta.index ?? 0;
+    this.snapshotIndex = this.appliedIndex;
+    this.bytesSinceSnapshot = 0;
+    this.snapshotPending = false;
+    const foundersBytes = await this.storage.getMeta('founders');
+    this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
+    this.driver = this.createDriver(persisted);
+  }
+
+  // ------------------------------------------------------------ disk trouble
+
+  /**
+   * The disk refused a write. What the core holds in memory may now be ahead of the disk, so the
+   * core is dropped, callers hear that the outcome is unknown, and peers see this node's links
+   * close (a leader's followers elect another at once). The node keeps serving /health and
+   * /metrics and rejoins from disk once it takes writes again (see `DiskTrouble`).
+   */
+  private onStorageFailure(error: StorageWriteError): void {
+    if (this.stopping || this.diskTrouble.active) return;
+    this.driver.stop();
+    this.diskTrouble.begin(error);
+    const refusal = this.diskRefusal();
+    this.queueService.failAll(refusal);
+    this.readBarrier.failAll();
+    this.onSoftState({ role: 'follower', leader: '' });
+    this.transport.dropInbound();
+  }
+
+  private diskRefusal(): RequestError {
+    const trouble = this.diskTrouble.view();
+    return new RequestError('UNAVAILABLE', `this node cannot write to its disk (${trouble?.reason ?? 'unknown'}); use another node`, 1000);
+  }
+
+  private async reopenStorage(): Promise<void> {
+    if (this.stopping) throw new StorageWriteError('reopening storage', new Error('the node is stopping'));
+    await this.driver.idle();
+    await this.storage.close().catch(() => undefined);
+    const opened = await openNodeStorage(this.options.dataDir, this.storageOptions);
+    if (opened.id !== this.id) {
+      await opened.storage.close();
+      this.fatal(new Error(`the data directory now belongs to node ${opened.id}, not ${this.id}: it was replaced while the disk failed`));
+      return;
+    }
+    await this.adopt(opened);
+  }
+
+  /** Running out of space is caught before LevelDB hits it mid-write, with room left to recover. */
+  private async checkFreeSpace(): Promise<void> {
+    if (this.diskTrouble.active || this.stopping) return;
+    const free = await freeBytes(this.options.dataDir).catch(() => Infinity);
+    if (free >= this.options.diskReserveBytes || this.diskTrouble.active || this.stopping) return;
+    const full = Object.assign(new Error(`ENOSPC: ${free} bytes free, below the reserve of ${this.options.diskReserveBytes}`), { code: 'ENOSPC' });
+    this.onStorageFailure(new StorageWriteError('checking free space', full));
   }
 
   private createDriver(persisted: PersistedState): RaftDriver {
     const raft = this.createRaft(persisted);
-    return new RaftDriver(raft, this.storage, withFailpoints(this.failpoints, {
+    return new RaftDriver(raft, this.storage, withFailpoints(this.storageOptions.failpoints, {
       send: (message) => this.sendRaft(message),
       apply: (entry) => this.apply(entry),
       installSnapshot: (snapshot) => this.installSnapshot(snapshot),
       onReadState: (read) => this.readBarrier.onReadState(read.context, read.index, this.appliedIndex),
       onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
       onSoftState: (state) => this.onSoftState(state),
+      onStorageFailure: (error) => this.onStorageFailure(error),
       onFatal: (error) => this.fatal(error),
     }));
   }
@@ -235,6 +322,7 @@ export class QuorumNode implements RequestHandler {
 
   async write(request: WriteRequest): Promise<unknown> {
     if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', 100);
+    if (this.diskTrouble.active) throw this.diskRefusal();
     const leader = await this.awaitLeader();
     if (leader === this.id) return this.queueService.execute(request);
     return this.forwarder.forward(leader, request);
@@ -242,6 +330,7 @@ export class QuorumNode implements RequestHandler {
 
   /** Resolves once this node's state reflects every write committed before the call (ReadIndex). */
   async linearizable(): Promise<void> {
+    if (this.diskTrouble.active) throw this.diskRefusal();
     await this.awaitLeader();
     const { context, done } = this.readBarrier.begin(this.options.requestTimeoutMs);
     this.driver.submit((raft) => raft.readIndex(context));
@@ -266,6 +355,8 @@ export class QuorumNode implements RequestHandler {
   health(): { ok: boolean; reason: string } {
     const status = this.driver.core.status();
     if (this.stopping) return { ok: false, reason: 'shutting down' };
+    const disk = this.diskTrouble.view();
+    if (disk !== undefined) return { ok: false, reason: `disk: ${disk.message}; not acknowledging since ${new Date(disk.since).toISOString()}` };
     if (status.recovering) return { ok: false, reason: 'recovering: repairing data lost on disk from the leader' };
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
@@ -337,7 +428,7 @@ export class QuorumNode implements RequestHandler {
       const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.machine.snapshot() };
       this.storage.saveSnapshot(snapshot).then(
         () => this.driver.submit((current) => this.compactTo(current, snapshot)),
-        (error: unknown) => this.fatal(error),
+        (error: unknown) => (error instanceof StorageWriteError ? this.onStorageFailure(error) : this.fatal(error)),
       );
     });
   }
@@ -381,6 +472,10 @@ export class QuorumNode implements RequestHandler {
         if (frame.message.from === from) this.driver.submit((raft) => raft.step(frame.message));
         return;
       case 'forward':
+        if (this.diskTrouble.active) {
+          this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: false, error: toErrorBody(this.diskRefusal()) });
+          return;
+        }
         this.queueService
           .execute(frame.request)
           .then((result) => this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: true, result }))
@@ -477,6 +572,7 @@ export class QuorumNode implements RequestHandler {
   /** Stops at once, without handing over: what a crash-only shutdown (fatal error) does. */
   private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.diskTrouble.stop();
     this.clientSockets.close();
     this.snapshotSender.close();
     this.transport.close();

@@ -1,5 +1,5 @@
 import { type Entry, isSendableBeforePersist, type Message, type Raft, type ReadFailure, type ReadState, type Snapshot, type SoftState } from '../raft/index.ts';
-import type { RaftStorage } from '../storage/index.ts';
+import { type RaftStorage, StorageWriteError } from '../storage/index.ts';
 
 export interface RaftDriverHooks {
   readonly send: (message: Message) => void;
@@ -8,7 +8,9 @@ export interface RaftDriverHooks {
   readonly onReadState: (read: ReadState) => void;
   readonly onReadFailure: (failure: ReadFailure) => void;
   readonly onSoftState: (state: SoftState) => void;
-  /** Storage failed: the node can no longer promise durability and must stop. */
+  /** The disk refused a write: the loop has stopped; the node waits for its disk and reopens. */
+  readonly onStorageFailure: (error: StorageWriteError) => void;
+  /** Anything else failed (a broken invariant): the node can no longer be trusted and must stop. */
   readonly onFatal: (error: unknown) => void;
 }
 
@@ -78,7 +80,8 @@ export class RaftDriver {
       }
     } catch (error) {
       this.stopped = true;
-      this.hooks.onFatal(error);
+      if (error instanceof StorageWriteError) this.hooks.onStorageFailure(error);
+      else this.hooks.onFatal(error);
     } finally {
       this.running = false;
     }

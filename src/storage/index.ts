@@ -1,6 +1,8 @@
 export { LevelStorage } from './level-storage.ts';
 export { MemoryStorage } from './memory-storage.ts';
-export { StorageCorruptionError } from './storage-errors.ts';
+export { StorageCorruptionError, StorageWriteError } from './storage-errors.ts';
+export { DISK_FAULT_CODES, DiskFaults, isDiskFaultCode, type DiskFaultCode } from './disk-faults.ts';
+export { freeBytes, probeDisk } from './disk-probe.ts';
 export type { RaftStorage } from './storage-port.ts';
 export { FAILPOINT_NAMES, FAILPOINTS_ENV, Failpoints, parseFailpoints, type FailpointName, type FailpointSpec } from './failpoints.ts';
 export { openNodeStorage, type OpenedStorage, type NodeStorageOptions } from './node-storage.ts';

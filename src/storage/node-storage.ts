@@ -3,7 +3,9 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeId, PersistedState } from '../raft/index.ts';
 import type { AckedMark } from './acked-mark.ts';
+import type { DiskFaults } from './disk-faults.ts';
 import { FailpointStorage } from './failpoint-storage.ts';
+import { GuardedStorage } from './guarded-storage.ts';
 import type { Failpoints } from './failpoints.ts';
 import { LevelStorage } from './level-storage.ts';
 import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
@@ -17,6 +19,8 @@ export interface NodeStorageOptions {
   readonly failpoints?: Failpoints | undefined;
   /** Tests only: journal every write so that `PowerCut.cut()` can lose the ones no fsync covered. */
   readonly powerCut?: PowerCut | undefined;
+  /** Tests only: writes fail while a disk fault is set. */
+  readonly diskFaults?: DiskFaults | undefined;
 }
 
 /** What a node finds in its data directory, checked, and the storage to run on from there. */
@@ -51,7 +55,8 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
   else if (plan.storeHardState) await level.storeHardState(plan.persisted.hardState);
   await file.write(plan.mark);
   const marked = new MarkedStorage(level, file, plan.mark);
-  const storage = options.failpoints === undefined ? marked : new FailpointStorage(marked, options.failpoints);
+  const crashing = options.failpoints === undefined ? marked : new FailpointStorage(marked, options.failpoints);
+  const storage = new GuardedStorage(crashing, options.diskFaults);
   const findings = [
     ...(powerCutUndone === undefined ? [] : [powerCutUndone]),
     ...(contents.damaged ? ['the acknowledged mark file is damaged: the log is checked on its own'] : []),

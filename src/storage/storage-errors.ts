@@ -7,3 +7,33 @@ export class StorageCorruptionError extends ClusterError<'STORAGE_CORRUPT'> {
     this.name = 'StorageCorruptionError';
   }
 }
+
+/**
+ * A write the node depends on did not reach the disk (full, failing, read-only). Nothing about the
+ * data is known to be wrong, but nothing may be acknowledged on the strength of it: the node stops
+ * taking part until its disk takes writes again, and then starts over from what is on it.
+ */
+export class StorageWriteError extends ClusterError<'STORAGE_UNWRITABLE'> {
+  /** The system's error code when there is one (ENOSPC, EIO, EROFS...), else LevelDB's. */
+  readonly reason: string;
+
+  constructor(operation: string, cause: unknown) {
+    super('STORAGE_UNWRITABLE', `${operation} failed: ${describeCause(cause)}`, { cause });
+    this.name = 'StorageWriteError';
+    this.reason = causeCode(cause);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  const inner = (cause as { cause?: unknown } | undefined)?.cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return inner instanceof Error && !message.includes(inner.message) ? `${message}: ${inner.message}` : message;
+}
+
+function causeCode(cause: unknown): string {
+  const described = describeCause(cause);
+  const errno = /\b(E[A-Z]{2,})\b/.exec(described)?.[1] ?? (/no space left/i.test(described) ? 'ENOSPC' : undefined);
+  if (errno !== undefined) return errno;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}

@@ -86,6 +86,14 @@ export class PeerTransport {
     return dropped;
   }
 
+  /**
+   * Closes the links peers opened to this node: each peer sees its link close at once (a leader it
+   * followed is then taken as gone, see `Raft.leaderUnreachable`) and reconnects by itself.
+   */
+  dropInbound(): void {
+    for (const socket of this.inbound) socket.terminate();
+  }
+
   close(): void {
     clearInterval(this.resumeTimer);
     for (const link of this.links.values()) link.close();

@@ -61,12 +61,12 @@ export class TestCluster {
     }, 30_000, `enqueue of ${dedupId}`);
   }
 
-  /** The index of the node that every live node agrees is the leader. */
-  async waitForLeader(timeoutMs = 20_000): Promise<number> {
+  /** The index of the node that every live node (of `among`, if given) agrees is the leader. */
+  async waitForLeader(timeoutMs = 20_000, among?: readonly number[]): Promise<number> {
     return waitFor(async () => {
       const leaders = new Set<string>();
       for (let index = 0; index < this.cluster.nodes.length; index++) {
-        if (this.cluster.nodes[index]!.process === undefined) continue;
+        if (this.cluster.nodes[index]!.process === undefined || (among !== undefined && !among.includes(index))) continue;
         const reply = await this.request(index, 'GET', '/cluster?stale=1').catch(() => undefined);
         const leader = reply?.body?.leader?.address;
         if (typeof leader !== 'string') return undefined;

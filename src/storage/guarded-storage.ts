@@ -1,0 +1,49 @@
+import type { PersistedState, Ready, Snapshot } from '../raft/index.ts';
+import type { DiskFaults } from './disk-faults.ts';
+import { StorageWriteError } from './storage-errors.ts';
+import type { RaftStorage } from './storage-port.ts';
+
+/**
+ * The outermost layer of a node's storage: every failed write comes out as a `StorageWriteError`,
+ * which the node treats as disk trouble (stop acknowledging, wait, reopen) rather than as a bug to
+ * crash on. Injected disk faults (tests) fail the write here, before it reaches anything below.
+ */
+export class GuardedStorage implements RaftStorage {
+  constructor(
+    private readonly inner: RaftStorage,
+    private readonly faults: DiskFaults | undefined,
+  ) {}
+
+  load(): Promise<PersistedState> {
+    return this.inner.load();
+  }
+
+  save(ready: Ready): Promise<void> {
+    return this.guard('writing the log', () => this.inner.save(ready));
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    return this.guard('writing a snapshot', () => this.inner.saveSnapshot(snapshot));
+  }
+
+  getMeta(key: string): Promise<Uint8Array | undefined> {
+    return this.inner.getMeta(key);
+  }
+
+  putMeta(key: string, value: Uint8Array): Promise<void> {
+    return this.guard(`writing ${key}`, () => this.inner.putMeta(key, value));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async guard(operation: string, write: () => Promise<void>): Promise<void> {
+    try {
+      this.faults?.check(operation);
+      await write();
+    } catch (error) {
+      throw error instanceof StorageWriteError ? error : new StorageWriteError(operation, error);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { DiskFaults, MemoryStorage, StorageWriteError } from '../../../src/storage/index.ts';
+import { GuardedStorage } from '../../../src/storage/guarded-storage.ts';
+import type { RaftStorage } from '../../../src/storage/index.ts';
+import type { Ready } from '../../../src/raft/index.ts';
+import { EMPTY_READY } from '../../../src/server/empty-ready.ts';
+
+const APPEND: Ready = { ...EMPTY_READY, entries: [{ index: 1, term: 1, kind: 'normal', data: new Uint8Array([1]) }], mustSync: true };
+
+describe('GuardedStorage', () => {
+  it('fails every write with the injected code, and writes again once cleared', async () => {
+    const inner = new MemoryStorage();
+    const faults = new DiskFaults();
+    const storage = new GuardedStorage(inner, faults);
+    faults.fail('ENOSPC');
+    const error = await storage.save(APPEND).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StorageWriteError);
+    expect((error as StorageWriteError).reason).toBe('ENOSPC');
+    await expect(storage.putMeta('key', new Uint8Array([1]))).rejects.toBeInstanceOf(StorageWriteError);
+    expect((await inner.load()).entries).toHaveLength(0);
+    faults.clear();
+    await storage.save(APPEND);
+    expect((await inner.load()).entries).toHaveLength(1);
+    expect(faults.injected).toBe(1);
+  });
+
+  it('turns a failure below it into a StorageWriteError that names the system error', async () => {
+    const failing: RaftStorage = {
+      load: () => new MemoryStorage().load(),
+      save: () => Promise.reject(Object.assign(new Error('IO error: 000003.log: No space left on device'), { code: 'LEVEL_IO_ERROR' })),
+      saveSnapshot: () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })),
+      getMeta: () => Promise.resolve(undefined),
+      putMeta: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const storage = new GuardedStorage(failing, undefined);
+    const onSave = (await storage.save(APPEND).catch((caught: unknown) => caught)) as StorageWriteError;
+    expect(onSave.reason).toBe('ENOSPC');
+    expect(onSave.message).toContain('writing the log failed');
+    const onSnapshot = (await storage.saveSnapshot({ meta: { index: 1, term: 1, membership: { voters: ['a'], learners: [] } }, data: new Uint8Array() }).catch((caught: unknown) => caught)) as StorageWriteError;
+    expect(onSnapshot.reason).toBe('EIO');
+  });
+});
