@@ -345,6 +345,11 @@ export class Raft {
     };
   }
 
+  /** The voters of the configuration in force: cheaper than `status()` for a caller that needs only them. */
+  voters(): readonly NodeId[] {
+    return this.log.membership().voters;
+  }
+
   /** Read-only access to the in-memory log, for the storage layer and the simulator's checkers. */
   entryAt(index: number): Entry | undefined {
     return this.log.entry(index);

@@ -2,6 +2,7 @@ import type { NodeId } from '../raft/index.ts';
 import { RequestError } from '../shared/index.ts';
 import { DISK_FAULT_CODES, type DiskFaults, isDiskFaultCode } from '../storage/index.ts';
 import type { FaultFilter, PeerIdentity } from '../transport/index.ts';
+import type { NodeClock } from './node-clock.ts';
 import { objectBody } from './request-validation.ts';
 
 export const FAULT_ADMIN_PREFIX = '/admin/faults';
@@ -11,20 +12,32 @@ export const FAULT_ADMIN_PREFIX = '/admin/faults';
  *   GET  /admin/faults                     what is blocked now
  *   POST /admin/faults  { blockSendTo?, blockReceiveFrom? }   peers by id or host:port
  *   POST /admin/faults/disk { fail: "ENOSPC" | "EIO" | "EROFS" | null }   the disk refuses writes, or no longer
- *   POST /admin/faults/heal                unblock everything, disk included
+ *   POST /admin/faults/clock { offsetMs?, driftPpm? }   skew this node's clock (both 0: a true clock)
+ *   POST /admin/faults/heal                unblock everything, disk and clock included
  */
 export function handleFaultAdmin(
   method: string,
   path: string,
   body: unknown,
-  faults: { readonly network: FaultFilter; readonly disk: DiskFaults },
+  faults: { readonly network: FaultFilter; readonly disk: DiskFaults; readonly clock: NodeClock },
   peers: readonly PeerIdentity[],
 ): unknown {
-  const describe = (): unknown => ({ ...faults.network.describe(), disk: faults.disk.current ?? null });
+  const describe = (): unknown => ({ ...faults.network.describe(), disk: faults.disk.current ?? null, clock: faults.clock.current });
   if (method === 'GET' && path === FAULT_ADMIN_PREFIX) return describe();
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/heal`) {
     faults.network.heal();
     faults.disk.clear();
+    faults.clock.set({ offsetMs: 0, driftPpm: 0 });
+    return describe();
+  }
+  if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/clock`) {
+    const { offsetMs = 0, driftPpm = 0 } = objectBody(body);
+    if (typeof offsetMs !== 'number' || typeof driftPpm !== 'number') throw new RequestError('BAD_REQUEST', 'offsetMs and driftPpm are numbers');
+    try {
+      faults.clock.set({ offsetMs, driftPpm });
+    } catch (error) {
+      throw new RequestError('BAD_REQUEST', (error as Error).message);
+    }
     return describe();
   }
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/disk`) {

@@ -7,6 +7,10 @@ import { ProposalBatcher } from './proposal-batcher.ts';
 export interface QueueServiceOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
   readonly machine: QueueStateMachine;
+  /** The cluster's wall clock (the voters' median, see `PeerClocks`): what entries are stamped with. */
+  readonly clusterWallMs: () => number;
+  /** A clock for local waits, which no step of the wall clock may cut short. */
+  readonly monoMs: () => number;
   readonly proposalTimeoutMs: number;
   /** Proposals waiting to commit, beyond which new ones are refused with OVERLOADED. */
   readonly pendingProposalsMax: number;
@@ -94,7 +98,7 @@ export class QueueService {
   /** Proposes a `tick` when a lease or delay is due by the leader's clock. */
   expireIfDue(): void {
     const deadline = this.options.machine.nextDeadline();
-    if (deadline === undefined || deadline > Date.now() || this.tickInFlight) return;
+    if (deadline === undefined || deadline > this.options.clusterWallMs() || this.tickInFlight) return;
     this.tickInFlight = true;
     this.propose({ type: 'tick', ts: this.stamp() })
       .catch(() => undefined)
@@ -124,14 +128,14 @@ export class QueueService {
   }
 
   private async receive(request: Extract<WriteRequest, { op: 'receive' }>): Promise<unknown[]> {
-    const deadline = Date.now() + request.waitMs;
+    const deadline = this.options.monoMs() + request.waitMs;
     for (;;) {
       if (this.options.machine.hasReady(request.queue)) {
         const command: QueueCommand = { type: 'receive', ts: this.stamp(), queue: request.queue, max: request.max, visibilityMs: request.visibilityMs };
         const received = expect(await this.propose(command), 'received');
-        if (received.messages.length > 0 || Date.now() >= deadline) return received.messages;
+        if (received.messages.length > 0 || this.options.monoMs() >= deadline) return received.messages;
       }
-      const remaining = deadline - Date.now();
+      const remaining = deadline - this.options.monoMs();
       if (remaining <= 0) return [];
       await this.waitForQueue(request.queue, remaining);
     }
@@ -160,9 +164,13 @@ export class QueueService {
     return this.batcher.propose(command);
   }
 
-  /** The leader's wall clock, never going backwards within this leader. */
+  /**
+   * The cluster's wall clock, never behind the log's own clock (the machine's) nor a previous stamp:
+   * a new leader whose clock is behind does not freeze time, and one whose clock is ahead moves it
+   * only as far as the voters' median allows.
+   */
   private stamp(): number {
-    this.lastStamp = Math.max(this.lastStamp, Date.now());
+    this.lastStamp = Math.max(this.lastStamp, this.options.machine.clock, this.options.clusterWallMs());
     return this.lastStamp;
   }
 }

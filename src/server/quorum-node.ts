@@ -46,7 +46,9 @@ import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
-import { DiskTrouble, type DiskTroubleView } from './disk-trouble.ts';
+import { DiskTrouble } from './disk-trouble.ts';
+import { NodeClock } from './node-clock.ts';
+import { PeerClocks } from './peer-clocks.ts';
 import { MembershipService } from './membership-service.ts';
 import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
@@ -66,6 +68,7 @@ export interface RequestHandler {
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
   readonly diskFaults: DiskFaults | undefined;
+  readonly clock: NodeClock;
   peers(): readonly PeerIdentity[];
 }
 
@@ -78,6 +81,8 @@ export class QuorumNode implements RequestHandler {
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
   readonly diskTrouble: DiskTrouble;
+  readonly clock: NodeClock;
+  private readonly peerClocks = new PeerClocks();
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
   private readonly forwarder: Forwarder;
@@ -121,6 +126,7 @@ export class QuorumNode implements RequestHandler {
     private readonly storageOptions: NodeStorageOptions,
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
+    this.clock = options.enableFaultInjection ? NodeClock.fromEnvironment() : new NodeClock();
     this.diskTrouble = new DiskTrouble({
       retryFirstMs: 500,
       retryMaxMs: 5_000,
@@ -139,6 +145,7 @@ export class QuorumNode implements RequestHandler {
       onPeer: (identity) => this.onPeer(identity),
       onLinkDown: (peer) => {
         this.forwarder.onLinkDown(peer);
+        this.peerClocks.forget(peer);
         this.driver.submit((raft) => raft.leaderUnreachable(peer));
         this.snapshotSender.abandon(peer);
         this.snapshotReceiver.forget(peer);
@@ -180,6 +187,8 @@ export class QuorumNode implements RequestHandler {
     this.queueService = new QueueService({
       submit: (input) => this.driver.submit(input),
       machine: this.machine,
+      clusterWallMs: () => this.peerClocks.clusterWallMs(this.clock.wallMs(), this.clock.monoMs()),
+      monoMs: () => this.clock.monoMs(),
       proposalTimeoutMs: options.requestTimeoutMs,
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
@@ -463,13 +472,15 @@ export class QuorumNode implements RequestHandler {
 
   private sendRaft(message: Message): void {
     if (message.type === 'snapshot') this.snapshotSender.send(message);
-    else this.transport.send(message.to, { t: 'raft', message });
+    else this.transport.send(message.to, { t: 'raft', message, clock: this.clock.wallMs() });
   }
 
   private onPeerFrame(from: NodeId, frame: PeerFrame): void {
     switch (frame.t) {
       case 'raft':
-        if (frame.message.from === from) this.driver.submit((raft) => raft.step(frame.message));
+        if (frame.message.from !== from) return;
+        if (frame.clock !== undefined) this.peerClocks.heard(from, frame.clock, this.clock.monoMs());
+        this.driver.submit((raft) => raft.step(frame.message));
         return;
       case 'forward':
         if (this.diskTrouble.active) {
@@ -528,6 +539,7 @@ export class QuorumNode implements RequestHandler {
   }
 
   private onHousekeeping(): void {
+    this.peerClocks.refresh(this.id, this.driver.core.voters(), this.clock.monoMs());
     if (this.softState.role === 'leader') this.queueService.expireIfDue();
     if (this.founders === null) this.learnFounders();
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import {
   assert,
@@ -94,7 +95,7 @@ export class Subscription {
     if (!('queue' in request) || request.queue !== this.spec.queue) return;
     let released = 0;
     if (request.op === 'ack' || request.op === 'nack') released = this.held.settle(request.receipts, request.ids);
-    else if (request.op === 'extend') released = this.held.extend(request.receipts, request.ids, Date.now() + request.visibilityMs, rejectedIds(result));
+    else if (request.op === 'extend') released = this.held.extend(request.receipts, request.ids, performance.now() + request.visibilityMs, rejectedIds(result));
     if (released > 0) this.onCreditReturned();
   }
 
@@ -107,12 +108,12 @@ export class Subscription {
         await this.pause(CREDIT_WAIT_MS_MAX, true);
         continue;
       }
-      const started = Date.now();
+      const started = performance.now();
       try {
         const messages = await this.receive(credit);
         failures = 0;
         this.onReceived(messages);
-        if (messages.length === 0 && Date.now() - started < EMPTY_POLL_MS_MIN) await this.pause(EMPTY_POLL_MS_MIN, false);
+        if (messages.length === 0 && performance.now() - started < EMPTY_POLL_MS_MIN) await this.pause(EMPTY_POLL_MS_MIN, false);
       } catch (error) {
         const body = toErrorBody(error);
         if (!RETRYABLE_CODES.has(body.code)) return this.endWith(body);
@@ -137,7 +138,7 @@ export class Subscription {
       return;
     }
     const visibilityMs = this.spec.visibilityMs ?? this.deps.queueVisibilityMs(this.spec.queue);
-    this.held.hold(messages, Date.now() + visibilityMs);
+    this.held.hold(messages, performance.now() + visibilityMs);
     this.armExpiry();
   }
 
@@ -153,14 +154,14 @@ export class Subscription {
     if (next === undefined || next >= this.expiryAt) return;
     clearTimeout(this.expiryTimer);
     this.expiryAt = next;
-    this.expiryTimer = setTimeout(() => this.onExpiryDue(), Math.max(0, next - Date.now()));
+    this.expiryTimer = setTimeout(() => this.onExpiryDue(), Math.max(0, next - performance.now()));
     this.expiryTimer.unref();
   }
 
   private onExpiryDue(): void {
     this.expiryTimer = undefined;
     this.expiryAt = Number.POSITIVE_INFINITY;
-    const released = this.held.expire(Date.now());
+    const released = this.held.expire(performance.now());
     this.armExpiry();
     if (released > 0) this.onCreditReturned();
   }

@@ -16,7 +16,8 @@ export interface PeerIdentity {
 export type PeerFrame =
   | ({ readonly t: 'hello'; readonly v: number } & PeerIdentity)
   | ({ readonly t: 'helloAck'; readonly v: number } & PeerIdentity)
-  | { readonly t: 'raft'; readonly message: Message }
+  /** `clock`: the sender's wall clock when it sent the frame (the cluster's time is the voters' median). */
+  | { readonly t: 'raft'; readonly message: Message; readonly clock?: number }
   | { readonly t: 'gossip'; readonly message: GossipMessage }
   | { readonly t: 'forward'; readonly requestId: number; readonly request: WriteRequest }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: true; readonly result: unknown }
@@ -36,7 +37,7 @@ export function isPeerFrame(value: unknown): value is PeerFrame {
     case 'helloAck':
       return frame.v === PEER_PROTOCOL_VERSION && typeof frame.id === 'string' && frame.id !== '' && typeof frame.address === 'string';
     case 'raft':
-      return typeof frame.message === 'object' && frame.message !== null;
+      return typeof frame.message === 'object' && frame.message !== null && ['undefined', 'number'].includes(typeof (frame as { clock?: unknown }).clock);
     case 'gossip':
       return isGossipShape(frame.message);
     case 'snapshotChunk':
