@@ -2,9 +2,30 @@ import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { flipBits, truncateOne } from '../fault/disk-faults.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
+import { armFailpoint, failDisk, health, metric, skewClock, timeToHealthy } from '../fault/node-faults.ts';
+import { FAILPOINT_NAMES, type FailpointName } from '../../src/storage/index.ts';
 
-export type FaultKind = 'kill' | 'pause' | 'partition' | 'restart' | 'wipe' | 'truncate' | 'bitflip' | 'powerloss' | 'powerloss-all';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all'];
+/** How long the nemesis waits for the nodes a fault touched to be healthy again before it goes on. */
+const REPAIR_WAIT_MS = 60_000;
+
+/** Every crash point on the leader and on a follower: the order the failpoints fault walks. */
+const FAILPOINT_SWEEP: readonly { point: FailpointName; role: 'leader' | 'follower' }[] = FAILPOINT_NAMES.flatMap((point) => [
+  { point, role: 'leader' as const },
+  { point, role: 'follower' as const },
+]);
+
+interface Injected {
+  readonly target: string;
+  readonly detail: string;
+  readonly detected: boolean | undefined;
+  /** The nodes whose health says when the fault is repaired. */
+  readonly touched: readonly string[];
+}
+
+export const FAULT_KINDS = [
+  'kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all', 'diskfull', 'clockskew', 'failpoints',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Faults that need the nodes started with --test-power-loss. */
 export const POWER_FAULTS: readonly FaultKind[] = ['powerloss', 'powerloss-all'];
 
@@ -15,6 +36,8 @@ export interface NemesisOptions {
   /** Election timeout of the nodes, to scale pauses around it (0.5x to 10x). */
   readonly electionTimeoutMs: number;
   readonly log: (line: string) => void;
+  /** How many times node `index` has reported damage found on its disk at start, so far. */
+  readonly startFindings: (index: number) => number;
 }
 
 export interface FaultRecord {
@@ -23,6 +46,10 @@ export interface FaultRecord {
   readonly startMs: number;
   readonly endMs: number;
   readonly detail: string;
+  /** Whether the cluster noticed the fault (damage found, disk trouble reported, crash point hit); undefined where nothing is there to notice. */
+  readonly detected: boolean | undefined;
+  /** From lifting the fault until the nodes it touched answer /health with 200; null if not within 60 s. */
+  readonly repairMs: number | null;
 }
 
 /**
@@ -33,8 +60,12 @@ export class Nemesis {
   private running = true;
   readonly record: FaultRecord[] = [];
   current = 'none';
+  private failpointsInjected = 0;
+  private readonly sweepStart: number;
 
-  constructor(private readonly options: NemesisOptions) {}
+  constructor(private readonly options: NemesisOptions) {
+    this.sweepStart = options.prng.int(FAILPOINT_SWEEP.length);
+  }
 
   async run(untilMs: number, clock: () => number): Promise<void> {
     while (this.running && clock() < untilMs) {
@@ -42,8 +73,11 @@ export class Nemesis {
       if (!this.running || clock() >= untilMs) break;
       const kind = this.options.faults[this.options.prng.int(this.options.faults.length)]!;
       const startMs = clock();
-      const { target, detail } = await this.inject(kind, untilMs, clock);
-      this.record.push({ kind, target, startMs, endMs: clock(), detail });
+      const injected = await this.inject(kind, untilMs, clock);
+      const endMs = clock();
+      const repairMs = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS)) ?? null;
+      this.options.log(`nemesis: ${kind} done (${injected.detail}); ${repairMs === null ? 'NOT healthy' : `healthy after ${repairMs} ms`}`);
+      this.record.push({ kind, target: injected.target, startMs, endMs, detail: injected.detail, detected: injected.detected, repairMs });
     }
   }
 
@@ -57,8 +91,9 @@ export class Nemesis {
     await healAll(this.options.cluster.addresses);
   }
 
-  private async inject(kind: FaultKind, untilMs: number, clock: () => number): Promise<{ target: string; detail: string }> {
+  private async inject(kind: FaultKind, untilMs: number, clock: () => number): Promise<Injected> {
     const { cluster, prng } = this.options;
+    if (kind === 'failpoints') return this.crashAtFailpoint(untilMs, clock);
     const index = await this.pickTarget();
     const target = cluster.addresses[index]!;
     const holdMs = (ms: number) => this.sleepUntil(Math.min(untilMs, clock() + ms), clock);
@@ -66,6 +101,8 @@ export class Nemesis {
     this.current = `${kind} ${label}`;
     this.options.log(`nemesis: ${kind} ${label}`);
     let detail = '';
+    const findingsBefore = this.options.startFindings(index);
+    let detected: boolean | undefined;
     switch (kind) {
       case 'kill': {
         await cluster.act(index, 'kill');
@@ -86,6 +123,7 @@ export class Nemesis {
           await cluster.act(index, 'kill');
           detail = kind === 'truncate' ? truncateOne(cluster.dataDir(index), prng) : flipBits(cluster.dataDir(index), prng);
           await cluster.act(index, 'restart');
+          detected = await this.foundDamage(index, findingsBefore);
         } else {
           detail = `${kind} skipped: another voter is not alive or still recovering, or fewer than three vote`;
         }
@@ -97,6 +135,7 @@ export class Nemesis {
         await holdMs(downMs);
         await cluster.act(index, 'restart');
         detail = `power cut, down ${downMs} ms`;
+        detected = await this.foundDamage(index, findingsBefore);
         break;
       }
       case 'powerloss-all': {
@@ -107,7 +146,7 @@ export class Nemesis {
         await holdMs(downMs);
         await Promise.all(all.map((node) => cluster.act(node, 'restart')));
         this.current = 'none';
-        return { target: 'all', detail: `power cut on every node, down ${downMs} ms` };
+        return { target: 'all', detail: `power cut on every node, down ${downMs} ms`, detected: undefined, touched: cluster.addresses };
       }
       case 'wipe':
         // The node returns blank under a new id; the autopilot adds it and retires the old id.
@@ -129,6 +168,33 @@ export class Nemesis {
         detail = `paused ${pausedMs} ms`;
         break;
       }
+      case 'diskfull': {
+        // Issue "disk trouble": the disk refuses writes; the node must say so and come back alone.
+        const code = prng.int(2) === 0 ? 'ENOSPC' : 'EIO';
+        const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
+        await failDisk(target, code);
+        const fullMs = 2000 + prng.int(4000);
+        await holdMs(fullMs);
+        detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
+        await failDisk(target, null);
+        detail = `${code} for ${fullMs} ms`;
+        break;
+      }
+      case 'clockskew': {
+        // RELIABILITY #10: a wrong clock must not end leases early (the checker measures them).
+        const offsetMs = (prng.int(2) === 0 ? 1 : -1) * (1000 + prng.int(600_000));
+        const driftPpm = prng.int(2001) - 1000;
+        const strobe = prng.int(3) === 0;
+        const skewMs = 3000 + prng.int(7000);
+        const until = Math.min(untilMs, clock() + skewMs);
+        for (let flip = 1; clock() < until; flip = -flip) {
+          await skewClock(target, strobe ? flip * offsetMs : offsetMs, driftPpm);
+          await this.sleepUntil(strobe ? Math.min(until, clock() + 200) : until, clock);
+        }
+        await skewClock(target, 0, 0);
+        detail = `${strobe ? 'strobed ±' : ''}${offsetMs} ms, ${driftPpm} ppm for ${skewMs} ms`;
+        break;
+      }
       case 'partition': {
         const others = cluster.addresses.filter((address) => address !== target);
         const oneWay = prng.int(4) === 0;
@@ -141,7 +207,69 @@ export class Nemesis {
       }
     }
     this.current = 'none';
-    return { target, detail };
+    return { target, detail, detected, touched: [target] };
+  }
+
+  /**
+   * RELIABILITY #20: crash points swept in turn over every point on the leader and on a follower
+   * (the sweep starts at a seeded place, so runs with different seeds cover it between them).
+   * Points that need an event the workload does not cause on its own are provoked: an election for
+   * vote points (the leader is cut off briefly), a snapshot install (the target is cut off until
+   * the leader has compacted past it).
+   */
+  private async crashAtFailpoint(untilMs: number, clock: () => number): Promise<Injected> {
+    const { cluster, prng } = this.options;
+    const { point, role } = FAILPOINT_SWEEP[(this.sweepStart + this.failpointsInjected++) % FAILPOINT_SWEEP.length]!;
+    const leader = cluster.addresses.indexOf((await findLeader(cluster.addresses)) ?? '');
+    const index = role === 'leader' && leader >= 0 ? leader : (Math.max(leader, 0) + 1 + prng.int(cluster.addresses.length - 1)) % cluster.addresses.length;
+    const target = cluster.addresses[index]!;
+    // Votes and installs come one at a time, and only when provoked: their first hit is the one.
+    const onHit = point.includes('vote') || point.includes('snapshot-install') ? 1 : 1 + prng.int(3);
+    this.current = `failpoint ${point}@${onHit} on ${role} ${target}`;
+    this.options.log(`nemesis: failpoints ${point}@${onHit} on ${role} ${target}`);
+    await armFailpoint(target, point, onHit);
+    const armedAt = clock();
+    const crashed = async (waitMs: number) => this.waitForExit(index, Math.min(untilMs + REPAIR_WAIT_MS, clock() + waitMs), clock);
+    let hit = await crashed(3000);
+    if (!hit && point.includes('vote') && leader >= 0) {
+      await this.isolateBriefly(cluster.addresses[leader]!, 1500, clock);
+      hit = await crashed(4000);
+    } else if (!hit && point.includes('snapshot-install')) {
+      await this.isolateBriefly(target, 12_000, clock);
+      hit = await crashed(6000);
+    } else if (!hit) hit = await crashed(5000);
+    const hitAfterMs = Math.round(clock() - armedAt);
+    if (hit) await cluster.act(index, 'restart');
+    else await armFailpoint(target, null).catch(() => undefined);
+    this.current = 'none';
+    const detail = `${point}@${onHit} on ${role}: ${hit ? `crashed after ${hitAfterMs} ms, restarted` : 'not hit, disarmed'}`;
+    return { target, detail, detected: hit, touched: [target] };
+  }
+
+  private async waitForExit(index: number, deadline: number, clock: () => number): Promise<boolean> {
+    while (clock() < deadline) {
+      if (!(await this.options.cluster.isRunning(index))) return true;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return false;
+  }
+
+  private async isolateBriefly(address: string, ms: number, clock: () => number): Promise<void> {
+    const others = this.options.cluster.addresses.filter((other) => other !== address);
+    await partition(address, others, false).catch(() => undefined);
+    await this.sleepUntil(clock() + ms, clock);
+    await healAll(this.options.cluster.addresses);
+  }
+
+  /** Whether the restarted node reported what it found damaged (it logs that within its start). */
+  private async foundDamage(index: number, findingsBefore: number): Promise<boolean> {
+    const deadline = performance.now() + 10_000;
+    while (performance.now() < deadline) {
+      if (this.options.startFindings(index) > findingsBefore) return true;
+      if ((await health(this.options.cluster.addresses[index]!))?.status === 200) return this.options.startFindings(index) > findingsBefore;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
   }
 
   /**

@@ -9,6 +9,8 @@ export interface QueueCheckOptions {
   readonly drained: boolean;
   /** Order inversions invalidate the run; when false they are only warnings. */
   readonly strictOrder: boolean;
+  /** The lease every receive asked for: a redelivery sooner than that ended a lease early. */
+  readonly visibilityMs?: number;
   readonly examplesMax?: number;
 }
 
@@ -31,6 +33,13 @@ export interface RedeliveryExample {
   readonly receipt: string;
   readonly ackedAtMs: number;
   readonly receiveInvokedAtMs: number;
+}
+export interface EarlyLeaseEndExample {
+  readonly value: string;
+  readonly id: string;
+  readonly attempt: number;
+  /** From the receive that took the lease being sent to the redelivery being seen. */
+  readonly heldMs: number;
 }
 export interface IdConflictExample {
   readonly id: string;
@@ -64,6 +73,7 @@ export interface QueueCheckResult {
   readonly redeliveredAfterAck: Finding<RedeliveryExample>;
   readonly oneIdTwoBodies: Finding<IdConflictExample>;
   readonly orderInversions: Finding<OrderInversionExample>;
+  readonly leasesEndedEarly: Finding<EarlyLeaseEndExample>;
   readonly longestUnavailabilityMs: number;
 }
 
@@ -93,6 +103,7 @@ interface Delivery {
   readonly receiveInvokeIndex: number;
   readonly receiveCompletionIndex: number;
   readonly receiveInvokedAtMs: number;
+  readonly receiveCompletedAtMs: number;
   readonly listIndex: number;
 }
 
@@ -144,6 +155,7 @@ export function checkQueueHistory(history: History, options: QueueCheckOptions):
     ...acks,
     oneIdTwoBodies: checkIdBodies(deliveries, examplesMax),
     orderInversions: checkOrder(enqueues, deliveries, examplesMax),
+    leasesEndedEarly: checkLeaseLengths(deliveries, options.visibilityMs, examplesMax),
     longestUnavailabilityMs: longestUnavailabilityMs(history),
   };
   const { reasons, warnings } = judge(result, options);
@@ -164,6 +176,7 @@ function judge(result: Judged, options: QueueCheckOptions): { reasons: string[];
   if (result.redeliveredAfterAck.count > 0) {
     reasons.push(`${result.redeliveredAfterAck.count} deliveries came from receives begun after the message's ack completed`);
   }
+  if (result.leasesEndedEarly.count > 0) reasons.push(`${result.leasesEndedEarly.count} leases ended before their visibility timeout`);
   if (result.oneIdTwoBodies.count > 0) reasons.push(`${result.oneIdTwoBodies.count} message ids carried two different values`);
   const inversions = `${result.orderInversions.count} order inversions within a producer`;
   if (result.orderInversions.count > 0 && options.strictOrder) reasons.push(inversions);
@@ -241,6 +254,7 @@ function collectDeliveries(operations: readonly Operation[]): Delivery[] {
         receiveInvokeIndex: operation.invokeIndex,
         receiveCompletionIndex: operation.completionIndex,
         receiveInvokedAtMs: operation.invoke.time,
+        receiveCompletedAtMs: completion.time,
         listIndex,
       });
     });
@@ -333,6 +347,30 @@ function checkAcks(
     redeliveredAfterAck.add({ value, id, receipt, ackedAtMs: acked.timeMs, receiveInvokedAtMs: delivery.receiveInvokedAtMs });
   }
   return { ackedTwice: ackedTwice.toFinding(), redeliveredAfterAck: redeliveredAfterAck.toFinding() };
+}
+
+/** Clients and nodes share one machine's clock; this covers timer and scheduling jitter only. */
+const LEASE_TOLERANCE_MS = 100;
+
+/**
+ * RELIABILITY R9: attempt n+1 of a message may only be delivered once attempt n's lease ran out (the
+ * workload never nacks or extends). The lease began after its receive was sent and the redelivery
+ * was seen before its receive completed, so the time between the two bounds the lease from above:
+ * shorter than the visibility timeout means a clock cut it short.
+ */
+function checkLeaseLengths(deliveries: readonly Delivery[], visibilityMs: number | undefined, examplesMax: number): Finding<EarlyLeaseEndExample> {
+  const early = new FindingList<EarlyLeaseEndExample>(examplesMax);
+  if (visibilityMs === undefined) return early.toFinding();
+  const byAttempt = new Map<string, Delivery>();
+  for (const delivery of deliveries) byAttempt.set(`${delivery.message.id}#${delivery.message.attempt}`, delivery);
+  for (const delivery of deliveries) {
+    const { id, value, attempt } = delivery.message;
+    const previous = byAttempt.get(`${id}#${attempt - 1}`);
+    if (previous === undefined) continue;
+    const heldMs = delivery.receiveCompletedAtMs - previous.receiveInvokedAtMs;
+    if (heldMs < visibilityMs - LEASE_TOLERANCE_MS) early.add({ value, id, attempt, heldMs: Math.round(heldMs) });
+  }
+  return early.toFinding();
 }
 
 function checkIdBodies(deliveries: readonly Delivery[], examplesMax: number): Finding<IdConflictExample> {
@@ -513,7 +551,7 @@ export function summarize(result: QueueCheckResult): string {
       `attempted ${result.attempted}, failed ${result.failed}, indeterminate ${result.indeterminate}; ` +
       `delivered ${result.delivered} in ${result.deliveries} deliveries, duplicated ${result.duplicated.count}, ` +
       `recovered ${result.recovered.count}, acked twice ${result.ackedTwice.count}, ` +
-      `order inversions ${result.orderInversions.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
+      `order inversions ${result.orderInversions.count}, leases ended early ${result.leasesEndedEarly.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
   ];
   for (const reason of result.reasons) lines.push(`  violation: ${reason}`);
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
@@ -524,6 +562,7 @@ export function summarize(result: QueueCheckResult): string {
     ['redelivered after ack', result.redeliveredAfterAck],
     ['one id, two bodies', result.oneIdTwoBodies],
     ['order inversions', result.orderInversions],
+    ['leases ended early', result.leasesEndedEarly],
     ['acked twice', result.ackedTwice],
   ];
   for (const [label, finding] of examples) {

@@ -13,7 +13,7 @@ import { Prng } from '../../src/shared/index.ts';
 import { ownedCluster } from '../fault/cluster-handle.ts';
 import { findLeader } from '../fault/network-faults.ts';
 import { HistoryRecorder } from './history.ts';
-import { FAULT_KINDS, type FaultKind, Nemesis, POWER_FAULTS } from './nemesis.ts';
+import { FAULT_KINDS, type FaultKind, type FaultRecord, Nemesis, POWER_FAULTS } from './nemesis.ts';
 import { httpCall } from './outcome.ts';
 import { checkQueueHistory, summarize } from './queue-checker.ts';
 import { Workload } from './workload.ts';
@@ -40,6 +40,7 @@ if (![3, 5].includes(nodeCount) || !(durationMs > 0)) fail('--nodes must be 3 or
 const QUEUE = 'chaos';
 const TICK_MS = 50;
 const ELECTION_TICKS = 10;
+const VISIBILITY_MS = 3000;
 const started = performance.now();
 const clock = () => performance.now() - started;
 const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padStart(6)}s] ${line}`);
@@ -47,9 +48,13 @@ const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padSta
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-chaos-'));
 const powerArgs = faults.some((fault) => POWER_FAULTS.includes(fault)) ? ['--test-power-loss'] : [];
 const startFindings = { powerCutsUndone: 0, recoveries: 0, repairs: 0 };
+/** Per port: start-up reports of damage found on disk (power cuts that lost nothing aside). */
+const findingsByPort = new Map<number, number>();
+// Snapshots every 300 entries instead of 10,000: compaction, snapshot crash points and installs
+// happen within a run.
 const cluster = new LocalCluster({
-  ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn', ...powerArgs],
-  onLine: (_port, line) => countStartFindings(line),
+  ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn', '--snapshot-entries', '300', ...powerArgs],
+  onLine: (port, line) => countStartFindings(port, line),
 });
 let exitCode = 1;
 try {
@@ -70,9 +75,12 @@ async function runChaos(): Promise<number> {
   const workload = new Workload({
     addresses, recorder, prng: new Prng(seed + 1), queue: QUEUE,
     producers: Number(values.producers), consumers: Number(values.consumers),
-    abandonPercent: 5, visibilityMs: 3000, requestTimeoutMs: 5000,
+    abandonPercent: 5, visibilityMs: VISIBILITY_MS, requestTimeoutMs: 5000,
   });
-  const nemesis = new Nemesis({ cluster: ownedCluster(cluster), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log });
+  const nemesis = new Nemesis({
+    cluster: ownedCluster(cluster), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log,
+    startFindings: (index) => findingsByPort.get(cluster.nodes[index]!.port) ?? 0,
+  });
   workload.start();
   const progress = setInterval(() => log(`enqueued ${workload.counts.enqueued}, delivered ${workload.counts.delivered}, acked ${workload.counts.acked}; fault: ${nemesis.current}`), 5000);
   await nemesis.run(durationMs, clock);
@@ -82,10 +90,12 @@ async function runChaos(): Promise<number> {
   const drained = await drain(addresses);
   clearInterval(progress);
   await workload.stop();
-  const result = checkQueueHistory(recorder.history, { drained, strictOrder: false });
+  const result = checkQueueHistory(recorder.history, { drained, strictOrder: false, visibilityMs: VISIBILITY_MS });
   console.log(summarize(result));
   log(`at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`);
-  writeResults({ seed, nodeCount, durationMs, faults, drained, result, nemesis: nemesis.record, history: recorder.history });
+  const faultSummary = summarizeFaults(nemesis.record);
+  for (const line of faultSummary) log(line);
+  writeResults({ seed, nodeCount, durationMs, faults, drained, result, faultSummary, nemesis: nemesis.record, history: recorder.history });
   return result.valid ? 0 : 1;
 }
 
@@ -105,12 +115,30 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
 }
 
 /** What restarted nodes said about their disks (they log it at warn level). */
-function countStartFindings(line: string): void {
-  if (!line.includes('"findings"')) return;
-  const { findings } = JSON.parse(line.slice(line.indexOf('{'))) as { findings: string[] };
-  if (findings.some((finding) => finding.startsWith('simulated power cut') && !finding.includes(': 0 LevelDB keys and 0 mark'))) startFindings.powerCutsUndone++;
+function countStartFindings(port: number, line: string): void {
+  const damagedSnapshots = line.includes('damaged snapshots skipped');
+  if (!line.includes('"findings"') && !damagedSnapshots) return;
+  const { findings = [] } = JSON.parse(line.slice(line.indexOf('{'))) as { findings?: string[] };
+  const lostWrites = findings.some((finding) => finding.startsWith('simulated power cut') && !finding.includes(': 0 LevelDB keys and 0 mark'));
+  if (lostWrites) startFindings.powerCutsUndone++;
+  const damage = findings.some((finding) => !finding.startsWith('simulated power cut'));
   if (line.includes('recovering: this node lost data')) startFindings.recoveries++;
-  else if (findings.some((finding) => !finding.startsWith('simulated power cut'))) startFindings.repairs++;
+  else if (damage || damagedSnapshots) startFindings.repairs++;
+  if (lostWrites || damage || damagedSnapshots) findingsByPort.set(port, (findingsByPort.get(port) ?? 0) + 1);
+}
+
+/** Per fault kind: injections, how many the cluster noticed, and the time to repair (median, max). */
+function summarizeFaults(record: readonly FaultRecord[]): string[] {
+  const kinds = [...new Set(record.map((fault) => fault.kind))];
+  return kinds.map((kind) => {
+    const of = record.filter((fault) => fault.kind === kind);
+    const detectable = of.filter((fault) => fault.detected !== undefined);
+    const repairs = of.map((fault) => fault.repairMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+    const unrepaired = of.length - repairs.length;
+    const detections = detectable.length === 0 ? 'n/a' : `${detectable.filter((fault) => fault.detected).length}/${detectable.length}`;
+    const median = repairs.length === 0 ? 'n/a' : `${repairs[Math.floor((repairs.length - 1) / 2)]} ms`;
+    return `fault ${kind}: ${of.length} injected, detected ${detections}, repair median ${median}, max ${repairs.at(-1) ?? 'n/a'} ms${unrepaired > 0 ? `, ${unrepaired} not repaired` : ''}`;
+  });
 }
 
 function writeResults(report: Record<string, unknown>): void {

@@ -10,6 +10,8 @@ export type ProcessAction = 'kill' | 'terminate' | 'powercut' | 'pause' | 'resum
 export interface ClusterHandle {
   readonly addresses: readonly string[];
   act(index: number, action: ProcessAction): Promise<void>;
+  /** Whether node `index`'s process is still there (a failpoint kills it by itself). */
+  isRunning(index: number): Promise<boolean>;
   /** Where node `index` keeps its data, for faults that damage it while the node is stopped. */
   dataDir(index: number): string;
 }
@@ -19,6 +21,7 @@ export function ownedCluster(cluster: LocalCluster): ClusterHandle {
   return {
     addresses: cluster.nodes.map((node) => node.address),
     dataDir: (index) => cluster.nodes[index]!.dataDir,
+    isRunning: async (index) => cluster.nodes[index]!.process !== undefined,
     async act(index, action) {
       switch (action) {
         case 'kill':
@@ -55,6 +58,10 @@ export function launchedCluster(dataRoot: string): ClusterHandle {
     addresses: state.nodes.map((node) => `127.0.0.1:${node.port}`),
     // As LocalCluster lays them out.
     dataDir: (index) => join(dataRoot, `node-${state.nodes[index]!.port}`),
+    async isRunning(index) {
+      const response = await fetch(`http://127.0.0.1:${state.nodes[index]!.port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+      return response !== undefined;
+    },
     async act(index, action) {
       const port = state.nodes[index]!.port;
       const path = action === 'terminate' ? 'kill?signal=SIGTERM' : action === 'powercut' ? 'kill?signal=SIGUSR2' : action;

@@ -30,7 +30,8 @@ export async function findLeader(addresses: readonly string[]): Promise<string |
   return undefined;
 }
 
-async function admin(address: string, path: string, body: unknown): Promise<void> {
+/** A POST to a node's fault-injection admin routes; throws unless it succeeds. */
+export async function admin(address: string, path: string, body: unknown): Promise<void> {
   const response = await fetch(`http://${address}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,11 +1,19 @@
 import type { NodeId } from '../raft/index.ts';
 import { RequestError } from '../shared/index.ts';
-import { DISK_FAULT_CODES, type DiskFaults, isDiskFaultCode } from '../storage/index.ts';
+import { DISK_FAULT_CODES, type DiskFaults, FAILPOINT_NAMES, type Failpoints, isDiskFaultCode, isFailpointName } from '../storage/index.ts';
 import type { FaultFilter, PeerIdentity } from '../transport/index.ts';
 import type { NodeClock } from './node-clock.ts';
 import { objectBody } from './request-validation.ts';
 
 export const FAULT_ADMIN_PREFIX = '/admin/faults';
+
+/** What a node started with --enable-fault-injection lets tests break. */
+export interface FaultControls {
+  readonly network: FaultFilter;
+  readonly disk: DiskFaults;
+  readonly clock: NodeClock;
+  readonly failpoints: Failpoints;
+}
 
 /**
  * Fault-injection routes, present only on nodes started with --enable-fault-injection:
@@ -13,21 +21,29 @@ export const FAULT_ADMIN_PREFIX = '/admin/faults';
  *   POST /admin/faults  { blockSendTo?, blockReceiveFrom? }   peers by id or host:port
  *   POST /admin/faults/disk { fail: "ENOSPC" | "EIO" | "EROFS" | null }   the disk refuses writes, or no longer
  *   POST /admin/faults/clock { offsetMs?, driftPpm? }   skew this node's clock (both 0: a true clock)
- *   POST /admin/faults/heal                unblock everything, disk and clock included
+ *   POST /admin/faults/failpoint { name, onHit? }   crash at that point's onHit-th hit from now (name null: disarm)
+ *   POST /admin/faults/heal                unblock everything, disk and clock included (armed failpoints stay armed)
  */
-export function handleFaultAdmin(
-  method: string,
-  path: string,
-  body: unknown,
-  faults: { readonly network: FaultFilter; readonly disk: DiskFaults; readonly clock: NodeClock },
-  peers: readonly PeerIdentity[],
-): unknown {
-  const describe = (): unknown => ({ ...faults.network.describe(), disk: faults.disk.current ?? null, clock: faults.clock.current });
+export function handleFaultAdmin(method: string, path: string, body: unknown, faults: FaultControls, peers: readonly PeerIdentity[]): unknown {
+  const describe = (): unknown => ({
+    ...faults.network.describe(),
+    disk: faults.disk.current ?? null,
+    clock: faults.clock.current,
+    failpoints: faults.failpoints.describe(),
+  });
   if (method === 'GET' && path === FAULT_ADMIN_PREFIX) return describe();
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/heal`) {
     faults.network.heal();
     faults.disk.clear();
     faults.clock.set({ offsetMs: 0, driftPpm: 0 });
+    return describe();
+  }
+  if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/failpoint`) {
+    const { name, onHit = 1 } = objectBody(body);
+    if (name === null) faults.failpoints.disarmAll();
+    else if (typeof name !== 'string' || !isFailpointName(name)) throw new RequestError('BAD_REQUEST', `name must be null or one of ${FAILPOINT_NAMES.join(', ')}`);
+    else if (!Number.isSafeInteger(onHit) || (onHit as number) < 1) throw new RequestError('BAD_REQUEST', 'onHit must be a whole number from 1');
+    else faults.failpoints.arm({ name, action: 'crash', onHit: onHit as number });
     return describe();
   }
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/clock`) {

@@ -84,11 +84,11 @@ export class HttpApi {
     let op = 'unknown';
     try {
       if (await this.handleOperational(request.method ?? 'GET', url.pathname, response)) return;
-      const { faults: network, diskFaults: disk, clock } = this.handler;
-      if (network !== undefined && disk !== undefined && url.pathname.startsWith(FAULT_ADMIN_PREFIX)) {
+      const faults = this.handler.faultControls;
+      if (faults !== undefined && url.pathname.startsWith(FAULT_ADMIN_PREFIX)) {
         op = 'faults';
         const body = request.method === 'POST' ? await readJson(request) : undefined;
-        sendJson(response, 200, handleFaultAdmin(request.method ?? 'GET', url.pathname, body ?? {}, { network, disk, clock }, this.handler.peers()));
+        sendJson(response, 200, handleFaultAdmin(request.method ?? 'GET', url.pathname, body ?? {}, faults, this.handler.peers()));
         return;
       }
       const { route, params } = this.match(request.method ?? 'GET', url.pathname);

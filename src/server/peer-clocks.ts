@@ -2,6 +2,8 @@ import type { NodeId } from '../raft/index.ts';
 
 /** A peer's reading older than this says nothing about its clock now (it may be paused or gone). */
 const FRESH_FOR_MS = 5_000;
+/** Readings are filtered over windows this long (see `heard`). */
+const WINDOW_MS = 1_000;
 
 /**
  * What each voter's wall clock reads, from the time it stamps on its Raft frames (one-way delay on a
@@ -14,13 +16,30 @@ const FRESH_FOR_MS = 5_000;
  * own wall clock moves only our own vote, at once, and never the others'.
  */
 export class PeerClocks {
-  /** Per peer: its wall clock minus our monotonic clock, and when we heard it (monotonic). */
-  private readonly readings = new Map<NodeId, { baseMs: number; heardAtMono: number }>();
+  /** Per peer: its wall clock minus our monotonic clock (best of this window and the last), and when we heard it. */
+  private readonly readings = new Map<NodeId, Reading>();
   private bases: number[] = [];
 
+  /**
+   * A frame's time in transit, or waiting for our event loop, makes the peer's clock look behind by
+   * that much, never ahead: so the highest reading of the last one to two seconds is the truest
+   * (NTP's minimum-delay filter). Trusting a delayed one would let the cluster's time fall behind
+   * and then catch up, which shortens the leases granted meanwhile.
+   */
   heard(peer: NodeId, theirWallMs: number, monoMs: number): void {
     if (!Number.isFinite(theirWallMs)) return;
-    this.readings.set(peer, { baseMs: theirWallMs - monoMs, heardAtMono: monoMs });
+    const baseMs = theirWallMs - monoMs;
+    const reading = this.readings.get(peer);
+    if (reading === undefined || monoMs - reading.windowStartMono >= 2 * WINDOW_MS) {
+      this.readings.set(peer, { current: baseMs, previous: baseMs, windowStartMono: monoMs, heardAtMono: monoMs });
+      return;
+    }
+    if (monoMs - reading.windowStartMono >= WINDOW_MS) {
+      reading.previous = reading.current;
+      reading.current = baseMs;
+      reading.windowStartMono = monoMs;
+    } else reading.current = Math.max(reading.current, baseMs);
+    reading.heardAtMono = monoMs;
   }
 
   forget(peer: NodeId): void {
@@ -32,7 +51,7 @@ export class PeerClocks {
     const bases: number[] = [];
     for (const voter of voters) {
       const reading = voter === self ? undefined : this.readings.get(voter);
-      if (reading !== undefined && monoMs - reading.heardAtMono <= FRESH_FOR_MS) bases.push(reading.baseMs);
+      if (reading !== undefined && monoMs - reading.heardAtMono <= FRESH_FOR_MS) bases.push(Math.max(reading.current, reading.previous));
     }
     this.bases = bases;
   }
@@ -42,4 +61,11 @@ export class PeerClocks {
     const all = [...this.bases, wallMs - monoMs].sort((a, b) => a - b);
     return monoMs + all[Math.floor((all.length - 1) / 2)]!;
   }
+}
+
+interface Reading {
+  current: number;
+  previous: number;
+  windowStartMono: number;
+  heardAtMono: number;
 }

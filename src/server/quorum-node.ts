@@ -47,6 +47,7 @@ import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
 import { DiskTrouble } from './disk-trouble.ts';
+import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
 import { PeerClocks } from './peer-clocks.ts';
 import { MembershipService } from './membership-service.ts';
@@ -66,9 +67,7 @@ export interface RequestHandler {
   cluster(): ClusterView;
   health(): { ok: boolean; reason: string };
   readonly metrics: NodeMetrics;
-  readonly faults: FaultFilter | undefined;
-  readonly diskFaults: DiskFaults | undefined;
-  readonly clock: NodeClock;
+  readonly faultControls: FaultControls | undefined;
   peers(): readonly PeerIdentity[];
 }
 
@@ -129,7 +128,7 @@ export class QuorumNode implements RequestHandler {
     this.clock = options.enableFaultInjection ? NodeClock.fromEnvironment() : new NodeClock();
     this.diskTrouble = new DiskTrouble({
       retryFirstMs: 500,
-      retryMaxMs: 5_000,
+      retryMaxMs: 2_000,
       probe: () => probeDisk(options.dataDir, options.diskReserveBytes, storageOptions.diskFaults),
       reopen: () => this.reopenStorage(),
       log,
@@ -207,7 +206,7 @@ export class QuorumNode implements RequestHandler {
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
     const powerCut = options.testPowerLoss ? new PowerCut(options.dataDir) : undefined;
     const storageOptions: NodeStorageOptions = {
-      failpoints: Failpoints.fromEnvironment(),
+      failpoints: Failpoints.fromEnvironment(process.env, options.enableFaultInjection),
       powerCut,
       diskFaults: options.enableFaultInjection ? new DiskFaults() : undefined,
     };
@@ -219,8 +218,12 @@ export class QuorumNode implements RequestHandler {
     return node;
   }
 
-  get diskFaults(): DiskFaults | undefined {
-    return this.storageOptions.diskFaults;
+  /** Present only with --enable-fault-injection. */
+  get faultControls(): FaultControls | undefined {
+    const { diskFaults: disk, failpoints } = this.storageOptions;
+    const network = this.faults;
+    if (network === undefined || disk === undefined || failpoints === undefined) return undefined;
+    return { network, disk, clock: this.clock, failpoints };
   }
 
   private async open(opened: OpenedStorage): Promise<void> {

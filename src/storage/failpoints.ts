@@ -52,7 +52,7 @@ export function parseFailpoints(text: string): FailpointSpec[] {
   return specs;
 }
 
-function isFailpointName(name: string): name is FailpointName {
+export function isFailpointName(name: string): name is FailpointName {
   return (FAILPOINT_NAMES as readonly string[]).includes(name);
 }
 
@@ -69,17 +69,35 @@ function crashNow(): never {
 /** The configured points, with a count of hits each. */
 export class Failpoints {
   private readonly hits = new Map<FailpointName, number>();
-  private readonly armed: ReadonlyMap<FailpointName, FailpointSpec>;
+  private readonly armed: Map<FailpointName, FailpointSpec>;
 
   constructor(specs: readonly FailpointSpec[], private readonly crash: (name: FailpointName) => void = crashNow) {
     this.armed = new Map(specs.map((spec) => [spec.name, spec]));
   }
 
-  /** The points named in the environment, or undefined when none are: then nothing pays for them. */
-  static fromEnvironment(env: NodeJS.ProcessEnv = process.env): Failpoints | undefined {
+  /**
+   * The points named in the environment, or undefined when none are and none may be armed later
+   * (`armable`: fault injection is on): then nothing pays for them.
+   */
+  static fromEnvironment(env: NodeJS.ProcessEnv = process.env, armable = false): Failpoints | undefined {
     const text = env[FAILPOINTS_ENV];
-    if (text === undefined || text.trim() === '') return undefined;
-    return new Failpoints(parseFailpoints(text));
+    if ((text === undefined || text.trim() === '') && !armable) return undefined;
+    return new Failpoints(parseFailpoints(text ?? ''));
+  }
+
+  /** Arms `spec` from now on: its hit count restarts, so `onHit` counts hits after this call. */
+  arm(spec: FailpointSpec): void {
+    this.armed.set(spec.name, spec);
+    this.hits.delete(spec.name);
+  }
+
+  disarmAll(): void {
+    this.armed.clear();
+    this.hits.clear();
+  }
+
+  describe(): FailpointSpec[] {
+    return [...this.armed.values()];
   }
 
   has(name: FailpointName): boolean {

@@ -271,6 +271,20 @@ describe('checkQueueHistory: acks', () => {
     expect(checkQueueHistory(unsure.history, STRICT).redeliveredAfterAck.count).toBe(0);
   });
 
+  it('catches a redelivery sooner than the lease, measured from the receive that took it', () => {
+    const options = { ...STRICT, visibilityMs: 3000 };
+    const early = new Timeline().enqueue(1, 'p1-1').at(1000).receive(2, message('p1-1')).at(2500).receive(3, message('p1-1', 2));
+    early.ack(3, ['id-p1-1:2']);
+    const result = checkQueueHistory(early.history, options);
+    expect(result.valid).toBe(false);
+    expect(result.leasesEndedEarly.examples).toEqual([{ value: 'p1-1', id: 'id-p1-1', attempt: 2, heldMs: 1501 }]);
+    const onTime = new Timeline().enqueue(1, 'p1-1').at(1000).receive(2, message('p1-1')).at(4000).receive(3, message('p1-1', 2));
+    onTime.ack(3, ['id-p1-1:2']);
+    expect(checkQueueHistory(onTime.history, options).leasesEndedEarly.count).toBe(0);
+    // Without a known lease length nothing is judged.
+    expect(checkQueueHistory(early.history, STRICT).leasesEndedEarly.count).toBe(0);
+  });
+
   it('catches one message id delivered with two different values', () => {
     const timeline = new Timeline().enqueue(1, 'p1-1').enqueue(1, 'p1-2');
     timeline.receive(2, message('p1-1', 1, 'm1')).receive(2, message('p1-2', 2, 'm1'));

@@ -51,3 +51,26 @@ describe('PeerClocks', () => {
     expect(clocks.clusterWallMs(1_000, 0)).toBe(1_000);
   });
 });
+
+describe('PeerClocks filtering', () => {
+  it('trusts the least delayed reading of the last second or two, so a stalled event loop does not slow the cluster clock', () => {
+    const clocks = new PeerClocks();
+    // b and c are right (true time = mono + 1,000,000); frames reach us late after a 300 ms stall.
+    for (const peer of ['b', 'c']) {
+      clocks.heard(peer, 1_000_100, 100);
+      clocks.heard(peer, 1_000_150, 450);
+    }
+    clocks.refresh('a', ['a', 'b', 'c'], 450);
+    expect(clocks.clusterWallMs(1_000_450, 450)).toBe(1_000_450);
+    // Two windows later the stalled readings are forgotten; a step back of a peer's clock counts then.
+    for (const peer of ['b', 'c']) {
+      clocks.heard(peer, 1_001_200, 1_200);
+      clocks.heard(peer, 1_002_300 - 500, 2_300);
+    }
+    clocks.refresh('a', ['a', 'b', 'c'], 2_300);
+    expect(clocks.clusterWallMs(1_002_300, 2_300)).toBe(1_002_300);
+    for (const peer of ['b', 'c']) clocks.heard(peer, 1_004_500 - 500, 4_500);
+    clocks.refresh('a', ['a', 'b', 'c'], 4_500);
+    expect(clocks.clusterWallMs(1_004_500, 4_500)).toBe(1_004_000);
+  });
+});
