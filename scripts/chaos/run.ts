@@ -27,6 +27,8 @@ const { values } = parseArgs({
     producers: { type: 'string', default: '4' },
     consumers: { type: 'string', default: '3' },
     'drain-seconds': { type: 'string', default: '90' },
+    /** Where to write the history and result (default: a new file under chaos-results/). */
+    out: { type: 'string' },
   },
 });
 
@@ -144,7 +146,7 @@ function summarizeFaults(record: readonly FaultRecord[]): string[] {
 function writeResults(report: Record<string, unknown>): void {
   const folder = join(REPO_ROOT, 'chaos-results');
   mkdirSync(folder, { recursive: true });
-  const file = join(folder, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}.json`);
+  const file = values.out ?? join(folder, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-seed${seed}.json`);
   writeFileSync(file, JSON.stringify(report));
   log(`history and result written to ${file}`);
 }
