@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { StorageWriteError } from '../storage/index.ts';
+import { isDiskRefusal, StorageWriteError } from '../storage/index.ts';
 
 export interface DiskTroubleOptions {
   /** Waits between attempts to take writes again: doubles from the first to the last. */
@@ -80,5 +80,26 @@ export class DiskTrouble {
     this.episode = undefined;
     this.recoveries++;
     this.options.log.info({ downMs: Date.now() - episode.since, attempts: episode.attempts }, 'the disk takes writes again: rejoined from what is on it');
+  }
+}
+
+/** Waits between attempts to open storage on a disk that refuses writes at start. */
+const OPEN_RETRY_MS = [500, 1000, 2000, 5000] as const;
+
+/**
+ * Opens storage at start, waiting for a disk that refuses writes (full, read-only...) instead of
+ * exiting: a supervisor restarting a node that exits would only fail the same way in a loop.
+ * Anything else (damage it cannot repair, a bug) still fails the start.
+ */
+export async function openWhenWritable<T>(open: () => Promise<T>, log: Logger): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await open();
+    } catch (error) {
+      if (!isDiskRefusal(error)) throw error;
+      const waitMs = OPEN_RETRY_MS[Math.min(attempt, OPEN_RETRY_MS.length - 1)]!;
+      log.error({ err: error, attempt: attempt + 1, retryInMs: waitMs }, 'cannot open storage: the disk refuses writes; waiting for it');
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   }
 }

@@ -46,7 +46,7 @@ import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
 import { DEFAULT_AUTOPILOT } from './autopilot.ts';
-import { DiskTrouble } from './disk-trouble.ts';
+import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
 import { PeerClocks } from './peer-clocks.ts';
@@ -210,7 +210,7 @@ export class QuorumNode implements RequestHandler {
       powerCut,
       diskFaults: options.enableFaultInjection ? new DiskFaults() : undefined,
     };
-    const opened = await openNodeStorage(options.dataDir, storageOptions);
+    const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
     const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), storageOptions);

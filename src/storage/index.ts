@@ -1,6 +1,6 @@
 export { LevelStorage } from './level-storage.ts';
 export { MemoryStorage } from './memory-storage.ts';
-export { StorageCorruptionError, StorageWriteError } from './storage-errors.ts';
+export { isDiskRefusal, StorageCorruptionError, StorageWriteError } from './storage-errors.ts';
 export { DISK_FAULT_CODES, DiskFaults, isDiskFaultCode, type DiskFaultCode } from './disk-faults.ts';
 export { freeBytes, probeDisk } from './disk-probe.ts';
 export type { RaftStorage } from './storage-port.ts';

@@ -37,3 +37,11 @@ function causeCode(cause: unknown): string {
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : 'UNKNOWN';
 }
+
+/** The errors a disk gives when it cannot take writes now but may later (full, failing, read-only, over quota). */
+const DISK_ERROR_CODES = new Set(['ENOSPC', 'EIO', 'EROFS', 'EDQUOT']);
+
+/** Whether `error` is the disk refusing a write (see `DISK_ERROR_CODES`), rather than bad data or a bug. */
+export function isDiskRefusal(error: unknown): boolean {
+  return error instanceof StorageWriteError || DISK_ERROR_CODES.has(causeCode(error));
+}

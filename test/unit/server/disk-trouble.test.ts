@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DiskTrouble } from '../../../src/server/disk-trouble.ts';
+import { DiskTrouble, openWhenWritable } from '../../../src/server/disk-trouble.ts';
 import { StorageWriteError } from '../../../src/storage/index.ts';
 
 const full = (): StorageWriteError => new StorageWriteError('writing the log', Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
@@ -59,5 +59,27 @@ describe('DiskTrouble', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(trouble.active).toBe(false);
     trouble.stop();
+  });
+});
+
+describe('openWhenWritable', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('waits out a disk that refuses writes at start, and fails at once on anything else', async () => {
+    vi.useFakeTimers();
+    let attempts = 0;
+    const opening = openWhenWritable(async () => {
+      attempts++;
+      if (attempts < 3) throw Object.assign(new Error('IO error: 000005.log: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+      return 'opened';
+    }, pino({ level: 'silent' }));
+    await vi.advanceTimersByTimeAsync(500 + 1000);
+    await expect(opening).resolves.toBe('opened');
+    expect(attempts).toBe(3);
+    await expect(openWhenWritable(async () => {
+      throw new Error('the data directory holds two node ids');
+    }, pino({ level: 'silent' }))).rejects.toThrow(/two node ids/);
   });
 });
