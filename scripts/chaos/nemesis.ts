@@ -20,6 +20,8 @@ interface Injected {
   readonly detected: boolean | undefined;
   /** The nodes whose health says when the fault is repaired. */
   readonly touched: readonly string[];
+  /** When the fault was lifted (the node restarted, the disk or clock healed): repair time counts from here. */
+  readonly liftedAtMs: number;
 }
 
 export const FAULT_KINDS = [
@@ -75,7 +77,8 @@ export class Nemesis {
       const startMs = clock();
       const injected = await this.inject(kind, untilMs, clock);
       const endMs = clock();
-      const repairMs = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS)) ?? null;
+      const healthy = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS)) !== undefined;
+      const repairMs = healthy ? Math.round(clock() - injected.liftedAtMs) : null;
       this.options.log(`nemesis: ${kind} done (${injected.detail}); ${repairMs === null ? 'NOT healthy' : `healthy after ${repairMs} ms`}`);
       this.record.push({ kind, target: injected.target, startMs, endMs, detail: injected.detail, detected: injected.detected, repairMs });
     }
@@ -103,6 +106,10 @@ export class Nemesis {
     let detail = '';
     const findingsBefore = this.options.startFindings(index);
     let detected: boolean | undefined;
+    let liftedAtMs: number | undefined;
+    const lifted = () => {
+      liftedAtMs = clock();
+    };
     switch (kind) {
       case 'kill': {
         await cluster.act(index, 'kill');
@@ -123,6 +130,7 @@ export class Nemesis {
           await cluster.act(index, 'kill');
           detail = kind === 'truncate' ? truncateOne(cluster.dataDir(index), prng) : flipBits(cluster.dataDir(index), prng);
           await cluster.act(index, 'restart');
+          lifted();
           detected = await this.foundDamage(index, findingsBefore);
         } else {
           detail = `${kind} skipped: another voter is not alive or still recovering, or fewer than three vote`;
@@ -134,6 +142,7 @@ export class Nemesis {
         const downMs = prng.int(3000);
         await holdMs(downMs);
         await cluster.act(index, 'restart');
+        lifted();
         detail = `power cut, down ${downMs} ms`;
         detected = await this.foundDamage(index, findingsBefore);
         break;
@@ -146,7 +155,7 @@ export class Nemesis {
         await holdMs(downMs);
         await Promise.all(all.map((node) => cluster.act(node, 'restart')));
         this.current = 'none';
-        return { target: 'all', detail: `power cut on every node, down ${downMs} ms`, detected: undefined, touched: cluster.addresses };
+        return { target: 'all', detail: `power cut on every node, down ${downMs} ms`, detected: undefined, touched: cluster.addresses, liftedAtMs: clock() };
       }
       case 'wipe':
         // The node returns blank under a new id; the autopilot adds it and retires the old id.
@@ -207,7 +216,7 @@ export class Nemesis {
       }
     }
     this.current = 'none';
-    return { target, detail, detected, touched: [target] };
+    return { target, detail, detected, touched: [target], liftedAtMs: liftedAtMs ?? clock() };
   }
 
   /**
@@ -239,11 +248,12 @@ export class Nemesis {
       hit = await crashed(6000);
     } else if (!hit) hit = await crashed(5000);
     const hitAfterMs = Math.round(clock() - armedAt);
+    const liftedAtMs = clock();
     if (hit) await cluster.act(index, 'restart');
     else await armFailpoint(target, null).catch(() => undefined);
     this.current = 'none';
     const detail = `${point}@${onHit} on ${role}: ${hit ? `crashed after ${hitAfterMs} ms, restarted` : 'not hit, disarmed'}`;
-    return { target, detail, detected: hit, touched: [target] };
+    return { target, detail, detected: hit, touched: [target], liftedAtMs };
   }
 
   private async waitForExit(index: number, deadline: number, clock: () => number): Promise<boolean> {

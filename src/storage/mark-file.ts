@@ -19,6 +19,8 @@ export interface MarkFileContents {
   readonly mark: AckedMark | undefined;
   /** The file held bytes but no sound slot: the mark is lost, and with it the cross-check. */
   readonly damaged: boolean;
+  /** One slot failed its checksum or is missing although written (a torn write, or damage); the other was used. */
+  readonly slotDamaged: boolean;
 }
 
 /**
@@ -50,10 +52,16 @@ export class MarkFile {
     }
     const bytes = new Uint8Array(SLOT_BYTES * 2);
     const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
-    const slots = [readSlot(bytes.subarray(0, SLOT_BYTES)), readSlot(bytes.subarray(SLOT_BYTES))].filter((slot) => slot !== undefined);
+    const halves = [bytes.subarray(0, SLOT_BYTES), bytes.subarray(SLOT_BYTES)];
+    const read = halves.map((half) => readSlot(half));
+    const slots = read.filter((slot) => slot !== undefined);
     const newest = slots.sort((a, b) => b.sequence - a.sequence)[0];
     const file = new MarkFile(handle, path, newest?.sequence ?? 0, newFile, bytes, powerCut);
-    return { file, contents: { mark: newest?.mark, damaged: newest === undefined && bytes.subarray(0, bytesRead).some((byte) => byte !== 0) } };
+    const holdsBytes = (half: Uint8Array) => half.some((byte) => byte !== 0);
+    const damaged = newest === undefined && bytes.subarray(0, bytesRead).some((byte) => byte !== 0);
+    // Both slots were written once the sequence passed 1: a second one that does not read is damage.
+    const slotDamaged = slots.length === 1 && (newest!.sequence >= 2 || halves.some((half, index) => read[index] === undefined && holdsBytes(half)));
+    return { file, contents: { mark: newest?.mark, damaged, slotDamaged } };
   }
 
   async write(mark: AckedMark): Promise<void> {

@@ -60,6 +60,7 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
   const findings = [
     ...(powerCutUndone === undefined ? [] : [powerCutUndone]),
     ...(contents.damaged ? ['the acknowledged mark file is damaged: the log is checked on its own'] : []),
+    ...(contents.slotDamaged ? ['one slot of the acknowledged mark file is unreadable (a torn write or damage): the other was used'] : []),
     ...plan.findings,
   ];
   return { id, storage, persisted: plan.persisted, damagedSnapshots: [...level.damagedSnapshots], findings };

@@ -162,6 +162,25 @@ describe('mark file', () => {
     writeFileSync(path, bytes);
     const { file: reopened, contents } = await MarkFile.open(path);
     await reopened.close();
-    expect(contents).toEqual({ mark: mark(1), damaged: false });
+    expect(contents).toEqual({ mark: mark(1), damaged: false, slotDamaged: true });
+  });
+
+  it('reports a missing second slot once both were written, but not after a single write', async () => {
+    const path = join(directory, MARK_FILE_NAME);
+    const { file } = await MarkFile.open(path);
+    await file.write(mark(1));
+    await file.close();
+    const once = await MarkFile.open(path);
+    await once.file.close();
+    expect(once.contents).toEqual({ mark: mark(1), damaged: false, slotDamaged: false });
+    const { file: again } = await MarkFile.open(path);
+    await again.write(mark(2));
+    await again.write(mark(3));
+    await again.close();
+    truncateSync(path, readFileSync(path).length / 2);
+    const truncated = await MarkFile.open(path);
+    await truncated.file.close();
+    expect(truncated.contents.slotDamaged).toBe(true);
+    expect(truncated.contents.mark).toBeDefined();
   });
 });
