@@ -84,3 +84,24 @@ describe('FailpointStorage', () => {
     expect(hits).not.toContain('before-snapshot-save');
   });
 });
+
+describe('Failpoints armed at run time', () => {
+  it('counts hits from the moment a point is armed, and disarming stops it', () => {
+    const crashed: string[] = [];
+    const points = Failpoints.fromEnvironment({}, true)!;
+    expect(Failpoints.fromEnvironment({}, false)).toBeUndefined();
+    const armed = new Failpoints([], (name) => crashed.push(name));
+    armed.hit('after-apply');
+    armed.arm({ name: 'after-apply', action: 'crash', onHit: 2 });
+    armed.hit('after-apply');
+    expect(crashed).toEqual([]);
+    armed.hit('after-apply');
+    expect(crashed).toEqual(['after-apply']);
+    armed.arm({ name: 'before-apply', action: 'crash', onHit: 1 });
+    expect(armed.describe().map((spec) => spec.name)).toEqual(['after-apply', 'before-apply']);
+    armed.disarmAll();
+    armed.hit('before-apply');
+    expect(crashed).toEqual(['after-apply']);
+    expect(points.describe()).toEqual([]);
+  });
+});
