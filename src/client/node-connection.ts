@@ -3,6 +3,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { coalesceWrites } from '../transport/write-coalescing.ts';
+import { zeroMask } from '../shared/unmasked-frames.ts';
 
 interface Waiting {
   readonly resolve: (result: unknown) => void;
@@ -60,7 +61,7 @@ export class NodeConnection {
 
   static open(address: string, timeoutMs: number, events: ConnectionEvents = NO_EVENTS): Promise<NodeConnection> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://${address}${CLIENT_SOCKET_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false });
+      const socket = new WebSocket(`ws://${address}${CLIENT_SOCKET_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, generateMask: zeroMask });
       socket.binaryType = 'nodebuffer';
       socket.once('open', () => resolve(new NodeConnection(address, socket, events)));
       socket.once('error', (error) => reject(new QuorumqError('UNAVAILABLE', `cannot reach ${address}: ${error.message}`, error)));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LogPosition } from '../raft/index.ts';
@@ -12,6 +13,13 @@ export const MARK_FILE_NAME = 'acked-mark';
 const SLOT_BYTES = 512;
 const LENGTH_BYTES = 2;
 const CHECKSUM_BYTES = 16;
+
+/**
+ * The mark is opened O_DSYNC where the platform has it: each slot write is then durable when it
+ * returns, one system call instead of a write and an fdatasync (each a trip through the thread
+ * pool, once per ready batch). Elsewhere, the write is followed by a datasync.
+ */
+const WRITE_THROUGH = constants.O_DSYNC ?? 0;
 
 /** What was found in the file at open. */
 export interface MarkFileContents {
@@ -44,10 +52,10 @@ export class MarkFile {
     let handle: FileHandle;
     let newFile = false;
     try {
-      handle = await open(path, 'r+');
+      handle = await open(path, constants.O_RDWR | WRITE_THROUGH);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      handle = await open(path, 'w+');
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC | WRITE_THROUGH);
       newFile = true;
     }
     const bytes = new Uint8Array(SLOT_BYTES * 2);
@@ -76,7 +84,7 @@ export class MarkFile {
 
   private async writeSlot(slot: Uint8Array, offset: number): Promise<void> {
     await this.handle.write(slot, 0, slot.length, offset);
-    await this.handle.datasync();
+    if (WRITE_THROUGH === 0) await this.handle.datasync();
     // A file just created exists for good only once its directory entry is synced too.
     if (this.newFile) {
       this.newFile = false;

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { PEER_SOCKET_PATH } from '../shared/index.ts';
 import { coalesceWrites } from './write-coalescing.ts';
+import { zeroMask } from '../shared/unmasked-frames.ts';
 
 export interface OutboundLinkOptions {
   readonly address: string;
@@ -58,6 +59,7 @@ export class OutboundLink {
       maxPayload: this.options.frameBytesMax,
       perMessageDeflate: false,
       handshakeTimeout: 2000,
+      generateMask: zeroMask,
     });
     this.socket = socket;
     socket.binaryType = 'nodebuffer';

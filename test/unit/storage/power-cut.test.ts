@@ -35,9 +35,18 @@ describe('simulated power cut', () => {
     const cut = new PowerCut(directory, () => undefined);
     const opened = await openNodeStorage(directory, { powerCut: cut });
     await opened.storage.save(ready([entry(1), entry(2)]));
+    // The mark's write is held until the cut, so that both writes are under way when it comes.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const writeMark = cut.writeMark.bind(cut);
+    cut.writeMark = (path, offset, before, write) => writeMark(path, offset, before, async () => {
+      await held;
+      await write();
+    });
     const inFlight = opened.storage.save(ready([entry(3)]));
     await until(() => cut.uncovered === 2);
     cut.cut();
+    release();
     // The process would be dead; here the write goes on and lands, and the restart must undo it.
     await inFlight;
     await opened.storage.close();
