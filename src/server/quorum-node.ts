@@ -256,6 +256,8 @@ export class QuorumNode implements RequestHandler {
     this.snapshotIndex = this.appliedIndex;
     this.bytesSinceSnapshot = 0;
     this.snapshotPending = false;
+    // A membership change handed to a driver that stopped before running it never clears itself.
+    this.changeInFlight = false;
     const foundersBytes = await this.storage.getMeta('founders');
     this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
     this.driver = this.createDriver(persisted);
