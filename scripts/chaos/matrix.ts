@@ -76,7 +76,8 @@ function describeRun(fault: string, nodes: string, seed: number, code: number, o
   const repairs = nemesis.map((record) => record.repairMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
   const unrepaired = nemesis.length - repairs.length;
   const repair = repairs.length === 0 ? 'n/a' : `${repairs[Math.floor((repairs.length - 1) / 2)]} / ${repairs.at(-1)} ms${unrepaired > 0 ? ` (${unrepaired} never)` : ''}`;
-  const verdict = result.valid && code === 0 ? 'valid' : `**INVALID** (${result.reasons.join('; ')})`;
+  const reasons = [...result.reasons, ...(unrepaired > 0 ? [`${unrepaired} faults never repaired`] : [])];
+  const verdict = result.valid && code === 0 ? 'valid' : `**INVALID** (${reasons.join('; ') || `exit ${code}`})`;
   const line = `| ${fault} | ${nodes} | ${seed} | ${verdict} | ${result.lost.count} of ${result.acknowledged} | ${nemesis.length} | ${detected} | ${repair} | ${result.leasesEndedEarly.count} | ${result.duplicated.count} |`;
   return { valid: result.valid && code === 0, line };
 }

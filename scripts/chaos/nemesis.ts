@@ -79,6 +79,7 @@ export class Nemesis {
       const endMs = clock();
       const healthy = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS)) !== undefined;
       const repairMs = healthy ? Math.round(clock() - injected.liftedAtMs) : null;
+      if (!healthy) for (const address of injected.touched) this.options.log(`nemesis: ${address} still unhealthy: ${await describeHealth(address)}`);
       this.options.log(`nemesis: ${kind} done (${injected.detail}); ${repairMs === null ? 'NOT healthy' : `healthy after ${repairMs} ms`}`);
       this.record.push({ kind, target: injected.target, startMs, endMs, detail: injected.detail, detected: injected.detected, repairMs });
     }
@@ -325,4 +326,13 @@ interface ClusterViewReply {
 async function clusterView(address: string): Promise<ClusterViewReply> {
   const response = await fetch(`http://${address}/cluster?stale=1`, { signal: AbortSignal.timeout(1000) });
   return (await response.json()) as ClusterViewReply;
+}
+
+/** What an unhealthy node says of itself: its health and the Raft fields that explain it. */
+async function describeHealth(address: string): Promise<string> {
+  const state = await health(address);
+  if (state === undefined) return 'not answering (not running, or stopped)';
+  const view = await clusterView(address).catch(() => undefined);
+  const self = (view as { self?: Record<string, unknown> } | undefined)?.self;
+  return `${state.status} ${state.reason}; self ${JSON.stringify(self ?? {}).slice(0, 400)}`;
 }

@@ -56,7 +56,10 @@ const findingsByPort = new Map<number, number>();
 // happen within a run.
 const cluster = new LocalCluster({
   ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn', '--snapshot-entries', '300', ...powerArgs],
-  onLine: (port, line) => countStartFindings(port, line),
+  onLine: (port, line) => {
+    reportNodeErrors(port, line);
+    countStartFindings(port, line);
+  },
 });
 let exitCode = 1;
 try {
@@ -97,16 +100,20 @@ async function runChaos(): Promise<number> {
   log(`at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`);
   const faultSummary = summarizeFaults(nemesis.record);
   for (const line of faultSummary) log(line);
-  writeResults({ seed, nodeCount, durationMs, faults, drained, result, faultSummary, nemesis: nemesis.record, history: recorder.history });
-  return result.valid ? 0 : 1;
+  // Liveness: a node that stays unwell a minute after its fault was lifted is a failure too.
+  const unrepaired = nemesis.record.filter((fault) => fault.repairMs === null);
+  if (unrepaired.length > 0) log(`violation: ${unrepaired.length} faults left a node unhealthy for over a minute: ${unrepaired.map((fault) => `${fault.kind} ${fault.target}`).join(', ')}`);
+  writeResults({ seed, nodeCount, durationMs, faults, drained, result, faultSummary, unrepaired: unrepaired.length, nemesis: nemesis.record, history: recorder.history });
+  return result.valid && unrepaired.length === 0 ? 0 : 1;
 }
 
-/** Drained: the queue is empty by a linearizable read twice in a row, a second apart. */
+/** Drained: the queue is empty by linearizable reads twice in a row, a second apart. */
 async function drain(addresses: readonly string[]): Promise<boolean> {
   const deadline = clock() + Number(values['drain-seconds']) * 1000;
   let emptyInARow = 0;
-  while (clock() < deadline) {
-    const reply = await httpCall(addresses[0]!, 'GET', `/queues/${QUEUE}`, undefined, 5000);
+  // Any node will do: one that a fault left unable to serve must not make a drained queue look full.
+  for (let attempt = 0; clock() < deadline; attempt++) {
+    const reply = await httpCall(addresses[attempt % addresses.length]!, 'GET', `/queues/${QUEUE}`, undefined, 5000);
     const stats = reply.body as { ready: number; inflight: number; delayed: number } | undefined;
     const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0;
     emptyInARow = empty ? emptyInARow + 1 : 0;
@@ -117,6 +124,11 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
 }
 
 /** What restarted nodes said about their disks (they log it at warn level). */
+/** Errors a node prints (failed starts, fatal errors) are the first thing to read when a run goes wrong. */
+function reportNodeErrors(port: number, line: string): void {
+  if (line.startsWith('quorumq:') || /"level":(50|60)/.test(line)) log(`node ${port}: ${line.slice(0, 600)}`);
+}
+
 function countStartFindings(port: number, line: string): void {
   const damagedSnapshots = line.includes('damaged snapshots skipped');
   if (!line.includes('"findings"') && !damagedSnapshots) return;
