@@ -12,7 +12,7 @@ import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
 import { MarkedStorage } from './marked-storage.ts';
 import { POWER_CUT_FILE, type PowerCut, undoPowerCut } from './power-cut.ts';
 import { planStart } from './start-plan.ts';
-import { StorageCorruptionError } from './storage-errors.ts';
+import { isDiskRefusal, StorageCorruptionError } from './storage-errors.ts';
 import type { RaftStorage } from './storage-port.ts';
 
 export interface NodeStorageOptions {
@@ -48,7 +48,7 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
   await mkdir(directory, { recursive: true });
   const powerCutUndone = await undoPowerCut(directory);
   const { file, contents } = await MarkFile.open(join(directory, MARK_FILE_NAME), options.powerCut);
-  const { level, stored, unreadable } = await openLogStore(directory, options.powerCut);
+  const { level, stored, unreadable } = await openLogStore(directory, options.powerCut, contents.mark?.id);
   const id = await resolveId(level, contents.mark);
   const plan = planStart(id, stored, unreadable === undefined ? level.damage : [unreadable, ...level.damage], contents.mark);
   if (plan.discard) await level.discardAll(plan.persisted.hardState);
@@ -73,11 +73,21 @@ const DAMAGED_STORE_DIR = 'damaged-store';
  * Opens and loads LevelDB. A store LevelDB itself cannot read (a truncated manifest or table) is
  * moved aside and an empty one started: the mark then decides whether that lost anything.
  */
-async function openLogStore(directory: string, powerCut: PowerCut | undefined): Promise<{ level: LevelStorage; stored: PersistedState; unreadable?: string }> {
+async function openLogStore(
+  directory: string,
+  powerCut: PowerCut | undefined,
+  markId: NodeId | undefined,
+): Promise<{ level: LevelStorage; stored: PersistedState; unreadable?: string }> {
   let level: LevelStorage | undefined;
   try {
     level = await LevelStorage.open(directory, powerCut);
-    return { level, stored: await level.load() };
+    // Anything but a refusing disk that stops the load is damage: LevelDB does not check every
+    // block's checksum, so a flipped bit may surface as a malformed key or an undecodable value.
+    const stored = await level.load().catch((error: unknown) => {
+      throw isDiskRefusal(error) || error instanceof StorageCorruptionError ? error : new StorageCorruptionError(`the log store does not decode: ${describeError(error)}`);
+    });
+    await checkOwner(level, markId);
+    return { level, stored };
   } catch (error) {
     await level?.close().catch(() => undefined);
     if (!isDamagedStore(error)) throw error;
@@ -92,6 +102,7 @@ async function openLogStore(directory: string, powerCut: PowerCut | undefined): 
  * full disk, a held lock or missing permissions, which say nothing about the data.
  */
 function isDamagedStore(error: unknown): boolean {
+  if (error instanceof StorageCorruptionError) return true;
   const codes = [errorCode(error), errorCode((error as { cause?: unknown }).cause)];
   if (codes.includes('LEVEL_CORRUPTION')) return true;
   if (!codes.includes('LEVEL_IO_ERROR')) return false;
@@ -118,12 +129,25 @@ async function moveStoreAside(directory: string): Promise<void> {
   }
 }
 
-async function resolveId(level: LevelStorage, mark: AckedMark | undefined): Promise<NodeId> {
-  const storedBytes = await level.getMeta(NODE_ID_KEY);
-  const stored = storedBytes === undefined ? undefined : new TextDecoder().decode(storedBytes);
-  if (stored !== undefined && mark !== undefined && stored !== mark.id) {
-    throw new StorageCorruptionError(`the data directory holds two node ids (${stored} in the log store, ${mark.id} in the mark): refusing to guess`);
+/**
+ * The mark is checksummed and the store's copy of the id is not: a store that names another node
+ * (damaged, or not this node's) is not used. It is moved aside and the node recovers under the
+ * mark's id, never voting on another node's log.
+ */
+async function checkOwner(level: LevelStorage, markId: NodeId | undefined): Promise<void> {
+  const stored = await storedId(level);
+  if (stored !== undefined && markId !== undefined && stored !== markId) {
+    throw new StorageCorruptionError(`the log store names node ${stored}, the acknowledged mark ${markId}`);
   }
+}
+
+async function storedId(level: LevelStorage): Promise<NodeId | undefined> {
+  const bytes = await level.getMeta(NODE_ID_KEY);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+async function resolveId(level: LevelStorage, mark: AckedMark | undefined): Promise<NodeId> {
+  const stored = await storedId(level);
   const id = stored ?? mark?.id ?? randomBytes(6).toString('hex');
   if (stored === undefined) await level.putMeta(NODE_ID_KEY, new TextEncoder().encode(id));
   return id;

@@ -118,6 +118,33 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(readdirSync(join(directory, 'damaged-store'))).toContain(manifest);
   });
 
+  /** Writes a raw key and value behind the storage's back, as a flipped bit LevelDB did not notice would leave them. */
+  async function writeRaw(key: Uint8Array, value: Uint8Array): Promise<void> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    await raw.put(key, value);
+    await raw.close();
+  }
+
+  it('a store whose keys do not decode (a flip LevelDB did not catch) is moved aside, and the node recovers under its id', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)], [entry(3, 2)]]);
+    await writeRaw(Uint8Array.of(0x6c, 0), Uint8Array.of(9));
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 3, term: 2 } });
+    expect(reopened.findings.join('\n')).toMatch(/could not be read \(malformed log key\)/);
+  });
+
+  it('a store naming another node than the mark is not used: the node recovers under the mark\'s id', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    await writeRaw(new TextEncoder().encode('mnode-id'), new TextEncoder().encode('someone-else'));
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 2, term: 2 } });
+    expect(reopened.findings.join('\n')).toMatch(/names node someone-else/);
+  });
+
   it('a vote the store lost or garbled in the same term is taken from the mark', async () => {
     await runWith([[entry(1, 1)], [entry(2, 2)]]);
     const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
