@@ -17,6 +17,8 @@ export interface DiskTroubleView {
   readonly reason: string;
   readonly message: string;
   readonly attempts: number;
+  /** The store itself is damaged (LevelDB's corruption), not the disk refusing writes. */
+  readonly corruption: boolean;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface DiskTroubleView {
  * write again and storage reopens; the node then rebuilds from disk as if it had restarted.
  */
 export class DiskTrouble {
-  private episode: { since: number; error: StorageWriteError; attempts: number } | undefined;
+  /** `first`: the failure that began it (later ones may only be the probe failing). */
+  private episode: { since: number; first: StorageWriteError; error: StorageWriteError; attempts: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   failures = 0;
@@ -41,14 +44,14 @@ export class DiskTrouble {
   view(): DiskTroubleView | undefined {
     const episode = this.episode;
     if (episode === undefined) return undefined;
-    return { since: episode.since, reason: episode.error.reason, message: episode.error.message, attempts: episode.attempts };
+    return { since: episode.since, reason: episode.error.reason, message: episode.error.message, attempts: episode.attempts, corruption: episode.first.corruption };
   }
 
   /** Starts an episode (the caller has already stopped the node taking part). */
   begin(error: StorageWriteError): void {
     if (this.episode !== undefined || this.stopped) return;
     this.failures++;
-    this.episode = { since: Date.now(), error, attempts: 0 };
+    this.episode = { since: Date.now(), first: error, error, attempts: 0 };
     this.options.log.error({ reason: error.reason, err: error }, 'the disk refused a write: not acknowledging anything until it takes writes again');
     this.schedule(this.options.retryFirstMs);
   }

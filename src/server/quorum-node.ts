@@ -291,7 +291,9 @@ export class QuorumNode implements RequestHandler {
     if (this.stopping) throw new StorageWriteError('reopening storage', new Error('the node is stopping'));
     await this.driver.idle();
     await this.storage.close().catch(() => undefined);
-    const opened = await openNodeStorage(this.options.dataDir, this.storageOptions);
+    // A store LevelDB itself found corrupt would fail the same way again: it is rebuilt from the leader.
+    const discardStore = this.diskTrouble.view()?.corruption === true;
+    const opened = await openNodeStorage(this.options.dataDir, { ...this.storageOptions, discardStore });
     if (opened.id !== this.id) {
       await opened.storage.close();
       this.fatal(new Error(`the data directory now belongs to node ${opened.id}, not ${this.id}: it was replaced while the disk failed`));

@@ -21,6 +21,8 @@ export interface NodeStorageOptions {
   readonly powerCut?: PowerCut | undefined;
   /** Tests only: writes fail while a disk fault is set. */
   readonly diskFaults?: DiskFaults | undefined;
+  /** LevelDB reported its own files corrupt while running: move the store aside and recover. */
+  readonly discardStore?: boolean;
 }
 
 /** What a node finds in its data directory, checked, and the storage to run on from there. */
@@ -48,7 +50,10 @@ export async function openNodeStorage(directory: string, options: NodeStorageOpt
   await mkdir(directory, { recursive: true });
   const powerCutUndone = await undoPowerCut(directory);
   const { file, contents } = await MarkFile.open(join(directory, MARK_FILE_NAME), options.powerCut);
-  const { level, stored, unreadable } = await openLogStore(directory, options.powerCut, contents.mark?.id);
+  const discarded = options.discardStore === true ? await discardStore(directory) : undefined;
+  const opened = await openLogStore(directory, options.powerCut, contents.mark?.id);
+  const { level, stored } = opened;
+  const unreadable = discarded ?? opened.unreadable;
   const id = await resolveId(level, contents.mark);
   const plan = planStart(id, stored, unreadable === undefined ? level.damage : [unreadable, ...level.damage], contents.mark);
   if (plan.discard) await level.discardAll(plan.persisted.hardState);
@@ -117,6 +122,11 @@ function describeError(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const message = error instanceof Error ? error.message : String(error);
   return cause instanceof Error ? `${message}: ${cause.message}` : message;
+}
+
+async function discardStore(directory: string): Promise<string> {
+  await moveStoreAside(directory);
+  return `the log store reported corruption while running: moved to ${DAMAGED_STORE_DIR}/`;
 }
 
 async function moveStoreAside(directory: string): Promise<void> {

@@ -16,11 +16,14 @@ export class StorageCorruptionError extends ClusterError<'STORAGE_CORRUPT'> {
 export class StorageWriteError extends ClusterError<'STORAGE_UNWRITABLE'> {
   /** The system's error code when there is one (ENOSPC, EIO, EROFS...), else LevelDB's. */
   readonly reason: string;
+  /** LevelDB found its own files damaged: waiting will not help, the store must be rebuilt. */
+  readonly corruption: boolean;
 
   constructor(operation: string, cause: unknown) {
     super('STORAGE_UNWRITABLE', `${operation} failed: ${describeCause(cause)}`, { cause });
     this.name = 'StorageWriteError';
     this.reason = causeCode(cause);
+    this.corruption = cause instanceof StorageWriteError ? cause.corruption : this.reason === 'LEVEL_CORRUPTION' || /\bcorrupt/i.test(describeCause(cause));
   }
 }
 

@@ -39,5 +39,9 @@ describe('GuardedStorage', () => {
     expect(onSave.message).toContain('writing the log failed');
     const onSnapshot = (await storage.saveSnapshot({ meta: { index: 1, term: 1, membership: { voters: ['a'], learners: [] } }, data: new Uint8Array() }).catch((caught: unknown) => caught)) as StorageWriteError;
     expect(onSnapshot.reason).toBe('EIO');
+    expect(onSnapshot.corruption).toBe(false);
+    const corrupt = new StorageWriteError('writing the log', Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' }));
+    expect(corrupt.corruption).toBe(true);
+    expect(new StorageWriteError('reopening', corrupt).corruption).toBe(true);
   });
 });

@@ -145,6 +145,15 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(reopened.findings.join('\n')).toMatch(/names node someone-else/);
   });
 
+  it('a store LevelDB reported corrupt while running is moved aside on reopen, and the node recovers', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    const reopened = await openNodeStorage(directory, { discardStore: true });
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 2, term: 2 } });
+    expect(reopened.findings.join('\n')).toMatch(/reported corruption while running/);
+  });
+
   it('a vote the store lost or garbled in the same term is taken from the mark', async () => {
     await runWith([[entry(1, 1)], [entry(2, 2)]]);
     const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
