@@ -124,9 +124,9 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
 }
 
 /** What restarted nodes said about their disks (they log it at warn level). */
-/** Errors a node prints (failed starts, fatal errors) are the first thing to read when a run goes wrong. */
+/** Errors a node prints (failed starts, fatal errors, data lost) are the first thing to read when a run goes wrong. */
 function reportNodeErrors(port: number, line: string): void {
-  if (line.startsWith('quorumq:') || /"level":(50|60)/.test(line)) log(`node ${port}: ${line.slice(0, 600)}`);
+  if (line.startsWith('quorumq:') || /"level":(50|60)/.test(line) || line.includes('recovering: this node lost data')) log(`node ${port}: ${line.slice(0, 900)}`);
 }
 
 function countStartFindings(port: number, line: string): void {

@@ -50,6 +50,7 @@ import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
 import { PeerClocks } from './peer-clocks.ts';
+import { RecoveryNudge } from './recovery-nudge.ts';
 import { MembershipService } from './membership-service.ts';
 import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
@@ -82,6 +83,7 @@ export class QuorumNode implements RequestHandler {
   readonly diskTrouble: DiskTrouble;
   readonly clock: NodeClock;
   private readonly peerClocks = new PeerClocks();
+  private readonly recoveryNudge: RecoveryNudge;
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
   private readonly forwarder: Forwarder;
@@ -126,6 +128,7 @@ export class QuorumNode implements RequestHandler {
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
     this.clock = options.enableFaultInjection ? NodeClock.fromEnvironment() : new NodeClock();
+    this.recoveryNudge = new RecoveryNudge(options.stabilizationMs, DEFAULT_AUTOPILOT.catchUpLagEntriesMax);
     this.diskTrouble = new DiskTrouble({
       retryFirstMs: 500,
       retryMaxMs: 2_000,
@@ -562,6 +565,14 @@ export class QuorumNode implements RequestHandler {
   private runAutopilot(): void {
     if (this.softState.role !== 'leader' || this.changeInFlight || this.stopping) return;
     const status = this.driver.core.status();
+    const target = this.recoveryNudge.transferTarget(Date.now(), this.id, status);
+    if (target !== undefined) {
+      this.log.info({ to: target }, 'a follower caught up but still recovering needs a new term: handing over leadership');
+      this.driver.submit((raft) => {
+        raft.transferLeadership(target);
+      });
+      return;
+    }
     const change = this.membership.nextChange(Date.now(), status);
     if (change === undefined) return;
     this.changeInFlight = true;

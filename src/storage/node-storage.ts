@@ -91,6 +91,7 @@ async function openLogStore(
     const stored = await level.load().catch((error: unknown) => {
       throw isDiskRefusal(error) || error instanceof StorageCorruptionError ? error : new StorageCorruptionError(`the log store does not decode: ${describeError(error)}`);
     });
+    await level.verifyReadable();
     await checkOwner(level, markId);
     return { level, stored };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
@@ -133,6 +133,24 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(reopened.id).toBe(first.id);
     expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 3, term: 2 } });
     expect(reopened.findings.join('\n')).toMatch(/could not be read \(malformed log key\)/);
+  });
+
+  it('a damaged table the start would not otherwise read is found at start, not later by some read or compaction', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    await raw.put(new TextEncoder().encode('a-unread'), new TextEncoder().encode('compressible '.repeat(20_000)));
+    await raw.compactRange(Uint8Array.of(0), Uint8Array.of(0xff));
+    await raw.close();
+    // The largest table holds the big value.
+    const table = readdirSync(directory).filter((name) => name.endsWith('.ldb')).sort((a, b) => statSync(join(directory, b)).size - statSync(join(directory, a)).size)[0]!;
+    const bytes = readFileSync(join(directory, table));
+    for (let at = 100; at < bytes.length - 200; at += 97) bytes[at] = bytes[at]! ^ 0x5a;
+    writeFileSync(join(directory, table), bytes);
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toBe(first.id);
+    expect(reopened.findings.join('\n')).toMatch(/could not be read/);
+    expect(reopened.persisted.recovery).toEqual({ index: 2, term: 2 });
   });
 
   it('a store naming another node than the mark is not used: the node recovers under the mark\'s id', async () => {
