@@ -4,10 +4,8 @@ import type { ClusterView } from './cluster-view.ts';
 
 interface MetricsSource {
   readonly machine: QueueStateMachine;
-  readonly snapshotsTaken: number;
-  readonly snapshotsInstalled: number;
-  /** Size of the newest snapshot this node took or installed. */
-  readonly snapshotBytes: number;
+  /** Snapshots this node took and installed, and the size of the newest. */
+  readonly snapshots: { readonly taken: number; readonly installed: number; readonly bytes: number };
   /** Snapshots that failed their checksum when this node started (it used an older one). */
   readonly damagedSnapshotsAtStart: number;
   readonly snapshotStreams: { readonly completed: number; readonly abandoned: number; readonly rejected: number };
@@ -53,10 +51,10 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
     raftGauge('quorumq_recovering', '1 while this node repairs data it lost on disk (it does not vote meanwhile)', (view) => (view.self.recovering ? 1 : 0));
-    new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshotsTaken); } });
-    new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshotsInstalled); } });
+    new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshots.taken); } });
+    new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshots.installed); } });
     new Gauge({ name: 'quorumq_snapshots_damaged_at_start', help: 'Snapshots that failed their checksum at start; the node rebuilt from an older one', registers: [registry], collect() { this.set(source.damagedSnapshotsAtStart); } });
-    new Gauge({ name: 'quorumq_snapshot_bytes', help: 'Size of the newest snapshot this node took or installed', registers: [registry], collect() { this.set(source.snapshotBytes); } });
+    new Gauge({ name: 'quorumq_snapshot_bytes', help: 'Size of the newest snapshot this node took or installed', registers: [registry], collect() { this.set(source.snapshots.bytes); } });
     new Gauge({
       name: 'quorumq_snapshot_streams',
       help: 'Snapshot transfers since start: completed and abandoned (as sender), rejected (as receiver: damaged, oversized or out of order)',

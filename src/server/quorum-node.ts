@@ -50,7 +50,8 @@ import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
 import { PeerClocks } from './peer-clocks.ts';
-import { RecoveryNudge } from './recovery-nudge.ts';
+import { LeaderDuties } from './leader-duties.ts';
+import { LocalSnapshots } from './local-snapshots.ts';
 import { MembershipService } from './membership-service.ts';
 import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
@@ -83,7 +84,7 @@ export class QuorumNode implements RequestHandler {
   readonly diskTrouble: DiskTrouble;
   readonly clock: NodeClock;
   private readonly peerClocks = new PeerClocks();
-  private readonly recoveryNudge: RecoveryNudge;
+  private readonly leaderDuties: LeaderDuties;
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
   private readonly forwarder: Forwarder;
@@ -94,17 +95,10 @@ export class QuorumNode implements RequestHandler {
   private readonly clientSockets: ClientSockets;
   private driver!: RaftDriver;
   private readonly membership: MembershipService;
-  private changeInFlight = false;
   private founders: readonly NodeId[] | null = null;
   private softState: SoftState = { role: 'follower', leader: '' };
   private appliedIndex = 0;
-  private snapshotIndex = 0;
-  private snapshotPending = false;
-  /** Log bytes applied since the last snapshot: the in-memory log is bounded by bytes as well as entries. */
-  private bytesSinceSnapshot = 0;
-  snapshotsTaken = 0;
-  snapshotsInstalled = 0;
-  snapshotBytes = 0;
+  readonly snapshots: LocalSnapshots;
   private damagedAtStart = 0;
 
   get damagedSnapshotsAtStart(): number {
@@ -128,7 +122,6 @@ export class QuorumNode implements RequestHandler {
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
     this.clock = options.enableFaultInjection ? NodeClock.fromEnvironment() : new NodeClock();
-    this.recoveryNudge = new RecoveryNudge(options.stabilizationMs, DEFAULT_AUTOPILOT.catchUpLagEntriesMax);
     this.diskTrouble = new DiskTrouble({
       retryFirstMs: 500,
       retryMaxMs: 2_000,
@@ -180,6 +173,24 @@ export class QuorumNode implements RequestHandler {
       },
       connect: (peerAddress) => this.transport.connect(peerAddress),
       log: this.log,
+    });
+    this.snapshots = new LocalSnapshots({
+      entriesBetween: options.snapshotEntries,
+      bytesBetween: options.snapshotBytes,
+      submit: (input) => this.driver.submit(input),
+      appliedIndex: () => this.appliedIndex,
+      encodeState: () => this.machine.snapshot(),
+      save: (snapshot) => this.storage.saveSnapshot(snapshot),
+      onSaveFailed: (error) => (error instanceof StorageWriteError ? this.onStorageFailure(error) : this.fatal(error)),
+      log,
+    });
+    this.leaderDuties = new LeaderDuties({
+      id,
+      submit: (input) => this.driver.submit(input),
+      membership: this.membership,
+      log,
+      stabilizationMs: options.stabilizationMs,
+      catchUpLagEntriesMax: DEFAULT_AUTOPILOT.catchUpLagEntriesMax,
     });
     this.forwarder = new Forwarder({
       send: (to, frame) => this.transport.send(to, frame),
@@ -241,7 +252,7 @@ export class QuorumNode implements RequestHandler {
     this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
     this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
     this.timers.push(setInterval(() => void this.checkFreeSpace(), FREE_SPACE_CHECK_MS));
-    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshotIndex, lastIndex: this.driver.core.status().lastIndex }, 'node started');
+    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshots.snapshotIndex, lastIndex: this.driver.core.status().lastIndex }, 'node started');
   }
 
   /** Takes what storage holds as this node's state: at start, and again after disk trouble. */
@@ -256,11 +267,8 @@ export class QuorumNode implements RequestHandler {
     // The queues are rebuilt from the snapshot and the committed log, as at any start.
     this.machine.restore(persisted.snapshot?.data ?? EMPTY_QUEUES);
     this.appliedIndex = persisted.snapshot?.meta.index ?? 0;
-    this.snapshotIndex = this.appliedIndex;
-    this.bytesSinceSnapshot = 0;
-    this.snapshotPending = false;
-    // A membership change handed to a driver that stopped before running it never clears itself.
-    this.changeInFlight = false;
+    this.snapshots.reset(this.appliedIndex);
+    this.leaderDuties.reset();
     const foundersBytes = await this.storage.getMeta('founders');
     this.founders = foundersBytes === undefined ? null : (decode(foundersBytes) as NodeId[]);
     this.driver = this.createDriver(persisted);
@@ -413,55 +421,16 @@ export class QuorumNode implements RequestHandler {
       this.queueService.onEntryApplied(entry.index, entry.term, results);
     }
     this.readBarrier.onApplied(this.appliedIndex);
-    this.bytesSinceSnapshot += entry.data.length;
-    const due = this.appliedIndex - this.snapshotIndex >= this.options.snapshotEntries || this.bytesSinceSnapshot >= this.options.snapshotBytes;
-    if (due) this.takeSnapshot();
+    this.snapshots.onApplied(this.appliedIndex, entry.data.length);
   }
 
   /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
   private installSnapshot(snapshot: Snapshot): void {
     this.machine.restore(snapshot.data);
     this.appliedIndex = snapshot.meta.index;
-    this.snapshotIndex = snapshot.meta.index;
-    this.snapshotsInstalled++;
-    this.snapshotBytes = snapshot.data.length;
+    this.snapshots.onInstalled(snapshot);
     this.readBarrier.onApplied(this.appliedIndex);
     this.log.info({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'installed a snapshot from the leader');
-  }
-
-  /**
-   * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
-   * time follow the backlog, not the history. Only the encoding runs between ready batches (it must
-   * see the state at one index); the write runs beside the ready loop, and the in-memory log is
-   * compacted once the snapshot is durable.
-   */
-  private takeSnapshot(): void {
-    if (this.snapshotPending) return;
-    this.snapshotPending = true;
-    this.driver.submit((raft) => {
-      const index = this.appliedIndex;
-      if (index <= this.snapshotIndex) {
-        this.snapshotPending = false;
-        return;
-      }
-      const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.machine.snapshot() };
-      this.storage.saveSnapshot(snapshot).then(
-        () => this.driver.submit((current) => this.compactTo(current, snapshot)),
-        (error: unknown) => (error instanceof StorageWriteError ? this.onStorageFailure(error) : this.fatal(error)),
-      );
-    });
-  }
-
-  private compactTo(raft: Raft, snapshot: Snapshot): void {
-    this.snapshotPending = false;
-    // A snapshot installed from the leader meanwhile may already cover this one.
-    if (snapshot.meta.index <= raft.status().firstIndex - 1) return;
-    raft.compact(snapshot);
-    this.snapshotIndex = snapshot.meta.index;
-    this.bytesSinceSnapshot = 0;
-    this.snapshotsTaken++;
-    this.snapshotBytes = snapshot.data.length;
-    this.log.debug({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
   }
 
   private onSoftState(state: SoftState): void {
@@ -561,27 +530,9 @@ export class QuorumNode implements RequestHandler {
     else this.maybeBootstrap();
   }
 
-  /** On the leader: turn the gossip view into at most one membership change at a time. */
   private runAutopilot(): void {
-    if (this.softState.role !== 'leader' || this.changeInFlight || this.stopping) return;
-    const status = this.driver.core.status();
-    const target = this.recoveryNudge.transferTarget(Date.now(), this.id, status);
-    if (target !== undefined) {
-      this.log.info({ to: target }, 'a follower caught up but still recovering needs a new term: handing over leadership');
-      this.driver.submit((raft) => {
-        raft.transferLeadership(target);
-      });
-      return;
-    }
-    const change = this.membership.nextChange(Date.now(), status);
-    if (change === undefined) return;
-    this.changeInFlight = true;
-    this.driver.submit((raft) => {
-      const proposed = raft.proposeMembershipChange(change);
-      this.changeInFlight = false;
-      if (proposed.ok) this.log.info({ change: change.type, node: change.node, index: proposed.index }, 'proposed a membership change');
-      else this.log.debug({ change: change.type, node: change.node, reason: proposed.error.code }, 'membership change not proposed');
-    });
+    if (this.softState.role !== 'leader' || this.stopping) return;
+    this.leaderDuties.run(Date.now(), this.driver.core.status());
   }
 
   // ------------------------------------------------------------ lifecycle

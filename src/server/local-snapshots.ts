@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { Raft, Snapshot } from '../raft/index.ts';
+
+export interface LocalSnapshotsOptions {
+  /** Applied entries between snapshots. */
+  readonly entriesBetween: number;
+  /** Applied log bytes between snapshots, whichever of the two comes first. */
+  readonly bytesBetween: number;
+  /** Runs `input` on the core between ready batches. */
+  readonly submit: (input: (raft: Raft) => void) => void;
+  /** The applied index and the queues' state at it: read together, between ready batches. */
+  readonly appliedIndex: () => number;
+  readonly encodeState: () => Uint8Array;
+  readonly save: (snapshot: Snapshot) => Promise<void>;
+  readonly onSaveFailed: (error: unknown) => void;
+  readonly log: Logger;
+}
+
+/**
+ * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
+ * time follow the backlog, not the history. Only the encoding runs between ready batches (it must
+ * see the state at one index); the write runs beside the ready loop, and the in-memory log is
+ * compacted once the snapshot is durable.
+ */
+export class LocalSnapshots {
+  taken = 0;
+  installed = 0;
+  /** Size of the newest snapshot taken or installed. */
+  bytes = 0;
+  private index = 0;
+  private pending = false;
+  /** Log bytes applied since the last snapshot: the in-memory log is bounded by bytes as well as entries. */
+  private bytesSince = 0;
+
+  constructor(private readonly options: LocalSnapshotsOptions) {}
+
+  get snapshotIndex(): number {
+    return this.index;
+  }
+
+  /** Starts over from the snapshot storage holds: at start, and after storage is reopened. */
+  reset(index: number): void {
+    this.index = index;
+    this.bytesSince = 0;
+    this.pending = false;
+  }
+
+  onApplied(appliedIndex: number, entryBytes: number): void {
+    this.bytesSince += entryBytes;
+    if (appliedIndex - this.index >= this.options.entriesBetween || this.bytesSince >= this.options.bytesBetween) this.take();
+  }
+
+  /** A snapshot from the leader replaced the queues. */
+  onInstalled(snapshot: Snapshot): void {
+    this.index = snapshot.meta.index;
+    this.installed++;
+    this.bytes = snapshot.data.length;
+  }
+
+  private take(): void {
+    if (this.pending) return;
+    this.pending = true;
+    this.options.submit((raft) => {
+      const index = this.options.appliedIndex();
+      if (index <= this.index) {
+        this.pending = false;
+        return;
+      }
+      const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.options.encodeState() };
+      this.options.save(snapshot).then(
+        () => this.options.submit((current) => this.compactTo(current, snapshot)),
+        (error: unknown) => this.options.onSaveFailed(error),
+      );
+    });
+  }
+
+  private compactTo(raft: Raft, snapshot: Snapshot): void {
+    this.pending = false;
+    // A snapshot installed from the leader meanwhile may already cover this one.
+    if (snapshot.meta.index <= raft.status().firstIndex - 1) return;
+    raft.compact(snapshot);
+    this.index = snapshot.meta.index;
+    this.bytesSince = 0;
+    this.taken++;
+    this.bytes = snapshot.data.length;
+    this.options.log.debug({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
+  }
+}
