@@ -84,8 +84,8 @@ export class HttpApi {
     let op = 'unknown';
     try {
       if (await this.handleOperational(request.method ?? 'GET', url.pathname, response)) return;
-      const faults = this.handler.faultControls;
-      if (faults !== undefined && url.pathname.startsWith(FAULT_ADMIN_PREFIX)) {
+      const faults = url.pathname.startsWith(FAULT_ADMIN_PREFIX) ? this.handler.faultControls : undefined;
+      if (faults !== undefined) {
         op = 'faults';
         const body = request.method === 'POST' ? await readJson(request) : undefined;
         sendJson(response, 200, handleFaultAdmin(request.method ?? 'GET', url.pathname, body ?? {}, faults, this.handler.peers()));
