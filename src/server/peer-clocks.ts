@@ -18,7 +18,8 @@ const WINDOW_MS = 1_000;
 export class PeerClocks {
   /** Per peer: its wall clock minus our monotonic clock (best of this window and the last), and when we heard it. */
   private readonly readings = new Map<NodeId, Reading>();
-  private bases: number[] = [];
+  /** The other voters, as of the last `refresh`. */
+  private others: readonly NodeId[] = [];
 
   /**
    * A frame's time in transit, or waiting for our event loop, makes the peer's clock look behind by
@@ -46,20 +47,24 @@ export class PeerClocks {
     this.readings.delete(peer);
   }
 
-  /** Chooses the readings that count from now on: fresh ones of the other voters. */
-  refresh(self: NodeId, voters: readonly NodeId[], monoMs: number): void {
-    const bases: number[] = [];
-    for (const voter of voters) {
-      const reading = voter === self ? undefined : this.readings.get(voter);
-      if (reading !== undefined && monoMs - reading.heardAtMono <= FRESH_FOR_MS) bases.push(Math.max(reading.current, reading.previous));
-    }
-    this.bases = bases;
+  /** Which voters count: the configuration changes rarely, readings with every frame. */
+  refresh(self: NodeId, voters: readonly NodeId[]): void {
+    this.others = voters.filter((voter) => voter !== self);
   }
 
-  /** The cluster's wall clock now, given ours. */
+  /**
+   * The cluster's wall clock now, given ours. Readings are chosen here, not ahead of time: a leader
+   * stamps its first entries within milliseconds of hearing its voters, and must not stamp them
+   * with its own clock alone for want of a refresh.
+   */
   clusterWallMs(wallMs: number, monoMs: number): number {
-    const all = [...this.bases, wallMs - monoMs].sort((a, b) => a - b);
-    return monoMs + all[Math.floor((all.length - 1) / 2)]!;
+    const bases = [wallMs - monoMs];
+    for (const voter of this.others) {
+      const reading = this.readings.get(voter);
+      if (reading !== undefined && monoMs - reading.heardAtMono <= FRESH_FOR_MS) bases.push(Math.max(reading.current, reading.previous));
+    }
+    bases.sort((a, b) => a - b);
+    return monoMs + bases[Math.floor((bases.length - 1) / 2)]!;
   }
 }
 

@@ -518,7 +518,7 @@ export class QuorumNode implements RequestHandler {
   }
 
   private onHousekeeping(): void {
-    this.peerClocks.refresh(this.id, this.driver.core.voters(), this.clock.monoMs());
+    this.peerClocks.refresh(this.id, this.driver.core.voters());
     if (this.softState.role === 'leader') this.queueService.expireIfDue();
     if (this.founders === null) this.learnFounders();
   }

@@ -10,11 +10,19 @@ describe('PeerClocks', () => {
       // True time 1,000,000; our monotonic clock reads 500; the followers are right.
       clocks.heard('b', 1_000_000, 500);
       clocks.heard('c', 1_000_000, 500);
-      clocks.refresh('a', ['a', 'b', 'c'], 500);
+      clocks.refresh('a', ['a', 'b', 'c']);
       expect(clocks.clusterWallMs(1_000_000 + skew, 500)).toBe(1_000_000);
       // Time passes on the monotonic clock: the cluster's time moves with it.
       expect(clocks.clusterWallMs(1_000_250 + skew, 750)).toBe(1_000_250);
     }
+  });
+
+  it('counts readings heard since the last refresh (a new leader stamps at once)', () => {
+    const clocks = new PeerClocks();
+    clocks.refresh('a', ['a', 'b', 'c']);
+    clocks.heard('b', 1_000_000, 0);
+    clocks.heard('c', 1_000_000, 0);
+    expect(clocks.clusterWallMs(1_000_000 + HOUR, 0)).toBe(1_000_000);
   });
 
   it('ignores one wrong follower, stale readings and non-voters', () => {
@@ -22,21 +30,21 @@ describe('PeerClocks', () => {
     clocks.heard('b', 1_000_000 + HOUR, 500);
     clocks.heard('c', 1_000_000, 500);
     clocks.heard('learner', 1_000_000 + HOUR, 500);
-    clocks.refresh('a', ['a', 'b', 'c'], 500);
+    clocks.refresh('a', ['a', 'b', 'c']);
     expect(clocks.clusterWallMs(1_000_000, 500)).toBe(1_000_000);
     // Ten seconds later only our own reading is fresh.
-    clocks.refresh('a', ['a', 'b', 'c'], 10_500);
+    clocks.refresh('a', ['a', 'b', 'c']);
     expect(clocks.clusterWallMs(1_010_000 + 7, 10_500)).toBe(1_010_007);
   });
 
   it('takes the lower middle of an even count, so a disagreement ends leases late, not early', () => {
     const clocks = new PeerClocks();
     clocks.heard('b', 1_000_000 + HOUR, 0);
-    clocks.refresh('a', ['a', 'b'], 0);
+    clocks.refresh('a', ['a', 'b']);
     expect(clocks.clusterWallMs(1_000_000, 0)).toBe(1_000_000);
     const behind = new PeerClocks();
     behind.heard('b', 1_000_000 - HOUR, 0);
-    behind.refresh('a', ['a', 'b'], 0);
+    behind.refresh('a', ['a', 'b']);
     expect(behind.clusterWallMs(1_000_000, 0)).toBe(1_000_000 - HOUR);
   });
 
@@ -46,7 +54,7 @@ describe('PeerClocks', () => {
     clocks.heard('c', 5_000, 0);
     clocks.heard('d', 5_000, 0);
     clocks.forget('d');
-    clocks.refresh('a', ['a', 'b', 'c', 'd'], 0);
+    clocks.refresh('a', ['a', 'b', 'c', 'd']);
     // Voters a (1,000) and c (5,000) count: the lower middle is ours.
     expect(clocks.clusterWallMs(1_000, 0)).toBe(1_000);
   });
@@ -60,17 +68,17 @@ describe('PeerClocks filtering', () => {
       clocks.heard(peer, 1_000_100, 100);
       clocks.heard(peer, 1_000_150, 450);
     }
-    clocks.refresh('a', ['a', 'b', 'c'], 450);
+    clocks.refresh('a', ['a', 'b', 'c']);
     expect(clocks.clusterWallMs(1_000_450, 450)).toBe(1_000_450);
     // Two windows later the stalled readings are forgotten; a step back of a peer's clock counts then.
     for (const peer of ['b', 'c']) {
       clocks.heard(peer, 1_001_200, 1_200);
       clocks.heard(peer, 1_002_300 - 500, 2_300);
     }
-    clocks.refresh('a', ['a', 'b', 'c'], 2_300);
+    clocks.refresh('a', ['a', 'b', 'c']);
     expect(clocks.clusterWallMs(1_002_300, 2_300)).toBe(1_002_300);
     for (const peer of ['b', 'c']) clocks.heard(peer, 1_004_500 - 500, 4_500);
-    clocks.refresh('a', ['a', 'b', 'c'], 4_500);
+    clocks.refresh('a', ['a', 'b', 'c']);
     expect(clocks.clusterWallMs(1_004_500, 4_500)).toBe(1_004_000);
   });
 });
