@@ -12,7 +12,7 @@ import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
 import { MarkedStorage } from './marked-storage.ts';
 import { POWER_CUT_FILE, type PowerCut, undoPowerCut } from './power-cut.ts';
 import { planStart } from './start-plan.ts';
-import { isDiskRefusal, StorageCorruptionError } from './storage-errors.ts';
+import { describeError, isDiskRefusal, StorageCorruptionError } from './storage-errors.ts';
 import type { RaftStorage } from './storage-port.ts';
 
 export interface NodeStorageOptions {
@@ -117,12 +117,6 @@ function isDamagedStore(error: unknown): boolean {
 
 function errorCode(error: unknown): unknown {
   return typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-}
-
-function describeError(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  const message = error instanceof Error ? error.message : String(error);
-  return cause instanceof Error ? `${message}: ${cause.message}` : message;
 }
 
 async function discardStore(directory: string): Promise<string> {

@@ -20,21 +20,22 @@ export class StorageWriteError extends ClusterError<'STORAGE_UNWRITABLE'> {
   readonly corruption: boolean;
 
   constructor(operation: string, cause: unknown) {
-    super('STORAGE_UNWRITABLE', `${operation} failed: ${describeCause(cause)}`, { cause });
+    super('STORAGE_UNWRITABLE', `${operation} failed: ${describeError(cause)}`, { cause });
     this.name = 'StorageWriteError';
     this.reason = causeCode(cause);
-    this.corruption = cause instanceof StorageWriteError ? cause.corruption : this.reason === 'LEVEL_CORRUPTION' || /\bcorrupt/i.test(describeCause(cause));
+    this.corruption = cause instanceof StorageWriteError ? cause.corruption : this.reason === 'LEVEL_CORRUPTION' || /\bcorrupt/i.test(describeError(cause));
   }
 }
 
-function describeCause(cause: unknown): string {
+/** An error's message, with its cause's when that adds something (LevelDB's errors carry one). */
+export function describeError(cause: unknown): string {
   const inner = (cause as { cause?: unknown } | undefined)?.cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   return inner instanceof Error && !message.includes(inner.message) ? `${message}: ${inner.message}` : message;
 }
 
 function causeCode(cause: unknown): string {
-  const described = describeCause(cause);
+  const described = describeError(cause);
   const errno = /\b(E[A-Z]{2,})\b/.exec(described)?.[1] ?? (/no space left/i.test(described) ? 'ENOSPC' : undefined);
   if (errno !== undefined) return errno;
   const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;

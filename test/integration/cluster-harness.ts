@@ -79,12 +79,17 @@ export class TestCluster {
     }, timeoutMs, 'a leader agreed by every live node');
   }
 
+  /** An unlabelled gauge or counter from node `index`'s /metrics. */
+  async metric(index: number, name: string): Promise<number> {
+    const response = await fetch(this.url(index, '/metrics'), { signal: AbortSignal.timeout(10_000) });
+    const line = (await response.text()).split('\n').find((text) => text.startsWith(`${name} `));
+    if (line === undefined) throw new Error(`no ${name} in the metrics`);
+    return Number(line.split(' ')[1]);
+  }
+
   /** How many push subscriptions node `index` hosts, from its metrics. */
   async pushSubscriptions(index: number): Promise<number> {
-    const response = await fetch(this.url(index, '/metrics'), { signal: AbortSignal.timeout(10_000) });
-    const line = (await response.text()).split('\n').find((text) => text.startsWith('quorumq_push_subscriptions '));
-    if (line === undefined) throw new Error('no quorumq_push_subscriptions in the metrics');
-    return Number(line.split(' ')[1]);
+    return this.metric(index, 'quorumq_push_subscriptions');
   }
 
   /** The one node hosting push subscriptions, once no other node hosts any. */

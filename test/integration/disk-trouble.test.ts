@@ -37,7 +37,7 @@ describe('a disk that refuses writes', () => {
       return reply.status === 503 && String(reply.body.reason).includes('ENOSPC') ? reply : undefined;
     }, 15_000, 'the node to report its disk in /health');
     expect(health.body.status).toBe('unavailable');
-    expect(await metric(cluster, leader, 'quorumq_disk_unwritable')).toBe(1);
+    expect(await cluster.metric(leader, 'quorumq_disk_unwritable')).toBe(1);
     const direct = await cluster.request(leader, 'POST', `/queues/${QUEUE}/messages`, { body: 'refused' });
     expect(direct.status).toBe(503);
     expect(direct.body.error.code).toBe('UNAVAILABLE');
@@ -49,8 +49,8 @@ describe('a disk that refuses writes', () => {
 
     await cluster.request(leader, 'POST', '/admin/faults/disk', { fail: null });
     await waitFor(async () => ((await cluster.request(leader, 'GET', '/health')).status === 200 ? true : undefined), 20_000, 'the node to rejoin');
-    expect(await metric(cluster, leader, 'quorumq_disk_recoveries')).toBe(1);
-    expect(await metric(cluster, leader, 'quorumq_disk_unwritable')).toBe(0);
+    expect(await cluster.metric(leader, 'quorumq_disk_recoveries')).toBe(1);
+    expect(await cluster.metric(leader, 'quorumq_disk_unwritable')).toBe(0);
     producing = false;
     await producer;
 
@@ -93,17 +93,10 @@ describe('a disk that refuses writes', () => {
     await cluster.enqueue(resumed, QUEUE, 'after', 'after');
     acknowledged.push('after');
     await expectAllDelivered(cluster, resumed, acknowledged);
-    for (const node of [0, 1, 2]) expect(await metric(cluster, node, 'quorumq_disk_failures')).toBe(1);
+    for (const node of [0, 1, 2]) expect(await cluster.metric(node, 'quorumq_disk_failures')).toBe(1);
     expect(cluster.cluster.nodes.every((node) => node.process !== undefined)).toBe(true);
   });
 });
-
-async function metric(cluster: TestCluster, node: number, name: string): Promise<number> {
-  const response = await fetch(cluster.url(node, '/metrics'));
-  const line = (await response.text()).split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  if (line === undefined) throw new Error(`no metric ${name}`);
-  return Number(line.split(' ')[1]);
-}
 
 async function expectAllDelivered(cluster: TestCluster, node: number, acknowledged: readonly string[]): Promise<void> {
   const received = new Set<string>();

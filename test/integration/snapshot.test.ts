@@ -13,12 +13,6 @@ describe('snapshots and compaction', () => {
     test = undefined;
   });
 
-  async function metric(cluster: TestCluster, node: number, name: string): Promise<number> {
-    const response = await fetch(cluster.url(node, '/metrics'));
-    const line = (await response.text()).split('\n').find((text) => text.startsWith(`${name} `));
-    return Number(line?.split(' ')[1] ?? 'NaN');
-  }
-
   it('brings a follower stopped while 50,000 messages passed back through InstallSnapshot, with the same state', async () => {
     test = await TestCluster.start(3, ['--snapshot-entries', '100']);
     const cluster = test;
@@ -39,7 +33,7 @@ describe('snapshots and compaction', () => {
       client.close();
     }
     const current = await cluster.waitForLeader();
-    expect(await metric(cluster, current, 'quorumq_snapshots_taken')).toBeGreaterThanOrEqual(2);
+    expect(await cluster.metric(current, 'quorumq_snapshots_taken')).toBeGreaterThanOrEqual(2);
 
     cluster.cluster.start(follower);
     const leaderStats = (await cluster.request(await cluster.waitForLeader(), 'GET', '/queues/snap')).body;
@@ -48,9 +42,9 @@ describe('snapshots and compaction', () => {
       const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
       return stats?.enqueued === 50_000 && stats.acked === 25_000 && stats.ready === 25_000 ? true : undefined;
     }, 60_000, 'the restarted follower to reach the leader state');
-    expect(await metric(cluster, follower, 'quorumq_snapshots_installed')).toBeGreaterThanOrEqual(1);
+    expect(await cluster.metric(follower, 'quorumq_snapshots_installed')).toBeGreaterThanOrEqual(1);
     // The state is several chunks long, so it was streamed, not sent as one frame.
-    expect(await metric(cluster, follower, 'quorumq_snapshot_bytes')).toBeGreaterThan(1024 * 1024);
+    expect(await cluster.metric(follower, 'quorumq_snapshot_bytes')).toBeGreaterThan(1024 * 1024);
 
     // A bad sector in the newest snapshot: once the follower has taken two snapshots of its own,
     // it must notice the damage on restart and rebuild from the previous one and the log.
@@ -62,7 +56,7 @@ describe('snapshots and compaction', () => {
       await waitFor(async () => {
         await enqueueEach(producer, 2_000, `after${extra}-`);
         extra += 2_000;
-        return (await metric(cluster, follower, 'quorumq_snapshots_taken')) >= 2 ? true : undefined;
+        return (await cluster.metric(follower, 'quorumq_snapshots_taken')) >= 2 ? true : undefined;
       }, 60_000, 'two local snapshots');
     } finally {
       producer.close();
@@ -75,7 +69,7 @@ describe('snapshots and compaction', () => {
       const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
       return stats?.enqueued === expected.enqueued && stats.acked === expected.acked && stats.ready === expected.ready ? true : undefined;
     }, 60_000, 'the follower with a damaged snapshot to come back with the same state');
-    expect(await metric(cluster, follower, 'quorumq_snapshots_damaged_at_start')).toBe(1);
+    expect(await cluster.metric(follower, 'quorumq_snapshots_damaged_at_start')).toBe(1);
   });
 });
 
