@@ -24,7 +24,7 @@ export interface QueueServiceOptions {
  */
 export class QueueService {
   private readonly batcher: ProposalBatcher;
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(wake: QueueWake) => void>>();
   private lastStamp = 0;
 
   constructor(private readonly options: QueueServiceOptions) {
@@ -45,8 +45,9 @@ export class QueueService {
         const messages = request.messages.map(toNewMessage);
         this.admit(messages);
         const producer = request.producer === undefined ? {} : { producer: request.producer };
-        const result = await this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer });
-        const enqueued = expect(result, 'enqueued');
+        const proposal = this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer });
+        if (messages.some((message) => message.delayMs === 0)) this.wake(request.queue, 'filling');
+        const enqueued = expect(await proposal, 'enqueued');
         return request.batch ? { ids: enqueued.ids, seqs: enqueued.seqs } : { id: enqueued.ids[0], seq: enqueued.seqs[0] };
       }
       case 'receive':
@@ -118,46 +119,52 @@ export class QueueService {
   onApplied(command: QueueCommand): void {    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
     // or a tick another queue's dead-letter queue. Waiting queues are few; checking each is cheap.
     for (const queue of [...this.waiters.keys()]) {
-      if (command.type === 'tick' || this.options.machine.hasReady(queue)) this.wake(queue);
+      if (command.type === 'tick' || this.options.machine.hasReady(queue)) this.wake(queue, 'filled');
     }
   }
 
   failAll(error: RequestError): void {
     this.batcher.rejectAll(error);
-    for (const queue of [...this.waiters.keys()]) this.wake(queue);
+    for (const queue of [...this.waiters.keys()]) this.wake(queue, 'filled');
   }
 
+  /**
+   * A long poll leases as soon as its queue has a message ready, or, when woken by an enqueue being
+   * proposed, in the same log entry as that enqueue: its receive is proposed right behind it, so
+   * the lease commits with the message instead of one replication round later.
+   */
   private async receive(request: Extract<WriteRequest, { op: 'receive' }>): Promise<unknown[]> {
     const deadline = this.options.monoMs() + request.waitMs;
+    let wake: QueueWake = 'filled';
     for (;;) {
-      if (this.options.machine.hasReady(request.queue)) {
+      if (wake === 'filling' || this.options.machine.hasReady(request.queue)) {
         const command: QueueCommand = { type: 'receive', ts: this.stamp(), queue: request.queue, max: request.max, visibilityMs: request.visibilityMs };
         const received = expect(await this.propose(command), 'received');
         if (received.messages.length > 0 || this.options.monoMs() >= deadline) return received.messages;
       }
       const remaining = deadline - this.options.monoMs();
       if (remaining <= 0) return [];
-      await this.waitForQueue(request.queue, remaining);
+      wake = await this.waitForQueue(request.queue, remaining);
     }
   }
 
-  private waitForQueue(queue: string, timeoutMs: number): Promise<void> {
+  private waitForQueue(queue: string, timeoutMs: number): Promise<QueueWake> {
     return new Promise((resolve) => {
       const waiters = this.waiters.get(queue) ?? new Set();
       this.waiters.set(queue, waiters);
-      const done = () => {
+      const done = (wake: QueueWake) => {
         clearTimeout(timer);
         waiters.delete(done);
         if (waiters.size === 0) this.waiters.delete(queue);
-        resolve();
+        resolve(wake);
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = setTimeout(() => done('timedOut'), timeoutMs);
       waiters.add(done);
     });
   }
 
-  private wake(queue: string): void {
-    for (const waiter of [...(this.waiters.get(queue) ?? [])]) waiter();
+  private wake(queue: string, wake: QueueWake): void {
+    for (const waiter of [...(this.waiters.get(queue) ?? [])]) waiter(wake);
   }
 
   private propose(command: QueueCommand): Promise<QueueResult> {
@@ -186,6 +193,9 @@ function toNewMessage(input: WriteRequestMessage): NewMessage {
   if (input.ttlMs !== undefined) message.ttlMs = input.ttlMs;
   return message;
 }
+
+/** Why a long poll woke: a message was applied, an enqueue is being proposed, or its wait ran out. */
+type QueueWake = 'filled' | 'filling' | 'timedOut';
 
 type WriteRequestMessage = Extract<WriteRequest, { op: 'enqueue' }>['messages'][number];
 
