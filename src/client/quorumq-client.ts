@@ -13,6 +13,12 @@ export interface ConnectOptions {
   readonly requestTimeoutMs?: number;
   /** How long one call keeps retrying retryable failures, across nodes, before giving up. */
   readonly retryForMs?: number;
+  /**
+   * Move to the leader when a connection opens on a follower (default true): every write then
+   * skips the follower's forwarding hop. The client does not follow later leader changes; the
+   * node it is on forwards meanwhile.
+   */
+  readonly preferLeader?: boolean;
 }
 
 /** A leased message; ack it with its `receipt`. */
@@ -43,6 +49,8 @@ export interface NackOptions {
 /** A nack's `error` is cut to this many characters: a stack trace is welcome, a novel is not. */
 export const NACK_ERROR_LENGTH_MAX = 1024;
 const RETRY_DELAY_MS_MIN = 50;
+/** The move to the leader is an optimisation: an address this client cannot reach must not stall it. */
+const LEADER_CONNECT_MS_MAX = 2000;
 const RETRY_DELAY_MS_MAX = 1000;
 
 /**
@@ -220,12 +228,7 @@ export class QuorumqClient {
     if (this.connection?.isOpen === true) return Promise.resolve(this.connection);
     if (this.opening !== undefined) return this.opening;
     const address = this.options.nodes[this.nodeIndex % this.options.nodes.length]!;
-    const opening = NodeConnection.open(address, this.requestTimeoutMs, {
-      onPush: (connection, frame) => this.onPush(connection, frame),
-      onClose: (connection) => {
-        for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
-      },
-    });
+    const opening = this.open(address);
     this.opening = opening;
     const settled = () => {
       if (this.opening === opening) this.opening = undefined;
@@ -237,6 +240,26 @@ export class QuorumqClient {
       else connection.close();
     }, settled);
     return opening;
+  }
+
+  private async open(address: string): Promise<NodeConnection> {
+    const events = {
+      onPush: (connection: NodeConnection, frame: PushFrame) => this.onPush(connection, frame),
+      onClose: (connection: NodeConnection) => {
+        for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
+      },
+    };
+    const connection = await NodeConnection.open(address, this.requestTimeoutMs, events);
+    if (this.options.preferLeader === false) return connection;
+    const leader = await leaderAddress(connection, this.requestTimeoutMs);
+    if (leader === undefined || leader === address) return connection;
+    try {
+      const direct = await NodeConnection.open(leader, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX), events);
+      connection.close();
+      return direct;
+    } catch {
+      return connection;
+    }
   }
 
   private onPush(connection: NodeConnection, frame: PushFrame): void {
@@ -254,6 +277,17 @@ export class QuorumqClient {
     this.connection = undefined;
     this.opening = undefined;
     this.nodeIndex++;
+  }
+}
+
+/** The leader's address as the node behind `connection` knows it; undefined when it knows none or does not answer. */
+async function leaderAddress(connection: NodeConnection, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const view = (await connection.request({ op: 'cluster', stale: true }, timeoutMs)) as { self?: { role?: string }; leader?: { address?: string | null } | null };
+    if (view.self?.role === 'leader') return undefined;
+    return view.leader?.address ?? undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -33,6 +33,7 @@ import {
   FaultFilter,
   type PeerFrame,
   type PeerIdentity,
+  flushCoalescedWrites,
   PeerTransport,
   SnapshotReceiver,
   SnapshotSender,
@@ -326,6 +327,7 @@ export class QuorumNode implements RequestHandler {
     const raft = this.createRaft(persisted);
     return new RaftDriver(raft, this.storage, withFailpoints(this.storageOptions.failpoints, {
       send: (message) => this.sendRaft(message),
+      flush: flushCoalescedWrites,
       apply: (entry) => this.apply(entry),
       installSnapshot: (snapshot) => this.installSnapshot(snapshot),
       onReadState: (read) => this.readBarrier.onReadState(read.context, read.index, this.appliedIndex),

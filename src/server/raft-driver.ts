@@ -3,6 +3,8 @@ import { type RaftStorage, StorageWriteError } from '../storage/index.ts';
 
 export interface RaftDriverHooks {
   readonly send: (message: Message) => void;
+  /** Puts the messages sent so far on the wire now, instead of at the end of the event loop's turn. */
+  readonly flush: () => void;
   readonly apply: (entry: Entry) => void;
   readonly installSnapshot: (snapshot: Snapshot) => void;
   readonly onReadState: (read: ReadState) => void;
@@ -95,9 +97,11 @@ export class RaftDriver {
     // A leader's new entries go out while its own write is under way (Raft thesis §10.2.1): the
     // core counts the leader toward a quorum only for entries on its own disk, so nothing commits
     // early. Votes and acknowledgements promise durable state and wait for the write.
-    for (const message of replicate) this.hooks.send(message);
+    // Both sends are on a request's critical path: they leave before the work that follows them
+    // (starting the write, applying entries), not after it.
+    if (replicate.length > 0) this.sendNow(replicate);
     await this.storage.save(ready);
-    for (const message of promises) this.hooks.send(message);
+    if (promises.length > 0) this.sendNow(promises);
     if (ready.snapshot !== undefined) this.hooks.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.hooks.apply(entry);
     // Heartbeats and empty appends only spread the commit index: clients' answers (sent by apply)
@@ -107,6 +111,11 @@ export class RaftDriver {
     for (const failure of ready.readFailures) this.hooks.onReadFailure(failure);
     if (ready.softState !== undefined) this.hooks.onSoftState(ready.softState);
     raft.advance();
+  }
+
+  private sendNow(messages: readonly Message[]): void {
+    for (const message of messages) this.hooks.send(message);
+    this.hooks.flush();
   }
 }
 

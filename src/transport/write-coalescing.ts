@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 
-const corked = new WeakSet<Socket>();
+const corked = new Set<Socket>();
+let flushScheduled = false;
 
 /**
  * Holds a WebSocket's TCP writes until the event loop's check phase, so every frame sent in this
@@ -14,8 +15,19 @@ export function coalesceWrites(ws: WebSocket): void {
   if (socket === undefined || corked.has(socket) || socket.destroyed) return;
   corked.add(socket);
   socket.cork();
+  if (flushScheduled) return;
+  flushScheduled = true;
   setImmediate(() => {
-    corked.delete(socket);
-    if (!socket.destroyed) socket.uncork();
+    flushScheduled = false;
+    flushCoalescedWrites();
   });
+}
+
+/**
+ * Sends what is held now, for frames on a request's critical path that would otherwise wait behind
+ * work started later in the same turn (a leader's appends behind its own disk write).
+ */
+export function flushCoalescedWrites(): void {
+  for (const socket of corked) if (!socket.destroyed) socket.uncork();
+  corked.clear();
 }

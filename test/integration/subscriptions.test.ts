@@ -20,9 +20,14 @@ describe('push subscriptions on a 3-node cluster', () => {
 
   /** A client that talks to one node only, so that its subscription lives on that node. */
   function clientOf(node: number): QuorumqClient {
-    const client = connect({ nodes: [test.cluster.nodes[node]!.address], retryForMs: 30_000 });
+    const client = connect({ nodes: [test.cluster.nodes[node]!.address], retryForMs: 30_000, preferLeader: false });
     clients.push(client);
     return client;
+  }
+
+  /** The role and address of the node a client's connection landed on. */
+  async function landing(client: QuorumqClient): Promise<{ role: string; address: string }> {
+    return ((await client.cluster({ stale: true })) as { self: { role: string; address: string } }).self;
   }
 
   async function pickFollowers(): Promise<{ follower: number; other: number }> {
@@ -92,6 +97,16 @@ describe('push subscriptions on a 3-node cluster', () => {
     }, 15_000, 'the five released messages, well within their 60 s visibility');
     expect(redelivered.map((message) => message.id).sort()).toEqual([...ids].sort());
     expect(redelivered.every((message) => message.attempt === 2)).toBe(true);
+  });
+
+  it('moves a client given only a follower to the leader, unless told to stay', async () => {
+    const { follower } = await pickFollowers();
+    const address = test.cluster.nodes[follower]!.address;
+    const moving = connect({ nodes: [address] });
+    const staying = clientOf(follower);
+    clients.push(moving);
+    expect((await landing(moving)).role).toBe('leader');
+    expect(await landing(staying)).toMatchObject({ role: 'follower', address });
   });
 
   it('moves to another node when the node holding it is killed, and keeps delivering', async () => {
