@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, PersistedState, Ready, Snapshot, SnapshotMeta } from '../raft/index.ts';
-import { decode, encode } from '../shared/codec.ts';
+import { decode, encode, encodeLarge } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK } from './entry-codec.ts';
 import type { RaftStorage } from './storage-port.ts';
@@ -349,10 +349,13 @@ function snapshotLink(meta: SnapshotMeta): Uint8Array {
   return new Uint8Array(createHash('sha256').update(encode(meta)).digest().subarray(0, 16));
 }
 
+/** What the wrapping of a snapshot's data adds, at most: its meta, link, checksum and msgpack framing. */
+const SNAPSHOT_WRAPPING_BYTES = 4096;
+
 function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
-  const body = encode({ meta: snapshot.meta, data: snapshot.data, link });
+  const body = encodeLarge({ meta: snapshot.meta, data: snapshot.data, link }, snapshot.data.length + SNAPSHOT_WRAPPING_BYTES);
   const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
-  return encode({ body, checksum });
+  return encodeLarge({ body, checksum }, body.length + SNAPSHOT_WRAPPING_BYTES);
 }
 
 /** The snapshot, or undefined when its bytes fail the checksum or do not even decode. */
