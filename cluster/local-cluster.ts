@@ -34,6 +34,14 @@ export interface LocalNode {
  */
 export const NODE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
 
+/**
+ * V8 settings for node processes, as `npm run node` passes them too. A young generation of 4 MB
+ * semi-spaces instead of 16: a node's garbage is mostly frames and commands that die within a
+ * turn, so scavenging more often costs nothing measurable, and it saves 40-50 MB of resident
+ * size (W1, 3 runs each: peak RSS of the largest node 357 -> 313 MB, throughput 18.4k -> 19.1k/s).
+ */
+export const NODE_V8_FLAGS = ['--max-semi-space-size=4'] as const;
+
 /** How long a node gets to stop on SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;
 
@@ -69,6 +77,7 @@ export class LocalCluster {
     if (node.process !== undefined) throw new Error(`node ${node.port} is already running`);
     mkdirSync(node.dataDir, { recursive: true });
     const args = [
+      ...NODE_V8_FLAGS,
       ...(this.options.nodeFlags ?? []),
       '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'),
       '--port', String(node.port),
