@@ -349,20 +349,39 @@ function snapshotLink(meta: SnapshotMeta): Uint8Array {
   return new Uint8Array(createHash('sha256').update(encode(meta)).digest().subarray(0, 16));
 }
 
-/** What the wrapping of a snapshot's data adds, at most: its meta, link, checksum and msgpack framing. */
+/** What a snapshot's meta, link and msgpack framing add to its data, at most. */
 const SNAPSHOT_WRAPPING_BYTES = 4096;
+/**
+ * A snapshot record is this byte, a 16-byte checksum of the body, then the body (msgpack of meta,
+ * data and link), written in place with no copy of the data. 0xc1 never starts a msgpack value, so
+ * records written before (msgpack of `{ body, checksum }`) are still read.
+ */
+const SNAPSHOT_RECORD_MARK = 0xc1;
+const CHECKSUM_BYTES = 16;
+const SNAPSHOT_HEADER_BYTES = 1 + CHECKSUM_BYTES;
 
 function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
-  const body = encodeLarge({ meta: snapshot.meta, data: snapshot.data, link }, snapshot.data.length + SNAPSHOT_WRAPPING_BYTES);
-  const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
-  return encodeLarge({ body, checksum }, body.length + SNAPSHOT_WRAPPING_BYTES);
+  const record = encodeLarge({ meta: snapshot.meta, data: snapshot.data, link }, snapshot.data.length + SNAPSHOT_WRAPPING_BYTES, SNAPSHOT_HEADER_BYTES);
+  record[0] = SNAPSHOT_RECORD_MARK;
+  record.set(checksumOf(record.subarray(SNAPSHOT_HEADER_BYTES)), 1);
+  return record;
+}
+
+function checksumOf(bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest().subarray(0, CHECKSUM_BYTES);
+}
+
+/** A record's body and the checksum stored with it, in either layout. */
+function snapshotRecordParts(bytes: Uint8Array): { body: Uint8Array; checksum: Uint8Array } {
+  if (bytes[0] === SNAPSHOT_RECORD_MARK) return { body: bytes.subarray(SNAPSHOT_HEADER_BYTES), checksum: bytes.subarray(1, SNAPSHOT_HEADER_BYTES) };
+  return decode(bytes) as { body: Uint8Array; checksum: Uint8Array };
 }
 
 /** The snapshot, or undefined when its bytes fail the checksum or do not even decode. */
 function tryDecodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; link: Uint8Array } | undefined {
   try {
-    const { body, checksum } = decode(bytes) as { body: Uint8Array; checksum: Uint8Array };
-    const actual = createHash('sha256').update(body).digest().subarray(0, 16);
+    const { body, checksum } = snapshotRecordParts(bytes);
+    const actual = checksumOf(body);
     if (!Buffer.from(actual).equals(Buffer.from(checksum))) return undefined;
     const { meta, data, link } = decode(body) as { meta: SnapshotMeta; data: Uint8Array; link: Uint8Array };
     return { snapshot: { meta, data }, link };

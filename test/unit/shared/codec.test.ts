@@ -12,6 +12,11 @@ const state = {
 };
 
 describe('encoding large values', () => {
+  it('leaves the header it was asked for in front of the encoding', () => {
+    const bytes = encodeLarge(state, 1000, 17);
+    expect(decode(bytes.subarray(17))).toEqual(state);
+  });
+
   it.each([
     ['far too small', 10],
     ['close', encode(state).length + 2048],

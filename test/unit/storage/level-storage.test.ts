@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
+import { encode } from '../../../src/shared/codec.ts';
 import { LevelStorage } from '../../../src/storage/index.ts';
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
@@ -168,6 +170,28 @@ describe('LevelStorage', () => {
     expect(loaded.snapshot?.meta.index).toBe(2);
     expect(Array.from(loaded.snapshot!.data)).toEqual([20]);
     expect(loaded.entries.map((e) => e.index)).toEqual([3, 4, 5, 6]);
+    await reopened.close();
+  });
+
+  it('reads a snapshot record in the layout written before records began with their checksum', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3].map((i) => entry(i, 1)), 3));
+    await storage.saveSnapshot(snapshotAt(2, 20));
+    await storage.close();
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const key = new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${(2).toString(16).padStart(16, '0')}`)]);
+    const record = (await raw.get(key))!;
+    expect(record[0]).toBe(0xc1);
+    const body = record.subarray(17);
+    const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
+    await raw.put(key, encode({ body, checksum }));
+    await raw.close();
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(reopened.damagedSnapshots).toEqual([]);
+    expect(loaded.snapshot?.meta.index).toBe(2);
+    expect(Array.from(loaded.snapshot!.data)).toEqual([20]);
     await reopened.close();
   });
 
