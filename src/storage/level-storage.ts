@@ -154,8 +154,11 @@ export class LevelStorage implements RaftStorage {
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
+    // No forced compaction here, unlike after the rare wholesale deletions: LevelDB's own keeps the
+    // store small under a steady log (300k 1 KB messages: peak data directory 8.5 MB without, 17.3
+    // MB with), while forcing one after every snapshot rewrote the snapshots themselves (every level-0
+    // file spans the log and the meta keys) and cost each node 60-80 MB of transient native memory.
     await this.write(operations, true);
-    this.compactDeletedLog(fallback);
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -285,8 +288,9 @@ export class LevelStorage implements RaftStorage {
   }
 
   /**
-   * Deleted keys keep their space until LevelDB compacts them; ask for it now, off the write path.
-   * A compaction that fails only postpones reclaiming space: it loses nothing.
+   * After a wholesale deletion (a discarded store, a snapshot from the leader replacing the log),
+   * asks LevelDB to reclaim the space now, off the write path, rather than when its own compaction
+   * gets there. A compaction that fails only postpones reclaiming space: it loses nothing.
    */
   private compactDeletedLog(throughIndex: number): void {
     if (throughIndex <= 0) return;
