@@ -187,7 +187,7 @@ function toNewMessage(input: WriteRequestMessage): NewMessage {
     body: input.body,
     priority: input.priority ?? 0,
     delayMs: input.delayMs ?? 0,
-    bytes: Buffer.byteLength(JSON.stringify(input.body) ?? ''),
+    bytes: input.bytes ?? Buffer.byteLength(JSON.stringify(input.body) ?? ''),
   };
   if (input.dedupId !== undefined) message.dedupId = input.dedupId;
   if (input.ttlMs !== undefined) message.ttlMs = input.ttlMs;

@@ -50,13 +50,13 @@ function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function messageInput(body: Json): MessageInput {
+function messageInput(body: Json): MessageInput & { bytes: number } {
   if (!('body' in body) || body.body === undefined) throw bad('a message needs a body');
   const bytes = encodedBytes(body.body);
   if (bytes > REQUEST_LIMITS.messageBytesMax) {
     throw new RequestError('TOO_LARGE', `a message body is ${bytes} bytes; the limit is ${REQUEST_LIMITS.messageBytesMax}`);
   }
-  const input: { body: unknown; priority?: number; delayMs?: number; dedupId?: string; ttlMs?: number } = { body: body.body };
+  const input: { body: unknown; bytes: number; priority?: number; delayMs?: number; dedupId?: string; ttlMs?: number } = { body: body.body, bytes };
   const priority = optionalInteger(body, 'priority', 0, QUEUE_LIMITS.priorityMax);
   const delayMs = optionalInteger(body, 'delayMs', 0, QUEUE_LIMITS.delayMsMax);
   const dedupId = optionalString(body, 'dedupId', QUEUE_LIMITS.dedupIdLengthMax);

@@ -76,7 +76,11 @@ export type WriteRequest =
   | {
       readonly op: 'enqueue';
       readonly queue: string;
-      readonly messages: readonly MessageInput[];
+      /**
+       * `bytes`: the body's JSON size, set by the node that validated the request (validation
+       * builds each message afresh, so a client's own figure is never read).
+       */
+      readonly messages: readonly (MessageInput & { readonly bytes?: number })[];
       readonly batch: boolean;
       /** Makes a retried request idempotent without a dedup record per message (SDK only). */
       readonly producer?: ProducerStamp;
