@@ -24,10 +24,12 @@ const NO_EVENTS: ConnectionEvents = { onPush: () => undefined, onClose: () => un
 /**
  * A node that is paused or cut off keeps its socket open and simply stops answering: the client
  * pings it and gives the connection up when nothing at all came back for a while, so its requests
- * fail over in about a second instead of waiting out their own timeouts.
+ * fail over in about a second instead of waiting out their own timeouts. The wait is about the
+ * cluster's election timeout (0.5-1 s by default): a leader silent that long is being replaced,
+ * and a client on the leader (as the SDK prefers) should be gone by the time the new one is elected.
  */
-const PING_EVERY_MS = 300;
-const SILENT_FOR_MS_MAX = 1200;
+const PING_EVERY_MS = 200;
+const SILENT_FOR_MS_MAX = 800;
 
 /** One WebSocket to one node, with requests matched to replies by id. */
 export class NodeConnection {
