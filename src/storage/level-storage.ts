@@ -56,7 +56,10 @@ export class LevelStorage implements RaftStorage {
 
   /** `powerCut` (tests only) journals every write so that a simulated power cut can undo the uncovered ones. */
   static async open(directory: string, powerCut?: PowerCut): Promise<LevelStorage> {
-    const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    // Uncompressed, as queue logs usually are: entries live only until the next snapshot, and snappy
+    // cost CPU on every flush and compaction plus a transient copy of each snapshot-sized block
+    // (W1: 19.5k -> 20.6k msgs/s, peak RSS of the largest node about 300 -> 280 MB).
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view', compression: false });
     await db.open();
     return new LevelStorage(db, powerCut);
   }
