@@ -49,8 +49,13 @@ export interface NackOptions {
 /** A nack's `error` is cut to this many characters: a stack trace is welcome, a novel is not. */
 export const NACK_ERROR_LENGTH_MAX = 1024;
 const RETRY_DELAY_MS_MIN = 50;
+/**
+ * Opening a WebSocket takes milliseconds on a live node; a paused one accepts the TCP connection
+ * and never answers the upgrade, so an open gives up well before a request would.
+ */
+const CONNECT_MS_MAX = 3000;
 /** The move to the leader is an optimisation: an address this client cannot reach must not stall it. */
-const LEADER_CONNECT_MS_MAX = 2000;
+const LEADER_CONNECT_MS_MAX = 1000;
 const RETRY_DELAY_MS_MAX = 1000;
 
 /**
@@ -70,6 +75,8 @@ export class QuorumqClient {
   private readonly enqueues = new CallCoalescer<MessageInput, { id: string; seq: number }>((queue, messages) => this.sendEnqueues(queue, messages));
   private readonly acks = new CallCoalescer<AckPart, Settled>((_key, parts) => this.sendAcks(parts));
   private opening: Promise<NodeConnection> | undefined;
+  /** The node this client last gave up on: a follower may still name it leader until the election is over. */
+  private leftBehind: string | undefined;
 
   constructor(private readonly options: ConnectOptions) {
     if (options.nodes.length === 0) throw new QuorumqError('BAD_REQUEST', 'connect needs at least one node');
@@ -249,10 +256,10 @@ export class QuorumqClient {
         for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
       },
     };
-    const connection = await NodeConnection.open(address, this.requestTimeoutMs, events);
+    const connection = await NodeConnection.open(address, Math.min(this.requestTimeoutMs, CONNECT_MS_MAX), events);
     if (this.options.preferLeader === false) return connection;
     const leader = await leaderAddress(connection, this.requestTimeoutMs);
-    if (leader === undefined || leader === address) return connection;
+    if (leader === undefined || leader === address || leader === this.leftBehind) return connection;
     try {
       const direct = await NodeConnection.open(leader, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX), events);
       connection.close();
@@ -272,11 +279,20 @@ export class QuorumqClient {
     if (frame.push === 'deliver') giveBack(connection, frame, this.requestTimeoutMs);
   }
 
+  /**
+   * Gives up the current node (the one connected, or the one that could not be reached) for the
+   * next one in the list that is not that node: with the leader preferred, the node connected need
+   * not be the list's current one, and going back to a paused node costs a whole connect timeout.
+   */
   private moveToNextNode(): void {
+    const nodes = this.options.nodes;
+    const left = this.connection?.address ?? nodes[this.nodeIndex % nodes.length]!;
+    this.leftBehind = left;
     this.connection?.close();
     this.connection = undefined;
     this.opening = undefined;
     this.nodeIndex++;
+    for (let skipped = 0; skipped < nodes.length - 1 && nodes[this.nodeIndex % nodes.length] === left; skipped++) this.nodeIndex++;
   }
 }
 

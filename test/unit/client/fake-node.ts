@@ -12,6 +12,8 @@ export type Answer = (frame: ClientFrame) => unknown;
 export class FakeNode {
   readonly frames: ClientFrame[] = [];
   private readonly sockets = new Set<WebSocket>();
+  /** A paused node keeps its connections open and answers nothing, not even pings. */
+  private paused = false;
 
   private constructor(
     private readonly server: WebSocketServer,
@@ -19,13 +21,16 @@ export class FakeNode {
   ) {
     server.on('connection', (socket) => {
       this.sockets.add(socket);
+      socket.on('ping', (data: Buffer) => {
+        if (!this.paused) socket.pong(data);
+      });
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('message', (data: Buffer) => this.onFrame(socket, decode(data) as ClientFrame));
     });
   }
 
   static async start(answer: Answer): Promise<FakeNode> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws' });
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/ws', autoPong: false });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     return new FakeNode(server, answer);
   }
@@ -48,6 +53,11 @@ export class FakeNode {
     for (const socket of this.sockets) socket.send(encode(frame));
   }
 
+  /** Goes silent, as a node stopped with SIGSTOP does. */
+  pause(): void {
+    this.paused = true;
+  }
+
   dropConnections(): void {
     for (const socket of this.sockets) socket.terminate();
   }
@@ -58,6 +68,7 @@ export class FakeNode {
   }
 
   private onFrame(socket: WebSocket, frame: ClientFrame): void {
+    if (this.paused) return;
     this.frames.push(frame);
     socket.send(encode({ id: frame.id, ok: true, result: this.answer(frame) }));
   }
