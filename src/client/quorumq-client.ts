@@ -54,7 +54,7 @@ const RETRY_DELAY_MS_MIN = 50;
  * and never answers the upgrade, so an open gives up well before a request would.
  */
 const CONNECT_MS_MAX = 3000;
-/** The move to the leader is an optimisation: an address this client cannot reach must not stall it. */
+/** The move to the leader is an optimisation: neither asking for it nor reaching it may stall the client. */
 const LEADER_CONNECT_MS_MAX = 1000;
 const RETRY_DELAY_MS_MAX = 1000;
 
@@ -258,7 +258,7 @@ export class QuorumqClient {
     };
     const connection = await NodeConnection.open(address, Math.min(this.requestTimeoutMs, CONNECT_MS_MAX), events);
     if (this.options.preferLeader === false) return connection;
-    const leader = await leaderAddress(connection, this.requestTimeoutMs);
+    const leader = await leaderAddress(connection, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX));
     if (leader === undefined || leader === address || leader === this.leftBehind) return connection;
     try {
       const direct = await NodeConnection.open(leader, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX), events);
