@@ -46,7 +46,9 @@ export class QueueService {
         this.admit(messages);
         const producer = request.producer === undefined ? {} : { producer: request.producer };
         const proposal = this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer });
-        if (messages.some((message) => message.delayMs === 0)) this.wake(request.queue, 'filling');
+        // One waiter per message at most: more could only come back empty.
+        const readyNow = messages.filter((message) => message.delayMs === 0).length;
+        if (readyNow > 0) this.wake(request.queue, 'filling', readyNow);
         const enqueued = expect(await proposal, 'enqueued');
         return request.batch ? { ids: enqueued.ids, seqs: enqueued.seqs } : { id: enqueued.ids[0], seq: enqueued.seqs[0] };
       }
@@ -163,8 +165,8 @@ export class QueueService {
     });
   }
 
-  private wake(queue: string, wake: QueueWake): void {
-    for (const waiter of [...(this.waiters.get(queue) ?? [])]) waiter(wake);
+  private wake(queue: string, wake: QueueWake, most = Number.POSITIVE_INFINITY): void {
+    for (const waiter of [...(this.waiters.get(queue) ?? [])].slice(0, most)) waiter(wake);
   }
 
   private propose(command: QueueCommand): Promise<QueueResult> {

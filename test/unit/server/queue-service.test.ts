@@ -96,23 +96,45 @@ describe('the queue service on the leader', () => {
     expect(messages.map((message) => message.body)).toEqual(['now']);
   });
 
-  it('goes back to waiting when the message it rode along with was taken first', async () => {
+  it('wakes one waiting receive per message being enqueued, the longest waiting first', async () => {
     const { log, machine, service } = setUp();
-    let answered = false;
     const first = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 });
-    const second = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 }).finally(() => (answered = true));
+    let secondAnswered = false;
+    void service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 }).finally(() => (secondAnswered = true));
     await flush();
     void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one' }] });
     await flush();
-    let applied = log.commit(service, machine, 0);
-    expect(log.commandTypes(1)).toEqual(['enqueue', 'receive', 'receive']);
+    log.commit(service, machine, 0);
+    expect(log.commandTypes(1)).toEqual(['enqueue', 'receive']);
     expect(((await first) as { messages: unknown[] }).messages).toHaveLength(1);
+    await flush();
+    expect(secondAnswered).toBe(false);
+  });
+
+  it('goes back to waiting when the enqueue it rode along with brought nothing new', async () => {
+    const { log, machine, service } = setUp();
+    // A message enqueued and consumed earlier: its dedup id is still remembered.
+    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one', dedupId: 'd' }] });
+    await flush();
+    let applied = log.commit(service, machine, 0);
+    const taken = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 });
+    await flush();
+    applied = log.commit(service, machine, applied);
+    expect(((await taken) as { messages: unknown[] }).messages).toHaveLength(1);
+
+    let answered = false;
+    const waiting = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 }).finally(() => (answered = true));
+    await flush();
+    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one again', dedupId: 'd' }] });
+    await flush();
+    applied = log.commit(service, machine, applied);
+    expect(log.commandTypes(applied)).toEqual(['enqueue', 'receive']);
     await flush();
     expect(answered).toBe(false);
     void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'two' }] });
     await flush();
     applied = log.commit(service, machine, applied);
-    const { messages } = (await second) as { messages: { body: unknown }[] };
+    const { messages } = (await waiting) as { messages: { body: unknown }[] };
     expect(messages.map((message) => message.body)).toEqual(['two']);
   });
 });
