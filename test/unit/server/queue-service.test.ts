@@ -3,6 +3,7 @@ import { commandsOf, type LogRecord, QueueStateMachine } from '../../../src/queu
 import type { Raft } from '../../../src/raft/index.ts';
 import { QueueService } from '../../../src/server/queue-service.ts';
 import { decode } from '../../../src/shared/codec.ts';
+import type { MessageInput } from '../../../src/shared/index.ts';
 
 // Goal: a long-polling receive that an enqueue wakes leases the new message in the enqueue's own
 // log entry (one replication round for both), and still answers correctly when that enqueue does
@@ -44,97 +45,105 @@ class ManualLog {
   }
 }
 
+/** A leader's queue service over a log that commits only when a test steps it. */
 function setUp() {
   const log = new ManualLog();
   const machine = new QueueStateMachine();
-  let mono = 0;
   const service = new QueueService({
     submit: log.submit,
     machine,
     clusterWallMs: () => 1_000_000,
-    monoMs: () => mono,
+    monoMs: () => 0,
     proposalTimeoutMs: 10_000,
     pendingProposalsMax: 1000,
     memoryBudgetBytes: 1 << 20,
   });
-  return { log, machine, service, advance: (ms: number) => (mono += ms) };
+  let applied = 0;
+  return {
+    /** Lets pending callbacks run, then the driver's next batch: proposes, commits and applies. */
+    step: async (): Promise<void> => {
+      await flush();
+      applied = log.commit(service, machine, applied);
+    },
+    /** The commands of the newest entry. */
+    newestEntry: () => log.commandTypes(log.entries.length),
+    entryCount: () => log.entries.length,
+    enqueue: (message: MessageInput) => service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [message] }) as Promise<{ id: string }>,
+    /** A long poll: it waits up to 5 s for a message. */
+    poll: (max: number) => service.execute({ op: 'receive', queue: 'jobs', max, waitMs: 5000 }) as Promise<{ messages: { id: string; body: unknown }[] }>,
+  };
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Tracks whether a promise has settled, for asserting that a long poll is still waiting. */
+function watch(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  void promise.finally(() => (settled = true));
+  return () => settled;
+}
+
 describe('the queue service on the leader', () => {
   it('puts a waiting receive in the same entry as the enqueue that wakes it', async () => {
-    const { log, machine, service } = setUp();
-    const received = service.execute({ op: 'receive', queue: 'jobs', max: 10, waitMs: 5000 });
+    const queue = setUp();
+    const received = queue.poll(10);
     await flush();
-    expect(log.entries).toHaveLength(0);
-    const enqueued = service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'a' }] });
-    await flush();
-    log.commit(service, machine, 0);
-    expect(log.entries).toHaveLength(1);
-    expect(log.commandTypes(1)).toEqual(['enqueue', 'receive']);
-    const { id } = (await enqueued) as { id: string };
-    const { messages } = (await received) as { messages: { id: string }[] };
-    expect(messages.map((message) => message.id)).toEqual([id]);
+    expect(queue.entryCount()).toBe(0);
+    const enqueued = queue.enqueue({ body: 'a' });
+    await queue.step();
+    expect(queue.entryCount()).toBe(1);
+    expect(queue.newestEntry()).toEqual(['enqueue', 'receive']);
+    const { id } = await enqueued;
+    expect((await received).messages.map((message) => message.id)).toEqual([id]);
   });
 
   it('keeps waiting when the enqueue that woke it brings only a delayed message', async () => {
-    const { log, machine, service } = setUp();
-    let answered = false;
-    const received = service.execute({ op: 'receive', queue: 'jobs', max: 10, waitMs: 5000 }).finally(() => (answered = true));
+    const queue = setUp();
+    const received = queue.poll(10);
+    const answered = watch(received);
     await flush();
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'later', delayMs: 60_000 }] });
+    void queue.enqueue({ body: 'later', delayMs: 60_000 });
+    await queue.step();
+    expect(queue.newestEntry()).toEqual(['enqueue']);
     await flush();
-    let applied = log.commit(service, machine, 0);
-    expect(log.commandTypes(1)).toEqual(['enqueue']);
-    await flush();
-    expect(answered).toBe(false);
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'now' }] });
-    await flush();
-    applied = log.commit(service, machine, applied);
-    const { messages } = (await received) as { messages: { body: unknown }[] };
-    expect(messages.map((message) => message.body)).toEqual(['now']);
+    expect(answered()).toBe(false);
+    void queue.enqueue({ body: 'now' });
+    await queue.step();
+    expect((await received).messages.map((message) => message.body)).toEqual(['now']);
   });
 
   it('wakes one waiting receive per message being enqueued, the longest waiting first', async () => {
-    const { log, machine, service } = setUp();
-    const first = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 });
-    let secondAnswered = false;
-    void service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 }).finally(() => (secondAnswered = true));
+    const queue = setUp();
+    const first = queue.poll(1);
+    const secondAnswered = watch(queue.poll(1));
     await flush();
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one' }] });
+    void queue.enqueue({ body: 'one' });
+    await queue.step();
+    expect(queue.newestEntry()).toEqual(['enqueue', 'receive']);
+    expect((await first).messages).toHaveLength(1);
     await flush();
-    log.commit(service, machine, 0);
-    expect(log.commandTypes(1)).toEqual(['enqueue', 'receive']);
-    expect(((await first) as { messages: unknown[] }).messages).toHaveLength(1);
-    await flush();
-    expect(secondAnswered).toBe(false);
+    expect(secondAnswered()).toBe(false);
   });
 
   it('goes back to waiting when the enqueue it rode along with brought nothing new', async () => {
-    const { log, machine, service } = setUp();
+    const queue = setUp();
     // A message enqueued and consumed earlier: its dedup id is still remembered.
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one', dedupId: 'd' }] });
-    await flush();
-    let applied = log.commit(service, machine, 0);
-    const taken = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 });
-    await flush();
-    applied = log.commit(service, machine, applied);
-    expect(((await taken) as { messages: unknown[] }).messages).toHaveLength(1);
+    void queue.enqueue({ body: 'one', dedupId: 'd' });
+    await queue.step();
+    const taken = queue.poll(1);
+    await queue.step();
+    expect((await taken).messages).toHaveLength(1);
 
-    let answered = false;
-    const waiting = service.execute({ op: 'receive', queue: 'jobs', max: 1, waitMs: 5000 }).finally(() => (answered = true));
+    const waiting = queue.poll(1);
+    const answered = watch(waiting);
     await flush();
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'one again', dedupId: 'd' }] });
+    void queue.enqueue({ body: 'one again', dedupId: 'd' });
+    await queue.step();
+    expect(queue.newestEntry()).toEqual(['enqueue', 'receive']);
     await flush();
-    applied = log.commit(service, machine, applied);
-    expect(log.commandTypes(applied)).toEqual(['enqueue', 'receive']);
-    await flush();
-    expect(answered).toBe(false);
-    void service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [{ body: 'two' }] });
-    await flush();
-    applied = log.commit(service, machine, applied);
-    const { messages } = (await waiting) as { messages: { body: unknown }[] };
-    expect(messages.map((message) => message.body)).toEqual(['two']);
+    expect(answered()).toBe(false);
+    void queue.enqueue({ body: 'two' });
+    await queue.step();
+    expect((await waiting).messages.map((message) => message.body)).toEqual(['two']);
   });
 });
