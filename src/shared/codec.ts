@@ -17,6 +17,7 @@ const packr = new Packr({
 
 /** Above this, the scratch buffer is swapped for a small one so one huge value does not pin it. */
 const SCRATCH_BYTES_MAX = 1 << 20;
+/** A fresh scratch buffer, swapped in after a large encoding. */
 const SCRATCH_BYTES = 64 * 1024;
 
 /**

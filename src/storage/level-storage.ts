@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, PersistedState, Ready, Snapshot, SnapshotMeta } from '../raft/index.ts';
 import { decode, encode, encodeLarge } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
+import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK } from './entry-codec.ts';
 import type { RaftStorage } from './storage-port.ts';
 import type { LevelOperation, PowerCut } from './power-cut.ts';
@@ -353,7 +353,7 @@ function indexOfSnapshotKey(key: Uint8Array): number {
 }
 
 function snapshotLink(meta: SnapshotMeta): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(encode(meta)).digest().subarray(0, 16));
+  return new Uint8Array(checksumOf(encode(meta)));
 }
 
 /** What a snapshot's meta, link and msgpack framing add to its data, at most. */
@@ -364,7 +364,6 @@ const SNAPSHOT_WRAPPING_BYTES = 4096;
  * records written before (msgpack of `{ body, checksum }`) are still read.
  */
 const SNAPSHOT_RECORD_MARK = 0xc1;
-const CHECKSUM_BYTES = 16;
 const SNAPSHOT_HEADER_BYTES = 1 + CHECKSUM_BYTES;
 
 function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
@@ -372,10 +371,6 @@ function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
   record[0] = SNAPSHOT_RECORD_MARK;
   record.set(checksumOf(record.subarray(SNAPSHOT_HEADER_BYTES)), 1);
   return record;
-}
-
-function checksumOf(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest().subarray(0, CHECKSUM_BYTES);
 }
 
 /** A record's body and the checksum stored with it, in either layout. */

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LogPosition } from '../raft/index.ts';
 import { assert } from '../shared/index.ts';
 import type { AckedMark } from './acked-mark.ts';
+import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import type { PowerCut } from './power-cut.ts';
 
 /** The file's name in the data directory, beside LevelDB's own files (which LevelDB leaves alone). */
@@ -12,7 +12,6 @@ export const MARK_FILE_NAME = 'acked-mark';
 
 const SLOT_BYTES = 512;
 const LENGTH_BYTES = 2;
-const CHECKSUM_BYTES = 16;
 
 /**
  * The mark is opened O_DSYNC where the platform has it: each slot write is then durable when it
@@ -103,7 +102,7 @@ function encodeSlot(sequence: number, mark: AckedMark): Uint8Array {
   const slot = new Uint8Array(SLOT_BYTES);
   new DataView(slot.buffer).setUint16(0, body.length);
   slot.set(body, LENGTH_BYTES);
-  slot.set(checksum(body), LENGTH_BYTES + body.length);
+  slot.set(checksumOf(body), LENGTH_BYTES + body.length);
   return slot;
 }
 
@@ -113,7 +112,7 @@ function readSlot(slot: Uint8Array): { sequence: number; mark: AckedMark } | und
   if (length === 0 || length > SLOT_BYTES - LENGTH_BYTES - CHECKSUM_BYTES) return undefined;
   const body = slot.subarray(LENGTH_BYTES, LENGTH_BYTES + length);
   const stored = slot.subarray(LENGTH_BYTES + length, LENGTH_BYTES + length + CHECKSUM_BYTES);
-  if (!Buffer.from(checksum(body)).equals(Buffer.from(stored))) return undefined;
+  if (!Buffer.from(checksumOf(body)).equals(Buffer.from(stored))) return undefined;
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { sequence: unknown; mark: unknown };
     return typeof parsed.sequence === 'number' && isMark(parsed.mark) ? { sequence: parsed.sequence, mark: parsed.mark } : undefined;
@@ -137,10 +136,6 @@ function isMark(value: unknown): value is AckedMark {
 function isPosition(value: unknown): value is LogPosition {
   const position = value as Partial<LogPosition> | null;
   return typeof position === 'object' && position !== null && Number.isSafeInteger(position.index) && Number.isSafeInteger(position.term);
-}
-
-function checksum(bytes: Uint8Array): Uint8Array {
-  return createHash('sha256').update(bytes).digest().subarray(0, CHECKSUM_BYTES);
 }
 
 async function syncDirectory(directory: string): Promise<void> {
