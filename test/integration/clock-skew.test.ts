@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'clock';
 const TEN_MINUTES = 10 * 60 * 1000;
@@ -13,16 +13,10 @@ interface Delivered {
 // median clock, so a lease granted under a skewed leader neither ends at once (clock ahead) nor
 // hangs until the clock catches up (clock behind).
 describe('clock skew on the leader', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('keeps leases to their length whichever way the leader clock is wrong', async () => {
-    test = await TestCluster.start(3, ['--enable-fault-injection']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--enable-fault-injection']);
     const leader = await cluster.waitForLeader();
     const receive = async (visibilityMs: number): Promise<Delivered[]> =>
       (await cluster.request(leader, 'POST', `/queues/${QUEUE}/receive`, { max: 10, visibilityMs })).body.messages as Delivered[];

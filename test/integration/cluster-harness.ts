@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../cluster/free-ports.ts';
@@ -150,6 +150,22 @@ export function clusterForSuite(size: number, extraArgs: string[] = []): () => T
   });
   return () => {
     if (cluster === undefined) throw new Error('the suite cluster has not started');
+    return cluster;
+  };
+}
+
+/**
+ * A fresh cluster for each test that asks for one, stopped after the test whether it passed or not:
+ * `const cluster = await startCluster(3, flags)`.
+ */
+export function clusterPerTest(): (size: number, extraArgs?: string[]) => Promise<TestCluster> {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+  });
+  return async (size, extraArgs = []) => {
+    cluster = await TestCluster.start(size, extraArgs);
     return cluster;
   };
 }

@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level';
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'damage';
 
@@ -20,16 +20,10 @@ async function loseLogFrom(dataDir: string, index: number): Promise<number> {
 // RELIABILITY R11: a follower's disk loses entries it acknowledged while it is stopped. It must
 // notice, refuse to vote, be repaired from the leader, and end as a voter holding everything.
 describe('a follower whose disk lost acknowledged entries', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('restarts recovering under its own id, is repaired from the leader, and votes again with every message', async () => {
-    test = await TestCluster.start(3);
-    const cluster = test;
+    const cluster = await startCluster(3);
     const leader = await cluster.waitForLeader();
     const follower = (leader + 1) % 3;
     const before = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body.self.id as string;

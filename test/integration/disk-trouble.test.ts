@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'disk';
 
@@ -7,16 +7,10 @@ const QUEUE = 'disk';
 // leads, says so in /health and /metrics, and comes back by itself once writes succeed again. The
 // fault is injected under the storage stack, the way a full disk fails a write (ENOSPC).
 describe('a disk that refuses writes', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('takes the leader out until its disk recovers, losing nothing acknowledged', async () => {
-    test = await TestCluster.start(3, ['--enable-fault-injection']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--enable-fault-injection']);
     const leader = await cluster.waitForLeader();
     const acknowledged: string[] = [];
     let producing = true;
@@ -72,8 +66,7 @@ describe('a disk that refuses writes', () => {
   });
 
   it('acknowledges nothing while a majority cannot write, and resumes when the disks return', async () => {
-    test = await TestCluster.start(3, ['--enable-fault-injection']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--enable-fault-injection']);
     const leader = await cluster.waitForLeader();
     const acknowledged: string[] = [];
     for (let n = 0; n < 20; n++) {

@@ -1,22 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FAILPOINTS_ENV } from '../../src/storage/index.ts';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'failpoints';
 
 // RELIABILITY #20: a follower dies between its synced append and its acknowledgement, restarts
 // with its data, and the cluster has lost nothing it acknowledged.
 describe('crash failpoints', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('a follower crashing after-append-sync on its 50th write rejoins with every acknowledged message', async () => {
-    test = await TestCluster.start(3);
-    const cluster = test;
+    const cluster = await startCluster(3);
     const leader = await cluster.waitForLeader();
     const follower = (leader + 1) % 3;
     await cluster.cluster.kill(follower, 'SIGKILL');
@@ -59,8 +53,7 @@ describe('crash failpoints', () => {
   });
 
   it('a node given an unknown failpoint refuses to start and says why', async () => {
-    test = await TestCluster.start(1);
-    const cluster = test;
+    const cluster = await startCluster(1);
     await cluster.cluster.kill(0, 'SIGKILL');
     cluster.cluster.start(0, [], { [FAILPOINTS_ENV]: 'after-append-sink=crash' });
     const child = cluster.cluster.nodes[0]!.process!;

@@ -1,16 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePorts } from '../../cluster/free-ports.ts';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: identical nodes grow, shrink and heal the cluster by themselves: joiners found through
 // one seed become voters, dead members are replaced, and the cluster serves throughout.
 describe('membership of real processes', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   async function voters(cluster: TestCluster, via: number): Promise<string[]> {
     const view = await cluster.request(via, 'GET', '/cluster?stale=1');
@@ -18,8 +13,7 @@ describe('membership of real processes', () => {
   }
 
   it('grows from 3 to 5 voters when two nodes join through a single seed each, then serves with two of five killed', async () => {
-    test = await TestCluster.start(3, ['--stabilization-ms', '500']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--stabilization-ms', '500']);
     await cluster.waitForLeader();
     const [portD, portE] = await freePorts(2);
     const d = cluster.cluster.add(portD!, [cluster.cluster.nodes[0]!.address]);
@@ -47,8 +41,7 @@ describe('membership of real processes', () => {
 
   it('removes a member dead past the timeout, and a fresh node takes its place as a voter', async () => {
     const flags = ['--stabilization-ms', '500', '--dead-remove-after-ms', '2000'];
-    test = await TestCluster.start(3, flags);
-    const cluster = test;
+    const cluster = await startCluster(3, flags);
     const leader = await cluster.waitForLeader();
     const victim = [0, 1, 2].find((index) => index !== leader)!;
     const victimAddress = cluster.cluster.nodes[victim]!.address;

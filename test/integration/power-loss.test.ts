@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'power';
 
 // RELIABILITY #13: the power goes on every node at once, under load. Whatever no fsync covered is
 // lost; nothing that was acknowledged may be.
 describe('power loss on every node at once', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('loses no acknowledged message', async () => {
-    test = await TestCluster.start(3, ['--test-power-loss']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--test-power-loss']);
     const leader = await cluster.waitForLeader();
     const acknowledged: string[] = [];
     let producing = true;

@@ -1,20 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/client/index.ts';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 // Goal: an operator restarts every node in turn (SIGTERM, then start with its data) under steady
 // load, and clients see no failed operation (SDK retries allowed) and lose nothing.
 describe('rolling restart under load', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('finishes with zero failed client operations and every enqueued message delivered', async () => {
-    test = await TestCluster.start(3);
-    const cluster = test;
+    const cluster = await startCluster(3);
     await cluster.waitForLeader();
     const client = connect({ nodes: cluster.cluster.nodes.map((node) => node.address), retryForMs: 30_000 });
     const failures: string[] = [];

@@ -1,21 +1,15 @@
 import { ClassicLevel } from 'classic-level';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type QuorumqClient } from '../../src/client/index.ts';
-import { TestCluster, waitFor } from './cluster-harness.ts';
+import { clusterPerTest, waitFor } from './cluster-harness.ts';
 
 // Goal: the log is compacted behind snapshots, and a follower that missed more than the leader
 // still keeps catches up through InstallSnapshot and ends with the leader's state.
 describe('snapshots and compaction', () => {
-  let test: TestCluster | undefined;
-
-  afterEach(async () => {
-    await test?.stop();
-    test = undefined;
-  });
+  const startCluster = clusterPerTest();
 
   it('brings a follower stopped while 50,000 messages passed back through InstallSnapshot, with the same state', async () => {
-    test = await TestCluster.start(3, ['--snapshot-entries', '100']);
-    const cluster = test;
+    const cluster = await startCluster(3, ['--snapshot-entries', '100']);
     const leader = await cluster.waitForLeader();
     const follower = [0, 1, 2].find((index) => index !== leader)!;
     await cluster.cluster.kill(follower, 'SIGKILL');
