@@ -315,7 +315,7 @@ export class Raft {
     if (done.lastCommitted !== undefined) this.log.appliedTo(done.lastCommitted);
     if (this.recoveringTo !== undefined && this.log.stableReaches(this.recoveringTo)) this.recoveringTo = undefined;
     // The leader counts itself toward a quorum only for entries on its own disk.
-    if (this.role === 'leader' && this.maybeCommit()) this.broadcastPending = true;
+    if (this.role === 'leader') this.maybeCommit();
   }
 
   // ---------------------------------------------------------------- introspection
@@ -706,8 +706,13 @@ export class Raft {
   private onAppendResponse(message: AppendResponseMessage): void {
     const outcome = this.replication.onAppendResponse(message);
     if (outcome === undefined || !outcome.matchAdvanced) return;
-    if (this.maybeCommit()) this.broadcastPending = true;
-    else if (outcome.wasPaused) this.replication.sendAppend(message.from, true);
+    // A new commit index is not sent on its own: under load the next append carries it, and when idle
+    // the next heartbeat does (followers apply up to one heartbeat later; reads through a follower
+    // are answered after a heartbeat round, which carries it too). An empty append per commit was
+    // two more frames and two more wake-ups per follower per write, on the two cores the
+    // replication round itself needs.
+    this.maybeCommit();
+    if (outcome.wasPaused) this.replication.sendAppend(message.from, true);
     this.replication.fillPipeline(message.from);
     if (message.from === this.leadTransferee && this.replication.progress.get(message.from)?.match === this.log.lastIndex()) {
       this.send({ type: 'timeoutNow', to: message.from, term: this.term });

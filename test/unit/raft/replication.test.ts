@@ -95,6 +95,23 @@ describe('leader side of AppendEntries', () => {
     }
   });
 
+  it('sends nothing of its own for a new commit index: the next append or heartbeat carries it', () => {
+    const cluster = new Cluster({ voters: THREE });
+    cluster.elect('n1');
+    cluster.tick('n1');
+    cluster.deliver();
+    cluster.propose('n1', 'a');
+    cluster.deliver();
+    expect([cluster.status('n1').commit, cluster.status('n2').commit, cluster.status('n3').commit]).toEqual([3, 2, 2]);
+    expect(cluster.appliedData('n1')).toEqual(['a']);
+    cluster.propose('n1', 'b');
+    cluster.deliver();
+    expect([cluster.status('n1').commit, cluster.status('n2').commit]).toEqual([4, 3]);
+    cluster.tick('n1');
+    cluster.deliver();
+    for (const id of THREE) expect(cluster.appliedData(id)).toEqual(['a', 'b']);
+  });
+
   it('tells a lagging follower only the commit index it is known to match, in heartbeats', () => {
     const cluster = new Cluster({ voters: THREE });
     cluster.elect('n1');
