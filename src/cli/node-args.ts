@@ -17,6 +17,8 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --memory-budget-mb N      message bytes all queues may hold, in MiB (default 1024); beyond it, 429 QUEUE_FULL
   --disk-reserve-mb N       free space the data directory's disk must keep, in MiB (default 32); below it
                             the node stops acknowledging until space returns
+  --disk-stall-ms N         a synced write still unfinished after this long counts as a failed disk
+                            (default 2000; must exceed the election timeout)
   --snapshot-entries N      applied entries between snapshots; older log is deleted (default 10000)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes
@@ -53,6 +55,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'snapshot-entries': { type: 'string' },
       'memory-budget-mb': { type: 'string' },
       'disk-reserve-mb': { type: 'string' },
+      'disk-stall-ms': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       'test-power-loss': { type: 'boolean', default: false },
@@ -81,6 +84,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),
     memoryBudgetBytes: optionalInteger(values['memory-budget-mb'], '--memory-budget-mb', DEFAULT_NODE_OPTIONS.memoryBudgetBytes / 1048576) * 1048576,
     diskReserveBytes: optionalInteger(values['disk-reserve-mb'], '--disk-reserve-mb', DEFAULT_NODE_OPTIONS.diskReserveBytes / 1048576) * 1048576,
+    diskStallMs: optionalInteger(values['disk-stall-ms'], '--disk-stall-ms', DEFAULT_NODE_OPTIONS.diskStallMs),
     snapshotEntries: optionalInteger(values['snapshot-entries'], '--snapshot-entries', DEFAULT_NODE_OPTIONS.snapshotEntries),
   };
   validateNodeOptions(options);

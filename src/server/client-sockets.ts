@@ -41,11 +41,20 @@ export class ClientSockets {
   }
 
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.sockets.size >= this.options.clientConnectionsMax) {
+    if (this.sockets.size >= this.options.clientConnectionsMax || this.handler.unserviceable() !== undefined) {
       socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
       return;
     }
     this.server.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  }
+
+  /**
+   * Sends every client away (close code 1013, try again later): a node that cannot serve anyone
+   * (its disk failed or stalled) would otherwise keep answering each retry with the same refusal,
+   * and clients retry on the node they are connected to. A closed connection moves them on.
+   */
+  closeAll(reason: string): void {
+    for (const socket of this.sockets) socket.close(1013, reason.slice(0, 120));
   }
 
   close(): void {

@@ -20,6 +20,7 @@ export interface FaultControls {
  *   GET  /admin/faults                     what is blocked now
  *   POST /admin/faults  { blockSendTo?, blockReceiveFrom? }   peers by id or host:port
  *   POST /admin/faults/disk { fail: "ENOSPC" | "EIO" | "EROFS" | null }   the disk refuses writes, or no longer
+ *   POST /admin/faults/disk { stall: true | false }   writes hang (a stalled disk) until stall: false
  *   POST /admin/faults/clock { offsetMs?, driftPpm? }   skew this node's clock (both 0: a true clock)
  *   POST /admin/faults/failpoint { name, onHit? }   crash at that point's onHit-th hit from now (name null: disarm)
  *   POST /admin/faults/heal                unblock everything, disk and clock included (armed failpoints stay armed)
@@ -28,6 +29,7 @@ export function handleFaultAdmin(method: string, path: string, body: unknown, fa
   const describe = (): unknown => ({
     ...faults.network.describe(),
     disk: faults.disk.current ?? null,
+    diskStalled: faults.disk.stalled,
     clock: faults.clock.current,
     failpoints: faults.failpoints.describe(),
   });
@@ -57,10 +59,16 @@ export function handleFaultAdmin(method: string, path: string, body: unknown, fa
     return describe();
   }
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/disk`) {
-    const { fail } = objectBody(body);
-    if (fail === null) faults.disk.clear();
-    else if (isDiskFaultCode(fail)) faults.disk.fail(fail);
-    else throw new RequestError('BAD_REQUEST', `fail must be null or one of ${DISK_FAULT_CODES.join(', ')}`);
+    const { fail, stall } = objectBody(body);
+    if (fail === undefined && stall === undefined) throw new RequestError('BAD_REQUEST', 'give fail, stall or both');
+    if (stall !== undefined && typeof stall !== 'boolean') throw new RequestError('BAD_REQUEST', 'stall must be true or false');
+    if (fail !== undefined && fail !== null && !isDiskFaultCode(fail)) {
+      throw new RequestError('BAD_REQUEST', `fail must be null or one of ${DISK_FAULT_CODES.join(', ')}`);
+    }
+    if (fail === null) faults.disk.stopFailing();
+    else if (fail !== undefined) faults.disk.fail(fail);
+    if (stall === true) faults.disk.stallWrites();
+    if (stall === false) faults.disk.resume();
     return describe();
   }
   if (method === 'POST' && path === FAULT_ADMIN_PREFIX) {

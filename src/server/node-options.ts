@@ -44,6 +44,8 @@ export interface NodeOptions {
   readonly memoryBudgetBytes: number;
   /** Below this much free space on the data directory's disk the node stops acknowledging (as if full). */
   readonly diskReserveBytes: number;
+  /** A synced write still waiting after this long is treated as a failed disk (see `checkDiskStall`). */
+  readonly diskStallMs: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -75,6 +77,9 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   snapshotBytes: 16 * 1024 * 1024,
   memoryBudgetBytes: 1024 * 1024 * 1024,
   diskReserveBytes: 32 * 1024 * 1024,
+  // Four election timeouts: the other nodes have elected a new leader by then, and a healthy disk
+  // that is merely busy (a snapshot install, a compaction) finishes a write well within it.
+  diskStallMs: 2_000,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {
@@ -88,6 +93,9 @@ export function validateNodeOptions(options: NodeOptions): void {
   for (const seed of options.seeds) if (!/^[^:\s]+:\d{1,5}$/.test(seed)) problems.push(`seed ${seed} is not host:port`);
   // A leader must answer before a forwarded request gives up on it.
   if (options.requestTimeoutMs <= options.tickMs * options.electionTicks) problems.push('requestTimeoutMs must exceed the election timeout');
+  if (!Number.isInteger(options.diskStallMs) || options.diskStallMs <= options.tickMs * options.electionTicks || options.diskStallMs > 600_000) {
+    problems.push('disk-stall-ms must exceed the election timeout and be at most 600000');
+  }
   if (!Number.isSafeInteger(options.diskReserveBytes) || options.diskReserveBytes < 0) problems.push('disk-reserve-mb must be 0 or more');
   if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
   if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');

@@ -69,6 +69,8 @@ export interface RequestHandler {
   readonly machine: QueueStateMachine;
   cluster(): ClusterView;
   health(): { ok: boolean; reason: string };
+  /** Why this node can serve no client at all now (its disk), or undefined when it can. */
+  unserviceable(): string | undefined;
   readonly metrics: NodeMetrics;
   readonly faultControls: FaultControls | undefined;
   peers(): readonly PeerIdentity[];
@@ -292,6 +294,23 @@ export class QuorumNode implements RequestHandler {
     this.readBarrier.failAll();
     this.onSoftState({ role: 'follower', leader: '' });
     this.transport.dropInbound();
+    this.clientSockets.closeAll(refusal.message);
+  }
+
+  unserviceable(): string | undefined {
+    return this.diskTrouble.active ? this.diskRefusal().message : undefined;
+  }
+
+  /**
+   * A write that never finishes fails nothing, so the node would stay in the Ready loop, sending
+   * no heartbeats and answering no one, until the proposal timeout. Once the disk has sat on one
+   * write for longer than `diskStallMs`, the node treats it like a disk that refused the write.
+   */
+  private checkDiskStall(): void {
+    const waitingMs = this.driver.writeWaitingMs(performance.now());
+    if (waitingMs <= this.options.diskStallMs || this.diskTrouble.active || this.stopping) return;
+    const stalled = Object.assign(new Error(`the disk has not finished a synced write in ${Math.round(waitingMs)} ms`), { code: 'DISK_STALLED' });
+    this.onStorageFailure(new StorageWriteError('writing the log', stalled));
   }
 
   private diskRefusal(): RequestError {
@@ -520,6 +539,7 @@ export class QuorumNode implements RequestHandler {
   }
 
   private onHousekeeping(): void {
+    this.checkDiskStall();
     this.peerClocks.refresh(this.id, this.driver.core.voters());
     if (this.softState.role === 'leader') this.queueService.expireIfDue();
     if (this.founders === null) this.learnFounders();
@@ -556,6 +576,8 @@ export class QuorumNode implements RequestHandler {
   private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.diskTrouble.stop();
+    // An injected stall would hold the write under way, and with it the shutdown, for good.
+    this.storageOptions.diskFaults?.resume();
     this.clientSockets.close();
     this.snapshotSender.close();
     this.transport.close();

@@ -27,6 +27,8 @@ export class RaftDriver {
   private running = false;
   private scheduled = false;
   private stopped = false;
+  /** When the write under way began (`performance.now()`), for the stall watchdog. */
+  private writeStartedAt: number | undefined;
   readyBatches = 0;
 
   constructor(
@@ -54,6 +56,11 @@ export class RaftDriver {
   stop(): void {
     this.stopped = true;
     this.inputs = [];
+  }
+
+  /** How long the write under way has been waiting for the disk; 0 when none is. */
+  writeWaitingMs(now: number): number {
+    return this.writeStartedAt === undefined ? 0 : now - this.writeStartedAt;
   }
 
   /** Resolves once no batch is being written, so a shutdown never cuts a write in half. */
@@ -100,7 +107,15 @@ export class RaftDriver {
     // Both sends are on a request's critical path: they leave before the work that follows them
     // (starting the write, applying entries), not after it.
     if (replicate.length > 0) this.sendNow(replicate);
-    await this.storage.save(ready);
+    this.writeStartedAt = performance.now();
+    try {
+      await this.storage.save(ready);
+    } finally {
+      this.writeStartedAt = undefined;
+    }
+    // Stopped while the write hung (the stall watchdog): the node has dropped this core and will
+    // start over from disk, so nothing of this ready is sent or applied.
+    if (this.stopped) return;
     if (promises.length > 0) this.sendNow(promises);
     if (ready.snapshot !== undefined) this.hooks.installSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.hooks.apply(entry);

@@ -19,7 +19,7 @@ export async function freeBytes(directory: string): Promise<number> {
 export async function probeDisk(directory: string, reserveBytes: number, faults: DiskFaults | undefined): Promise<void> {
   const path = join(directory, PROBE_FILE);
   try {
-    faults?.check('probing the disk');
+    if (faults !== undefined) await faults.check('probing the disk');
     const free = await freeBytes(directory);
     if (free < reserveBytes) throw Object.assign(new Error(`ENOSPC: ${free} bytes free, below the reserve of ${reserveBytes}`), { code: 'ENOSPC' });
     const handle = await open(path, 'w');

@@ -40,7 +40,7 @@ export class GuardedStorage implements RaftStorage {
 
   private async guard(operation: string, write: () => Promise<void>): Promise<void> {
     try {
-      this.faults?.check(operation);
+      if (this.faults !== undefined) await this.faults.check(operation);
       await write();
     } catch (error) {
       throw error instanceof StorageWriteError ? error : new StorageWriteError(operation, error);

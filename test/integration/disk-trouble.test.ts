@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { connect } from '../../src/client/index.ts';
 import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts';
 
 const QUEUE = 'disk';
@@ -93,6 +94,48 @@ describe('a disk that refuses writes', () => {
     await expectAllDelivered(cluster, resumed, acknowledged);
     for (const node of [0, 1, 2]) expect(await cluster.metric(node, 'quorumq_disk_failures')).toBe(1);
     expect(cluster.cluster.nodes.every((node) => node.process !== undefined)).toBe(true);
+  });
+});
+
+describe('a disk that stalls', () => {
+  const startCluster = clusterPerTest();
+
+  it('takes a leader whose write hangs out after --disk-stall-ms, and its clients move on', async () => {
+    const cluster = await startCluster(3, ['--enable-fault-injection', '--disk-stall-ms', '1000']);
+    const leader = await cluster.waitForLeader();
+    const client = connect({ nodes: cluster.cluster.nodes.map((node) => node.address), retryForMs: 30_000 });
+    try {
+      const acknowledged: string[] = [];
+      for (let n = 0; n < 10; n++) {
+        await client.enqueue(QUEUE, `s${n}`);
+        acknowledged.push(`s${n}`);
+      }
+      const stalled = await cluster.request(leader, 'POST', '/admin/faults/disk', { stall: true });
+      expect(stalled.body.diskStalled).toBe(true);
+
+      // The write never fails, it hangs: only the watchdog answers this request before its timeout.
+      const stuck = await cluster.request(leader, 'POST', `/queues/${QUEUE}/messages`, { body: 'stuck', dedupId: 'stuck' });
+      expect(stuck.status).toBe(503);
+      expect(stuck.body.error.code).toBe('UNAVAILABLE');
+      expect(stuck.body.error.message).toContain('DISK_STALLED');
+      const health = await cluster.request(leader, 'GET', '/health');
+      expect(health.status).toBe(503);
+      expect(String(health.body.reason)).toContain('has not finished a synced write');
+
+      // The SDK client was on the leader: its connection is closed, and it finds the new leader.
+      await client.enqueue(QUEUE, 'after the stall');
+      acknowledged.push('after the stall');
+      const others = [0, 1, 2].filter((node) => node !== leader);
+      const newLeader = await cluster.waitForLeader(15_000, others);
+
+      await cluster.request(leader, 'POST', '/admin/faults/disk', { stall: false });
+      await waitFor(async () => ((await cluster.request(leader, 'GET', '/health')).status === 200 ? true : undefined), 20_000, 'the node to rejoin');
+      expect(await cluster.metric(leader, 'quorumq_disk_recoveries')).toBe(1);
+      await expectAllDelivered(cluster, newLeader, acknowledged);
+      expect(cluster.lines.some((line) => line.includes('"level":60'))).toBe(false);
+    } finally {
+      client.close();
+    }
   });
 });
 

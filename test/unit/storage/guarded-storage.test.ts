@@ -24,6 +24,25 @@ describe('GuardedStorage', () => {
     expect(faults.injected).toBe(1);
   });
 
+  it('holds writes while stalled and lets them through once resumed', async () => {
+    const inner = new MemoryStorage();
+    const faults = new DiskFaults();
+    const storage = new GuardedStorage(inner, faults);
+    faults.stallWrites();
+    let saved = false;
+    const save = storage.save(APPEND).then(() => {
+      saved = true;
+    });
+    // Several turns of the event loop: a stalled write must not finish on its own.
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(saved).toBe(false);
+    expect((await inner.load()).entries).toHaveLength(0);
+    faults.resume();
+    await save;
+    expect((await inner.load()).entries).toHaveLength(1);
+    expect(faults.stalled).toBe(false);
+  });
+
   it('turns a failure below it into a StorageWriteError that names the system error', async () => {
     const failing: RaftStorage = {
       load: () => new MemoryStorage().load(),
