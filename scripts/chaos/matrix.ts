@@ -11,7 +11,7 @@ import { REPO_ROOT } from '../../cluster/local-cluster.ts';
 import type { FaultRecord } from './nemesis.ts';
 import type { QueueCheckResult } from './queue-checker.ts';
 
-const DISK_AND_CLOCK_FAULTS = 'truncate,bitflip,wipe,powerloss,powerloss-all,diskfull,failpoints,clockskew';
+const DISK_AND_CLOCK_FAULTS = 'truncate,bitflip,wipe,powerloss,powerloss-all,diskfull,diskstall,failpoints,clockskew';
 /** Crash points need longer runs: each injection waits for its point, and the sweep has 20 steps. */
 const SLOW_FAULTS: Readonly<Record<string, number>> = { failpoints: 2 };
 

@@ -2,7 +2,7 @@ import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { flipBits, truncateOne } from '../fault/disk-faults.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
-import { armFailpoint, failDisk, health, metric, skewClock, timeToHealthy } from '../fault/node-faults.ts';
+import { armFailpoint, failDisk, health, metric, skewClock, stallDisk, timeToHealthy } from '../fault/node-faults.ts';
 import { FAILPOINT_NAMES, type FailpointName } from '../../src/storage/index.ts';
 
 /** How long the nemesis waits for the nodes a fault touched to be healthy again before it goes on. */
@@ -25,7 +25,8 @@ interface Injected {
 }
 
 export const FAULT_KINDS = [
-  'kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all', 'diskfull', 'clockskew', 'failpoints',
+  'kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all', 'diskfull', 'diskstall', 'clockskew',
+  'failpoints',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** Faults that need the nodes started with --test-power-loss. */
@@ -188,6 +189,17 @@ export class Nemesis {
         detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
         await failDisk(target, null);
         detail = `${code} for ${fullMs} ms`;
+        break;
+      }
+      case 'diskstall': {
+        // Writes hang instead of failing: the node's watchdog (--disk-stall-ms, 2 s) must take it out.
+        const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
+        await stallDisk(target, true);
+        const stallMs = 3000 + prng.int(4000);
+        await holdMs(stallMs);
+        detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
+        await stallDisk(target, false);
+        detail = `stalled ${stallMs} ms`;
         break;
       }
       case 'clockskew': {

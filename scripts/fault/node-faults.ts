@@ -3,11 +3,16 @@ import { admin } from './network-faults.ts';
 
 /**
  * Faults a running node suffers through its admin routes (--enable-fault-injection): a disk that
- * refuses writes, a wrong clock, a crash point armed now. And what the nemesis reads back: health
+ * refuses or stalls writes, a wrong clock, a crash point armed now. And what the nemesis reads back: health
  * and metrics, to tell whether a fault was noticed and how long the node took to be well again.
  */
 export async function failDisk(address: string, code: 'ENOSPC' | 'EIO' | null): Promise<void> {
   await admin(address, '/admin/faults/disk', { fail: code });
+}
+
+/** Writes on the node hang (true) until released (false), the way a stalled disk holds them. */
+export async function stallDisk(address: string, stall: boolean): Promise<void> {
+  await admin(address, '/admin/faults/disk', { stall });
 }
 
 export async function skewClock(address: string, offsetMs: number, driftPpm: number): Promise<void> {
