@@ -22,6 +22,7 @@ export class NodeMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'op' | 'code'>;
   readonly requestSeconds: Histogram<'op'>;
+  readonly logWriteSeconds: Histogram;
 
   constructor(source: MetricsSource) {
     const registry = this.registry;
@@ -33,6 +34,12 @@ export class NodeMetrics {
       help: 'Client request latency by operation',
       labelNames: ['op'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.logWriteSeconds = new Histogram({
+      name: 'quorumq_log_write_duration_seconds',
+      help: 'Time each batch of log entries and Raft state took to be synced (LevelDB and the acknowledged mark); every acknowledgement waits for one',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     });
     new Gauge({
@@ -67,7 +74,7 @@ export class NodeMetrics {
         this.set({ outcome: 'rejected' }, streams.rejected);
       },
     });
-    new Gauge({ name: 'quorumq_disk_unwritable', help: '1 while the disk refuses writes (full, failing, read-only): the node acknowledges nothing meanwhile', registers: [registry], collect() { this.set(source.diskTrouble.active ? 1 : 0); } });
+    new Gauge({ name: 'quorumq_disk_unwritable', help: '1 while the disk refuses writes (full, failing, read-only) or stalls on one: the node acknowledges nothing meanwhile', registers: [registry], collect() { this.set(source.diskTrouble.active ? 1 : 0); } });
     new Gauge({ name: 'quorumq_disk_failures', help: 'Times since start the disk refused a write and the node stopped acknowledging', registers: [registry], collect() { this.set(source.diskTrouble.failures); } });
     new Gauge({ name: 'quorumq_disk_recoveries', help: 'Times since start the disk took writes again and the node rejoined from it', registers: [registry], collect() { this.set(source.diskTrouble.recoveries); } });
     new Gauge({ name: 'quorumq_push_subscriptions', help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases', registers: [registry], collect() { this.set(source.pushSubscriptions); } });

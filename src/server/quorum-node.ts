@@ -352,6 +352,7 @@ export class QuorumNode implements RequestHandler {
       onReadState: (read) => this.readBarrier.onReadState(read.context, read.index, this.appliedIndex),
       onReadFailure: (failure) => this.readBarrier.onReadFailure(failure.context),
       onSoftState: (state) => this.onSoftState(state),
+      onWritten: (milliseconds) => this.metrics.logWriteSeconds.observe(milliseconds / 1000),
       onStorageFailure: (error) => this.onStorageFailure(error),
       onFatal: (error) => this.fatal(error),
     }));

@@ -10,6 +10,8 @@ export interface RaftDriverHooks {
   readonly onReadState: (read: ReadState) => void;
   readonly onReadFailure: (failure: ReadFailure) => void;
   readonly onSoftState: (state: SoftState) => void;
+  /** A ready's write finished: how long the disk took (the node's main health signal for its disk). */
+  readonly onWritten: (milliseconds: number) => void;
   /** The disk refused a write: the loop has stopped; the node waits for its disk and reopens. */
   readonly onStorageFailure: (error: StorageWriteError) => void;
   /** Anything else failed (a broken invariant): the node can no longer be trusted and must stop. */
@@ -107,12 +109,14 @@ export class RaftDriver {
     // Both sends are on a request's critical path: they leave before the work that follows them
     // (starting the write, applying entries), not after it.
     if (replicate.length > 0) this.sendNow(replicate);
-    this.writeStartedAt = performance.now();
+    const startedAt = performance.now();
+    this.writeStartedAt = startedAt;
     try {
       await this.storage.save(ready);
     } finally {
       this.writeStartedAt = undefined;
     }
+    this.hooks.onWritten(performance.now() - startedAt);
     // Stopped while the write hung (the stall watchdog): the node has dropped this core and will
     // start over from disk, so nothing of this ready is sent or applied.
     if (this.stopped) return;
