@@ -1,14 +1,16 @@
 // Floors on this machine, without quorumq: what one fsync of a small append costs, a bare `ws`
-// round trip between two processes, and how many 256-byte messages `ws` carries one way per second.
+// round trip between two processes, how many 256-byte messages `ws` carries one way per second,
+// and a bare replication round built from quorumq's own dependencies (replication-floor.ts).
 // A confirm needs at least one fsync on each of two nodes and a few WebSocket hops.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { BODY_BYTES, type BenchRun, type Figures, Latency, trackChild, type Workload } from './harness.ts';
+import { BODY_BYTES, type BenchRun, type Figures, Latency, type Workload } from './harness.ts';
+import { startHelper } from './helper-process.ts';
+import { REPLICATION_FLOOR_SETTING, replicationFloor } from './replication-floor.ts';
 
 const FSYNCS = 5000;
 const PINGS = 5000;
@@ -24,6 +26,7 @@ export const floors: Workload = {
   settings: {
     fsync: `${FSYNCS} × (fs.writeSync of ${BODY_BYTES} bytes appended + fs.fdatasyncSync) on a file in the OS temp folder (where the benchmark clusters keep their data)`,
     wsRoundTrip: `${PINGS} sequential ${BODY_BYTES}-byte binary messages echoed by a bare ws server in another process`,
+    replicationRound: REPLICATION_FLOOR_SETTING,
     wsOneWay: `${BODY_BYTES}-byte binary messages sent for ${ONE_WAY_MS} ms to a bare ws server in another process (sender pauses above ${ONE_WAY_BUFFER_BYTES} buffered bytes); the receiver's count over its first-to-last message time`,
   },
   table: [
@@ -32,6 +35,8 @@ export const floors: Workload = {
     { key: 'wsRoundTripP50Ms', label: 'Floor ws round trip p50 ms', digits: 3 },
     { key: 'wsRoundTripP99Ms', label: 'Floor ws round trip p99 ms', digits: 3 },
     { key: 'wsOneWayMsgsPerSec', label: 'Floor ws one-way msgs/s', digits: 0 },
+    { key: 'replicationRoundP50Ms', label: 'Floor replication round p50 ms', digits: 3 },
+    { key: 'replicationRoundP99Ms', label: 'Floor replication round p99 ms', digits: 3 },
   ],
   run,
 };
@@ -42,7 +47,9 @@ async function run(bench: BenchRun): Promise<Figures> {
   const roundTrip = await withPeer(bench, 'echo', (socket) => pingFloor(bench, socket));
   bench.progress(`ws round trip p50 ${roundTrip.percentileMs(50).toFixed(3)} ms`, true);
   const oneWay = await withPeer(bench, 'count', (socket) => oneWayFloor(bench, socket));
-  return { ...fsync.figures('fsync'), ...roundTrip.figures('wsRoundTrip'), wsOneWayMsgsPerSec: oneWay };
+  bench.progress(`ws one-way ${Math.round(oneWay)} msgs/s`, true);
+  const replication = await replicationFloor(bench);
+  return { ...fsync.figures('fsync'), ...roundTrip.figures('wsRoundTrip'), wsOneWayMsgsPerSec: oneWay, ...replication.figures('replicationRound') };
 }
 
 function fsyncFloor(): Latency {
@@ -97,24 +104,10 @@ async function oneWayFloor(bench: BenchRun, socket: WebSocket): Promise<number> 
 
 /** Starts ws-peer.ts in `mode` as a child process, connects to it, runs `use`, and ends the child. */
 async function withPeer<T>(bench: BenchRun, mode: 'echo' | 'count', use: (socket: WebSocket) => Promise<T>): Promise<T> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', PEER_SCRIPT, mode], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-  const untrack = trackChild(child);
-  bench.onCleanup(() => {
-    child.kill('SIGKILL');
-  });
+  const peer = await startHelper(bench, PEER_SCRIPT, [mode]);
   let socket: WebSocket | undefined;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      let pending = '';
-      child.stdout?.setEncoding('utf8');
-      child.stdout?.on('data', (chunk: string) => {
-        pending += chunk;
-        const match = /port (\d+)/.exec(pending);
-        if (match !== null) resolve(Number(match[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`ws-peer ${mode} exited (${code}) before it listened`)));
-    });
-    socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+    socket = new WebSocket(`ws://127.0.0.1:${peer.port}`, { perMessageDeflate: false });
     socket.binaryType = 'nodebuffer';
     await new Promise<void>((resolve, reject) => {
       socket!.once('open', () => resolve());
@@ -123,7 +116,6 @@ async function withPeer<T>(bench: BenchRun, mode: 'echo' | 'count', use: (socket
     return await use(socket);
   } finally {
     socket?.terminate();
-    child.kill('SIGKILL');
-    untrack();
+    peer.stop();
   }
 }

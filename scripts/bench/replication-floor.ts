@@ -1,0 +1,58 @@
+// The replication floor: W2's confirm with nothing but the parts a quorumq node is built from
+// (ws, msgpackr, a synced LevelDB batch and an O_DSYNC mark write on each node), three processes
+// and this one as the client, on the same cores. It says how much of a W2 confirm the machine and
+// the dependencies cost, and so how much is quorumq's own (Raft, the queue, validation, layers).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pack } from 'msgpackr';
+import WebSocket from 'ws';
+import { BODY_BYTES, type BenchRun, Latency } from './harness.ts';
+import { type HelperProcess, startHelper } from './helper-process.ts';
+
+const ROUNDS = 5000;
+const WARMUP_ROUNDS = 200;
+const PEER_SCRIPT = fileURLToPath(new URL('./replication-peer.ts', import.meta.url));
+
+export const REPLICATION_FLOOR_SETTING = `${ROUNDS} sequential requests (after ${WARMUP_ROUNDS} unmeasured) with a ${BODY_BYTES}-byte body to a bare leader process that sends each to two follower processes and answers once it and one follower have stored it (synced LevelDB batch + O_DSYNC 512-byte mark write, as a quorumq node stores an append)`;
+
+export async function replicationFloor(bench: BenchRun): Promise<Latency> {
+  const folder = mkdtempSync(join(tmpdir(), 'quorumq-replication-floor-'));
+  const helpers: HelperProcess[] = [];
+  let client: WebSocket | undefined;
+  try {
+    for (const name of ['follower-1', 'follower-2']) helpers.push(await startHelper(bench, PEER_SCRIPT, ['follower', join(folder, name)]));
+    const followerPorts = helpers.map((helper) => String(helper.port));
+    const leader = await startHelper(bench, PEER_SCRIPT, ['leader', join(folder, 'leader'), ...followerPorts]);
+    helpers.push(leader);
+    client = await connectTo(leader.port);
+    return await measureRounds(bench, client);
+  } finally {
+    client?.terminate();
+    for (const helper of helpers) helper.stop();
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+async function measureRounds(bench: BenchRun, client: WebSocket): Promise<Latency> {
+  const latency = new Latency();
+  const body = 'x'.repeat(BODY_BYTES);
+  for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
+    bench.checkAborted();
+    const started = performance.now();
+    const answered = new Promise<void>((resolve) => client.once('message', () => resolve()));
+    client.send(pack({ id: round, body }));
+    await answered;
+    if (round >= WARMUP_ROUNDS) latency.recordMs(performance.now() - started);
+  }
+  return latency;
+}
+
+function connectTo(port: number): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
+    socket.once('open', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
