@@ -182,23 +182,15 @@ export class Nemesis {
       case 'diskfull': {
         // Issue "disk trouble": the disk refuses writes; the node must say so and come back alone.
         const code = prng.int(2) === 0 ? 'ENOSPC' : 'EIO';
-        const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
-        await failDisk(target, code);
         const fullMs = 2000 + prng.int(4000);
-        await holdMs(fullMs);
-        detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
-        await failDisk(target, null);
+        detected = await diskEpisode(target, () => failDisk(target, code), () => holdMs(fullMs), () => failDisk(target, null));
         detail = `${code} for ${fullMs} ms`;
         break;
       }
       case 'diskstall': {
         // Writes hang instead of failing: the node's watchdog (--disk-stall-ms, 2 s) must take it out.
-        const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
-        await stallDisk(target, true);
         const stallMs = 3000 + prng.int(4000);
-        await holdMs(stallMs);
-        detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
-        await stallDisk(target, false);
+        detected = await diskEpisode(target, () => stallDisk(target, true), () => holdMs(stallMs), () => stallDisk(target, false));
         detail = `stalled ${stallMs} ms`;
         break;
       }
@@ -347,4 +339,14 @@ async function describeHealth(address: string): Promise<string> {
   const view = await clusterView(address).catch(() => undefined);
   const self = (view as { self?: Record<string, unknown> } | undefined)?.self;
   return `${state.status} ${state.reason}; self ${JSON.stringify(self ?? {}).slice(0, 400)}`;
+}
+
+/** Injects a disk fault, holds it, lifts it: whether the node entered disk trouble meanwhile. */
+async function diskEpisode(target: string, inject: () => Promise<void>, hold: () => Promise<void>, lift: () => Promise<void>): Promise<boolean> {
+  const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
+  await inject();
+  await hold();
+  const detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
+  await lift();
+  return detected;
 }
