@@ -10,7 +10,7 @@ export interface RaftDriverHooks {
   readonly onReadState: (read: ReadState) => void;
   readonly onReadFailure: (failure: ReadFailure) => void;
   readonly onSoftState: (state: SoftState) => void;
-  /** A ready's write finished: how long the disk took (the node's main health signal for its disk). */
+  /** A ready's synced write finished: how long the disk took (the node's main health signal for its disk). */
   readonly onWritten: (milliseconds: number) => void;
   /** The disk refused a write: the loop has stopped; the node waits for its disk and reopens. */
   readonly onStorageFailure: (error: StorageWriteError) => void;
@@ -116,7 +116,8 @@ export class RaftDriver {
     } finally {
       this.writeStartedAt = undefined;
     }
-    this.hooks.onWritten(performance.now() - startedAt);
+    // Only synced writes count: a ready that changed nothing but the commit index writes nothing.
+    if (ready.mustSync) this.hooks.onWritten(performance.now() - startedAt);
     // Stopped while the write hung (the stall watchdog): the node has dropped this core and will
     // start over from disk, so nothing of this ready is sent or applied.
     if (this.stopped) return;
