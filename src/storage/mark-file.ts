@@ -96,13 +96,17 @@ export class MarkFile {
   }
 }
 
+const UTF8 = new TextEncoder();
+
+/** Encodes straight into the slot: this runs beside every synced write of the log. */
 function encodeSlot(sequence: number, mark: AckedMark): Uint8Array {
-  const body = new TextEncoder().encode(JSON.stringify({ sequence, mark }));
-  assert(body.length <= SLOT_BYTES - LENGTH_BYTES - CHECKSUM_BYTES, 'acknowledged mark too large for its slot');
   const slot = new Uint8Array(SLOT_BYTES);
-  new DataView(slot.buffer).setUint16(0, body.length);
-  slot.set(body, LENGTH_BYTES);
-  slot.set(checksumOf(body), LENGTH_BYTES + body.length);
+  const room = slot.subarray(LENGTH_BYTES, SLOT_BYTES - CHECKSUM_BYTES);
+  const json = JSON.stringify({ sequence, mark });
+  const { read, written } = UTF8.encodeInto(json, room);
+  assert(read === json.length, 'acknowledged mark too large for its slot');
+  new DataView(slot.buffer).setUint16(0, written);
+  slot.set(checksumOf(room.subarray(0, written)), LENGTH_BYTES + written);
   return slot;
 }
 
