@@ -38,6 +38,9 @@ export const w2: Workload = {
     { key: 'httpDeliveryP50Ms', label: 'W2 HTTP enqueue-to-delivery p50 ms', digits: 2 },
     { key: 'httpDeliveryP99Ms', label: 'W2 HTTP enqueue-to-delivery p99 ms', digits: 2 },
     { key: 'producerOnLeader', label: 'W2 producer node was the leader (1/0)', digits: 0 },
+    { key: 'sdkLeaderCpuMsPerMessage', label: 'W2 SDK CPU ms per message: leader', digits: 3 },
+    { key: 'sdkFollowerCpuMsPerMessage', label: 'W2 SDK CPU ms per message: each follower', digits: 3 },
+    { key: 'sdkClientCpuMsPerMessage', label: 'W2 SDK CPU ms per message: client process', digits: 3 },
   ],
   run,
 };
@@ -49,7 +52,9 @@ async function run(bench: BenchRun): Promise<Figures> {
   const cluster = await bench.startCluster();
   const producer = bench.client(cluster.addresses);
   const placement = await bench.place('producer', producer);
+  const cpuBefore = { nodes: cluster.cpuSeconds(), client: process.cpuUsage() };
   const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', async (queue, body) => (await producer.enqueue(queue, body)).id);
+  const sdkCpu = cpuPerMessage(cpuBefore, cluster.cpuSeconds(), process.cpuUsage(cpuBefore.client), await cluster.leaderIndex());
   const url = (queue: string) => `http://${placement.address}/queues/${queue}/messages`;
   const http = await stream(bench, cluster, 'http', 'w2-http', async (queue, body) => {
     const response = await fetch(url(queue), {
@@ -62,7 +67,21 @@ async function run(bench: BenchRun): Promise<Figures> {
     if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     return (JSON.parse(text) as { id: string }).id;
   });
-  return { ...sdk, ...http, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+  return { ...sdk, ...sdkCpu, ...http, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+}
+
+/**
+ * CPU (user + system, all threads) per message of the SDK stream, by process: much steadier than
+ * latency on a shared machine, and W2 is CPU-bound on two cores, so the figure to watch per change.
+ */
+function cpuPerMessage(before: { nodes: number[] }, nodesAfter: number[], client: NodeJS.CpuUsage, leader: number): Figures {
+  const used = nodesAfter.map((seconds, index) => (seconds - before.nodes[index]!) * 1000 / MESSAGES);
+  const followers = used.filter((_, index) => index !== leader);
+  return {
+    sdkLeaderCpuMsPerMessage: used[leader]!,
+    sdkFollowerCpuMsPerMessage: followers.reduce((sum, ms) => sum + ms, 0) / followers.length,
+    sdkClientCpuMsPerMessage: (client.user + client.system) / 1000 / MESSAGES,
+  };
 }
 
 async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, queue: string, send: Send): Promise<Figures> {
