@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { BODY_BYTES, type BenchRun, type Figures, Latency, type Workload } from './harness.ts';
 import { startHelper } from './helper-process.ts';
+import { connectLocal } from './local-ws.ts';
 import { REPLICATION_FLOOR_SETTING, replicationFloor } from './replication-floor.ts';
 
 const FSYNCS = 5000;
@@ -107,12 +108,7 @@ async function withPeer<T>(bench: BenchRun, mode: 'echo' | 'count', use: (socket
   const peer = await startHelper(bench, PEER_SCRIPT, [mode]);
   let socket: WebSocket | undefined;
   try {
-    socket = new WebSocket(`ws://127.0.0.1:${peer.port}`, { perMessageDeflate: false });
-    socket.binaryType = 'nodebuffer';
-    await new Promise<void>((resolve, reject) => {
-      socket!.once('open', () => resolve());
-      socket!.once('error', reject);
-    });
+    socket = await connectLocal(peer.port);
     return await use(socket);
   } finally {
     socket?.terminate();

@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { BODY_BYTES, type BenchRun, Latency } from './harness.ts';
 import { type HelperProcess, startHelper } from './helper-process.ts';
+import { connectLocal } from './local-ws.ts';
 
 const ROUNDS = 5000;
 const WARMUP_ROUNDS = 200;
@@ -26,7 +27,7 @@ export async function replicationFloor(bench: BenchRun): Promise<Latency> {
     const followerPorts = helpers.map((helper) => String(helper.port));
     const leader = await startHelper(bench, PEER_SCRIPT, ['leader', join(folder, 'leader'), ...followerPorts]);
     helpers.push(leader);
-    client = await connectTo(leader.port);
+    client = await connectLocal(leader.port);
     return await measureRounds(bench, client);
   } finally {
     client?.terminate();
@@ -47,12 +48,4 @@ async function measureRounds(bench: BenchRun, client: WebSocket): Promise<Latenc
     if (round >= WARMUP_ROUNDS) latency.recordMs(performance.now() - started);
   }
   return latency;
-}
-
-function connectTo(port: number): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
 }

@@ -10,7 +10,10 @@ import { closeSync, constants, openSync, write } from 'node:fs';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { pack, unpack } from 'msgpackr';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { connectLocal, dieWithParent, listenLocal } from './local-ws.ts';
+
+dieWithParent();
 
 const MARK_SLOT_BYTES = 512;
 
@@ -18,17 +21,9 @@ const [role, dataDir, ...followerPorts] = process.argv.slice(2);
 if ((role !== 'leader' && role !== 'follower') || dataDir === undefined) {
   throw new Error('usage: replication-peer.ts follower <dir> | leader <dir> <port> <port>');
 }
-process.on('disconnect', () => process.exit(0));
-
 const store = await openStore(dataDir);
-const serve = role === 'follower' ? follow : lead(await Promise.all(followerPorts.map((port) => connectTo(Number(port)))));
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-server.on('connection', (socket) => serve(socket));
-server.on('listening', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  console.log(`port ${address.port}`);
-});
+const serve = role === 'follower' ? follow : lead(await Promise.all(followerPorts.map((port) => connectLocal(Number(port)))));
+listenLocal((socket) => serve(socket));
 
 function follow(leader: WebSocket): void {
   leader.on('message', (data: Buffer) => {
@@ -86,13 +81,4 @@ async function openStore(directory: string): Promise<(index: number, entry: Uint
     new DataView(key.buffer).setBigUint64(0, BigInt(index));
     await Promise.all([db.batch([{ type: 'put', key, value: entry }], { sync: true }), writeMark()]);
   };
-}
-
-function connectTo(port: number): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}`, { perMessageDeflate: false });
-    socket.binaryType = 'nodebuffer';
-    socket.once('open', () => resolve(socket));
-    socket.once('error', reject);
-  });
 }

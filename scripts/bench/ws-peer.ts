@@ -1,18 +1,14 @@
 // The other process of the `ws` floors (started by floors.ts): a bare `ws` server on a free port
 // of 127.0.0.1 that prints `port <n>`, then either echoes every message (`echo`) or counts binary
 // messages and, on the text message `done`, answers `{ count, firstAt, lastAt }` (`count`).
-import { WebSocketServer } from 'ws';
+import { dieWithParent, listenLocal } from './local-ws.ts';
+
+dieWithParent();
 
 const mode = process.argv[2];
 if (mode !== 'echo' && mode !== 'count') throw new Error('usage: ws-peer.ts echo|count');
 
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
-server.on('listening', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  console.log(`port ${address.port}`);
-});
-server.on('connection', (socket) => {
+listenLocal((socket) => {
   let count = 0;
   let firstAt = 0;
   let lastAt = 0;
@@ -29,5 +25,3 @@ server.on('connection', (socket) => {
     if (count++ === 0) firstAt = lastAt;
   });
 });
-// The parent's IPC channel is a lifeline: when the benchmark goes, so does this process.
-process.on('disconnect', () => process.exit(0));
