@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { BODY_BYTES, type BenchRun, type Figures, Latency, type Workload } from './harness.ts';
 import { startHelper } from './helper-process.ts';
 import { connectLocal } from './local-ws.ts';
-import { REPLICATION_FLOOR_SETTING, replicationFloor } from './replication-floor.ts';
+import { REPLICATION_FLOOR_SETTING, REPLICATION_WITH_CONSUMER_SETTING, replicationFloor } from './replication-floor.ts';
 
 const FSYNCS = 5000;
 const PINGS = 5000;
@@ -28,6 +28,7 @@ export const floors: Workload = {
     fsync: `${FSYNCS} × (fs.writeSync of ${BODY_BYTES} bytes appended + fs.fdatasyncSync) on a file in the OS temp folder (where the benchmark clusters keep their data)`,
     wsRoundTrip: `${PINGS} sequential ${BODY_BYTES}-byte binary messages echoed by a bare ws server in another process`,
     replicationRound: REPLICATION_FLOOR_SETTING,
+    replicationWithConsumer: REPLICATION_WITH_CONSUMER_SETTING,
     wsOneWay: `${BODY_BYTES}-byte binary messages sent for ${ONE_WAY_MS} ms to a bare ws server in another process (sender pauses above ${ONE_WAY_BUFFER_BYTES} buffered bytes); the receiver's count over its first-to-last message time`,
   },
   table: [
@@ -38,6 +39,8 @@ export const floors: Workload = {
     { key: 'wsOneWayMsgsPerSec', label: 'Floor ws one-way msgs/s', digits: 0 },
     { key: 'replicationRoundP50Ms', label: 'Floor replication round p50 ms', digits: 3 },
     { key: 'replicationRoundP99Ms', label: 'Floor replication round p99 ms', digits: 3 },
+    { key: 'replicationWithConsumerP50Ms', label: 'Floor replication round with W2 consumer p50 ms', digits: 3 },
+    { key: 'replicationWithConsumerP99Ms', label: 'Floor replication round with W2 consumer p99 ms', digits: 3 },
   ],
   run,
 };
@@ -50,7 +53,13 @@ async function run(bench: BenchRun): Promise<Figures> {
   const oneWay = await withPeer(bench, 'count', (socket) => oneWayFloor(bench, socket));
   bench.progress(`ws one-way ${Math.round(oneWay)} msgs/s`, true);
   const replication = await replicationFloor(bench);
-  return { ...fsync.figures('fsync'), ...roundTrip.figures('wsRoundTrip'), wsOneWayMsgsPerSec: oneWay, ...replication.figures('replicationRound') };
+  return {
+    ...fsync.figures('fsync'),
+    ...roundTrip.figures('wsRoundTrip'),
+    wsOneWayMsgsPerSec: oneWay,
+    ...replication.round.figures('replicationRound'),
+    ...replication.withConsumer.figures('replicationWithConsumer'),
+  };
 }
 
 function fsyncFloor(): Latency {

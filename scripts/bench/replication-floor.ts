@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import type WebSocket from 'ws';
 import { BODY_BYTES, type BenchRun, Latency } from './harness.ts';
 import { type HelperProcess, startHelper } from './helper-process.ts';
@@ -18,19 +18,37 @@ const PEER_SCRIPT = fileURLToPath(new URL('./replication-peer.ts', import.meta.u
 
 export const REPLICATION_FLOOR_SETTING = `${ROUNDS} sequential requests (after ${WARMUP_ROUNDS} unmeasured) with a ${BODY_BYTES}-byte body to a bare leader process that sends each to two follower processes and answers once it and one follower have stored it (synced LevelDB batch + O_DSYNC 512-byte mark write, as a quorumq node stores an append)`;
 
-export async function replicationFloor(bench: BenchRun): Promise<Latency> {
+export const REPLICATION_WITH_CONSUMER_SETTING = `the same, with W2's consumer: every committed request is also pushed to a consumer connection, which acks it at once; an ack rides in the leader's next entry (group commit, as in a node) and is answered once that entry commits`;
+
+/** The bare replication round alone, then with a consumer acking every message (W2's shape). */
+export interface ReplicationFloor {
+  readonly round: Latency;
+  readonly withConsumer: Latency;
+}
+
+export async function replicationFloor(bench: BenchRun): Promise<ReplicationFloor> {
   const folder = mkdtempSync(join(tmpdir(), 'quorumq-replication-floor-'));
   const helpers: HelperProcess[] = [];
-  let client: WebSocket | undefined;
+  const clients: WebSocket[] = [];
   try {
     for (const name of ['follower-1', 'follower-2']) helpers.push(await startHelper(bench, PEER_SCRIPT, ['follower', join(folder, name)]));
     const followerPorts = helpers.map((helper) => String(helper.port));
     const leader = await startHelper(bench, PEER_SCRIPT, ['leader', join(folder, 'leader'), ...followerPorts]);
     helpers.push(leader);
-    client = await connectLocal(leader.port);
-    return await measureRounds(bench, client);
+    const producer = await connectLocal(leader.port);
+    clients.push(producer);
+    const round = await measureRounds(bench, producer);
+    const consumer = await connectLocal(leader.port);
+    clients.push(consumer);
+    consumer.on('message', (data: Buffer) => {
+      const frame = unpack(data) as { deliver?: number };
+      if (frame.deliver !== undefined) consumer.send(pack({ ack: frame.deliver }));
+    });
+    consumer.send(pack({ subscribe: true }));
+    const withConsumer = await measureRounds(bench, producer);
+    return { round, withConsumer };
   } finally {
-    client?.terminate();
+    for (const client of clients) client.terminate();
     for (const helper of helpers) helper.stop();
     rmSync(folder, { recursive: true, force: true });
   }
