@@ -216,6 +216,32 @@ describe('LevelStorage', () => {
     await third.close();
   });
 
+  it('ignores log left below the fallback snapshot by a crash (its deletion follows the snapshot), and drops it with the next one', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6, 7, 8].map((i) => entry(i, 1)), 8));
+    await storage.saveSnapshot(snapshotAt(2, 20));
+    await storage.saveSnapshot(snapshotAt(4, 40));
+    await storage.saveSnapshot(snapshotAt(6, 60));
+    await storage.close();
+    expect(await logIndexesOnDisk()).toEqual([5, 6, 7, 8]);
+    // As if the process died after the snapshot's batch and before the deletion behind it.
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const stale = new Uint8Array(9);
+    stale[0] = 0x6c;
+    new DataView(stale.buffer).setBigUint64(1, 2n);
+    await raw.put(stale, Uint8Array.of(1, 2, 3));
+    await raw.close();
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(reopened.damage).toEqual([]);
+    expect(loaded.snapshot?.meta.index).toBe(6);
+    expect(loaded.entries.map((e) => e.index)).toEqual([7, 8]);
+    await reopened.saveSnapshot(snapshotAt(8, 80));
+    await reopened.close();
+    expect(await logIndexesOnDisk()).toEqual([7, 8]);
+  });
+
   it('reports an empty log when every snapshot is damaged and the log does not reach back to the start', async () => {
     const storage = await reopen();
     await storage.load();
