@@ -1,3 +1,4 @@
+import { Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, encodeLarge } from '../../../src/shared/codec.ts';
 
@@ -26,6 +27,18 @@ describe('encoding large values', () => {
     expect(decode(bytes)).toEqual(state);
     // The result pins no much larger buffer than it needs.
     expect(bytes.buffer.byteLength).toBeLessThan(bytes.length * 1.4);
+  });
+
+  it('writes the keys of a repeated shape once, in bytes that any decoder reads on their own', () => {
+    const records = Array.from({ length: 1000 }, (_, n) => ({ id: `m${n}`, seq: n, attempt: 1, enqueuedAt: 1_763_990_000_000 + n, result: undefined, deadLetterQueue: undefined, state: 'acked' }));
+    const bytes = encodeLarge({ records }, 1000);
+    expect(bytes.length).toBeLessThan(encode({ records }).length * 0.6);
+    const fresh = new Unpackr({ mapsAsObjects: true, int64AsType: 'number' });
+    const decoded = fresh.unpack(bytes) as { records: typeof records };
+    expect(decoded).toEqual({ records });
+    expect('result' in decoded.records[7]!).toBe(true);
+    encodeLarge({ other: [{ a: 1 }, { a: 2 }] }, 100);
+    expect(decode(bytes)).toEqual({ records });
   });
 
   it('returns bytes that later encodings leave alone', () => {
