@@ -14,7 +14,17 @@ export interface LocalSnapshotsOptions {
   readonly save: (snapshot: Snapshot) => Promise<void>;
   readonly onSaveFailed: (error: unknown) => void;
   readonly log: Logger;
+  /** Draws each interval's stagger (see `STAGGER_SHARE`); `Math.random` unless a test fixes it. */
+  readonly random?: () => number;
 }
+
+/**
+ * Each interval is cut short by a random share of up to this, drawn per node and per interval: the
+ * nodes apply the same entries, and would otherwise all snapshot at the same one. Encoding holds a
+ * node's event loop for tens of milliseconds; one follower's pause is covered by the other, but
+ * three nodes encoding at once on shared cores stalled W2's confirms for up to 60 ms.
+ */
+const STAGGER_SHARE = 0.25;
 
 /**
  * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
@@ -31,8 +41,12 @@ export class LocalSnapshots {
   private pending = false;
   /** Log bytes applied since the last snapshot: the in-memory log is bounded by bytes as well as entries. */
   private bytesSince = 0;
+  /** This interval's share of `entriesBetween` and `bytesBetween`. */
+  private intervalShare = 1;
 
-  constructor(private readonly options: LocalSnapshotsOptions) {}
+  constructor(private readonly options: LocalSnapshotsOptions) {
+    this.drawInterval();
+  }
 
   get snapshotIndex(): number {
     return this.index;
@@ -43,18 +57,25 @@ export class LocalSnapshots {
     this.index = index;
     this.bytesSince = 0;
     this.pending = false;
+    this.drawInterval();
   }
 
   onApplied(appliedIndex: number, entryBytes: number): void {
     this.bytesSince += entryBytes;
-    if (appliedIndex - this.index >= this.options.entriesBetween || this.bytesSince >= this.options.bytesBetween) this.take();
+    const share = this.intervalShare;
+    if (appliedIndex - this.index >= this.options.entriesBetween * share || this.bytesSince >= this.options.bytesBetween * share) this.take();
   }
 
   /** A snapshot from the leader replaced the queues. */
   onInstalled(snapshot: Snapshot): void {
+    this.drawInterval();
     this.index = snapshot.meta.index;
     this.installed++;
     this.bytes = snapshot.data.length;
+  }
+
+  private drawInterval(): void {
+    this.intervalShare = 1 - (this.options.random ?? Math.random)() * STAGGER_SHARE;
   }
 
   private take(): void {
@@ -81,6 +102,7 @@ export class LocalSnapshots {
     raft.compact(snapshot);
     this.index = snapshot.meta.index;
     this.bytesSince = 0;
+    this.drawInterval();
     this.taken++;
     this.bytes = snapshot.data.length;
     this.options.log.debug({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'snapshot taken, log compacted');
