@@ -1,8 +1,10 @@
 // W2 latency: one producer sends one message at a time and waits for its confirm; one consumer
-// (SDK, WebSocket) acks each. 5,000 messages of 256 random bytes. Run twice on the same fresh
+// (SDK, WebSocket) acks each. 5,000 messages of 256 random bytes. Run three times on the same fresh
 // cluster: the producer on the SDK (WebSocket), then over HTTP (fetch, keep-alive) to the node the
-// SDK producer landed on, so both go through the same node. The body carries its send time, so
-// enqueue-to-delivery is measured on one clock (producer and consumer share this process).
+// SDK producer landed on, so both go through the same node, then on the SDK again: the first
+// stream meets processes whose JIT is cold, the last a cluster that has been running. The body
+// carries its send time, so enqueue-to-delivery is measured on one clock (producer and consumer
+// share this process).
 import type { QuorumqClient } from '../../src/client/index.ts';
 import { type BenchCluster, type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
 
@@ -24,6 +26,7 @@ export const w2: Workload = {
     variants: {
       sdk: 'producer on the SDK over WebSocket, given all node addresses',
       http: 'producer on fetch (keep-alive) POST /queues/:q/messages to the node the SDK producer used',
+      sdkWarm: 'the SDK stream again, on a new queue of the same cluster, after the two streams above (10,000 messages): what a cluster that has been running does, its JIT warm',
     },
   },
   table: [
@@ -32,6 +35,9 @@ export const w2: Workload = {
     { key: 'sdkConfirmMaxMs', label: 'W2 SDK confirm max ms', digits: 2 },
     { key: 'sdkDeliveryP50Ms', label: 'W2 SDK enqueue-to-delivery p50 ms', digits: 2 },
     { key: 'sdkDeliveryP99Ms', label: 'W2 SDK enqueue-to-delivery p99 ms', digits: 2 },
+    { key: 'sdkWarmConfirmP50Ms', label: 'W2 SDK, warm cluster, confirm p50 ms', digits: 2 },
+    { key: 'sdkWarmConfirmP99Ms', label: 'W2 SDK, warm cluster, confirm p99 ms', digits: 2 },
+    { key: 'sdkWarmConfirmMaxMs', label: 'W2 SDK, warm cluster, confirm max ms', digits: 2 },
     { key: 'httpConfirmP50Ms', label: 'W2 HTTP confirm p50 ms', digits: 2 },
     { key: 'httpConfirmP99Ms', label: 'W2 HTTP confirm p99 ms', digits: 2 },
     { key: 'httpConfirmMaxMs', label: 'W2 HTTP confirm max ms', digits: 2 },
@@ -53,7 +59,8 @@ async function run(bench: BenchRun): Promise<Figures> {
   const producer = bench.client(cluster.addresses);
   const placement = await bench.place('producer', producer);
   const cpuBefore = { nodes: cluster.cpuSeconds(), client: process.cpuUsage() };
-  const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', async (queue, body) => (await producer.enqueue(queue, body)).id);
+  const sendOnSdk: Send = async (queue, body) => (await producer.enqueue(queue, body)).id;
+  const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', sendOnSdk);
   const sdkCpu = cpuPerMessage(cpuBefore, cluster.cpuSeconds(), process.cpuUsage(cpuBefore.client), await cluster.leaderIndex());
   const url = (queue: string) => `http://${placement.address}/queues/${queue}/messages`;
   const http = await stream(bench, cluster, 'http', 'w2-http', async (queue, body) => {
@@ -67,7 +74,8 @@ async function run(bench: BenchRun): Promise<Figures> {
     if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     return (JSON.parse(text) as { id: string }).id;
   });
-  return { ...sdk, ...sdkCpu, ...http, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+  const sdkWarm = await stream(bench, cluster, 'sdkWarm', 'w2-sdk-warm', sendOnSdk);
+  return { ...sdk, ...sdkCpu, ...http, ...sdkWarm, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
 }
 
 /**
