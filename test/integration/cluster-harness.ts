@@ -81,10 +81,22 @@ export class TestCluster {
 
   /** An unlabelled gauge or counter from node `index`'s /metrics. */
   async metric(index: number, name: string): Promise<number> {
+    const [value] = await this.metrics(index, [name]);
+    return value;
+  }
+
+  /**
+   * Several series (`name` or `name{labels}`) from one scrape of node `index`'s /metrics: figures
+   * compared with each other must come from the same moment of a node that keeps writing.
+   */
+  async metrics<const Names extends readonly string[]>(index: number, names: Names): Promise<{ -readonly [K in keyof Names]: number }> {
     const response = await fetch(this.url(index, '/metrics'), { signal: AbortSignal.timeout(10_000) });
-    const line = (await response.text()).split('\n').find((text) => text.startsWith(`${name} `));
-    if (line === undefined) throw new Error(`no ${name} in the metrics`);
-    return Number(line.split(' ')[1]);
+    const lines = (await response.text()).split('\n');
+    return names.map((name) => {
+      const line = lines.find((text) => text.startsWith(`${name} `));
+      if (line === undefined) throw new Error(`no ${name} in the metrics`);
+      return Number(line.split(' ')[1]);
+    }) as { -readonly [K in keyof Names]: number };
   }
 
   /** How many push subscriptions node `index` hosts, from its metrics. */
