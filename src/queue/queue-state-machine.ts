@@ -1,4 +1,4 @@
-import { decode, encode, encodeLarge } from '../shared/codec.ts';
+import { decode, encode } from '../shared/codec.ts';
 import { assert, parseReceipt, unreachable } from '../shared/index.ts';
 import type { MessageStatus } from './message-status.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
@@ -6,14 +6,7 @@ import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueC
 import { ProducerSessions } from './producer-sessions.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
-
-/** A snapshot's size guess: per message beyond its body (id, numbers, history), and for the rest. */
-const SNAPSHOT_BYTES_PER_MESSAGE = 160;
-const SNAPSHOT_FIXED_BYTES = 256 * 1024;
-/** Headroom over the corrected guess: msgpackr grows its buffer when a string might not fit. */
-const SNAPSHOT_HINT_SLACK = 1.1;
-const SNAPSHOT_RATIO_MIN = 0.5;
-const SNAPSHOT_RATIO_MAX = 4;
+import { SlicedEncoding } from './sliced-encoding.ts';
 
 /**
  * The replicated queue state machine. Deterministic: the same commands in the same order give the
@@ -25,8 +18,6 @@ export class QueueStateMachine {
   private now = 0;
   private nextMessageNumber = 1;
   private producers = new ProducerSessions<QueueResult>();
-  /** Local only (it shapes a buffer, not the state): how far off the last snapshot's size guess was. */
-  private snapshotSizeRatio = 1;
 
   constructor(private readonly retentionLimits: RetentionLimits = DEFAULT_RETENTION_LIMITS) {}
 
@@ -112,6 +103,17 @@ export class QueueStateMachine {
 
   /** The whole state at the last applied command, for a Raft snapshot. */
   snapshot(): Uint8Array {
+    const encoding = this.snapshotEncoding();
+    while (!encoding.step());
+    return encoding.bytes();
+  }
+
+  /**
+   * The state at the last applied command, taken now (messages, which change in place, are copied;
+   * everything else in it is replaced, never changed), to be encoded a slice at a time while the
+   * machine goes on applying.
+   */
+  snapshotEncoding(): SlicedEncoding {
     const state: MachineSnapshot = {
       version: SNAPSHOT_VERSION,
       now: this.now,
@@ -119,20 +121,7 @@ export class QueueStateMachine {
       queues: [...this.queues.values()].map((queue) => queue.toSnapshot()),
       producers: this.producers.toSnapshot(),
     };
-    const hint = this.snapshotBytesEstimate() * this.snapshotSizeRatio;
-    const encoded = encodeLarge(state, hint * SNAPSHOT_HINT_SLACK);
-    this.snapshotSizeRatio = Math.min(SNAPSHOT_RATIO_MAX, Math.max(SNAPSHOT_RATIO_MIN, encoded.length / hint));
-    return encoded;
-  }
-
-  /** Bodies plus a guess per message; `snapshotSizeRatio` corrects it from the previous snapshot. */
-  private snapshotBytesEstimate(): number {
-    let bytes = SNAPSHOT_FIXED_BYTES;
-    for (const queue of this.queues.values()) {
-      const stats = queue.stats();
-      bytes += stats.bytes + SNAPSHOT_BYTES_PER_MESSAGE * (stats.ready + stats.inflight + stats.delayed + stats.dead);
-    }
-    return bytes;
+    return new SlicedEncoding(state);
   }
 
   /** Replaces the whole state with a snapshot's (a restart, or a snapshot installed from the leader). */

@@ -7,7 +7,7 @@ import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
 import type { QueueConfig, RetentionLimits } from './queue-config.ts';
 import { parseReceipt, receiptOf } from '../shared/index.ts';
-import { type DeadLetter, type MessageState, type StoredMessage } from './queue-message.ts';
+import { type DeadLetter, type MessageState, messageCopy, type StoredMessage } from './queue-message.ts';
 import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 
 interface Timed {
@@ -255,9 +255,9 @@ export class QueueState {
       enqueued: this.enqueued,
       acked: this.acked,
       dead: this.dead,
-      messages: [...this.messages.values()],
+      messages: Array.from(this.messages.values(), messageCopy),
       dedup: [...this.dedup.entries()],
-      retained: this.retained.values(),
+      retained: [...this.retained.values()],
     };
   }
 

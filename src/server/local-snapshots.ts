@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Raft, Snapshot } from '../raft/index.ts';
+import type { Raft, Snapshot, SnapshotMeta } from '../raft/index.ts';
 
 export interface LocalSnapshotsOptions {
   /** Applied entries between snapshots. */
@@ -10,7 +10,7 @@ export interface LocalSnapshotsOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
   /** The applied index and the queues' state at it: read together, between ready batches. */
   readonly appliedIndex: () => number;
-  readonly encodeState: () => Uint8Array;
+  readonly encodeState: () => StateEncoding;
   readonly save: (snapshot: Snapshot) => Promise<void>;
   readonly onSaveFailed: (error: unknown) => void;
   readonly log: Logger;
@@ -18,11 +18,18 @@ export interface LocalSnapshotsOptions {
   readonly random?: () => number;
 }
 
+/** The queues' state taken at one applied index, encoded a slice per `step` (see `SlicedEncoding`). */
+export interface StateEncoding {
+  /** Encodes the next slice; true once all is encoded. */
+  step(): boolean;
+  bytes(): Uint8Array;
+}
+
 /**
  * Each interval is cut short by a random share of up to this, drawn per node and per interval: the
- * nodes apply the same entries, and would otherwise all snapshot at the same one. Encoding holds a
- * node's event loop for tens of milliseconds; one follower's pause is covered by the other, but
- * three nodes encoding at once on shared cores stalled W2's confirms for up to 60 ms.
+ * nodes apply the same entries, and would otherwise all snapshot at the same one. A snapshot costs
+ * a node CPU and a large synced write; one follower's slowness is covered by the other, three nodes
+ * at once on shared cores are not (when encoding still held the event loop, up to 60 ms in W2).
  */
 const STAGGER_SHARE = 0.25;
 
@@ -43,6 +50,10 @@ export class LocalSnapshots {
   private bytesSince = 0;
   /** This interval's share of `entriesBetween` and `bytesBetween`. */
   private intervalShare = 1;
+  /** Bumped whenever the queues are replaced: a snapshot being encoded from the old ones is dropped. */
+  private generation = 0;
+  /** A local snapshot is being encoded, or waits to start its save. */
+  private encoding = false;
 
   constructor(private readonly options: LocalSnapshotsOptions) {
     this.drawInterval();
@@ -57,6 +68,8 @@ export class LocalSnapshots {
     this.index = index;
     this.bytesSince = 0;
     this.pending = false;
+    this.encoding = false;
+    this.generation++;
     this.drawInterval();
   }
 
@@ -69,6 +82,12 @@ export class LocalSnapshots {
   /** A snapshot from the leader replaced the queues. */
   onInstalled(snapshot: Snapshot): void {
     this.drawInterval();
+    if (this.encoding) {
+      // A local snapshot still being encoded describes the queues the installed one replaced.
+      this.generation++;
+      this.encoding = false;
+      this.pending = false;
+    }
     this.index = snapshot.meta.index;
     this.installed++;
     this.bytes = snapshot.data.length;
@@ -87,7 +106,29 @@ export class LocalSnapshots {
         this.pending = false;
         return;
       }
-      const snapshot: Snapshot = { meta: raft.snapshotMetaAt(index), data: this.options.encodeState() };
+      void this.encodeAndSave(raft.snapshotMetaAt(index), this.options.encodeState());
+    });
+  }
+
+  /**
+   * Encodes one slice per turn of the event loop, so that Raft and clients are served in between,
+   * then saves. Dropped if the queues were replaced meanwhile (a snapshot from the leader installed,
+   * storage reopened): it would describe a state the node no longer holds.
+   */
+  private async encodeAndSave(meta: SnapshotMeta, encoding: StateEncoding): Promise<void> {
+    const generation = this.generation;
+    this.encoding = true;
+    while (!encoding.step()) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (generation !== this.generation) return;
+    }
+    const data = encoding.bytes();
+    // The save starts between ready batches, as an install's does: a snapshot from the leader then
+    // either comes after it (and storage orders the writes) or has already dropped it.
+    this.options.submit(() => {
+      if (generation !== this.generation) return;
+      this.encoding = false;
+      const snapshot: Snapshot = { meta, data };
       this.options.save(snapshot).then(
         () => this.options.submit((current) => this.compactTo(current, snapshot)),
         (error: unknown) => this.options.onSaveFailed(error),

@@ -182,7 +182,7 @@ export class QuorumNode implements RequestHandler {
       bytesBetween: options.snapshotBytes,
       submit: (input) => this.driver.submit(input),
       appliedIndex: () => this.appliedIndex,
-      encodeState: () => this.machine.snapshot(),
+      encodeState: () => this.machine.snapshotEncoding(),
       save: (snapshot) => this.storage.saveSnapshot(snapshot),
       onSaveFailed: (error) => (error instanceof StorageWriteError ? this.onStorageFailure(error) : this.fatal(error)),
       log,

@@ -47,6 +47,17 @@ export function encode(value: unknown): Uint8Array {
   return owned;
 }
 
+/**
+ * Packs a part of a large value (see `SlicedEncoding`) with records, into bytes of its own: the
+ * records it uses are defined in it, so parts encoded apart can be joined.
+ */
+export function encodeRecords(value: unknown): Uint8Array {
+  const view = largePackr.pack(value, RESET_BUFFER_MODE);
+  const owned = Uint8Array.prototype.slice.call(view);
+  if (view.length > SCRATCH_BYTES_MAX) largePackr.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
+  return owned;
+}
+
 /** Below this share of its buffer, a large encoding is copied out rather than pin the rest. */
 const LARGE_FILL_MIN = 0.75;
 /** msgpackr reserves at most 255 bytes at the start. */

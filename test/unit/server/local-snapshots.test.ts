@@ -5,9 +5,15 @@ import { LocalSnapshots } from '../../../src/server/local-snapshots.ts';
 
 const ENTRIES_BETWEEN = 1000;
 
+/** Lets the event loop turn `count` times: an encoding takes one slice per turn. */
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** A node's snapshotting with a fixed draw: applies entries one by one and records where it snapshots. */
-function node(draw: number): { apply: (through: number) => Promise<void>; taken: number[] } {
+function node(draw: number, stepsPerSnapshot = 1): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; snapshots: LocalSnapshots } {
   const taken: number[] = [];
+  const saved: number[] = [];
   let applied = 0;
   let firstIndex = 1;
   const raft = {
@@ -23,8 +29,14 @@ function node(draw: number): { apply: (through: number) => Promise<void>; taken:
     bytesBetween: Number.MAX_SAFE_INTEGER,
     submit: (input) => input(raft),
     appliedIndex: () => applied,
-    encodeState: () => Uint8Array.of(1),
-    save: () => Promise.resolve(),
+    encodeState: () => {
+      let left = stepsPerSnapshot;
+      return { step: () => --left <= 0, bytes: () => Uint8Array.of(1) };
+    },
+    save: (snapshot) => {
+      saved.push(snapshot.meta.index);
+      return Promise.resolve();
+    },
     onSaveFailed: (error) => {
       throw error;
     },
@@ -33,6 +45,8 @@ function node(draw: number): { apply: (through: number) => Promise<void>; taken:
   });
   return {
     taken,
+    saved,
+    snapshots,
     apply: async (through) => {
       while (applied < through) {
         applied++;
@@ -53,5 +67,20 @@ describe('LocalSnapshots', () => {
     expect(nodes[1]!.taken).toEqual([875, 1750, 2625]);
     expect(nodes[2]!.taken[0]).toBe(751);
     expect(new Set(nodes.map((each) => each.taken[0])).size).toBe(3);
+  });
+
+  it('encodes over several turns, and drops a snapshot whose queues a snapshot from the leader replaced meanwhile', async () => {
+    const follower = node(0, 5);
+    await follower.apply(1000);
+    follower.snapshots.onInstalled({ meta: { index: 1500, term: 1, membership: { voters: ['a'], learners: [] } }, data: Uint8Array.of(2) });
+    await turns(10);
+    expect(follower.saved).toEqual([]);
+    const steady = node(0, 5);
+    await steady.apply(1000);
+    await turns(2);
+    expect(steady.saved).toEqual([]);
+    await turns(8);
+    expect(steady.saved).toEqual([1000]);
+    expect(steady.taken).toEqual([1000]);
   });
 });
