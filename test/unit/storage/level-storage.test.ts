@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
-import { encode } from '../../../src/shared/codec.ts';
+import { decode, encode } from '../../../src/shared/codec.ts';
 import { LevelStorage } from '../../../src/storage/index.ts';
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
@@ -173,7 +173,13 @@ describe('LevelStorage', () => {
     await reopened.close();
   });
 
-  it('reads a snapshot record in the layout written before records began with their checksum', async () => {
+  it.each([
+    ['one record, its checksum in front (0xc1)', (body: Uint8Array) => {
+      const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
+      return Uint8Array.from([0xc1, ...checksum, ...body]);
+    }],
+    ['one record, msgpack of body and checksum', (body: Uint8Array) => encode({ body, checksum: createHash('sha256').update(body).digest().subarray(0, 16) })],
+  ])('reads a snapshot stored in an earlier layout: %s', async (_layout, recordOf) => {
     const storage = await reopen();
     await storage.load();
     await storage.save(readyWith([1, 2, 3].map((i) => entry(i, 1)), 3));
@@ -181,17 +187,17 @@ describe('LevelStorage', () => {
     await storage.close();
     const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
     const key = new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${(2).toString(16).padStart(16, '0')}`)]);
-    const record = (await raw.get(key))!;
-    expect(record[0]).toBe(0xc1);
-    const body = record.subarray(17);
-    const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
-    await raw.put(key, encode({ body, checksum }));
+    const chunked = (await raw.get(key))!;
+    expect(chunked[0]).toBe(0xc2);
+    const { meta, link } = decode(chunked.subarray(17)) as { meta: unknown; link: Uint8Array };
+    await raw.put(key, recordOf(encode({ meta, data: Uint8Array.of(20), link })));
     await raw.close();
     const reopened = await reopen();
     const loaded = await reopened.load();
     expect(reopened.damagedSnapshots).toEqual([]);
     expect(loaded.snapshot?.meta.index).toBe(2);
     expect(Array.from(loaded.snapshot!.data)).toEqual([20]);
+    expect(loaded.entries.map((e) => e.index)).toEqual([3]);
     await reopened.close();
   });
 
@@ -240,6 +246,76 @@ describe('LevelStorage', () => {
     await reopened.saveSnapshot(snapshotAt(8, 80));
     await reopened.close();
     expect(await logIndexesOnDisk()).toEqual([7, 8]);
+  });
+
+  /** The indexes of the snapshots whose data chunks are on disk, one per chunk. */
+  async function chunksOnDisk(): Promise<number[]> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const prefix = 'raft/snapshot-chunk/';
+    const indexes: number[] = [];
+    const range = { gte: new Uint8Array([0x6d, ...new TextEncoder().encode(prefix)]), lt: new Uint8Array([0x6d, ...new TextEncoder().encode(`${prefix}~`)]) };
+    for await (const key of raw.keys(range)) indexes.push(Number.parseInt(new TextDecoder().decode(key.subarray(1 + prefix.length, 1 + prefix.length + 16)), 16));
+    await raw.close();
+    return indexes;
+  }
+
+  async function deleteChunk(index: number, chunk: number): Promise<void> {
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    const name = `raft/snapshot-chunk/${index.toString(16).padStart(16, '0')}/${chunk.toString(16).padStart(8, '0')}`;
+    await raw.del(new Uint8Array([0x6d, ...new TextEncoder().encode(name)]));
+    await raw.close();
+  }
+
+  const large = (index: number, fill: number) => ({ meta: { index, term: 1, membership }, data: new Uint8Array(9 * 1024 * 1024 + 5).fill(fill) });
+
+  it('stores a large snapshot in chunks under keys of their own, reads it back whole, and drops the chunks of replaced snapshots', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
+    await storage.saveSnapshot(large(2, 2));
+    await storage.saveSnapshot(large(4, 4));
+    await storage.close();
+    expect(await chunksOnDisk()).toEqual([2, 2, 2, 4, 4, 4]);
+    const second = await reopen();
+    const loaded = await second.load();
+    expect(loaded.snapshot?.meta.index).toBe(4);
+    expect(loaded.snapshot!.data.length).toBe(9 * 1024 * 1024 + 5);
+    expect(loaded.snapshot!.data.every((byte) => byte === 4)).toBe(true);
+    await second.saveSnapshot(large(6, 6));
+    await second.close();
+    expect(await chunksOnDisk()).toEqual([4, 4, 4, 6, 6, 6]);
+  });
+
+  it('takes a snapshot with a chunk missing as damaged, and falls back to the previous one and the log', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
+    await storage.saveSnapshot(large(2, 2));
+    await storage.saveSnapshot(large(4, 4));
+    await storage.close();
+    await deleteChunk(4, 1);
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(reopened.damagedSnapshots).toEqual([4]);
+    expect(loaded.snapshot?.meta.index).toBe(2);
+    expect(loaded.entries.map((e) => e.index)).toEqual([3, 4, 5, 6]);
+    await reopened.close();
+  });
+
+  it('deletes at start the chunks a crash left without their record', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4].map((i) => entry(i, 1)), 4));
+    await storage.saveSnapshot(large(2, 2));
+    await storage.close();
+    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    await raw.del(new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${(2).toString(16).padStart(16, '0')}`)]));
+    await raw.close();
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(loaded.snapshot).toBeUndefined();
+    await reopened.close();
+    expect(await chunksOnDisk()).toEqual([]);
   });
 
   it('reports an empty log when every snapshot is damaged and the log does not reach back to the start', async () => {
