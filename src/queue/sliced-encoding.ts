@@ -6,6 +6,10 @@ const SLICE_ITEMS = 256;
 /** Objects and short arrays are walked this deep (machine, queues, queue); anything deeper is packed whole. */
 const WALK_DEPTH = 3;
 
+/** Bytes of packed parts copied into the result per step. */
+const JOIN_BYTES_PER_STEP = 8 * 1024 * 1024;
+const EMPTY = new Uint8Array(0);
+
 const ARRAY_32 = 0xdd;
 const MAP_32 = 0xdf;
 
@@ -19,8 +23,8 @@ interface LongArray {
 /**
  * A value's msgpack encoding, produced in parts. Everything but long arrays is packed when the
  * encoding is created; a long array (a queue's messages, its remembered records, its dedup ids) is
- * packed a slice per `step`, so that encoding a snapshot of a large backlog never holds the event
- * loop for long: whole, 150 MB of messages took 0.2-0.45 s, long enough for the followers of a
+ * packed a slice per `step`, and the parts are joined a stretch per step, so that encoding a
+ * snapshot of a large backlog never holds the event loop for long: whole, 150 MB of messages took 0.2-0.45 s, long enough for the followers of a
  * leader doing it to elect another. The elements of long arrays must not change meanwhile: the
  * caller hands over copies of anything mutable. The parts decode, with the ordinary decoder, to the
  * value (each slice's records are defined inline, in the slice).
@@ -29,42 +33,56 @@ export class SlicedEncoding {
   private readonly parts: (Uint8Array | Uint8Array[])[] = [];
   private readonly longArrays: LongArray[] = [];
   private current = 0;
+  /** The parts in order, once all are packed, and how far they have been copied into `joined`. */
+  private flat: Uint8Array[] = [];
+  private joined: Uint8Array | undefined;
+  private joinedParts = 0;
+  private offset = 0;
 
   constructor(value: unknown) {
     this.add(value, 0);
   }
 
-  /** Packs the next slice; true once everything is packed. */
+  /** Packs the next slice, or joins the next stretch of packed parts; true once the bytes are ready. */
   step(): boolean {
     const array = this.longArrays[this.current];
-    if (array === undefined) return true;
+    if (array === undefined) return this.joinStep();
     const slice = array.items.slice(array.next, array.next + SLICE_ITEMS);
     array.slices.push(withoutArrayHeader(encodeRecords(slice)));
     array.next += slice.length;
     if (array.next >= array.items.length) this.current++;
-    return this.current >= this.longArrays.length;
+    return false;
+  }
+
+  /** The whole encoding, once `step` has returned true. */
+  bytes(): Uint8Array {
+    assert(this.joined !== undefined && this.joinedParts === this.flat.length, 'every slice is packed and joined before the bytes are read');
+    return this.joined;
   }
 
   /**
-   * The whole encoding, once `step` has returned true; once only: the parts are let go at once, so
-   * that a large snapshot is not held twice for longer than the copy.
+   * Copies packed parts into the result, about JOIN_BYTES_PER_STEP per step: joining a 120 MB
+   * snapshot at once held the event loop for 0.13-0.23 s. Parts are let go as they are copied.
    */
-  bytes(): Uint8Array {
-    assert(this.current >= this.longArrays.length, 'every slice is packed before the bytes are read');
-    assert(this.parts.length > 0, 'the bytes of an encoding are read once');
-    const flat = this.parts.flat();
-    this.parts.length = 0;
-    this.longArrays.length = 0;
-    // Not zero-filled (every byte is written below), and a plain view: msgpackr decodes binary
-    // values out of a Buffer as Buffers, out of a Uint8Array as Uint8Arrays.
-    const memory = Buffer.allocUnsafeSlow(flat.reduce((sum, part) => sum + part.length, 0));
-    const joined = new Uint8Array(memory.buffer, memory.byteOffset, memory.length);
-    let offset = 0;
-    for (const part of flat) {
-      joined.set(part, offset);
-      offset += part.length;
+  private joinStep(): boolean {
+    if (this.joined === undefined) {
+      this.flat = this.parts.flat();
+      this.parts.length = 0;
+      this.longArrays.length = 0;
+      // Not zero-filled (every byte is written), and a plain view: msgpackr decodes binary values
+      // out of a Buffer as Buffers, out of a Uint8Array as Uint8Arrays.
+      const memory = Buffer.allocUnsafeSlow(this.flat.reduce((sum, part) => sum + part.length, 0));
+      this.joined = new Uint8Array(memory.buffer, memory.byteOffset, memory.length);
     }
-    return joined;
+    let copied = 0;
+    while (this.joinedParts < this.flat.length && copied < JOIN_BYTES_PER_STEP) {
+      const part = this.flat[this.joinedParts]!;
+      this.joined.set(part, this.offset);
+      this.offset += part.length;
+      copied += part.length;
+      this.flat[this.joinedParts++] = EMPTY;
+    }
+    return this.joinedParts === this.flat.length;
   }
 
   private add(value: unknown, depth: number): void {
