@@ -32,6 +32,8 @@ export interface StateEncoding {
  * at once on shared cores are not (when encoding still held the event loop, up to 60 ms in W2).
  */
 const STAGGER_SHARE = 0.25;
+/** How far a large snapshot may stretch the log kept between snapshots (see `bytesBetween`). */
+const LOG_BYTES_STRETCH_MAX = 4;
 
 /**
  * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
@@ -76,7 +78,19 @@ export class LocalSnapshots {
   onApplied(appliedIndex: number, entryBytes: number): void {
     this.bytesSince += entryBytes;
     const share = this.intervalShare;
-    if (appliedIndex - this.index >= this.options.entriesBetween * share || this.bytesSince >= this.options.bytesBetween * share) this.take();
+    if (appliedIndex - this.index >= this.options.entriesBetween * share || this.bytesSince >= this.bytesBetween() * share) this.take();
+  }
+
+  /**
+   * Log bytes between snapshots: `bytesBetween`, or half the last snapshot's size when that is more,
+   * up to LOG_BYTES_STRETCH_MAX times `bytesBetween`. Each snapshot writes the whole backlog, so at
+   * a fixed interval the disk work per byte logged grows with the backlog (a 300 MB backlog
+   * rewritten every 16 MiB kept both cores and the disk busy enough for leaders to miss heartbeats);
+   * the cap bounds the log held in memory between snapshots.
+   */
+  private bytesBetween(): number {
+    const base = this.options.bytesBetween;
+    return Math.min(Math.max(base, this.bytes / 2), base * LOG_BYTES_STRETCH_MAX);
   }
 
   /** A snapshot from the leader replaced the queues. */

@@ -11,7 +11,15 @@ async function turns(count: number): Promise<void> {
 }
 
 /** A node's snapshotting with a fixed draw: applies entries one by one and records where it snapshots. */
-function node(draw: number, stepsPerSnapshot = 1): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; snapshots: LocalSnapshots } {
+interface NodeSettings {
+  readonly stepsPerSnapshot?: number;
+  readonly bytesBetween?: number;
+  /** Size of each snapshot's data. */
+  readonly snapshotBytes?: number;
+}
+
+function node(draw: number, settings: NodeSettings = {}): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; snapshots: LocalSnapshots } {
+  const { stepsPerSnapshot = 1, bytesBetween = Number.MAX_SAFE_INTEGER, snapshotBytes = 1 } = settings;
   const taken: number[] = [];
   const saved: number[] = [];
   let applied = 0;
@@ -25,13 +33,13 @@ function node(draw: number, stepsPerSnapshot = 1): { apply: (through: number) =>
     },
   } as unknown as Raft;
   const snapshots = new LocalSnapshots({
-    entriesBetween: ENTRIES_BETWEEN,
-    bytesBetween: Number.MAX_SAFE_INTEGER,
+    entriesBetween: bytesBetween === Number.MAX_SAFE_INTEGER ? ENTRIES_BETWEEN : Number.MAX_SAFE_INTEGER,
+    bytesBetween,
     submit: (input) => input(raft),
     appliedIndex: () => applied,
     encodeState: () => {
       let left = stepsPerSnapshot;
-      return { step: () => --left <= 0, bytes: () => Uint8Array.of(1) };
+      return { step: () => --left <= 0, bytes: () => new Uint8Array(snapshotBytes) };
     },
     save: (snapshot) => {
       saved.push(snapshot.meta.index);
@@ -70,17 +78,30 @@ describe('LocalSnapshots', () => {
   });
 
   it('encodes over several turns, and drops a snapshot whose queues a snapshot from the leader replaced meanwhile', async () => {
-    const follower = node(0, 5);
+    const follower = node(0, { stepsPerSnapshot: 5 });
     await follower.apply(1000);
     follower.snapshots.onInstalled({ meta: { index: 1500, term: 1, membership: { voters: ['a'], learners: [] } }, data: Uint8Array.of(2) });
     await turns(10);
     expect(follower.saved).toEqual([]);
-    const steady = node(0, 5);
+    const steady = node(0, { stepsPerSnapshot: 5 });
     await steady.apply(1000);
     await turns(2);
     expect(steady.saved).toEqual([]);
     await turns(8);
     expect(steady.saved).toEqual([1000]);
     expect(steady.taken).toEqual([1000]);
+  });
+
+  it('stretches the log between snapshots to half the last snapshot, up to four times the configured bytes', async () => {
+    // 100 log bytes per entry, 1,000 bytes configured between snapshots.
+    const small = node(0, { bytesBetween: 1000, snapshotBytes: 500 });
+    await small.apply(40);
+    expect(small.taken).toEqual([10, 20, 30, 40]);
+    const large = node(0, { bytesBetween: 1000, snapshotBytes: 5000 });
+    await large.apply(70);
+    expect(large.taken).toEqual([10, 35, 60]);
+    const huge = node(0, { bytesBetween: 1000, snapshotBytes: 50_000 });
+    await huge.apply(90);
+    expect(huge.taken).toEqual([10, 50, 90]);
   });
 });
