@@ -24,6 +24,12 @@ export const DEFAULT_AUTOPILOT: AutopilotConfig = {
 
 export type Liveness = 'alive' | 'suspect' | 'dead' | 'left';
 
+/**
+ * A configured member gossip has not heard of for this long is taken as dead (see `addUnknown`):
+ * well past the few seconds a restarted cluster's gossip needs to find its live members again.
+ */
+const UNKNOWN_DEAD_AFTER_MS = 15_000;
+
 export interface MemberHealth {
   readonly id: NodeId;
   readonly state: Liveness;
@@ -41,11 +47,14 @@ export class Autopilot {
   private readySince = new Map<NodeId, number>();
   /** When each voter was first seen recovering without a break. */
   private recoveringSince = new Map<NodeId, number>();
+  /** When each member of the configuration was first found missing from the gossip view. */
+  private unknownSince = new Map<NodeId, number>();
 
   constructor(private readonly config: AutopilotConfig) {}
 
   nextChange(now: number, self: NodeId, status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
     const health = new Map(members.map((member) => [member.id, member]));
+    this.addUnknown(now, self, status, health);
     this.trackReadiness(now, status, health);
     return (
       this.removal(now, self, status, health) ??
@@ -116,6 +125,25 @@ export class Autopilot {
     const odd = voterCount % 2 === 1;
     if (odd && (voterCount + 2 > this.config.votersMax || ready.length < 2)) return undefined;
     return { type: 'addVoter', node: ready[0]! };
+  }
+
+  /**
+   * A member of the configuration that gossip has no word of at all: gossip forgets the dead, and a
+   * node that restarted learns only of the live, so a voter whose node was wiped and came back under
+   * a new id, followed by a full-cluster restart, was neither dead nor alive to anyone. It stayed a
+   * voter for good, and its replacement a learner: three voters of which two live, with no failure
+   * to spare. Unknown for UNKNOWN_DEAD_AFTER_MS, it counts as dead from then on.
+   */
+  private addUnknown(now: number, self: NodeId, status: RaftStatus, health: Map<NodeId, MemberHealth>): void {
+    const configured = [...status.membership.voters, ...status.membership.learners].filter((id) => id !== self);
+    for (const id of [...this.unknownSince.keys()]) if (health.has(id) || !configured.includes(id)) this.unknownSince.delete(id);
+    for (const id of configured) {
+      if (health.has(id)) continue;
+      const since = this.unknownSince.get(id) ?? now;
+      this.unknownSince.set(id, since);
+      const deadAt = since + UNKNOWN_DEAD_AFTER_MS;
+      health.set(id, now >= deadAt ? { id, state: 'dead', since: deadAt } : { id, state: 'suspect', since });
+    }
   }
 
   private trackReadiness(now: number, status: RaftStatus, health: Map<NodeId, MemberHealth>): void {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts';
@@ -57,5 +58,28 @@ describe('membership of real processes', () => {
     const view = await cluster.request(fresh, 'GET', '/cluster');
     expect(view.body.members.find((m: { address: string }) => m.address === victimAddress)?.raft ?? null).toBeNull();
   });
-});
 
+  it('replaces the old identity of a node that came back blank, even after a full restart made everyone forget it', async () => {
+    const flags = ['--stabilization-ms', '500'];
+    const cluster = await startCluster(3, flags);
+    const leader = await cluster.waitForLeader();
+    const wiped = [0, 1, 2].find((index) => index !== leader)!;
+    await cluster.cluster.kill(wiped, 'SIGKILL');
+    rmSync(cluster.cluster.nodes[wiped]!.dataDir, { recursive: true, force: true });
+    cluster.cluster.start(wiped, flags);
+    const fresh = await waitFor(async () => {
+      const view = await cluster.request(wiped, 'GET', '/cluster?stale=1');
+      return view.body.self?.role === 'learner' ? (view.body.self.id as string) : undefined;
+    }, 30_000, 'the wiped node to rejoin as a learner under a new id');
+    // Every node restarts: gossip now knows only the three live identities, not the one wiped.
+    for (const index of [0, 1, 2]) await cluster.cluster.kill(index, 'SIGKILL');
+    for (const index of [0, 1, 2]) cluster.cluster.start(index, flags);
+    await waitFor(async () => {
+      const via = await cluster.waitForLeader(30_000);
+      const view = await cluster.request(via, 'GET', '/cluster?stale=1');
+      const members = view.body.members as { id: string; raft: string | null }[];
+      const voterIds = members.filter((member) => member.raft === 'voter').map((member) => member.id);
+      return voterIds.length === 3 && voterIds.includes(fresh) ? true : undefined;
+    }, 60_000, 'the new identity to vote in place of the old one');
+  });
+});

@@ -66,6 +66,26 @@ describe('autopilot', () => {
     expect(pilot.nextChange(1001, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
   });
 
+  it('takes a voter that gossip has not heard of for 15 s as dead: its replacement steps in, then it goes', () => {
+    // After a full-cluster restart, gossip knows only the live nodes: a voter whose node came back under a new id is no one.
+    const pilot = new Autopilot(config);
+    const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    const members = alive('a', 'b', 'd');
+    expect(pilot.nextChange(0, 'a', three, members)).toBeUndefined();
+    expect(pilot.nextChange(14_999, 'a', three, members)).toBeUndefined();
+    expect(pilot.nextChange(15_000, 'a', three, members)).toEqual({ type: 'addVoter', node: 'd' });
+    const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    expect(pilot.nextChange(15_001, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
+  });
+
+  it('forgets that a member was unknown once gossip hears of it', () => {
+    const pilot = new Autopilot(config);
+    const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    pilot.nextChange(0, 'a', three, alive('a', 'b', 'd'));
+    pilot.nextChange(10_000, 'a', three, alive('a', 'b', 'c', 'd'));
+    expect(pilot.nextChange(20_000, 'a', three, alive('a', 'b', 'd'))).toBeUndefined();
+  });
+
   it('waits out the timeout before removing a dead voter nobody has replaced', () => {
     const pilot = new Autopilot(config);
     const five = status({ voters: ['a', 'b', 'c', 'd', 'e'], learners: [] });
