@@ -39,8 +39,8 @@ export class LevelStorage implements RaftStorage {
   /** The first log index still on disk: entries since the previous snapshot are kept for a fallback. */
   private retainedFrom = 1;
   private compaction: Promise<void> = Promise.resolve();
-  /** Deletions of log below the fallback snapshot, under way (see `dropLog`). */
-  private logDrop: Promise<void> = Promise.resolve();
+  /** Deletions of obsolete log and snapshot chunks, under way one after another (see `dropRange`). */
+  private pendingDrops: Promise<void> = Promise.resolve();
   /** A hard state that changed only its commit index, not yet written (see `save`). */
   private deferredHardState: HardState | undefined;
   /** The local snapshot being written, which a snapshot from the leader must not overtake. */
@@ -105,7 +105,7 @@ export class LevelStorage implements RaftStorage {
    */
   async discardAll(hardState: HardState): Promise<void> {
     // The log starts again from index 1: a deletion still under way must not reach the new entries.
-    await this.logDrop;
+    await this.pendingDrops;
     const operations: Operation[] = [];
     for await (const key of this.db.keys({ gt: Uint8Array.of(LOG_PREFIX), lt: Uint8Array.of(LOG_PREFIX + 1) })) operations.push({ type: 'del', key });
     for await (const key of this.db.keys(snapshotRange())) operations.push({ type: 'del', key });
@@ -192,18 +192,9 @@ export class LevelStorage implements RaftStorage {
     return { meta, link, dataChecksum: checksum.digest(), bytes: data.length, chunks };
   }
 
-  /** Deletes the chunks of snapshots whose records are gone, in LevelDB's own thread (see `dropLog`). */
+  /** Deletes the chunks of snapshots whose records are gone (see `dropRange`). */
   private dropChunks(indexes: readonly number[]): void {
-    for (const index of indexes) {
-      const range = snapshotChunkRange(index);
-      const drop = async () => {
-        if (this.powerCut === undefined) return this.db.clear(range);
-        const operations: Operation[] = [];
-        for await (const key of this.db.keys(range)) operations.push({ type: 'del', key });
-        return this.write(operations, false);
-      };
-      this.logDrop = this.logDrop.then(drop).catch(() => undefined);
-    }
+    for (const index of indexes) this.dropRange(snapshotChunkRange(index));
   }
 
   /**
@@ -215,11 +206,22 @@ export class LevelStorage implements RaftStorage {
    * never looks, and the next snapshot deletes them (`retainedFrom` starts at the first stored one).
    */
   private dropLog(from: number, through: number): void {
-    if (through < from) return;
-    const range = { gte: logKey(from), lte: logKey(through) };
-    const drop = () => (this.powerCut === undefined ? this.db.clear(range) : this.write(addLogDeletions([], from, through), false));
-    // A failure only leaves obsolete entries behind, for the next snapshot or restart to delete.
-    this.logDrop = this.logDrop.then(drop).catch(() => undefined);
+    if (through >= from) this.dropRange({ gte: logKey(from), lte: logKey(through) });
+  }
+
+  /**
+   * Deletes every key in `range` behind the deletions already queued, unsynced, in LevelDB's own
+   * thread (under the power-cut journal of tests, as one journaled batch). A failure only leaves
+   * obsolete keys behind, for the next snapshot or start to delete.
+   */
+  private dropRange(range: { gte: Uint8Array; lt?: Uint8Array; lte?: Uint8Array }): void {
+    const drop = async () => {
+      if (this.powerCut === undefined) return this.db.clear(range);
+      const operations: Operation[] = [];
+      for await (const key of this.db.keys(range)) operations.push({ type: 'del', key });
+      return this.write(operations, false);
+    };
+    this.pendingDrops = this.pendingDrops.then(drop).catch(() => undefined);
   }
 
   async getMeta(key: string): Promise<Uint8Array | undefined> {
@@ -232,7 +234,7 @@ export class LevelStorage implements RaftStorage {
 
   async close(): Promise<void> {
     if (this.deferredHardState !== undefined) await this.write([{ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(this.deferredHardState) }], true);
-    await this.logDrop;
+    await this.pendingDrops;
     await this.compaction;
     await this.db.close();
   }
@@ -417,9 +419,8 @@ function logKey(index: number): Uint8Array {
 }
 
 /** Appends one deletion per log entry from `from` through `through` (none when `through < from`). */
-function addLogDeletions(operations: Operation[], from: number, through: number): Operation[] {
+function addLogDeletions(operations: Operation[], from: number, through: number): void {
   for (let index = from; index <= through; index++) operations.push({ type: 'del', key: logKey(index) });
-  return operations;
 }
 
 function indexOfLogKey(key: Uint8Array): number {
