@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { LocalCluster } from '../../cluster/local-cluster.ts';
 import { connect } from '../../src/client/index.ts';
+import { reportVerdicts } from './verdicts.ts';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '300' } } });
 const total = Number(values.mb) * 1000;
@@ -60,8 +61,7 @@ try {
     [`slowest enqueue ${slowestMs.toFixed(0)} ms < ${ENQUEUE_SLOW_MS} ms`, slowestMs < ENQUEUE_SLOW_MS],
     [`backlog intact after a restart (${after} of ${total})`, backlog === total && after === total],
   ] as const;
-  for (const [what, ok] of verdicts) console.log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
-  process.exitCode = verdicts.every(([, ok]) => ok) ? 0 : 1;
+  reportVerdicts(verdicts);
 } finally {
   await cluster.stopAll('SIGKILL');
   rmSync(dataRoot, { recursive: true, force: true });

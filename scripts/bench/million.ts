@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { LocalCluster } from '../../cluster/local-cluster.ts';
 import { connect } from '../../src/client/index.ts';
+import { reportVerdicts } from './verdicts.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' } } });
 const total = Number(values.messages);
@@ -109,8 +110,7 @@ try {
     [`restart ${restartMs.toFixed(0)} ms < 5000 ms`, restartMs < 5000],
     ['backlog intact', stats.ready + stats.inflight === backlog],
   ] as const;
-  for (const [what, ok] of verdicts) console.log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
-  process.exitCode = verdicts.every(([, ok]) => ok) ? 0 : 1;
+  reportVerdicts(verdicts);
 } finally {
   await cluster.stopAll('SIGKILL');
   rmSync(dataRoot, { recursive: true, force: true });
