@@ -37,9 +37,9 @@ const LOG_BYTES_STRETCH_MAX = 4;
 
 /**
  * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
- * time follow the backlog, not the history. Only the encoding runs between ready batches (it must
- * see the state at one index); the write runs beside the ready loop, and the in-memory log is
- * compacted once the snapshot is durable.
+ * time follow the backlog, not the history. Only taking the state runs between ready batches (it
+ * must see the state at one index); it is encoded a slice per turn of the event loop, written beside
+ * the ready loop, and the in-memory log is compacted once the snapshot is durable.
  */
 export class LocalSnapshots {
   taken = 0;
