@@ -1,5 +1,4 @@
-import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE } from 'msgpackr';
-import { assert } from './assert.ts';
+import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
 
 /**
  * The msgpack configuration used on disk and on the wire. Options are spelled out: structure sharing
@@ -41,10 +40,7 @@ const SCRATCH_BYTES = 64 * 1024;
  * its own size, and the scratch space is reused.
  */
 export function encode(value: unknown): Uint8Array {
-  const view = packr.pack(value, RESET_BUFFER_MODE);
-  const owned = Uint8Array.prototype.slice.call(view);
-  if (view.length > SCRATCH_BYTES_MAX) packr.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
-  return owned;
+  return packOwned(packr, value);
 }
 
 /**
@@ -52,31 +48,14 @@ export function encode(value: unknown): Uint8Array {
  * records it uses are defined in it, so parts encoded apart can be joined.
  */
 export function encodeRecords(value: unknown): Uint8Array {
-  const view = largePackr.pack(value, RESET_BUFFER_MODE);
-  const owned = Uint8Array.prototype.slice.call(view);
-  if (view.length > SCRATCH_BYTES_MAX) largePackr.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
-  return owned;
+  return packOwned(largePackr, value);
 }
 
-/** Below this share of its buffer, a large encoding is copied out rather than pin the rest. */
-const LARGE_FILL_MIN = 0.75;
-/** msgpackr reserves at most 255 bytes at the start. */
-const HEADER_BYTES_MAX = 0xff;
-
-/**
- * For values of tens of megabytes (snapshots): packs into one buffer of about `sizeHint` bytes
- * instead of the scratch buffer, which msgpackr grows two- to fourfold at a time and which would
- * then be copied out; a 20 MB snapshot cost some 190 MB of buffers that way. A hint too small costs
- * what `encode` costs; one too large, one copy. The first `headerBytes` of the result are left for
- * the caller to fill (a checksum of the rest, say), so that wrapping costs no copy either.
- */
-export function encodeLarge(value: unknown, sizeHint: number, headerBytes = 0): Uint8Array {
-  assert(Number.isInteger(headerBytes) && headerBytes >= 0 && headerBytes <= HEADER_BYTES_MAX, 'a header of 0 to 255 bytes');
-  largePackr.useBuffer(Buffer.allocUnsafeSlow(Math.max(Math.ceil(sizeHint + headerBytes), SCRATCH_BYTES)));
-  const view = largePackr.pack(value, RESET_BUFFER_MODE | (headerBytes > 0 ? RESERVE_START_SPACE | headerBytes : 0));
-  // The packed bytes stay where they are, in a buffer msgpackr must not write into again.
-  largePackr.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
-  return view.length >= view.buffer.byteLength * LARGE_FILL_MIN ? view : Uint8Array.prototype.slice.call(view);
+function packOwned(packer: Packr, value: unknown): Uint8Array {
+  const view = packer.pack(value, RESET_BUFFER_MODE);
+  const owned = Uint8Array.prototype.slice.call(view);
+  if (view.length > SCRATCH_BYTES_MAX) packer.useBuffer(Buffer.allocUnsafeSlow(SCRATCH_BYTES));
+  return owned;
 }
 
 /** Throws on malformed input: callers at a trust boundary catch and answer with an error. */

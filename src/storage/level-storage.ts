@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, PersistedState, Ready, Snapshot, SnapshotMeta } from '../raft/index.ts';
-import { decode, encode, encodeLarge } from '../shared/codec.ts';
+import { decode, encode } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import { type ChunkedSnapshotRecord, CHUNKED_RECORD_MARK, chunkCount, chunkOf, DataChecksum, decodeChunkedRecord, encodeChunkedRecord } from './chunked-snapshot.ts';
@@ -134,11 +134,13 @@ export class LevelStorage implements RaftStorage {
     }
     this.deferredHardState = undefined;
     const operations: Operation[] = [];
-    if (ready.snapshot !== undefined) this.replaceWithSnapshot(ready.snapshot, operations);
+    const replaced = ready.snapshot === undefined ? [] : await this.replaceWithSnapshot(ready.snapshot, operations);
     if (ready.entries.length > 0) this.writeEntries(ready.entries, operations);
     if (hardState !== undefined) operations.push({ type: 'put', key: metaKey(HARD_STATE_KEY), value: encode(hardState) });
     if (operations.length === 0) return;
     await this.write(operations, ready.mustSync);
+    // Only once the records naming them are gone: a crash before would leave records without data.
+    this.dropChunks(replaced);
   }
 
   /**
@@ -357,15 +359,19 @@ export class LevelStorage implements RaftStorage {
   }
 
   /** A snapshot from the leader replaces the whole log; no local snapshot can fall back past it. */
-  private replaceWithSnapshot(snapshot: Snapshot, operations: Operation[]): void {
-    addLogDeletions(operations, this.retainedFrom, this.baseIndex + this.links.length);
-    const replaced = [...this.snapshotIndexes, ...this.damagedSnapshots];
-    for (const older of replaced) operations.push({ type: 'del', key: snapshotKey(older) });
-    // Chunks of a replaced local snapshot: an orphan left by a crash before this goes at the next start.
-    this.dropChunks(replaced);
+  /**
+   * Writes the snapshot's chunks, and adds to `operations` its record and the deletion of the log and
+   * of the snapshots it replaces; answers those snapshots' indexes, whose chunks go once the batch
+   * is written. Chunks written before a crash that loses the batch are orphans, deleted at start.
+   */
+  private async replaceWithSnapshot(snapshot: Snapshot, operations: Operation[]): Promise<number[]> {
     // The chain restarts at a snapshot from the leader: its link is derived from the snapshot itself.
     const link = snapshotLink(snapshot.meta);
-    operations.push({ type: 'put', key: snapshotKey(snapshot.meta.index), value: encodeSnapshot(snapshot, link) });
+    const record = await this.writeChunks(snapshot, link);
+    addLogDeletions(operations, this.retainedFrom, this.baseIndex + this.links.length);
+    const replaced = [...this.snapshotIndexes, ...this.damagedSnapshots].filter((index) => index !== snapshot.meta.index);
+    for (const older of replaced) operations.push({ type: 'del', key: snapshotKey(older) });
+    operations.push({ type: 'put', key: snapshotKey(snapshot.meta.index), value: encodeChunkedRecord(record) });
     this.compactDeletedLog(this.baseIndex + this.links.length);
     this.snapshotIndexes = [snapshot.meta.index];
     this.damagedSnapshots = [];
@@ -373,6 +379,7 @@ export class LevelStorage implements RaftStorage {
     this.retainedFrom = this.baseIndex + 1;
     this.baseLink = link;
     this.links = [];
+    return replaced;
   }
 
   /** Every write goes through here: one LevelDB batch, or the power-cut journal in tests. */
@@ -470,22 +477,13 @@ function snapshotLink(meta: SnapshotMeta): Uint8Array {
   return new Uint8Array(checksumOf(encode(meta)));
 }
 
-/** What a snapshot's meta, link and msgpack framing add to its data, at most. */
-const SNAPSHOT_WRAPPING_BYTES = 4096;
 /**
- * A snapshot record is this byte, a 16-byte checksum of the body, then the body (msgpack of meta,
- * data and link), written in place with no copy of the data. 0xc1 never starts a msgpack value, so
- * records written before (msgpack of `{ body, checksum }`) are still read.
+ * Snapshots used to be stored whole, in one record: this byte, a 16-byte checksum of the body, then
+ * the body (msgpack of meta, data and link); before that, as msgpack of `{ body, checksum }`. Both
+ * are still read (0xc1 never starts a msgpack value); new snapshots are chunked (chunked-snapshot.ts).
  */
 const SNAPSHOT_RECORD_MARK = 0xc1;
 const SNAPSHOT_HEADER_BYTES = 1 + CHECKSUM_BYTES;
-
-function encodeSnapshot(snapshot: Snapshot, link: Uint8Array): Uint8Array {
-  const record = encodeLarge({ meta: snapshot.meta, data: snapshot.data, link }, snapshot.data.length + SNAPSHOT_WRAPPING_BYTES, SNAPSHOT_HEADER_BYTES);
-  record[0] = SNAPSHOT_RECORD_MARK;
-  record.set(checksumOf(record.subarray(SNAPSHOT_HEADER_BYTES)), 1);
-  return record;
-}
 
 /** A record's body and the checksum stored with it, in either layout. */
 function snapshotRecordParts(bytes: Uint8Array): { body: Uint8Array; checksum: Uint8Array } {

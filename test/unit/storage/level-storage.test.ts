@@ -286,6 +286,23 @@ describe('LevelStorage', () => {
     expect(await chunksOnDisk()).toEqual([4, 4, 4, 6, 6, 6]);
   });
 
+  it('stores a snapshot from the leader in chunks too, dropping the chunks of the local ones it replaces', async () => {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
+    await storage.saveSnapshot(large(2, 2));
+    await storage.saveSnapshot(large(4, 4));
+    await storage.save({ ...readyWith([], 10), snapshot: large(10, 9) });
+    await storage.close();
+    expect(await chunksOnDisk()).toEqual([10, 10, 10]);
+    const reopened = await reopen();
+    const loaded = await reopened.load();
+    expect(loaded.snapshot?.meta.index).toBe(10);
+    expect(loaded.snapshot!.data.every((byte) => byte === 9)).toBe(true);
+    expect(loaded.entries).toEqual([]);
+    await reopened.close();
+  });
+
   it('takes a snapshot with a chunk missing as damaged, and falls back to the previous one and the log', async () => {
     const storage = await reopen();
     await storage.load();
