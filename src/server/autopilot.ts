@@ -32,6 +32,8 @@ const UNKNOWN_DEAD_AFTER_MS = 15_000;
 
 export interface MemberHealth {
   readonly id: NodeId;
+  /** Where gossip reaches it; absent for a member gossip does not know. */
+  readonly address?: string;
   readonly state: Liveness;
   /** Wall-clock ms at which the member entered `state`, by this node's clock. */
   readonly since: number;
@@ -53,7 +55,7 @@ export class Autopilot {
   constructor(private readonly config: AutopilotConfig) {}
 
   nextChange(now: number, self: NodeId, status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
-    const health = new Map(members.map((member) => [member.id, member]));
+    const health = new Map(members.map((member) => [member.id, replacedAtItsAddress(member, members)]));
     this.addUnknown(now, self, status, health);
     this.trackReadiness(now, status, health);
     return (
@@ -161,6 +163,18 @@ export class Autopilot {
       }
     }
   }
+}
+
+/**
+ * A member not alive whose address now answers, alive, under another id: the node there came back
+ * with its data lost, under a new identity, so the old one will never answer again. It counts as
+ * dead at once rather than when gossip's suspicion runs out, so that its replacement can step in
+ * (a wiped voter left the cluster without a failure to spare for up to 9 s in chaos runs).
+ */
+function replacedAtItsAddress(member: MemberHealth, members: readonly MemberHealth[]): MemberHealth {
+  if (member.state !== 'suspect' || member.address === undefined) return member;
+  const successor = members.some((other) => other.id !== member.id && other.address === member.address && other.state === 'alive');
+  return successor ? { ...member, state: 'dead' } : member;
 }
 
 function isGone(member: MemberHealth | undefined): boolean {

@@ -54,7 +54,7 @@ export class MembershipService {
     return this.gossip.members().map((member) => {
       const seen = this.since.get(member.id);
       if (seen === undefined || seen.state !== member.state) this.since.set(member.id, { state: member.state, at: now });
-      return { id: member.id, state: member.state, since: this.since.get(member.id)!.at };
+      return { id: member.id, address: member.address, state: member.state, since: this.since.get(member.id)!.at };
     });
   }
 

@@ -78,6 +78,25 @@ describe('autopilot', () => {
     expect(pilot.nextChange(15_001, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
   });
 
+  it('takes a suspect voter whose address answers alive under a new id as dead: its replacement steps in at once', () => {
+    const pilot = new Autopilot(config);
+    const members: MemberHealth[] = [
+      ...alive('a', 'b'),
+      { id: 'c', address: 'host-c:7000', state: 'suspect', since: 0 },
+      { id: 'd', address: 'host-c:7000', state: 'alive', since: 0 },
+    ];
+    const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    expect(pilot.nextChange(0, 'a', three, members)).toBeUndefined();
+    expect(pilot.nextChange(1000, 'a', three, members)).toEqual({ type: 'addVoter', node: 'd' });
+    const four = status({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    expect(pilot.nextChange(1001, 'a', four, members)).toEqual({ type: 'remove', node: 'c' });
+    // A suspect voter alone at its address is only suspected: it may yet answer.
+    const suspectOnly: MemberHealth[] = [...alive('a', 'b', 'd'), { id: 'c', address: 'host-c:7000', state: 'suspect', since: 0 }];
+    const fresh = new Autopilot(config);
+    fresh.nextChange(0, 'a', three, suspectOnly);
+    expect(fresh.nextChange(1000, 'a', three, suspectOnly)).toBeUndefined();
+  });
+
   it('forgets that a member was unknown once gossip hears of it', () => {
     const pilot = new Autopilot(config);
     const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
