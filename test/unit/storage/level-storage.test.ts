@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Entry, Ready } from '../../../src/raft/index.ts';
+import type { Entry, Ready, Snapshot } from '../../../src/raft/index.ts';
 import { decode, encode } from '../../../src/shared/codec.ts';
 import { LevelStorage } from '../../../src/storage/index.ts';
 
@@ -26,6 +26,23 @@ function readyWith(entries: Entry[], commit = 0, term = 1): Ready {
   };
 }
 
+type RawStore = ClassicLevel<Uint8Array, Uint8Array>;
+
+/** The keys LevelStorage writes, built here on their own so that the tests check its layout. */
+function logKeyOf(index: number): Uint8Array {
+  const key = new Uint8Array(9);
+  key[0] = 0x6c;
+  new DataView(key.buffer).setBigUint64(1, BigInt(index));
+  return key;
+}
+
+function metaKeyOf(name: string): Uint8Array {
+  return new Uint8Array([0x6d, ...new TextEncoder().encode(name)]);
+}
+
+const snapshotKeyOf = (index: number) => metaKeyOf(`raft/snapshot/${index.toString(16).padStart(16, '0')}`);
+const CHUNK_PREFIX = 'raft/snapshot-chunk/';
+
 describe('LevelStorage', () => {
   let directory: string;
   beforeEach(() => {
@@ -39,14 +56,28 @@ describe('LevelStorage', () => {
     return LevelStorage.open(directory);
   }
 
+  /** Opens the store itself, behind the storage layer's back, for `use`. */
+  async function withRaw<T>(use: (raw: RawStore) => Promise<T>): Promise<T> {
+    const raw: RawStore = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      return await use(raw);
+    } finally {
+      await raw.close();
+    }
+  }
+
+  /** Stores entries 1..`lastIndex` (term 1, all committed), then each snapshot in turn, and closes. */
+  async function storeLog(lastIndex: number, snapshots: readonly Snapshot[]): Promise<void> {
+    const storage = await reopen();
+    await storage.load();
+    await storage.save(readyWith(Array.from({ length: lastIndex }, (_, i) => entry(i + 1, 1)), lastIndex));
+    for (const snapshot of snapshots) await storage.saveSnapshot(snapshot);
+    await storage.close();
+  }
+
   /** Edits the raw LevelDB record of one log entry behind the storage layer's back. */
-  async function tamperWithEntry(index: number, edit: (raw: ClassicLevel<Uint8Array, Uint8Array>, key: Uint8Array) => Promise<void>): Promise<void> {
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const key = new Uint8Array(9);
-    key[0] = 0x6c;
-    new DataView(key.buffer).setBigUint64(1, BigInt(index));
-    await edit(raw, key);
-    await raw.close();
+  async function tamperWithEntry(index: number, edit: (raw: RawStore, key: Uint8Array) => Promise<void>): Promise<void> {
+    await withRaw((raw) => edit(raw, logKeyOf(index)));
   }
 
   it('loads what was saved: entries, hard state, in order', async () => {
@@ -138,31 +169,25 @@ describe('LevelStorage', () => {
 
   /** Flips a bit inside the stored snapshot at `index`, as a bad sector would. */
   async function damageSnapshot(index: number): Promise<void> {
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const key = new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${index.toString(16).padStart(16, '0')}`)]);
-    const value = (await raw.get(key))!;
-    value[value.length - 20] = value[value.length - 20]! ^ 0x10;
-    await raw.put(key, value);
-    await raw.close();
+    await withRaw(async (raw) => {
+      const value = (await raw.get(snapshotKeyOf(index)))!;
+      value[value.length - 20] = value[value.length - 20]! ^ 0x10;
+      await raw.put(snapshotKeyOf(index), value);
+    });
   }
 
   async function logIndexesOnDisk(): Promise<number[]> {
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const indexes: number[] = [];
-    for await (const key of raw.keys({ gt: Uint8Array.of(0x6c), lt: Uint8Array.of(0x6d) })) {
-      indexes.push(Number(new DataView(key.buffer, key.byteOffset).getBigUint64(1)));
-    }
-    await raw.close();
-    return indexes;
+    return withRaw(async (raw) => {
+      const indexes: number[] = [];
+      for await (const key of raw.keys({ gt: Uint8Array.of(0x6c), lt: Uint8Array.of(0x6d) })) {
+        indexes.push(Number(new DataView(key.buffer, key.byteOffset).getBigUint64(1)));
+      }
+      return indexes;
+    });
   }
 
   it('falls back to the previous snapshot and the log when the newest fails its checksum', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
-    await storage.saveSnapshot(snapshotAt(2, 20));
-    await storage.saveSnapshot(snapshotAt(5, 50));
-    await storage.close();
+    await storeLog(6, [snapshotAt(2, 20), snapshotAt(5, 50)]);
     await damageSnapshot(5);
     const reopened = await reopen();
     const loaded = await reopened.load();
@@ -180,18 +205,13 @@ describe('LevelStorage', () => {
     }],
     ['one record, msgpack of body and checksum', (body: Uint8Array) => encode({ body, checksum: createHash('sha256').update(body).digest().subarray(0, 16) })],
   ])('reads a snapshot stored in an earlier layout: %s', async (_layout, recordOf) => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3].map((i) => entry(i, 1)), 3));
-    await storage.saveSnapshot(snapshotAt(2, 20));
-    await storage.close();
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const key = new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${(2).toString(16).padStart(16, '0')}`)]);
-    const chunked = (await raw.get(key))!;
-    expect(chunked[0]).toBe(0xc2);
-    const { meta, link } = decode(chunked.subarray(17)) as { meta: unknown; link: Uint8Array };
-    await raw.put(key, recordOf(encode({ meta, data: Uint8Array.of(20), link })));
-    await raw.close();
+    await storeLog(3, [snapshotAt(2, 20)]);
+    await withRaw(async (raw) => {
+      const chunked = (await raw.get(snapshotKeyOf(2)))!;
+      expect(chunked[0]).toBe(0xc2);
+      const { meta, link } = decode(chunked.subarray(17)) as { meta: unknown; link: Uint8Array };
+      await raw.put(snapshotKeyOf(2), recordOf(encode({ meta, data: Uint8Array.of(20), link })));
+    });
     const reopened = await reopen();
     const loaded = await reopened.load();
     expect(reopened.damagedSnapshots).toEqual([]);
@@ -202,12 +222,7 @@ describe('LevelStorage', () => {
   });
 
   it('keeps two snapshots and the log since the older one; a third drops the oldest', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6, 7, 8].map((i) => entry(i, 1)), 8));
-    await storage.saveSnapshot(snapshotAt(2, 20));
-    await storage.saveSnapshot(snapshotAt(4, 40));
-    await storage.close();
+    await storeLog(8, [snapshotAt(2, 20), snapshotAt(4, 40)]);
     expect(await logIndexesOnDisk()).toEqual([3, 4, 5, 6, 7, 8]);
     const second = await reopen();
     expect((await second.load()).entries.map((e) => e.index)).toEqual([5, 6, 7, 8]);
@@ -223,21 +238,10 @@ describe('LevelStorage', () => {
   });
 
   it('ignores log left below the fallback snapshot by a crash (its deletion follows the snapshot), and drops it with the next one', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6, 7, 8].map((i) => entry(i, 1)), 8));
-    await storage.saveSnapshot(snapshotAt(2, 20));
-    await storage.saveSnapshot(snapshotAt(4, 40));
-    await storage.saveSnapshot(snapshotAt(6, 60));
-    await storage.close();
+    await storeLog(8, [snapshotAt(2, 20), snapshotAt(4, 40), snapshotAt(6, 60)]);
     expect(await logIndexesOnDisk()).toEqual([5, 6, 7, 8]);
     // As if the process died after the snapshot's batch and before the deletion behind it.
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const stale = new Uint8Array(9);
-    stale[0] = 0x6c;
-    new DataView(stale.buffer).setBigUint64(1, 2n);
-    await raw.put(stale, Uint8Array.of(1, 2, 3));
-    await raw.close();
+    await withRaw((raw) => raw.put(logKeyOf(2), Uint8Array.of(1, 2, 3)));
     const reopened = await reopen();
     const loaded = await reopened.load();
     expect(reopened.damage).toEqual([]);
@@ -250,31 +254,24 @@ describe('LevelStorage', () => {
 
   /** The indexes of the snapshots whose data chunks are on disk, one per chunk. */
   async function chunksOnDisk(): Promise<number[]> {
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const prefix = 'raft/snapshot-chunk/';
-    const indexes: number[] = [];
-    const range = { gte: new Uint8Array([0x6d, ...new TextEncoder().encode(prefix)]), lt: new Uint8Array([0x6d, ...new TextEncoder().encode(`${prefix}~`)]) };
-    for await (const key of raw.keys(range)) indexes.push(Number.parseInt(new TextDecoder().decode(key.subarray(1 + prefix.length, 1 + prefix.length + 16)), 16));
-    await raw.close();
-    return indexes;
+    return withRaw(async (raw) => {
+      const indexes: number[] = [];
+      const start = 1 + CHUNK_PREFIX.length;
+      for await (const key of raw.keys({ gte: metaKeyOf(CHUNK_PREFIX), lt: metaKeyOf(`${CHUNK_PREFIX}~`) })) {
+        indexes.push(Number.parseInt(new TextDecoder().decode(key.subarray(start, start + 16)), 16));
+      }
+      return indexes;
+    });
   }
 
   async function deleteChunk(index: number, chunk: number): Promise<void> {
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    const name = `raft/snapshot-chunk/${index.toString(16).padStart(16, '0')}/${chunk.toString(16).padStart(8, '0')}`;
-    await raw.del(new Uint8Array([0x6d, ...new TextEncoder().encode(name)]));
-    await raw.close();
+    await withRaw((raw) => raw.del(metaKeyOf(`${CHUNK_PREFIX}${index.toString(16).padStart(16, '0')}/${chunk.toString(16).padStart(8, '0')}`)));
   }
 
   const large = (index: number, fill: number) => ({ meta: { index, term: 1, membership }, data: new Uint8Array(9 * 1024 * 1024 + 5).fill(fill) });
 
   it('stores a large snapshot in chunks under keys of their own, reads it back whole, and drops the chunks of replaced snapshots', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
-    await storage.saveSnapshot(large(2, 2));
-    await storage.saveSnapshot(large(4, 4));
-    await storage.close();
+    await storeLog(6, [large(2, 2), large(4, 4)]);
     expect(await chunksOnDisk()).toEqual([2, 2, 2, 4, 4, 4]);
     const second = await reopen();
     const loaded = await second.load();
@@ -304,12 +301,7 @@ describe('LevelStorage', () => {
   });
 
   it('takes a snapshot with a chunk missing as damaged, and falls back to the previous one and the log', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
-    await storage.saveSnapshot(large(2, 2));
-    await storage.saveSnapshot(large(4, 4));
-    await storage.close();
+    await storeLog(6, [large(2, 2), large(4, 4)]);
     await deleteChunk(4, 1);
     const reopened = await reopen();
     const loaded = await reopened.load();
@@ -320,14 +312,8 @@ describe('LevelStorage', () => {
   });
 
   it('deletes at start the chunks a crash left without their record', async () => {
-    const storage = await reopen();
-    await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4].map((i) => entry(i, 1)), 4));
-    await storage.saveSnapshot(large(2, 2));
-    await storage.close();
-    const raw = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
-    await raw.del(new Uint8Array([0x6d, ...new TextEncoder().encode(`raft/snapshot/${(2).toString(16).padStart(16, '0')}`)]));
-    await raw.close();
+    await storeLog(4, [large(2, 2)]);
+    await withRaw((raw) => raw.del(snapshotKeyOf(2)));
     const reopened = await reopen();
     const loaded = await reopened.load();
     expect(loaded.snapshot).toBeUndefined();
