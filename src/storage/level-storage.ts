@@ -415,7 +415,12 @@ function isHardState(value: unknown): value is HardState {
 }
 
 function snapshotRange(): { gte: Uint8Array; lt: Uint8Array } {
-  return { gte: metaKey(SNAPSHOT_KEY_PREFIX), lt: metaKey(SNAPSHOT_KEY_PREFIX + '~') };
+  return metaRange(SNAPSHOT_KEY_PREFIX);
+}
+
+/** The meta keys whose names start with `prefix` (names are hex digits and slashes after it). */
+function metaRange(prefix: string): { gte: Uint8Array; lt: Uint8Array } {
+  return { gte: metaKey(prefix), lt: metaKey(`${prefix}~`) };
 }
 
 function logKey(index: number): Uint8Array {
@@ -447,18 +452,21 @@ function snapshotKey(index: number): Uint8Array {
   return metaKey(SNAPSHOT_KEY_PREFIX + index.toString(16).padStart(16, '0'));
 }
 
+function snapshotChunkPrefix(index: number): string {
+  return `${SNAPSHOT_CHUNK_KEY_PREFIX}${index.toString(16).padStart(16, '0')}/`;
+}
+
 function snapshotChunkKey(index: number, chunk: number): Uint8Array {
-  return metaKey(`${SNAPSHOT_CHUNK_KEY_PREFIX}${index.toString(16).padStart(16, '0')}/${chunk.toString(16).padStart(8, '0')}`);
+  return metaKey(snapshotChunkPrefix(index) + chunk.toString(16).padStart(8, '0'));
 }
 
 /** The chunks of the snapshot at `index`, in order. */
 function snapshotChunkRange(index: number): { gte: Uint8Array; lt: Uint8Array } {
-  const prefix = `${SNAPSHOT_CHUNK_KEY_PREFIX}${index.toString(16).padStart(16, '0')}/`;
-  return { gte: metaKey(prefix), lt: metaKey(`${prefix}~`) };
+  return metaRange(snapshotChunkPrefix(index));
 }
 
 function allSnapshotChunksRange(): { gte: Uint8Array; lt: Uint8Array } {
-  return { gte: metaKey(SNAPSHOT_CHUNK_KEY_PREFIX), lt: metaKey(`${SNAPSHOT_CHUNK_KEY_PREFIX}~`) };
+  return metaRange(SNAPSHOT_CHUNK_KEY_PREFIX);
 }
 
 function indexOfSnapshotChunkKey(key: Uint8Array): number {
