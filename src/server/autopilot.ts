@@ -45,12 +45,15 @@ export interface MemberHealth {
  * proposed when the voters that remain still form a majority of live nodes (RELIABILITY R7f).
  */
 export class Autopilot {
-  /** When each learner was first seen alive and caught up without a break. */
-  private readySince = new Map<NodeId, number>();
+  /** When each learner was first seen alive and caught up without a break, in `readinessTerm`. */
+  private readonly readySince = new Map<NodeId, number>();
+  /** Learners this leader has seen behind, dead or recovering in `readinessTerm`. */
+  private readonly seenBehind = new Set<NodeId>();
+  private readinessTerm = -1;
   /** When each voter was first seen recovering without a break. */
-  private recoveringSince = new Map<NodeId, number>();
+  private readonly recoveringSince = new Map<NodeId, number>();
   /** When each member of the configuration was first found missing from the gossip view. */
-  private unknownSince = new Map<NodeId, number>();
+  private readonly unknownSince = new Map<NodeId, number>();
 
   constructor(private readonly config: AutopilotConfig) {}
 
@@ -148,18 +151,33 @@ export class Autopilot {
     }
   }
 
+  /**
+   * A learner's readiness clock starts when it was last seen alive or when it caught up, whichever
+   * is later. Only the leader knows how far behind a learner is, and it learns that afresh in each
+   * term: a learner that this leader has not seen behind is taken to have been caught up as long as
+   * gossip has known it alive, so the new leader of a cluster whose leaders change while a wiped
+   * voter's replacement waits does not start the wait over each time.
+   */
   private trackReadiness(now: number, status: RaftStatus, health: Map<NodeId, MemberHealth>): void {
-    const match = new Map(status.progress.map((progress) => [progress.id, progress.match]));
-    // A recovering learner is not ready whatever its match: it refuses to vote until repaired.
-    const recovering = new Set(status.progress.filter((progress) => progress.recovering).map((progress) => progress.id));
-    for (const id of [...this.readySince.keys()]) if (isVoter(status.membership, id) || !isMember(status.membership, id)) this.readySince.delete(id);
+    if (status.term !== this.readinessTerm) {
+      this.readinessTerm = status.term;
+      this.readySince.clear();
+      this.seenBehind.clear();
+    }
+    const progressOf = new Map(status.progress.map((progress) => [progress.id, progress]));
+    for (const id of [...this.readySince.keys()]) if (!status.membership.learners.includes(id)) this.readySince.delete(id);
     for (const id of status.membership.learners) {
-      const caughtUp = !recovering.has(id) && (match.get(id) ?? 0) >= status.lastIndex - this.config.catchUpLagEntriesMax;
-      const alive = health.get(id)?.state === 'alive';
-      if (caughtUp && alive) {
-        if (!this.readySince.has(id)) this.readySince.set(id, now);
+      const progress = progressOf.get(id);
+      const member = health.get(id);
+      // A new leader has not heard from the learner yet: neither ready nor behind.
+      if (progress === undefined || (progress.state === 'probe' && progress.match === 0)) continue;
+      // A recovering learner is not ready whatever its match: it refuses to vote until repaired.
+      const caughtUp = !progress.recovering && progress.match >= status.lastIndex - this.config.catchUpLagEntriesMax;
+      if (caughtUp && member?.state === 'alive') {
+        if (!this.readySince.has(id)) this.readySince.set(id, this.seenBehind.has(id) ? now : Math.min(now, member.since));
       } else {
         this.readySince.delete(id);
+        this.seenBehind.add(id);
       }
     }
   }

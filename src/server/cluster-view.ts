@@ -17,7 +17,14 @@ export interface ClusterView {
   readonly members: readonly {
     readonly id: NodeId;
     readonly address: string | null;
+    /** Gossip's word; for a member gossip has not heard of (see `inGossip`), what the peer link says. */
     readonly state: 'alive' | 'suspect' | 'dead' | 'left';
+    /**
+     * False for a member of the configuration that this node's gossip has no word of at all: one
+     * that has not answered since this node started, such as the old identity of a node that came
+     * back with its data wiped. Autopilot takes it as dead after a while and replaces it.
+     */
+    readonly inGossip: boolean;
     readonly voter: boolean;
     /** The Raft view: voter, learner, or not in the configuration (a gossip member not yet added). */
     readonly raft: 'voter' | 'learner' | null;
@@ -63,6 +70,7 @@ export function clusterView(input: ClusterViewInput): ClusterView {
         id,
         address: addressOf(id),
         state: gossipOf.get(id)?.state ?? (connected ? 'alive' : 'suspect'),
+        inGossip: id === self.id || gossipOf.has(id),
         voter: raft === 'voter',
         raft,
         connected,

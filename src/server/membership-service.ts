@@ -9,6 +9,8 @@ export interface MembershipServiceOptions {
   readonly address: string;
   readonly prng: Prng;
   readonly autopilot: AutopilotConfig;
+  /** Wall-clock ms, the clock `health` and the autopilot measure in. */
+  readonly now: () => number;
   readonly send: (to: NodeId, message: GossipMessage) => void;
   /** Keep a peer link to a member gossip has told us about. */
   readonly connect: (address: string) => void;
@@ -38,6 +40,10 @@ export class MembershipService {
   tick(): void {
     this.gossip.tick();
     this.flush();
+    // Every node times its view, not just the leader: one that becomes leader then already knows
+    // who has long been alive (a learner's stabilization) or dead (removal), instead of starting
+    // both clocks at its election.
+    this.observeStates(this.options.now());
   }
 
   onMessage(message: GossipMessage): void {
@@ -51,11 +57,20 @@ export class MembershipService {
 
   /** The gossip view with how long each member has been in its state, for the autopilot. */
   health(now: number): MemberHealth[] {
-    return this.gossip.members().map((member) => {
+    return this.observeStates(now).map((member) => ({ id: member.id, address: member.address, state: member.state, since: this.since.get(member.id)!.at }));
+  }
+
+  private observeStates(now: number): Member[] {
+    const members = this.gossip.members();
+    for (const member of members) {
       const seen = this.since.get(member.id);
       if (seen === undefined || seen.state !== member.state) this.since.set(member.id, { state: member.state, at: now });
-      return { id: member.id, address: member.address, state: member.state, since: this.since.get(member.id)!.at };
-    });
+    }
+    if (this.since.size > members.length) {
+      const known = new Set(members.map((member) => member.id));
+      for (const id of [...this.since.keys()]) if (!known.has(id)) this.since.delete(id);
+    }
+    return members;
   }
 
   /** On the leader: the one membership change to propose now, if any. */

@@ -171,6 +171,7 @@ export class QuorumNode implements RequestHandler {
         deadRemoveAfterMs: options.deadRemoveAfterMs,
         stabilizationMs: options.stabilizationMs,
       },
+      now: () => Date.now(),
       send: (to, message) => {
         this.transport.send(to, { t: 'gossip', message });
       },

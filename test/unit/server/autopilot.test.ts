@@ -34,6 +34,30 @@ describe('autopilot', () => {
     expect(pilot.nextChange(1100, 'a', four, members)).toEqual({ type: 'addVoter', node: 'e' });
   });
 
+  it('a new leader counts a learner it has not seen behind as ready since gossip has known it alive', () => {
+    const members: MemberHealth[] = [...alive('a', 'b'), { id: 'c', state: 'dead', since: 0 }, { id: 'd', state: 'alive', since: 4000 }];
+    const view = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    const first = new Autopilot(config);
+    expect(first.nextChange(4500, 'a', view, members)).toBeUndefined();
+    // The leader changes before the learner's stabilization ends: the next one need not start over.
+    const next = new Autopilot(config);
+    const unheard = { ...view, term: 3, progress: view.progress.map((progress) => (progress.id === 'd' ? { ...progress, match: 0, state: 'probe' as const } : progress)) };
+    expect(next.nextChange(4990, 'a', unheard, members)).toBeUndefined();
+    expect(next.nextChange(5000, 'a', { ...view, term: 3 }, members)).toEqual({ type: 'addVoter', node: 'd' });
+  });
+
+  it('in a new term, starts the clock over for a learner it sees behind', () => {
+    const pilot = new Autopilot(config);
+    const members: MemberHealth[] = [...alive('a', 'b', 'c'), { id: 'd', state: 'alive', since: 0 }, { id: 'e', state: 'alive', since: 0 }];
+    const caughtUp = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
+    expect(pilot.nextChange(500, 'a', caughtUp, members)).toBeUndefined();
+    const behind = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] }, { d: 10 }, 1000);
+    expect(pilot.nextChange(600, 'a', { ...behind, term: 3 }, members)).toBeUndefined();
+    expect(pilot.nextChange(1500, 'a', { ...caughtUp, term: 3 }, members)).toBeUndefined();
+    expect(pilot.nextChange(2499, 'a', { ...caughtUp, term: 3 }, members)).toBeUndefined();
+    expect(pilot.nextChange(2500, 'a', { ...caughtUp, term: 3 }, members)).toEqual({ type: 'addVoter', node: 'd' });
+  });
+
   it('keeps an odd voter count: one ready learner beside three healthy voters stays a learner', () => {
     const pilot = new Autopilot(config);
     const view = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
