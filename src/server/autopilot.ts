@@ -12,6 +12,8 @@ export interface AutopilotConfig {
   readonly stabilizationMs: number;
   /** Entries a learner may trail the leader by and still count as caught up. */
   readonly catchUpLagEntriesMax: number;
+  /** A member last heard from longer ago than this counts as unreachable for a promotion. */
+  readonly heardWithinMs: number;
 }
 
 export const DEFAULT_AUTOPILOT: AutopilotConfig = {
@@ -20,6 +22,7 @@ export const DEFAULT_AUTOPILOT: AutopilotConfig = {
   deadRemoveAfterMs: 60_000,
   stabilizationMs: 3_000,
   catchUpLagEntriesMax: 256,
+  heardWithinMs: 500,
 };
 
 export type Liveness = 'alive' | 'suspect' | 'dead' | 'left';
@@ -37,6 +40,8 @@ export interface MemberHealth {
   readonly state: Liveness;
   /** Wall-clock ms at which the member entered `state`, by this node's clock. */
   readonly since: number;
+  /** How long ago this node last had a Raft frame from it; absent if never. */
+  readonly heardAgoMs?: number;
 }
 
 /**
@@ -119,17 +124,24 @@ export class Autopilot {
    * without the voters ever dropping below `votersMin`.
    */
   private promotion(now: number, self: NodeId, status: RaftStatus, health: Map<NodeId, MemberHealth>): MembershipChange | undefined {
-    const voterCount = status.membership.voters.length;
+    const voters = status.membership.voters;
+    const heard = (id: NodeId) => id === self || (health.get(id)?.heardAgoMs ?? Infinity) <= this.config.heardWithinMs;
     const ready = status.membership.learners
-      .filter((id) => now - (this.readySince.get(id) ?? Infinity) >= this.config.stabilizationMs)
+      .filter((id) => now - (this.readySince.get(id) ?? Infinity) >= this.config.stabilizationMs && heard(id))
       .sort();
-    if (ready.length === 0) return undefined;
-    const deadVoters = status.membership.voters.filter((id) => id !== self && isGone(health.get(id))).length;
-    if (deadVoters > 0 && voterCount < this.config.votersMax + deadVoters) return { type: 'addVoter', node: ready[0]! };
-    if (voterCount >= this.config.votersMax) return undefined;
-    const odd = voterCount % 2 === 1;
-    if (odd && (voterCount + 2 > this.config.votersMax || ready.length < 2)) return undefined;
-    return { type: 'addVoter', node: ready[0]! };
+    const candidate = ready[0];
+    if (candidate === undefined) return undefined;
+    // The voters after the change, counting those heard from just now, must still make a quorum
+    // (etcd's strict reconfiguration check): a learner cut off since it was last seen ready would
+    // otherwise raise the quorum past the live voters and stop every commit until it is back.
+    const after = [...voters, candidate];
+    if (after.filter(heard).length < quorumSize(after.length)) return undefined;
+    const deadVoters = voters.filter((id) => id !== self && isGone(health.get(id))).length;
+    if (deadVoters > 0 && voters.length < this.config.votersMax + deadVoters) return { type: 'addVoter', node: candidate };
+    if (voters.length >= this.config.votersMax) return undefined;
+    const odd = voters.length % 2 === 1;
+    if (odd && (voters.length + 2 > this.config.votersMax || ready.length < 2)) return undefined;
+    return { type: 'addVoter', node: candidate };
   }
 
   /**

@@ -11,6 +11,8 @@ export interface MembershipServiceOptions {
   readonly autopilot: AutopilotConfig;
   /** Wall-clock ms, the clock `health` and the autopilot measure in. */
   readonly now: () => number;
+  /** How long ago a Raft frame last came from a peer; undefined if none ever did. */
+  readonly heardAgoMs: (id: NodeId) => number | undefined;
   readonly send: (to: NodeId, message: GossipMessage) => void;
   /** Keep a peer link to a member gossip has told us about. */
   readonly connect: (address: string) => void;
@@ -57,7 +59,11 @@ export class MembershipService {
 
   /** The gossip view with how long each member has been in its state, for the autopilot. */
   health(now: number): MemberHealth[] {
-    return this.observeStates(now).map((member) => ({ id: member.id, address: member.address, state: member.state, since: this.since.get(member.id)!.at }));
+    return this.observeStates(now).map((member) => {
+      const heardAgoMs = this.options.heardAgoMs(member.id);
+      const health = { id: member.id, address: member.address, state: member.state, since: this.since.get(member.id)!.at };
+      return heardAgoMs === undefined ? health : { ...health, heardAgoMs };
+    });
   }
 
   private observeStates(now: number): Member[] {

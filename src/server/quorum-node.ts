@@ -170,8 +170,10 @@ export class QuorumNode implements RequestHandler {
         votersMin: Math.min(DEFAULT_AUTOPILOT.votersMin, options.votersMax),
         deadRemoveAfterMs: options.deadRemoveAfterMs,
         stabilizationMs: options.stabilizationMs,
+        heardWithinMs: options.tickMs * options.electionTicks,
       },
       now: () => Date.now(),
+      heardAgoMs: (peer) => this.peerClocks.heardAgoMs(peer, this.clock.monoMs()),
       send: (to, message) => {
         this.transport.send(to, { t: 'gossip', message });
       },

@@ -12,7 +12,7 @@ function status(membership: Membership, matches: Record<string, number> = {}, la
   };
 }
 
-const alive = (...ids: string[]): MemberHealth[] => ids.map((id) => ({ id, state: 'alive', since: 0 }));
+const alive = (...ids: string[]): MemberHealth[] => ids.map((id) => ({ id, state: 'alive', since: 0, heardAgoMs: 0 }));
 
 describe('autopilot', () => {
   const config = { ...DEFAULT_AUTOPILOT, stabilizationMs: 1000, deadRemoveAfterMs: 5000 };
@@ -35,7 +35,7 @@ describe('autopilot', () => {
   });
 
   it('a new leader counts a learner it has not seen behind as ready since gossip has known it alive', () => {
-    const members: MemberHealth[] = [...alive('a', 'b'), { id: 'c', state: 'dead', since: 0 }, { id: 'd', state: 'alive', since: 4000 }];
+    const members: MemberHealth[] = [...alive('a', 'b'), { id: 'c', state: 'dead', since: 0 }, { id: 'd', state: 'alive', since: 4000, heardAgoMs: 0 }];
     const view = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
     const first = new Autopilot(config);
     expect(first.nextChange(4500, 'a', view, members)).toBeUndefined();
@@ -48,7 +48,7 @@ describe('autopilot', () => {
 
   it('in a new term, starts the clock over for a learner it sees behind', () => {
     const pilot = new Autopilot(config);
-    const members: MemberHealth[] = [...alive('a', 'b', 'c'), { id: 'd', state: 'alive', since: 0 }, { id: 'e', state: 'alive', since: 0 }];
+    const members: MemberHealth[] = [...alive('a', 'b', 'c'), { id: 'd', state: 'alive', since: 0, heardAgoMs: 0 }, { id: 'e', state: 'alive', since: 0, heardAgoMs: 0 }];
     const caughtUp = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
     expect(pilot.nextChange(500, 'a', caughtUp, members)).toBeUndefined();
     const behind = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] }, { d: 10 }, 1000);
@@ -56,6 +56,23 @@ describe('autopilot', () => {
     expect(pilot.nextChange(1500, 'a', { ...caughtUp, term: 3 }, members)).toBeUndefined();
     expect(pilot.nextChange(2499, 'a', { ...caughtUp, term: 3 }, members)).toBeUndefined();
     expect(pilot.nextChange(2500, 'a', { ...caughtUp, term: 3 }, members)).toEqual({ type: 'addVoter', node: 'd' });
+  });
+
+  it('promotes no learner it has not heard from lately, nor one whose promotion would leave too few voters heard from for a quorum', () => {
+    const config500 = { ...config, heardWithinMs: 500 };
+    const view = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    const members = (d: number, b: number): MemberHealth[] => [
+      { id: 'a', state: 'alive', since: 0 },
+      { id: 'b', state: 'alive', since: 0, heardAgoMs: b },
+      { id: 'c', state: 'dead', since: 0 },
+      { id: 'd', state: 'alive', since: 0, heardAgoMs: d },
+    ];
+    const pilot = new Autopilot(config500);
+    // d is ready, and steps in for the dead c only when heard from within 500 ms.
+    expect(pilot.nextChange(2000, 'a', view, members(501, 0))).toBeUndefined();
+    expect(pilot.nextChange(2100, 'a', view, members(0, 0))).toEqual({ type: 'addVoter', node: 'd' });
+    // With b silent too, four voters of which two heard from could commit nothing.
+    expect(pilot.nextChange(2200, 'a', view, members(0, 800))).toBeUndefined();
   });
 
   it('keeps an odd voter count: one ready learner beside three healthy voters stays a learner', () => {
@@ -107,7 +124,7 @@ describe('autopilot', () => {
     const members: MemberHealth[] = [
       ...alive('a', 'b'),
       { id: 'c', address: 'host-c:7000', state: 'suspect', since: 0 },
-      { id: 'd', address: 'host-c:7000', state: 'alive', since: 0 },
+      { id: 'd', address: 'host-c:7000', state: 'alive', since: 0, heardAgoMs: 0 },
     ];
     const three = status({ voters: ['a', 'b', 'c'], learners: ['d'] });
     expect(pilot.nextChange(0, 'a', three, members)).toBeUndefined();

@@ -11,6 +11,7 @@ function service(clock: { now: number }): MembershipService {
     prng: new Prng(1),
     autopilot: DEFAULT_AUTOPILOT,
     now: () => clock.now,
+    heardAgoMs: () => undefined,
     send: () => undefined,
     connect: () => undefined,
     log: pino({ level: 'silent' }),
