@@ -1,11 +1,14 @@
+import { sortNumbersInPlace } from '../shared/index.ts';
 import { quorumSize } from './membership.ts';
 import type { NodeId } from './types.ts';
 
 /** The highest index that a majority of `voters` have (by `matchOf`); 0 with no voters. */
 export function committedIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number): number {
   if (voters.length === 0) return 0;
-  const matches = voters.map(matchOf).sort((a, b) => b - a);
-  return matches[quorumSize(voters.length) - 1]!;
+  const matches: number[] = [];
+  for (const id of voters) matches.push(matchOf(id));
+  sortNumbersInPlace(matches);
+  return matches[voters.length - quorumSize(voters.length)]!;
 }
 
 export type VoteOutcome = 'won' | 'lost' | 'pending';

@@ -1,4 +1,5 @@
 import type { NodeId } from '../raft/index.ts';
+import { sortNumbersInPlace } from '../shared/index.ts';
 
 /** A peer's reading older than this says nothing about its clock now (it may be paused or gone). */
 const FRESH_FOR_MS = 5_000;
@@ -69,7 +70,7 @@ export class PeerClocks {
       const reading = this.readings.get(voter);
       if (reading !== undefined && monoMs - reading.heardAtMono <= FRESH_FOR_MS) bases.push(Math.max(reading.current, reading.previous));
     }
-    bases.sort((a, b) => a - b);
+    sortNumbersInPlace(bases);
     return monoMs + bases[Math.floor((bases.length - 1) / 2)]!;
   }
 }

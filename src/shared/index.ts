@@ -4,3 +4,4 @@ export { ClusterError, type ClusterErrorOptions } from './errors.ts';
 export { RequestError } from './request-error.ts';
 export * from './client-protocol.ts';
 export { parseReceipt, receiptOf } from './receipts.ts';
+export { sortNumbersInPlace } from './sort-numbers.ts';
