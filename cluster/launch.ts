@@ -42,6 +42,7 @@ console.log(`quorumq: starting ${count} nodes (data in ${values['data-root']})`)
 for (const port of ports) console.log(`  http://127.0.0.1:${port}   ws://127.0.0.1:${port}/ws`);
 if (faultInjection) console.log('Fault injection is on: try `npm run fault -- kill leader` (`npm run fault -- help`)');
 console.log(`Try:  curl -X POST http://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
+console.log(`Watch: http://127.0.0.1:${ports[0]}/dashboard`);
 
 let stopping = false;
 async function stop(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, RequestError } from '../shared/index.ts';
+import { serveDashboard } from './dashboard.ts';
 import { FAULT_ADMIN_PREFIX, handleFaultAdmin } from './fault-admin.ts';
 import { toErrorBody } from './forwarder.ts';
 import type { NodeOptions } from './node-options.ts';
@@ -122,7 +123,7 @@ export class HttpApi {
       response.end(text);
       return true;
     }
-    return false;
+    return serveDashboard(path, response);
   }
 
   private match(method: string, path: string): { route: Route; params: string[] } {
