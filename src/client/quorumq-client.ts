@@ -208,6 +208,8 @@ export class QuorumqClient {
   private async exchange(request: SocketRequest): Promise<{ result: unknown; connection: NodeConnection }> {
     const deadline = Date.now() + this.retryForMs;
     const attempts: FailedAttempt[] = [];
+    // Answers without a leader in a row from one node (see `shouldLeave`).
+    let leaderless: { readonly on: NodeConnection; readonly inARow: number } | undefined;
     for (;;) {
       if (this.closed) throw new QuorumqError('UNAVAILABLE', 'the client was closed');
       let sent = false;
@@ -220,7 +222,10 @@ export class QuorumqClient {
         const failure = error instanceof QuorumqError ? error : new QuorumqError('INTERNAL', String(error), error);
         attempts.push({ error: failure, sent });
         if (!failure.retryable || Date.now() >= deadline) throw failureOf(attempts);
-        if (shouldLeave(connection, failure)) this.moveToNextNode();
+        const leaderlessAnswer = connection !== undefined && (failure.code === 'NO_LEADER' || failure.code === 'UNAVAILABLE');
+        const before = leaderless?.on === connection ? (leaderless?.inARow ?? 0) : 0;
+        leaderless = leaderlessAnswer ? { on: connection!, inARow: before + 1 } : undefined;
+        if (shouldLeave(connection, failure, leaderless?.inARow ?? 0)) this.moveToNextNode();
         const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempts.length, 5));
         await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
       }
@@ -309,11 +314,15 @@ async function leaderAddress(connection: NodeConnection, timeoutMs: number): Pro
 
 /**
  * Whether a failed attempt should move to another node. A node that answered UNAVAILABLE or
- * NO_LEADER is alive and will find the new leader: leaving it would also end the subscriptions
- * on its connection, and give back every lease they hold.
+ * NO_LEADER is alive and will usually find the new leader: leaving it would also end the
+ * subscriptions on its connection, and give back every lease they hold. But one that ends with
+ * NO_LEADER, after one such answer already, has waited out its leader wait (3 s by default) for a
+ * leader that a normal election names within one: it is cut off from the rest, and so are the
+ * subscriptions on it.
  */
-function shouldLeave(connection: NodeConnection | undefined, failure: QuorumqError): boolean {
+function shouldLeave(connection: NodeConnection | undefined, failure: QuorumqError, leaderlessInARow: number): boolean {
   if (connection === undefined || !connection.isOpen) return true;
+  if (failure.code === 'NO_LEADER' && leaderlessInARow >= 2) return true;
   return failure.code === 'TIMEOUT' || failure.code === 'SHUTTING_DOWN';
 }
 

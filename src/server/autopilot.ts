@@ -1,5 +1,6 @@
 import type { MembershipChange, NodeId, RaftStatus } from '../raft/index.ts';
 import { isMember, isVoter, quorumSize } from '../raft/index.ts';
+import type { NodeOptions } from './node-options.ts';
 
 export interface AutopilotConfig {
   /** Voters the cluster grows to; further nodes stay learners, ready to step in. */
@@ -24,6 +25,19 @@ export const DEFAULT_AUTOPILOT: AutopilotConfig = {
   catchUpLagEntriesMax: 256,
   heardWithinMs: 500,
 };
+
+/** The autopilot a node runs with its options: the defaults, with what the options say. */
+export function autopilotConfig(options: NodeOptions): AutopilotConfig {
+  return {
+    ...DEFAULT_AUTOPILOT,
+    votersMax: options.votersMax,
+    votersMin: Math.min(DEFAULT_AUTOPILOT.votersMin, options.votersMax),
+    deadRemoveAfterMs: options.deadRemoveAfterMs,
+    stabilizationMs: options.stabilizationMs,
+    // Heartbeats reach a learner many times per election timeout: silence that long is no blip.
+    heardWithinMs: options.tickMs * options.electionTicks,
+  };
+}
 
 export type Liveness = 'alive' | 'suspect' | 'dead' | 'left';
 

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 
 /** The live dashboard's files, served as they are: the page polls this node's own HTTP API. */
-const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
-  '/dashboard': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
-  '/dashboard/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
-};
+const ASSETS: ReadonlyMap<string, { readonly file: string; readonly type: string }> = new Map([
+  ['/dashboard', { file: 'index.html', type: 'text/html; charset=utf-8' }],
+  ['/dashboard/', { file: 'index.html', type: 'text/html; charset=utf-8' }],
+  ['/dashboard/dashboard.js', { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' }],
+  ['/dashboard/dashboard.css', { file: 'dashboard.css', type: 'text/css; charset=utf-8' }],
+]);
 
 const loaded = new Map<string, Buffer>();
 
@@ -30,7 +30,7 @@ export function serveDashboard(path: string, response: ServerResponse): boolean 
     response.end();
     return true;
   }
-  const asset = ASSETS[path];
+  const asset = ASSETS.get(path);
   if (asset === undefined) return false;
   const content = contentOf(asset.file);
   response.writeHead(200, {

@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, RequestError } from '../shared/index.ts';
 import { serveDashboard } from './dashboard.ts';
@@ -72,12 +73,30 @@ const ROUTES: Route[] = [
 ];
 
 /** The HTTP/JSON contract of HTTP-API.md. Every failure is `{ error: { code, message } }`. */
+export interface WebSocketEndpoint {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
 export class HttpApi {
   constructor(
     private readonly handler: RequestHandler,
     private readonly options: NodeOptions,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * The node's one HTTP server: this API, and the WebSocket endpoints (peers, clients) that
+   * upgrade from it by path; an upgrade to any other path is dropped.
+   */
+  createServer(upgrades: ReadonlyMap<string, WebSocketEndpoint>): Server {
+    const server = createServer((request, response) => void this.handle(request, response));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const endpoint = upgrades.get((request.url ?? '').split('?')[0]!);
+      if (endpoint === undefined) socket.destroy();
+      else endpoint.handleUpgrade(request, socket, head);
+    });
+    return server;
+  }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();

@@ -44,7 +44,7 @@ export interface NodeOptions {
   readonly memoryBudgetBytes: number;
   /** Below this much free space on the data directory's disk the node stops acknowledging (as if full). */
   readonly diskReserveBytes: number;
-  /** A synced write still waiting after this long is treated as a failed disk (see `checkDiskStall`). */
+  /** A synced write still waiting after this long is treated as a failed disk (see `DiskWatch.checkStall`). */
   readonly diskStallMs: number;
 }
 

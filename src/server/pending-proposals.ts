@@ -4,7 +4,9 @@ interface Pending<T> {
   readonly term: number;
   readonly resolve: (value: T) => void;
   readonly reject: (error: RequestError) => void;
-  readonly timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout;
+  /** `performance.now()` at which the caller hears TIMEOUT. */
+  deadline: number;
 }
 
 /**
@@ -22,23 +24,56 @@ export class PendingProposals<T> {
   }
 
   wait(index: number, term: number): Promise<T> {
+    // A proposal still waiting at this index was cut from the log this one is appended to.
+    const earlier = this.pending.get(index);
+    if (earlier !== undefined) this.end(index, earlier).reject(notApplied());
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(index);
-        reject(new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`));
-      }, this.timeoutMs);
-      timer.unref();
-      this.pending.set(index, { term, resolve, reject, timer });
+      const timeout = new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`);
+      const timer = this.expireAfter(index, this.timeoutMs, timeout);
+      this.pending.set(index, { term, resolve, reject, timer, deadline: performance.now() + this.timeoutMs });
     });
+  }
+
+  /**
+   * This node stopped being leader. Its proposals may still commit under the next leader, and then
+   * they settle here when applied; but a leader cut off from the rest learns of no next leader, and
+   * its callers would wait out the whole timeout. So each gets at most `graceMs` more, then hears
+   * that the outcome is unknown (UNAVAILABLE, retryable: a retry with the same dedupId is safe).
+   */
+  expireWithin(graceMs: number): void {
+    const deadline = performance.now() + graceMs;
+    const lost = new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', 100);
+    for (const [index, pending] of this.pending) {
+      if (pending.deadline <= deadline) continue;
+      clearTimeout(pending.timer);
+      pending.timer = this.expireAfter(index, graceMs, lost);
+      pending.deadline = deadline;
+    }
+  }
+
+  private expireAfter(index: number, ms: number, error: RequestError): NodeJS.Timeout {
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const pending = this.pending.get(index);
+      if (pending?.timer !== timer) return;
+      this.pending.delete(index);
+      pending.reject(error);
+    }, ms);
+    timer.unref();
+    return timer;
   }
 
   settle(index: number, term: number, result: T): void {
     const pending = this.pending.get(index);
     if (pending === undefined) return;
+    this.end(index, pending);
+    if (pending.term === term) pending.resolve(result);
+    else pending.reject(notApplied());
+  }
+
+  private end(index: number, pending: Pending<T>): Pending<T> {
     this.pending.delete(index);
     clearTimeout(pending.timer);
-    if (pending.term === term) pending.resolve(result);
-    else pending.reject(new RequestError('UNAVAILABLE', 'leadership changed before the request committed; it was not applied'));
+    return pending;
   }
 
   rejectAll(error: RequestError): void {
@@ -48,4 +83,8 @@ export class PendingProposals<T> {
     }
     this.pending.clear();
   }
+}
+
+function notApplied(): RequestError {
+  return new RequestError('UNAVAILABLE', 'leadership changed before the request committed; it was not applied');
 }

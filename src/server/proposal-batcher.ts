@@ -60,6 +60,11 @@ export class ProposalBatcher {
     this.entries.settle(index, term, results);
   }
 
+  /** This node stopped being leader: see `PendingProposals.expireWithin`. */
+  expireWithin(graceMs: number): void {
+    this.entries.expireWithin(graceMs);
+  }
+
   /** Fails every waiting caller: those whose entry is out, and those of a batch not yet proposed. */
   rejectAll(error: RequestError): void {
     this.entries.rejectAll(error);

@@ -125,6 +125,16 @@ export class QueueService {
     }
   }
 
+  /**
+   * This node stopped being leader: proposals it made get a short grace to settle (see
+   * `PendingProposals.expireWithin`), and long polls wake to find out that it cannot lease any
+   * more, so their callers hear so at once and go elsewhere instead of after their whole wait.
+   */
+  onLeadershipLost(graceMs: number): void {
+    this.batcher.expireWithin(graceMs);
+    for (const queue of [...this.waiters.keys()]) this.wake(queue, 'filling');
+  }
+
   failAll(error: RequestError): void {
     this.batcher.rejectAll(error);
     for (const queue of [...this.waiters.keys()]) this.wake(queue, 'filled');

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { commandsOf, type LogRecord, QueueStateMachine } from '../queue/index.ts';
 import {
@@ -19,7 +19,6 @@ import { CLIENT_SOCKET_PATH, PEER_SOCKET_PATH, Prng, RequestError, type WriteReq
 import {
   DiskFaults,
   Failpoints,
-  freeBytes,
   type NodeStorageOptions,
   openNodeStorage,
   type OpenedStorage,
@@ -42,12 +41,14 @@ import { decideBootstrap } from './bootstrap-decision.ts';
 import { ClientSockets } from './client-sockets.ts';
 import { type ClusterView, clusterView } from './cluster-view.ts';
 import { Forwarder, toErrorBody } from './forwarder.ts';
-import { HttpApi } from './http-api.ts';
+import { HttpApi, type WebSocketEndpoint } from './http-api.ts';
+import { pollUntil } from './poll-until.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { QueueService } from './queue-service.ts';
-import { DEFAULT_AUTOPILOT } from './autopilot.ts';
+import { autopilotConfig, DEFAULT_AUTOPILOT } from './autopilot.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
+import { DiskWatch } from './disk-watch.ts';
 import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
 import { PeerClocks } from './peer-clocks.ts';
@@ -85,6 +86,7 @@ export class QuorumNode implements RequestHandler {
   readonly metrics: NodeMetrics;
   readonly faults: FaultFilter | undefined;
   readonly diskTrouble: DiskTrouble;
+  private readonly diskWatch: DiskWatch;
   readonly clock: NodeClock;
   private readonly peerClocks = new PeerClocks();
   private readonly leaderDuties: LeaderDuties;
@@ -132,6 +134,14 @@ export class QuorumNode implements RequestHandler {
       reopen: () => this.reopenStorage(),
       log,
     });
+    this.diskWatch = new DiskWatch({
+      dataDir: options.dataDir,
+      diskStallMs: options.diskStallMs,
+      diskReserveBytes: options.diskReserveBytes,
+      writeWaitingMs: () => this.driver.writeWaitingMs(performance.now()),
+      quiet: () => this.diskTrouble.active || this.stopping,
+      onFailure: (error) => this.onStorageFailure(error),
+    });
     this.metrics = new NodeMetrics(this);
     this.transport = new PeerTransport({
       self: () => ({ id: this.id, address: this.address, founders: this.founders }),
@@ -164,14 +174,7 @@ export class QuorumNode implements RequestHandler {
       id,
       address,
       prng: new Prng(randomBytes(4).readUInt32LE(0)),
-      autopilot: {
-        ...DEFAULT_AUTOPILOT,
-        votersMax: options.votersMax,
-        votersMin: Math.min(DEFAULT_AUTOPILOT.votersMin, options.votersMax),
-        deadRemoveAfterMs: options.deadRemoveAfterMs,
-        stabilizationMs: options.stabilizationMs,
-        heardWithinMs: options.tickMs * options.electionTicks,
-      },
+      autopilot: autopilotConfig(options),
       now: () => Date.now(),
       heardAgoMs: (peer) => this.peerClocks.heardAgoMs(peer, this.clock.monoMs()),
       send: (to, message) => {
@@ -214,13 +217,9 @@ export class QuorumNode implements RequestHandler {
     });
     const api = new HttpApi(this, options, log);
     this.clientSockets = new ClientSockets(this, options, log);
-    this.httpServer = createServer((request, response) => void api.handle(request, response));
-    this.httpServer.on('upgrade', (request, socket, head) => {
-      const path = (request.url ?? '').split('?')[0];
-      if (path === PEER_SOCKET_PATH) this.transport.handleUpgrade(request, socket, head);
-      else if (path === CLIENT_SOCKET_PATH) this.clientSockets.handleUpgrade(request, socket, head);
-      else socket.destroy();
-    });
+    this.httpServer = api.createServer(
+      new Map<string, WebSocketEndpoint>([[PEER_SOCKET_PATH, this.transport], [CLIENT_SOCKET_PATH, this.clientSockets]]),
+    );
   }
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
@@ -257,7 +256,7 @@ export class QuorumNode implements RequestHandler {
     this.timers.push(setInterval(() => this.onHousekeeping(), this.options.tickMs));
     this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
     this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
-    this.timers.push(setInterval(() => void this.checkFreeSpace(), FREE_SPACE_CHECK_MS));
+    this.timers.push(setInterval(() => void this.diskWatch.checkFreeSpace(), FREE_SPACE_CHECK_MS));
     this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshots.snapshotIndex, lastIndex: this.driver.core.status().lastIndex }, 'node started');
   }
 
@@ -304,18 +303,6 @@ export class QuorumNode implements RequestHandler {
     return this.diskTrouble.active ? this.diskRefusal().message : undefined;
   }
 
-  /**
-   * A write that never finishes fails nothing, so the node would stay in the Ready loop, sending
-   * no heartbeats and answering no one, until the proposal timeout. Once the disk has sat on one
-   * write for longer than `diskStallMs`, the node treats it like a disk that refused the write.
-   */
-  private checkDiskStall(): void {
-    const waitingMs = this.driver.writeWaitingMs(performance.now());
-    if (waitingMs <= this.options.diskStallMs || this.diskTrouble.active || this.stopping) return;
-    const stalled = Object.assign(new Error(`the disk has not finished a synced write in ${Math.round(waitingMs)} ms`), { code: 'DISK_STALLED' });
-    this.onStorageFailure(new StorageWriteError('writing the log', stalled));
-  }
-
   private diskRefusal(): RequestError {
     const trouble = this.diskTrouble.view();
     return new RequestError('UNAVAILABLE', `this node cannot write to its disk (${trouble?.reason ?? 'unknown'}); use another node`, 1000);
@@ -334,15 +321,6 @@ export class QuorumNode implements RequestHandler {
       return;
     }
     await this.adopt(opened);
-  }
-
-  /** Running out of space is caught before LevelDB hits it mid-write, with room left to recover. */
-  private async checkFreeSpace(): Promise<void> {
-    if (this.diskTrouble.active || this.stopping) return;
-    const free = await freeBytes(this.options.dataDir).catch(() => Infinity);
-    if (free >= this.options.diskReserveBytes || this.diskTrouble.active || this.stopping) return;
-    const full = Object.assign(new Error(`ENOSPC: ${free} bytes free, below the reserve of ${this.options.diskReserveBytes}`), { code: 'ENOSPC' });
-    this.onStorageFailure(new StorageWriteError('checking free space', full));
   }
 
   private createDriver(persisted: PersistedState): RaftDriver {
@@ -470,6 +448,7 @@ export class QuorumNode implements RequestHandler {
     // Requests forwarded to a leader that is no longer ours may never be answered (it may be paused
     // or cut off): their callers hear now that the outcome is unknown, and retry on the new leader.
     if (before.leader !== '' && before.leader !== state.leader) this.forwarder.onLinkDown(before.leader);
+    if (before.role === 'leader' && state.role !== 'leader') this.queueService.onLeadershipLost(2 * this.options.tickMs * this.options.electionTicks);
     for (const waiter of [...this.leaderWaiters]) waiter();
     this.leaderWaiters.clear();
   }
@@ -543,7 +522,7 @@ export class QuorumNode implements RequestHandler {
   }
 
   private onHousekeeping(): void {
-    this.checkDiskStall();
+    this.diskWatch.checkStall();
     this.peerClocks.refresh(this.id, this.driver.core.voters());
     if (this.softState.role === 'leader') this.queueService.expireIfDue();
     if (this.founders === null) this.learnFounders();
@@ -606,16 +585,11 @@ export class QuorumNode implements RequestHandler {
     this.driver.submit((raft) => {
       raft.transferLeadership(target.id);
     });
-    await this.waitUntil(() => this.softState.role !== 'leader', this.options.tickMs * this.options.electionTicks * 2);
+    await pollUntil(() => this.softState.role !== 'leader', this.options.tickMs * this.options.electionTicks * 2);
   }
 
   private async settleInFlight(timeoutMs: number): Promise<void> {
-    await this.waitUntil(() => this.queueService.pendingCount === 0 && this.forwarder.size === 0, timeoutMs);
-  }
-
-  private async waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await pollUntil(() => this.queueService.pendingCount === 0 && this.forwarder.size === 0, timeoutMs);
   }
 
   private fatal(error: unknown): void {

@@ -1,8 +1,13 @@
 import { WebSocket, WebSocketServer } from 'ws';
 import { decode, encode } from '../../../src/shared/codec.ts';
-import type { ClientFrame, PushFrame } from '../../../src/shared/index.ts';
+import type { ClientFrame, ErrorBody, PushFrame } from '../../../src/shared/index.ts';
 
-/** Answers one request frame: a result, or an error body to send back instead. */
+/** What an answer returns to send an error reply instead of a result. */
+export class Refusal {
+  constructor(readonly error: ErrorBody) {}
+}
+
+/** Answers one request frame: a result, or a `Refusal` to send back instead. */
 export type Answer = (frame: ClientFrame) => unknown;
 
 /**
@@ -70,6 +75,7 @@ export class FakeNode {
   private onFrame(socket: WebSocket, frame: ClientFrame): void {
     if (this.paused) return;
     this.frames.push(frame);
-    socket.send(encode({ id: frame.id, ok: true, result: this.answer(frame) }));
+    const answer = this.answer(frame);
+    socket.send(encode(answer instanceof Refusal ? { id: frame.id, ok: false, error: answer.error } : { id: frame.id, ok: true, result: answer }));
   }
 }

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connect, type QuorumqClient } from '../../../src/client/index.ts';
 import type { ClientFrame } from '../../../src/shared/index.ts';
-import { FakeNode } from './fake-node.ts';
+import { FakeNode, Refusal } from './fake-node.ts';
 
 // Goal: a client whose connection opens on a follower moves to the leader that follower names, and
 // after leaving a node it does not go back to it on a follower's word alone (a follower names the
@@ -56,5 +56,23 @@ describe('the SDK and the leader', () => {
     await client.enqueue('jobs', 'b');
     expect(leader.framesOf('enqueue')).toHaveLength(1);
     expect(follower.framesOf('enqueue')).toHaveLength(1);
+  });
+
+  it('leaves a node that keeps answering NO_LEADER (cut off from the rest), and not one that says so once', async () => {
+    const healthy = await FakeNode.start(node('leader', () => healthy.address));
+    let refusals = 0;
+    const cutOff = await FakeNode.start((frame) => {
+      if (frame.op === 'cluster') return { self: { role: 'follower' }, leader: null };
+      refusals++;
+      return new Refusal({ code: 'NO_LEADER', message: 'no leader is known right now; retry shortly' });
+    });
+    nodes = [cutOff, healthy];
+    // The client starts at a random node of its list: this one starts at the first.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0);
+    client = connect({ nodes: [cutOff.address, healthy.address], retryForMs: 10_000, requestTimeoutMs: 2000, preferLeader: false });
+    random.mockRestore();
+    await client.enqueue('jobs', 'a');
+    expect(refusals).toBe(2);
+    expect(healthy.framesOf('enqueue')).toHaveLength(1);
   });
 });

@@ -12,9 +12,11 @@ import type { MessageInput } from '../../../src/shared/index.ts';
 /** A leader with a log it commits only when told to: each proposal becomes one entry. */
 class ManualLog {
   readonly entries: Uint8Array[] = [];
+  leader = true;
   private inputs: ((raft: Raft) => void)[] = [];
   private readonly raft = {
     propose: (data: Uint8Array) => {
+      if (!this.leader) return { ok: false, error: { code: 'NOT_LEADER', message: 'not the leader' } };
       this.entries.push(data);
       return { ok: true, index: this.entries.length, term: 1 };
     },
@@ -60,6 +62,11 @@ function setUp() {
   });
   let applied = 0;
   return {
+    service,
+    /** This node is no longer leader: the log refuses proposals. */
+    depose: () => {
+      log.leader = false;
+    },
     /** Lets pending callbacks run, then the driver's next batch: proposes, commits and applies. */
     step: async (): Promise<void> => {
       await flush();
@@ -95,6 +102,21 @@ describe('the queue service on the leader', () => {
     expect(queue.newestEntry()).toEqual(['enqueue', 'receive']);
     const { id } = await enqueued;
     expect((await received).messages.map((message) => message.id)).toEqual([id]);
+  });
+
+  it('wakes a waiting receive when this node stops being leader, so that its caller goes elsewhere at once', async () => {
+    const queue = setUp();
+    let answer: unknown;
+    void queue.poll(10).then(
+      () => (answer = 'leased'),
+      (error: unknown) => (answer = error),
+    );
+    await flush();
+    queue.depose();
+    queue.service.onLeadershipLost(1000);
+    await queue.step();
+    await flush();
+    expect(answer).toMatchObject({ code: 'NO_LEADER' });
   });
 
   it('keeps waiting when the enqueue that woke it brings only a delayed message', async () => {
