@@ -28,8 +28,7 @@ export class PendingProposals<T> {
     const earlier = this.pending.get(index);
     if (earlier !== undefined) this.end(index, earlier).reject(notApplied());
     return new Promise<T>((resolve, reject) => {
-      const timeout = new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`);
-      const timer = this.expireAfter(index, this.timeoutMs, timeout);
+      const timer = this.expireAfter(index, this.timeoutMs, () => new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`));
       this.pending.set(index, { term, resolve, reject, timer, deadline: performance.now() + this.timeoutMs });
     });
   }
@@ -42,7 +41,7 @@ export class PendingProposals<T> {
    */
   expireWithin(graceMs: number): void {
     const deadline = performance.now() + graceMs;
-    const lost = new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', 100);
+    const lost = () => new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', 100);
     for (const [index, pending] of this.pending) {
       if (pending.deadline <= deadline) continue;
       clearTimeout(pending.timer);
@@ -51,12 +50,13 @@ export class PendingProposals<T> {
     }
   }
 
-  private expireAfter(index: number, ms: number, error: RequestError): NodeJS.Timeout {
+  /** Errors are made when due: one with its stack for every proposal would cost the hot path. */
+  private expireAfter(index: number, ms: number, error: () => RequestError): NodeJS.Timeout {
     const timer: NodeJS.Timeout = setTimeout(() => {
       const pending = this.pending.get(index);
       if (pending?.timer !== timer) return;
       this.pending.delete(index);
-      pending.reject(error);
+      pending.reject(error());
     }, ms);
     timer.unref();
     return timer;
