@@ -33,9 +33,10 @@ export interface DeadLetter {
 }
 
 /**
- * A copy of a message as it is now, for a snapshot encoded while the queue goes on changing it.
- * Plain literals, not a spread: V8 makes a spread-built object several times larger, and a snapshot
- * of a large backlog copies every message. A field added to `StoredMessage` is added here too.
+ * A copy of a message as it is now, for a snapshot encoded while the queue goes on changing it
+ * (taken before the message first changes, see `SnapshotCapture`). Plain literals, not a spread: V8
+ * makes a spread-built object several times larger, and a busy queue may change every message of
+ * its backlog while a snapshot of it is encoded. A field added to `StoredMessage` is added here too.
  */
 export function messageCopy(message: StoredMessage): StoredMessage {
   const { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history, deadLetter } = message;

@@ -7,6 +7,7 @@ import { ProducerSessions } from './producer-sessions.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
 import { SlicedEncoding } from './sliced-encoding.ts';
+import { SnapshotCapture } from './snapshot-capture.ts';
 
 /**
  * The replicated queue state machine. Deterministic: the same commands in the same order give the
@@ -109,19 +110,20 @@ export class QueueStateMachine {
   }
 
   /**
-   * The state at the last applied command, taken now (messages, which change in place, are copied;
-   * everything else in it is replaced, never changed), to be encoded a slice at a time while the
-   * machine goes on applying.
+   * The state at the last applied command, taken now (messages, which change in place, by reference
+   * and copied before they first change, see `SnapshotCapture`; everything else in it is replaced,
+   * never changed), to be encoded a slice at a time while the machine goes on applying.
    */
-  snapshotEncoding(): SlicedEncoding {
+  snapshotEncoding(sliceItems?: number): SlicedEncoding {
+    const capture = new SnapshotCapture();
     const state: MachineSnapshot = {
       version: SNAPSHOT_VERSION,
       now: this.now,
       nextMessageNumber: this.nextMessageNumber,
-      queues: [...this.queues.values()].map((queue) => queue.toSnapshot()),
+      queues: [...this.queues.values()].map((queue) => queue.toSnapshot(capture)),
       producers: this.producers.toSnapshot(),
     };
-    return new SlicedEncoding(state);
+    return new SlicedEncoding(state, { asCaptured: capture.asCaptured, onPacked: () => capture.release(), sliceItems });
   }
 
   /** Replaces the whole state with a snapshot's (a restart, or a snapshot installed from the leader). */

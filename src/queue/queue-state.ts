@@ -9,6 +9,7 @@ import type { QueueConfig, RetentionLimits } from './queue-config.ts';
 import { parseReceipt, receiptOf } from '../shared/index.ts';
 import { type DeadLetter, type MessageState, messageCopy, type StoredMessage } from './queue-message.ts';
 import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
+import type { SnapshotCapture } from './snapshot-capture.ts';
 
 interface Timed {
   readonly message: StoredMessage;
@@ -70,6 +71,8 @@ export class QueueState {
   private dead = 0;
   /** Messages that left for the dead-letter queue since the machine last collected them. */
   private deadLetters: DeadLetter[] = [];
+  /** Snapshots being encoded, each with the messages it holds by reference: those below `seqBelow`. */
+  private readonly captures: { readonly capture: SnapshotCapture; readonly seqBelow: number }[] = [];
 
   constructor(readonly name: string, config: QueueConfig, private readonly retentionLimits: RetentionLimits) {
     this.config = config;
@@ -149,6 +152,7 @@ export class QueueState {
       if (message === undefined) break;
       if (!this.isCurrent(message, 'ready', undefined)) continue;
       assert(!hasExpired(message, now), 'an expired message is never delivered');
+      this.beforeChange(message);
       message.attempt++;
       message.deliveredAt = now;
       this.moveTo(message, 'inflight', now + visibilityMs);
@@ -204,7 +208,10 @@ export class QueueState {
 
   /** An ack by bare id may take a message nobody holds: then no delivery ends with it. */
   private ackOne(message: StoredMessage, now: number, result: unknown): void {
-    if (message.state === 'inflight') message.history = withAttempt(message.history, endedAttempt(message, 'acked', now));
+    if (message.state === 'inflight') {
+      this.beforeChange(message);
+      message.history = withAttempt(message.history, endedAttempt(message, 'acked', now));
+    }
     this.remove(message);
     this.acked++;
     this.retained.remember(now, retainedRecord(message, now, now + this.config.retentionMs, { state: 'acked', result }));
@@ -245,9 +252,27 @@ export class QueueState {
     };
   }
 
-  toSnapshot(): QueueSnapshot {
+  /** The messages now, by reference: those already here change only after `beforeChange`. */
+  private captured(capture: SnapshotCapture): StoredMessage[] {
+    const registration = { capture, seqBelow: this.nextSeq };
+    this.captures.push(registration);
+    capture.whenReleased(() => this.captures.splice(this.captures.indexOf(registration), 1));
+    return Array.from(this.messages.values());
+  }
+
+  /** Every change to a stored message comes through here first (see `SnapshotCapture`). */
+  private beforeChange(message: StoredMessage): void {
+    for (const { capture, seqBelow } of this.captures) if (message.seq < seqBelow) capture.keepBeforeChange(message);
+  }
+
+  /**
+   * This queue's part of a snapshot. With a `capture`, its messages are the live objects, which the
+   * queue copies into the capture before it first changes one (see `SnapshotCapture`); without
+   * one, copies made now.
+   */
+  toSnapshot(capture?: SnapshotCapture): QueueSnapshot {
     assert(this.deadLetters.length === 0, 'dead letters are placed before a snapshot can be taken');
-    return {
+    const snapshot: QueueSnapshot = {
       name: this.name,
       config: this.config,
       nextSeq: this.nextSeq,
@@ -255,10 +280,12 @@ export class QueueState {
       enqueued: this.enqueued,
       acked: this.acked,
       dead: this.dead,
-      messages: Array.from(this.messages.values(), messageCopy),
+      messages: capture === undefined ? Array.from(this.messages.values(), messageCopy) : this.captured(capture),
       dedup: [...this.dedup.entries()],
       retained: [...this.retained.values()],
     };
+    capture?.holdsMessagesOf(snapshot);
+    return snapshot;
   }
 
   /** Rebuilds a queue from its snapshot: lines, counts and expiries are derived from each message's state. */
@@ -291,6 +318,7 @@ export class QueueState {
    * never silently away. Expiry is checked first: a message nobody wants any more is not retried.
    */
   private returnToLine(message: StoredMessage, now: number, delayMs: number, ended: AttemptRecord): void {
+    this.beforeChange(message);
     message.history = withAttempt(message.history, ended);
     const limit = this.config.maxDeliveries;
     if (hasExpired(message, now)) this.leaveForDeadLetters(message, 'expired');
@@ -363,6 +391,7 @@ export class QueueState {
   /** The one place a message changes line: counts and heaps stay in step with `state`. */
   private moveTo(message: StoredMessage, state: Exclude<MessageState, 'new'>, at: number): void {
     const leavesFlight = message.state === 'new' || message.state === 'inflight';
+    this.beforeChange(message);
     this.count(message.state, -1);
     this.count(state, 1);
     message.state = state;

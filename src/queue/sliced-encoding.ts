@@ -20,13 +20,22 @@ interface LongArray {
   next: number;
 }
 
+export interface SlicedEncodingOptions {
+  /** Maps each element of a long array as its slice is packed (a snapshot's view of a changed message). */
+  readonly asCaptured?: (item: unknown) => unknown;
+  /** Runs once every long array is packed, or on `release`. */
+  readonly onPacked?: () => void;
+  /** Elements packed per step; arrays longer than this are packed in slices. */
+  readonly sliceItems?: number;
+}
+
 /**
  * A value's msgpack encoding, produced in parts. Everything but long arrays is packed when the
  * encoding is created; a long array (a queue's messages, its remembered records, its dedup ids) is
  * packed a slice per `step`, and the parts are joined a stretch per step, so that encoding a
  * snapshot of a large backlog never holds the event loop for long: whole, 150 MB of messages took 0.2-0.45 s, long enough for the followers of a
- * leader doing it to elect another. The elements of long arrays must not change meanwhile: the
- * caller hands over copies of anything mutable. The parts decode, with the ordinary decoder, to the
+ * leader doing it to elect another. The elements of long arrays must not change meanwhile, or the
+ * caller maps them to what they were (`asCaptured`) until `onPacked`. The parts decode, with the ordinary decoder, to the
  * value (each slice's records are defined inline, in the slice).
  */
 export class SlicedEncoding {
@@ -38,19 +47,35 @@ export class SlicedEncoding {
   private joined: Uint8Array | undefined;
   private joinedParts = 0;
   private offset = 0;
+  private readonly asCaptured: ((item: unknown) => unknown) | undefined;
+  private readonly sliceItems: number;
+  private onPacked: (() => void) | undefined;
 
-  constructor(value: unknown) {
+  constructor(value: unknown, options: SlicedEncodingOptions = {}) {
+    this.asCaptured = options.asCaptured;
+    this.onPacked = options.onPacked;
+    this.sliceItems = options.sliceItems ?? SLICE_ITEMS;
     this.add(value, 0);
+    if (this.longArrays.length === 0) this.release();
+  }
+
+  /** Nothing more will be read from the value's long arrays: packed, or the encoding dropped. */
+  release(): void {
+    const onPacked = this.onPacked;
+    this.onPacked = undefined;
+    onPacked?.();
   }
 
   /** Packs the next slice, or joins the next stretch of packed parts; true once the bytes are ready. */
   step(): boolean {
     const array = this.longArrays[this.current];
     if (array === undefined) return this.joinStep();
-    const slice = array.items.slice(array.next, array.next + SLICE_ITEMS);
-    array.slices.push(withoutArrayHeader(encodeRecords(slice)));
+    const slice = array.items.slice(array.next, array.next + this.sliceItems);
+    const asCaptured = this.asCaptured;
+    array.slices.push(withoutArrayHeader(encodeRecords(asCaptured === undefined ? slice : slice.map(asCaptured))));
     array.next += slice.length;
     if (array.next >= array.items.length) this.current++;
+    if (this.current === this.longArrays.length) this.release();
     return false;
   }
 
@@ -86,7 +111,7 @@ export class SlicedEncoding {
   }
 
   private add(value: unknown, depth: number): void {
-    if (Array.isArray(value) && value.length > SLICE_ITEMS) {
+    if (Array.isArray(value) && value.length > this.sliceItems) {
       const slices: Uint8Array[] = [];
       this.parts.push(header(ARRAY_32, value.length), slices);
       this.longArrays.push({ items: value, slices, next: 0 });

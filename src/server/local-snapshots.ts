@@ -23,6 +23,8 @@ export interface StateEncoding {
   /** Encodes the next slice; true once all is encoded. */
   step(): boolean;
   bytes(): Uint8Array;
+  /** The encoding is dropped unfinished: what it holds of the live state is let go. */
+  release(): void;
 }
 
 /**
@@ -134,7 +136,10 @@ export class LocalSnapshots {
     this.encoding = true;
     while (!encoding.step()) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) {
+        encoding.release();
+        return;
+      }
     }
     const data = encoding.bytes();
     // The save starts between ready batches, as an install's does: a snapshot from the leader then

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QueueStateMachine, type QueueCommand, type QueueConfig, type QueueResult, type RetentionLimits } from '../../src/queue/index.ts';
+import { decode } from '../../src/shared/codec.ts';
 import { ReferenceQueues } from './reference-queues.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -335,6 +336,33 @@ describe('QueueStateMachine against a reference model', () => {
         const [first, second] = replicas;
         expect(second.nextDeadline()).toBe(first.nextDeadline());
         expect(observe(second, new Set(builder.issued))).toEqual(observe(first, new Set(builder.issued)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('encodes a snapshot, over steps taken while it goes on applying, as the state was when the snapshot was taken', () => {
+    fc.assert(
+      fc.property(scenario, fc.array(fc.nat(), { minLength: 1, maxLength: 6 }), ([configs, ops], starts) => {
+        const { commands } = commandsOf(configs, ops);
+        const machine = new QueueStateMachine(RETENTION_LIMITS);
+        const startAt = new Set(starts.map((start) => start % commands.length));
+        // One message per step, so that the encodings of even short queues span many commands.
+        const inFlight: { encoding: ReturnType<QueueStateMachine['snapshotEncoding']>; expected: unknown; takenAfter: number }[] = [];
+        const stepEach = () => {
+          for (const pending of [...inFlight]) {
+            if (!pending.encoding.step()) continue;
+            const actual = decode(pending.encoding.bytes());
+            if (!isDeepStrictEqual(actual, pending.expected)) expect(actual, `snapshot taken after ${pending.takenAfter} commands`).toEqual(pending.expected);
+            inFlight.splice(inFlight.indexOf(pending), 1);
+          }
+        };
+        commands.forEach((command, index) => {
+          if (startAt.has(index)) inFlight.push({ encoding: machine.snapshotEncoding(1), expected: decode(machine.snapshot()), takenAfter: index });
+          machine.apply(command);
+          stepEach();
+        });
+        while (inFlight.length > 0) stepEach();
       }),
       RUNS,
     );

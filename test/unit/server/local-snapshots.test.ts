@@ -18,10 +18,11 @@ interface NodeSettings {
   readonly snapshotBytes?: number;
 }
 
-function node(draw: number, settings: NodeSettings = {}): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; snapshots: LocalSnapshots } {
+function node(draw: number, settings: NodeSettings = {}): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; released: { count: number }; snapshots: LocalSnapshots } {
   const { stepsPerSnapshot = 1, bytesBetween = Number.MAX_SAFE_INTEGER, snapshotBytes = 1 } = settings;
   const taken: number[] = [];
   const saved: number[] = [];
+  const released = { count: 0 };
   let applied = 0;
   let firstIndex = 1;
   const raft = {
@@ -39,7 +40,13 @@ function node(draw: number, settings: NodeSettings = {}): { apply: (through: num
     appliedIndex: () => applied,
     encodeState: () => {
       let left = stepsPerSnapshot;
-      return { step: () => --left <= 0, bytes: () => new Uint8Array(snapshotBytes) };
+      return {
+        step: () => --left <= 0,
+        bytes: () => new Uint8Array(snapshotBytes),
+        release: () => {
+          released.count++;
+        },
+      };
     },
     save: (snapshot) => {
       saved.push(snapshot.meta.index);
@@ -54,6 +61,7 @@ function node(draw: number, settings: NodeSettings = {}): { apply: (through: num
   return {
     taken,
     saved,
+    released,
     snapshots,
     apply: async (through) => {
       while (applied < through) {
@@ -83,6 +91,8 @@ describe('LocalSnapshots', () => {
     follower.snapshots.onInstalled({ meta: { index: 1500, term: 1, membership: { voters: ['a'], learners: [] } }, data: Uint8Array.of(2) });
     await turns(10);
     expect(follower.saved).toEqual([]);
+    // What the dropped encoding held of the live queues is let go.
+    expect(follower.released.count).toBe(1);
     const steady = node(0, { stepsPerSnapshot: 5 });
     await steady.apply(1000);
     await turns(2);
