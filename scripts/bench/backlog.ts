@@ -1,9 +1,9 @@
-// Builds a large backlog on a local 3-node cluster (--mb, default 300 MB of 1 KB messages, enqueued
+// Builds a large backlog on a local 3-node cluster (--mb, default 300 MB of --bytes, default 1 KB, messages, enqueued
 // 500 at a time, nothing consumed) and watches leadership meanwhile: every node snapshots the whole
 // backlog again and again, so this is where snapshotting shows what it costs a node. Prints
 // progress, the slowest enqueue and each node's Raft term every 20,000 messages. Checks: no leader
 // change, no enqueue slower than 2 s, the backlog intact after a full-cluster restart.
-//   npx tsx scripts/bench/backlog.ts [--mb 300]
+//   npx tsx scripts/bench/backlog.ts [--mb 300] [--bytes 1000]   (a million small ones: --mb 250 --bytes 250)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,13 +13,17 @@ import { LocalCluster } from '../../cluster/local-cluster.ts';
 import { connect } from '../../src/client/index.ts';
 import { reportVerdicts } from './verdicts.ts';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '300' } } });
-const total = Number(values.mb) * 1000;
-if (!Number.isSafeInteger(total) || total <= 0 || total > 900_000) throw new Error('--mb must be 1..900 (the nodes hold the backlog in memory)');
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '300' }, bytes: { type: 'string', default: '1000' } } });
+const messageBytes = Number(values.bytes);
+const total = Math.round((Number(values.mb) * 1_000_000) / messageBytes);
+if (!Number.isInteger(messageBytes) || messageBytes < 10 || messageBytes > 1_000_000) throw new Error('--bytes must be 10..1000000');
+if (!Number.isSafeInteger(total) || total <= 0 || Number(values.mb) > 900 || total > 2_000_000) {
+  throw new Error('--mb must be 1..900, and at most 2,000,000 messages (the nodes hold the backlog in memory)');
+}
 const BATCH = 500;
 const QUEUE = 'backlog';
 const ENQUEUE_SLOW_MS = 2000;
-const body = 'x'.repeat(1000);
+const body = 'x'.repeat(messageBytes);
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-backlog-'));
 const cluster = new LocalCluster({ ports: await freePorts(3), dataRoot });
 const addresses = cluster.nodes.map((node) => node.address);

@@ -523,6 +523,7 @@ export class QuorumNode implements RequestHandler {
 
   private onHousekeeping(): void {
     this.diskWatch.checkStall();
+    this.driver.repeatHeartbeats(performance.now(), 2 * this.options.tickMs, 2 * this.options.tickMs * this.options.electionTicks);
     this.peerClocks.refresh(this.id, this.driver.core.voters());
     if (this.softState.role === 'leader') this.queueService.expireIfDue();
     if (this.founders === null) this.learnFounders();

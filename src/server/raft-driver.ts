@@ -1,4 +1,4 @@
-import { type Entry, isSendableBeforePersist, type Message, type Raft, type ReadFailure, type ReadState, type Snapshot, type SoftState } from '../raft/index.ts';
+import { type Entry, type HeartbeatMessage, isSendableBeforePersist, type Message, type NodeId, type Raft, type ReadFailure, type ReadState, type Ready, type Snapshot, type SoftState } from '../raft/index.ts';
 import { type RaftStorage, StorageWriteError } from '../storage/index.ts';
 
 export interface RaftDriverHooks {
@@ -31,6 +31,8 @@ export class RaftDriver {
   private stopped = false;
   /** When the write under way began (`performance.now()`), for the stall watchdog. */
   private writeStartedAt: number | undefined;
+  /** The leader's latest plain heartbeat to each peer (see `repeatHeartbeats`); empty unless leader. */
+  private readonly heartbeats = new Map<NodeId, HeartbeatMessage>();
   readyBatches = 0;
 
   constructor(
@@ -58,11 +60,27 @@ export class RaftDriver {
   stop(): void {
     this.stopped = true;
     this.inputs = [];
+    this.heartbeats.clear();
   }
 
   /** How long the write under way has been waiting for the disk; 0 when none is. */
   writeWaitingMs(now: number): number {
     return this.writeStartedAt === undefined ? 0 : now - this.writeStartedAt;
+  }
+
+  /**
+   * While a synced write holds the core, no tick runs and no heartbeat leaves: a leader whose disk
+   * takes longer than an election timeout over one write (0.5-1 s seen under a million-message
+   * backlog, with every node's LevelDB compacting snapshots on one disk) lost its followers to an
+   * election. So the node repeats the leader's latest heartbeats, unchanged, from `afterMs` into a
+   * write until `untilMs`: same term, a commit index already announced, so a follower does with
+   * them what it did the first time. A disk stuck for longer still costs the leadership.
+   */
+  repeatHeartbeats(now: number, afterMs: number, untilMs: number): void {
+    const waitingMs = this.writeWaitingMs(now);
+    if (waitingMs < afterMs || waitingMs > untilMs || this.heartbeats.size === 0) return;
+    for (const heartbeat of this.heartbeats.values()) this.hooks.send(heartbeat);
+    this.hooks.flush();
   }
 
   /** Resolves once no batch is being written, so a shutdown never cuts a write in half. */
@@ -85,7 +103,7 @@ export class RaftDriver {
         this.inputs = [];
         for (const input of batch) {
           const outcome = input(this.raft);
-          if (outcome instanceof Promise) this.raft = (await outcome) ?? this.raft;
+          if (outcome instanceof Promise) this.replaceCore((await outcome) ?? this.raft);
         }
         while (!this.stopped && this.raft.hasReady()) await this.processReady();
       }
@@ -98,10 +116,23 @@ export class RaftDriver {
     }
   }
 
+  private replaceCore(raft: Raft): void {
+    if (raft !== this.raft) this.heartbeats.clear();
+    this.raft = raft;
+  }
+
+  private noteHeartbeats(ready: Ready): void {
+    if (ready.softState !== undefined && ready.softState.role !== 'leader') this.heartbeats.clear();
+    for (const message of ready.messages) {
+      if (message.type === 'heartbeat' && message.readContext === '') this.heartbeats.set(message.to, message);
+    }
+  }
+
   private async processReady(): Promise<void> {
     const raft = this.raft;
     const ready = raft.ready();
     this.readyBatches++;
+    this.noteHeartbeats(ready);
     const { replicate, promises, notices } = sendOrder(ready.messages);
     // A leader's new entries go out while its own write is under way (Raft thesis §10.2.1): the
     // core counts the leader toward a quorum only for entries on its own disk, so nothing commits
