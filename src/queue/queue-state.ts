@@ -7,7 +7,7 @@ import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
 import type { QueueConfig, RetentionLimits } from './queue-config.ts';
 import { parseReceipt, receiptOf } from '../shared/index.ts';
-import { type DeadLetter, type MessageState, messageCopy, type StoredMessage } from './queue-message.ts';
+import { type DeadLetter, type MessageState, type StoredMessage } from './queue-message.ts';
 import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 import type { SnapshotCapture } from './snapshot-capture.ts';
 
@@ -266,11 +266,10 @@ export class QueueState {
   }
 
   /**
-   * This queue's part of a snapshot. With a `capture`, its messages are the live objects, which the
-   * queue copies into the capture before it first changes one (see `SnapshotCapture`); without
-   * one, copies made now.
+   * This queue's part of a snapshot: its messages are the live objects, which the queue copies into
+   * the capture before it first changes one (see `SnapshotCapture`).
    */
-  toSnapshot(capture?: SnapshotCapture): QueueSnapshot {
+  toSnapshot(capture: SnapshotCapture): QueueSnapshot {
     assert(this.deadLetters.length === 0, 'dead letters are placed before a snapshot can be taken');
     const snapshot: QueueSnapshot = {
       name: this.name,
@@ -280,11 +279,11 @@ export class QueueState {
       enqueued: this.enqueued,
       acked: this.acked,
       dead: this.dead,
-      messages: capture === undefined ? Array.from(this.messages.values(), messageCopy) : this.captured(capture),
+      messages: this.captured(capture),
       dedup: [...this.dedup.entries()],
       retained: [...this.retained.values()],
     };
-    capture?.holdsMessagesOf(snapshot);
+    capture.holdsMessagesOf(snapshot);
     return snapshot;
   }
 

@@ -33,10 +33,11 @@ export interface SlicedEncodingOptions {
  * A value's msgpack encoding, produced in parts. Everything but long arrays is packed when the
  * encoding is created; a long array (a queue's messages, its remembered records, its dedup ids) is
  * packed a slice per `step`, and the parts are joined a stretch per step, so that encoding a
- * snapshot of a large backlog never holds the event loop for long: whole, 150 MB of messages took 0.2-0.45 s, long enough for the followers of a
- * leader doing it to elect another. The elements of long arrays must not change meanwhile, or the
- * caller maps them to what they were (`asCaptured`) until `onPacked`. The parts decode, with the ordinary decoder, to the
- * value (each slice's records are defined inline, in the slice).
+ * snapshot of a large backlog never holds the event loop for long: whole, 150 MB of messages took
+ * 0.2-0.45 s, long enough for the followers of a leader doing it to elect another. The elements of
+ * long arrays must not change meanwhile, or the caller maps them to what they were (`asCaptured`)
+ * until `onPacked`. The parts decode, with the ordinary decoder, to the value (each slice's records
+ * are defined inline, in the slice).
  */
 export class SlicedEncoding {
   private readonly parts: (Uint8Array | Uint8Array[])[] = [];
