@@ -51,6 +51,8 @@ import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
 import type { FaultControls } from './fault-admin.ts';
 import { NodeClock } from './node-clock.ts';
+import { LeaderWait } from './leader-wait.ts';
+import { PeerActivity } from './peer-activity.ts';
 import { PeerClocks } from './peer-clocks.ts';
 import { LeaderDuties } from './leader-duties.ts';
 import { LocalSnapshots } from './local-snapshots.ts';
@@ -89,6 +91,7 @@ export class QuorumNode implements RequestHandler {
   private readonly diskWatch: DiskWatch;
   readonly clock: NodeClock;
   private readonly peerClocks = new PeerClocks();
+  private readonly peerActivity = new PeerActivity();
   private readonly leaderDuties: LeaderDuties;
   private readonly httpServer: Server;
   private readonly transport: PeerTransport;
@@ -114,7 +117,7 @@ export class QuorumNode implements RequestHandler {
     return { completed: this.snapshotSender.completed, abandoned: this.snapshotSender.abandoned, rejected: this.snapshotReceiver.rejected };
   }
   private timers: NodeJS.Timeout[] = [];
-  private leaderWaiters = new Set<() => void>();
+  private readonly leaderWait: LeaderWait;
   private stopping = false;
 
   private constructor(
@@ -126,6 +129,14 @@ export class QuorumNode implements RequestHandler {
     private readonly storageOptions: NodeStorageOptions,
   ) {
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
+    // Silence from every peer this long means cut off: well past a gossip probe round (10 gossip ticks) and an election.
+    const cutOffAfterMs = Math.max(3 * options.tickMs * options.electionTicks, 15 * options.gossipTickMs);
+    this.leaderWait = new LeaderWait({
+      leader: () => this.softState.leader,
+      reachable: (leader) => leader === this.id || this.transport.isConnected(leader),
+      cutOff: () => this.peerActivity.hearsNoPeer(this.clock.monoMs(), cutOffAfterMs),
+      waitMs: options.leaderWaitMs,
+    });
     this.clock = options.enableFaultInjection ? NodeClock.fromEnvironment() : new NodeClock();
     this.diskTrouble = new DiskTrouble({
       retryFirstMs: 500,
@@ -353,7 +364,7 @@ export class QuorumNode implements RequestHandler {
   async write(request: WriteRequest): Promise<unknown> {
     if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', 100);
     if (this.diskTrouble.active) throw this.diskRefusal();
-    const leader = await this.awaitLeader();
+    const leader = await this.leaderWait.leader();
     if (leader === this.id) return this.queueService.execute(request);
     return this.forwarder.forward(leader, request);
   }
@@ -361,7 +372,7 @@ export class QuorumNode implements RequestHandler {
   /** Resolves once this node's state reflects every write committed before the call (ReadIndex). */
   async linearizable(): Promise<void> {
     if (this.diskTrouble.active) throw this.diskRefusal();
-    await this.awaitLeader();
+    await this.leaderWait.leader();
     const { context, done } = this.readBarrier.begin(this.options.requestTimeoutMs);
     this.driver.submit((raft) => raft.readIndex(context));
     return done;
@@ -391,24 +402,6 @@ export class QuorumNode implements RequestHandler {
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
     return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
-  }
-
-  private async awaitLeader(): Promise<NodeId> {
-    const deadline = Date.now() + this.options.leaderWaitMs;
-    for (;;) {
-      const leader = this.softState.leader;
-      if (leader !== '' && (leader === this.id || this.transport.isConnected(leader))) return leader;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new RequestError('NO_LEADER', 'no leader is known right now; retry shortly', 500);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(remaining, 50));
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.leaderWaiters.add(done);
-      });
-    }
   }
 
   // ------------------------------------------------------------ the core's outputs
@@ -449,8 +442,7 @@ export class QuorumNode implements RequestHandler {
     // or cut off): their callers hear now that the outcome is unknown, and retry on the new leader.
     if (before.leader !== '' && before.leader !== state.leader) this.forwarder.onLinkDown(before.leader);
     if (before.role === 'leader' && state.role !== 'leader') this.queueService.onLeadershipLost(2 * this.options.tickMs * this.options.electionTicks);
-    for (const waiter of [...this.leaderWaiters]) waiter();
-    this.leaderWaiters.clear();
+    this.leaderWait.onLeaderChange();
   }
 
   private sendRaft(message: Message): void {
@@ -459,6 +451,7 @@ export class QuorumNode implements RequestHandler {
   }
 
   private onPeerFrame(from: NodeId, frame: PeerFrame): void {
+    this.peerActivity.heard(from, this.clock.monoMs());
     switch (frame.t) {
       case 'raft':
         if (frame.message.from !== from) return;
