@@ -54,7 +54,7 @@ export interface MemberHealth {
   readonly state: Liveness;
   /** Wall-clock ms at which the member entered `state`, by this node's clock. */
   readonly since: number;
-  /** How long ago this node last had a Raft frame from it; absent if never. */
+  /** How long ago this node last heard from it (any frame); absent if never. */
   readonly heardAgoMs?: number;
 }
 

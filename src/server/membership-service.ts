@@ -11,7 +11,7 @@ export interface MembershipServiceOptions {
   readonly autopilot: AutopilotConfig;
   /** Wall-clock ms, the clock `health` and the autopilot measure in. */
   readonly now: () => number;
-  /** How long ago a Raft frame last came from a peer; undefined if none ever did. */
+  /** How long ago a peer last sent this node anything; undefined if it never did. */
   readonly heardAgoMs: (id: NodeId) => number | undefined;
   readonly send: (to: NodeId, message: GossipMessage) => void;
   /** Keep a peer link to a member gossip has told us about. */

@@ -16,6 +16,12 @@ export class PeerActivity {
     if (this.lastHeard.size > PEERS_MAX) this.forgetOldest();
   }
 
+  /** How long ago `peer` last sent anything; undefined if it never did (or was forgotten). */
+  heardAgoMs(peer: NodeId, monoMs: number): number | undefined {
+    const at = this.lastHeard.get(peer);
+    return at === undefined ? undefined : monoMs - at;
+  }
+
   /** Some peer was heard from once, and none within `withinMs` (a node that heard none yet is starting). */
   hearsNoPeer(monoMs: number, withinMs: number): boolean {
     if (this.lastHeard.size === 0) return false;

@@ -44,12 +44,6 @@ export class PeerClocks {
     reading.heardAtMono = monoMs;
   }
 
-  /** How long ago a clock reading (a Raft frame) last came from `peer`; undefined if none did. */
-  heardAgoMs(peer: NodeId, monoMs: number): number | undefined {
-    const reading = this.readings.get(peer);
-    return reading === undefined ? undefined : monoMs - reading.heardAtMono;
-  }
-
   forget(peer: NodeId): void {
     this.readings.delete(peer);
   }

@@ -187,7 +187,7 @@ export class QuorumNode implements RequestHandler {
       prng: new Prng(randomBytes(4).readUInt32LE(0)),
       autopilot: autopilotConfig(options),
       now: () => Date.now(),
-      heardAgoMs: (peer) => this.peerClocks.heardAgoMs(peer, this.clock.monoMs()),
+      heardAgoMs: (peer) => this.peerActivity.heardAgoMs(peer, this.clock.monoMs()),
       send: (to, message) => {
         this.transport.send(to, { t: 'gossip', message });
       },

@@ -11,6 +11,8 @@ describe('PeerActivity', () => {
     expect(activity.hearsNoPeer(3501, 1500)).toBe(true);
     activity.heard('b', 3600);
     expect(activity.hearsNoPeer(3700, 1500)).toBe(false);
+    expect(activity.heardAgoMs('b', 3700)).toBe(100);
+    expect(activity.heardAgoMs('d', 3700)).toBeUndefined();
   });
 
   it('forgets the peers it has not heard from for the longest past its bound, never the recent ones', () => {
