@@ -10,6 +10,7 @@ export {
   type Targets,
 } from './quorumq-client.ts';
 export { LeaseLostError, QuorumqError } from './client-errors.ts';
+export type { ClientTlsOptions, PemInput } from './node-connection.ts';
 export { Subscription, type MessageHandler, type SubscribeOptions } from './subscription.ts';
 export { Worker } from './worker.ts';
 export type { Job, Processor, WorkerClient, WorkerEvents, WorkerOptions } from './worker-options.ts';

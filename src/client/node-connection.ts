@@ -1,4 +1,5 @@
-import WebSocket from 'ws';
+import type { IncomingMessage } from 'node:http';
+import WebSocket, { type ClientOptions } from 'ws';
 import { decode, encode } from '../shared/codec.ts';
 import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
@@ -20,6 +21,73 @@ export interface ConnectionEvents {
 }
 
 const NO_EVENTS: ConnectionEvents = { onPush: () => undefined, onClose: () => undefined };
+
+/** PEM text, as a string or a Buffer, or several of them (a CA bundle, say). */
+export type PemInput = string | Buffer | readonly (string | Buffer)[];
+
+/** TLS towards nodes started with `--tls-cert`/`--tls-key`; the client then dials `wss://`. */
+export interface ClientTlsOptions {
+  /** The CA that signed the nodes' certificates (the nodes' `--tls-ca`); without it, Node.js's built-in CAs. */
+  readonly ca?: PemInput;
+  /** A client certificate, for nodes that ask one of their clients. */
+  readonly cert?: PemInput;
+  /** The private key of `cert`. */
+  readonly key?: PemInput;
+  /** `false` accepts any node certificate, so anyone in between could read the token: local experiments only. */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/**
+ * How the client dials every node of the cluster, built once from its options: one value threaded
+ * to every connection, so that no connection (a move to the leader, say) is opened without them.
+ */
+export interface DialOptions {
+  readonly scheme: 'ws' | 'wss';
+  /** Sent with every upgrade request (the bearer token). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Handed by ws to `tls.connect`; empty without TLS. ws picks the servername from the address. */
+  readonly tls: Readonly<Pick<ClientOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>>;
+  /** Whether a token is sent, so that a 401 can say which fix applies. */
+  readonly withToken: boolean;
+}
+
+/** A token's length, as nodes bound it; anything longer is refused here rather than by every node. */
+const TOKEN_LENGTH_MAX = 512;
+/** Visible ASCII only, as nodes accept: a control character would also break the header. */
+const TOKEN_PATTERN = /^[\x21-\x7e]+$/;
+/** How much of a refused upgrade's answer is read for its reason: an error body is a line of JSON. */
+const REFUSAL_BODY_BYTES_MAX = 4096;
+const REFUSAL_MESSAGE_LENGTH_MAX = 300;
+/** Node's codes for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** The dial options for `token` and `tls`, checked: a bad token fails at `connect`, not at every dial. */
+export function dialOptionsOf(token: string | undefined, tls: ClientTlsOptions | undefined): DialOptions {
+  if (token !== undefined && (token.length > TOKEN_LENGTH_MAX || !TOKEN_PATTERN.test(token))) {
+    throw new QuorumqError('BAD_REQUEST', `token must be 1 to ${TOKEN_LENGTH_MAX} visible ASCII characters (no spaces)`);
+  }
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  if (tls === undefined) return { scheme: 'ws', headers, tls: {}, withToken: token !== undefined };
+  const tlsOptions = {
+    ...(tls.ca === undefined ? {} : { ca: pemOption(tls.ca) }),
+    ...(tls.cert === undefined ? {} : { cert: pemOption(tls.cert) }),
+    ...(tls.key === undefined ? {} : { key: pemOption(tls.key) }),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+  return { scheme: 'wss', headers, tls: tlsOptions, withToken: token !== undefined };
+}
+
+/** `tls.connect` takes a mutable array; the caller's stays untouched. */
+function pemOption(pem: PemInput): string | Buffer | (string | Buffer)[] {
+  return typeof pem === 'string' || Buffer.isBuffer(pem) ? pem : [...pem];
+}
 
 /**
  * A node that is paused or cut off keeps its socket open and simply stops answering: the client
@@ -61,12 +129,36 @@ export class NodeConnection {
     socket.on('error', () => socket.terminate());
   }
 
-  static open(address: string, timeoutMs: number, events: ConnectionEvents = NO_EVENTS): Promise<NodeConnection> {
+  /**
+   * Opens a connection to `address`. A node that refuses the upgrade with 401 or 403 fails it with
+   * UNAUTHORIZED or FORBIDDEN, which are final: the refusal is about the client's credentials, not
+   * about that node, so trying the others would only repeat it until the call's retry budget ran out.
+   */
+  static open(address: string, dial: DialOptions, timeoutMs: number, events: ConnectionEvents = NO_EVENTS): Promise<NodeConnection> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://${address}${CLIENT_SOCKET_PATH}`, { handshakeTimeout: timeoutMs, perMessageDeflate: false, generateMask: zeroMask });
+      const socket = new WebSocket(`${dial.scheme}://${address}${CLIENT_SOCKET_PATH}`, {
+        ...dial.tls,
+        headers: { ...dial.headers },
+        handshakeTimeout: timeoutMs,
+        perMessageDeflate: false,
+        followRedirects: false,
+        generateMask: zeroMask,
+      });
       socket.binaryType = 'nodebuffer';
+      let refused = false;
       socket.once('open', () => resolve(new NodeConnection(address, socket, events)));
-      socket.once('error', (error) => reject(new QuorumqError('UNAVAILABLE', `cannot reach ${address}: ${error.message}`, error)));
+      // With this listener ws leaves the refused request to us: read why, then end it.
+      socket.once('unexpected-response', (_request, response) => {
+        refused = true;
+        void refusalOf(address, response, dial, timeoutMs).then((error) => {
+          reject(error);
+          socket.terminate();
+        });
+      });
+      // `on`, not `once`: ending a refused handshake emits an error too, and an unheard one would throw.
+      socket.on('error', (error: Error) => {
+        if (!refused) reject(dialFailure(address, error));
+      });
     });
   }
 
@@ -136,4 +228,74 @@ export class NodeConnection {
     }
     this.waiting.clear();
   }
+}
+
+/** The error a node's refusal of the upgrade stands for: 401 and 403 are final, anything else is that node's trouble. */
+async function refusalOf(address: string, response: IncomingMessage, dial: DialOptions, timeoutMs: number): Promise<QuorumqError> {
+  const status = response.statusCode ?? 0;
+  const reason = reasonIn(await bodyPrefix(response, REFUSAL_BODY_BYTES_MAX, timeoutMs));
+  const said = reason === undefined ? '' : ` (${reason})`;
+  if (status === 401) {
+    const fix = dial.withToken ? 'the token given as `token` is not one the node knows' : 'the node wants a token: give one as `token`';
+    return new QuorumqError('UNAUTHORIZED', `${address} refused the connection with 401${said}; ${fix}`);
+  }
+  if (status === 403) return new QuorumqError('FORBIDDEN', `${address} refused the connection with 403${said}`);
+  return new QuorumqError('UNAVAILABLE', `cannot reach ${address}: it answered the upgrade with ${status}${said}`);
+}
+
+/** The first `bytesMax` bytes of a response's body, or what came before it ended, failed or took too long. */
+function bodyPrefix(response: IncomingMessage, bytesMax: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).subarray(0, bytesMax));
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    response.on('data', (chunk: Buffer) => {
+      if (done) return;
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= bytesMax) finish();
+    });
+    response.once('end', finish);
+    response.once('close', finish);
+    response.on('error', finish);
+  });
+}
+
+/** The `code: message` of an error body `{error: {code, message}}`, cut short; undefined for any other body. */
+function reasonIn(body: Buffer): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const error = (parsed as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const parts = [error.code, error.message].filter((part): part is string => typeof part === 'string');
+  return parts.length === 0 ? undefined : parts.join(': ').slice(0, REFUSAL_MESSAGE_LENGTH_MAX);
+}
+
+/** A failed dial, in words that point at the fix when TLS is the cause. */
+function dialFailure(address: string, error: Error): QuorumqError {
+  const code: unknown = (error as NodeJS.ErrnoException).code;
+  const detail = typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+  const hint = typeof code === 'string' ? tlsHint(code, error.message) : undefined;
+  return new QuorumqError('UNAVAILABLE', `cannot reach ${address}: ${hint === undefined ? detail : `${hint} (${detail})`}`, error);
+}
+
+/** What a TLS failure means for the client's options; undefined for a failure that is not about TLS. */
+function tlsHint(code: string, message: string): string | undefined {
+  if (UNTRUSTED_CERTIFICATE_CODES.has(code)) return "its TLS certificate is not trusted: give the CA that signed the nodes' certificates as `tls.ca`";
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'its TLS certificate does not name this address';
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return 'its TLS certificate is outside its validity period';
+  // OpenSSL's words for a plain-text answer to a TLS hello; Node gives them no code of their own.
+  if (code === 'EPROTO' && message.includes('wrong version number')) return 'it does not speak TLS: leave out `tls` for a node started without --tls-cert';
+  return undefined;
 }

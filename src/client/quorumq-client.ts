@@ -1,6 +1,6 @@
 import { type DeliveredMessage, type MessageInput, parseReceipt, type PushFrame, type QueueConfigInput, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
-import { NodeConnection } from './node-connection.ts';
+import { type ClientTlsOptions, type DialOptions, dialOptionsOf, NodeConnection } from './node-connection.ts';
 import { CallCoalescer } from './call-coalescer.ts';
 import { ProducerSequence } from './producer-sequence.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
@@ -19,6 +19,10 @@ export interface ConnectOptions {
    * node it is on forwards meanwhile.
    */
   readonly preferLeader?: boolean;
+  /** For nodes run with an auth file: sent as `Authorization: Bearer <token>` when each connection opens. */
+  readonly token?: string;
+  /** For nodes run with TLS (`--tls-cert`): the client dials `wss://` and checks the nodes' certificates. */
+  readonly tls?: ClientTlsOptions;
 }
 
 /** A leased message; ack it with its `receipt`. */
@@ -70,6 +74,7 @@ export class QuorumqClient {
   private closed = false;
   private readonly requestTimeoutMs: number;
   private readonly retryForMs: number;
+  private readonly dial: DialOptions;
   private readonly subscriptionLink: SubscriptionLink;
   private readonly producer = new ProducerSequence();
   private readonly enqueues = new CallCoalescer<MessageInput, { id: string; seq: number }>((queue, messages) => this.sendEnqueues(queue, messages));
@@ -82,6 +87,7 @@ export class QuorumqClient {
     if (options.nodes.length === 0) throw new QuorumqError('BAD_REQUEST', 'connect needs at least one node');
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.retryForMs = options.retryForMs ?? 30_000;
+    this.dial = dialOptionsOf(options.token, options.tls);
     this.nodeIndex = Math.floor(Math.random() * options.nodes.length);
     this.subscriptionLink = {
       subscribe: async (request) => {
@@ -261,12 +267,12 @@ export class QuorumqClient {
         for (const subscription of this.subscriptions) subscription.onConnectionLost(connection);
       },
     };
-    const connection = await NodeConnection.open(address, Math.min(this.requestTimeoutMs, CONNECT_MS_MAX), events);
+    const connection = await NodeConnection.open(address, this.dial, Math.min(this.requestTimeoutMs, CONNECT_MS_MAX), events);
     if (this.options.preferLeader === false) return connection;
     const leader = await leaderAddress(connection, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX));
     if (leader === undefined || leader === address || leader === this.leftBehind) return connection;
     try {
-      const direct = await NodeConnection.open(leader, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX), events);
+      const direct = await NodeConnection.open(leader, this.dial, Math.min(this.requestTimeoutMs, LEADER_CONNECT_MS_MAX), events);
       connection.close();
       return direct;
     } catch {
