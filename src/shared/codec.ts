@@ -1,4 +1,6 @@
 import { Packr, RESET_BUFFER_MODE } from 'msgpackr';
+import { MalformedInput } from './malformed-input.ts';
+import { checkMsgpack, type MsgpackLimits } from './msgpack-check.ts';
 
 /**
  * The msgpack configuration used on disk and on the wire. Options are spelled out: structure sharing
@@ -58,7 +60,20 @@ function packOwned(packer: Packr, value: unknown): Uint8Array {
   return owned;
 }
 
-/** Throws on malformed input: callers at a trust boundary catch and answer with an error. */
+/**
+ * Decodes our own bytes (disk, snapshots with records). Throws on malformed input, but honours every
+ * msgpackr extension and recurses: bytes from a client or a peer go through `decodeChecked`.
+ */
 export function decode(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
+}
+
+/**
+ * Decodes bytes from a client or a peer: only the formats `encode` writes, nested at most
+ * `limits.depthMax` deep, else a `MalformedInput` with the reason, before msgpackr reads a byte.
+ */
+export function decodeChecked(bytes: Uint8Array, limits: MsgpackLimits): unknown {
+  const reason = checkMsgpack(bytes, limits);
+  if (reason !== undefined) throw new MalformedInput(reason);
+  return decode(bytes);
 }
