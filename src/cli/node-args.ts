@@ -20,6 +20,14 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --disk-stall-ms N         a synced write still unfinished after this long counts as a failed disk
                             (default 2000; must exceed the election timeout)
   --snapshot-entries N      applied entries between snapshots; older log is deleted (default 10000)
+  --cluster-key-file F      shared secret(s) of the cluster, one per line (first offered, all accepted):
+                            peers prove they hold one before they are heard (required beyond loopback)
+  --auth-file F             client tokens (JSON; see README "Security"): requests need a Bearer token
+  --tls-cert F --tls-key F --tls-ca F
+                            HTTPS and WSS on the same port; peer links use mutual TLS against the CA
+  --allowed-hosts h,h       host names browsers may use to reach this node, besides loopback names,
+                            --host and --advertise-host (a page served from any other name is refused)
+  --insecure                listen beyond loopback without a cluster key (a network you trust)
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes
   --test-power-loss         tests only: journal every write; SIGUSR2 then loses what no fsync covered and kills the node
@@ -56,6 +64,13 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'memory-budget-mb': { type: 'string' },
       'disk-reserve-mb': { type: 'string' },
       'disk-stall-ms': { type: 'string' },
+      'cluster-key-file': { type: 'string' },
+      'auth-file': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'allowed-hosts': { type: 'string' },
+      insecure: { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       'test-power-loss': { type: 'boolean', default: false },
@@ -86,6 +101,13 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     diskReserveBytes: optionalInteger(values['disk-reserve-mb'], '--disk-reserve-mb', DEFAULT_NODE_OPTIONS.diskReserveBytes / 1048576) * 1048576,
     diskStallMs: optionalInteger(values['disk-stall-ms'], '--disk-stall-ms', DEFAULT_NODE_OPTIONS.diskStallMs),
     snapshotEntries: optionalInteger(values['snapshot-entries'], '--snapshot-entries', DEFAULT_NODE_OPTIONS.snapshotEntries),
+    clusterKeyFile: values['cluster-key-file'],
+    authFile: values['auth-file'],
+    tlsCertFile: values['tls-cert'],
+    tlsKeyFile: values['tls-key'],
+    tlsCaFile: values['tls-ca'],
+    allowedHosts: values['allowed-hosts'] === undefined ? [] : values['allowed-hosts'].split(',').filter((host) => host !== ''),
+    insecure: values.insecure === true,
   };
   validateNodeOptions(options);
   return { options, logLevel: values['log-level'] ?? 'info' };

@@ -54,7 +54,7 @@ export const DEFAULT_GOSSIP_LIMITS = {
 } as const satisfies GossipLimits;
 
 /** A sync carries the whole view in one message, so the view must stay small enough to send. */
-const MEMBERS_LIMIT = 4096;
+export const MEMBERS_LIMIT = 4096;
 
 /** Limits that may be zero: no indirect probes, no shrinking of suspicions, no probing the dead. */
 const MAY_BE_ZERO: ReadonlySet<string> = new Set(['indirectChecks', 'suspicionConfirmations', 'deadProbeTicks']);

@@ -1,4 +1,5 @@
 export { Gossip } from './gossip.ts';
+export { isGossipMessage } from './message-shape.ts';
 export {
   DEFAULT_GOSSIP_LIMITS,
   failureDetectionTicksMax,

@@ -13,5 +13,6 @@ export {
 } from './membership.ts';
 export { committedIndex, voteOutcome, hasQuorum, type VoteOutcome } from './quorum.ts';
 export * from './types.ts';
+export { isMessage, isSnapshotAnnouncement, MESSAGE_SHAPE_LIMITS } from './message-shape.ts';
 export { isSendableBeforePersist } from './message-durability.ts';
 export { moreUpToDate, reaches, samePosition } from './log-position.ts';

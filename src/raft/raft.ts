@@ -90,6 +90,8 @@ export class Raft {
    * vote, campaign, or count toward a quorum until its durable log reaches this position again.
    */
   private recoveringTo: LogPosition | undefined;
+  /** Leader messages received while leader in the same term: see `stepLeader`. */
+  private strayLeaderMessages = 0;
 
   constructor(config: RaftConfig, persisted: PersistedState, prng: Prng) {
     validateRaftConfig(config);
@@ -334,6 +336,7 @@ export class Raft {
       membership: this.log.membership(),
       leadTransferee: this.leadTransferee,
       recovering: this.recoveringTo !== undefined,
+      strayLeaderMessages: this.strayLeaderMessages,
       progress: [...this.replication.progress].map(([id, pr]) => ({
         id,
         match: pr.match,
@@ -577,7 +580,10 @@ export class Raft {
       case 'append':
       case 'heartbeat':
       case 'snapshot':
-        assert(false, `two leaders in term ${this.term}: ${message.from} and ${this.id}`);
+        // Two leaders in one term cannot happen among correct members (one vote per term each), so
+        // this message comes from a faulty or forged peer: it is neither trusted nor allowed to stop
+        // this node. Counted, so that an operator sees it.
+        this.strayLeaderMessages++;
         return;
       case 'voteResponse':
       case 'preVoteResponse':
@@ -810,6 +816,8 @@ export interface RaftStatus {
   readonly leadTransferee: NodeId;
   /** This node lost acknowledged data and is being repaired: it neither votes nor campaigns. */
   readonly recovering: boolean;
+  /** Append, heartbeat or snapshot messages that claimed leadership of this leader's own term, dropped. */
+  readonly strayLeaderMessages: number;
   readonly progress: readonly { id: NodeId; match: number; next: number; state: string; recentActive: boolean; recovering: boolean }[];
 }
 

@@ -50,9 +50,10 @@ export class Forwarder {
     });
   }
 
-  onReply(frame: Extract<PeerFrame, { t: 'forwardReply' }>): void {
+  /** Only the peer a request went to may answer it: any other answer is dropped unread. */
+  onReply(from: NodeId, frame: Extract<PeerFrame, { t: 'forwardReply' }>): void {
     const entry = this.inFlight.get(frame.requestId);
-    if (entry === undefined) return;
+    if (entry === undefined || entry.peer !== from) return;
     this.inFlight.delete(frame.requestId);
     clearTimeout(entry.timer);
     if (frame.ok) entry.resolve(frame.result);

@@ -1,4 +1,4 @@
-import { type ClientRequest, RequestError } from '../shared/index.ts';
+import { type ClientRequest, RequestError, type WriteRequest } from '../shared/index.ts';
 import {
   configureRequest,
   enqueueRequest,
@@ -42,5 +42,23 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
       return { op, queue: validQueueName(frame.queue), id: frame.messageId, stale };
     default:
       throw new RequestError('BAD_REQUEST', `unknown op ${JSON.stringify(op)}`);
+  }
+}
+
+/**
+ * A request another node forwarded to this leader, checked as a client's would be: a peer is
+ * authenticated, not infallible, and what reaches the log is validated on the node that proposes it.
+ * Messages are built afresh, so sizes are measured here, never taken from the sender.
+ */
+export function forwardedRequest(value: Record<string, unknown>): WriteRequest {
+  const request = requestOfFrame(value);
+  switch (request.op) {
+    case 'getQueue':
+    case 'listQueues':
+    case 'getMessage':
+    case 'cluster':
+      throw new RequestError('BAD_REQUEST', `${request.op} is answered where it was asked, never forwarded`);
+    default:
+      return request;
   }
 }

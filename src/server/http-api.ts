@@ -1,8 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { type ClientRequest, type ErrorCode, RequestError } from '../shared/index.ts';
+import { type ClientRequest, type ErrorCode, jsonTextDepthWithin, RequestError } from '../shared/index.ts';
+import type { PeerTls } from '../transport/index.ts';
+import type { BodyBudget } from './access/body-budget.ts';
+import type { BrowserGuard } from './access/browser-guard.ts';
+import type { ClientAccess } from './access/client-access.ts';
+import type { ConnectionLimits } from './access/connection-limits.ts';
 import { serveDashboard } from './dashboard.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 import { FAULT_ADMIN_PREFIX, handleFaultAdmin } from './fault-admin.ts';
 import { toErrorBody } from './forwarder.ts';
 import type { NodeOptions } from './node-options.ts';
@@ -17,13 +25,19 @@ import {
   validQueueName,
 } from './request-validation.ts';
 
+/** Nesting a JSON body may have: a message body's 64 levels (BODY_DEPTH_MAX), inside `{ messages: [ { body } ] }`. */
+const JSON_NESTING_MAX = 68;
+
 const STATUS_OF: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
   INVALID_QUEUE_NAME: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   TOO_LARGE: 413,
   QUEUE_FULL: 429,
   TOO_MANY_QUEUES: 429,
+  TOO_MANY_CONNECTIONS: 429,
   NO_LEADER: 503,
   UNAVAILABLE: 503,
   OVERLOADED: 503,
@@ -43,7 +57,15 @@ interface Route {
 
 const ok = () => 200;
 const stale = (query: URLSearchParams) => query.get('stale') === '1' || query.get('stale') === 'true';
-const queueParam = (params: string[]) => validQueueName(decodeURIComponent(params[0]!));
+/** A path parameter, percent-decoded; a malformed escape (`%E0%A4%A`) is a 400, not an exception. */
+function decodedParam(param: string): string {
+  try {
+    return decodeURIComponent(param);
+  } catch {
+    throw new RequestError('BAD_REQUEST', 'a path parameter has a malformed percent-escape');
+  }
+}
+const queueParam = (params: string[]) => validQueueName(decodedParam(params[0]!));
 
 const ROUTES: Route[] = [
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/messages$/, hasBody: true, successStatus: () => 201, build: (p, _q, body) => enqueueRequest(queueParam(p), body) },
@@ -57,7 +79,7 @@ const ROUTES: Route[] = [
     pattern: /^\/queues\/([^/]+)\/messages\/([^/]+)$/,
     hasBody: false,
     successStatus: ok,
-    build: (p, q) => ({ op: 'getMessage', queue: queueParam(p), id: decodeURIComponent(p[1]!), stale: stale(q) }),
+    build: (p, q) => ({ op: 'getMessage', queue: queueParam(p), id: decodedParam(p[1]!), stale: stale(q) }),
   },
   {
     method: 'PUT',
@@ -77,72 +99,113 @@ export interface WebSocketEndpoint {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+/** What the HTTP server needs beyond the request handler: who may talk to it, and how much. */
+export interface HttpGuards {
+  readonly access: ClientAccess;
+  readonly browser: BrowserGuard;
+  readonly bodies: BodyBudget;
+  readonly connections: ConnectionLimits;
+  /** With TLS the listener speaks HTTPS (and WSS); peers present certificates of the same CA. */
+  readonly tls: PeerTls | undefined;
+}
+
 export class HttpApi {
   constructor(
     private readonly handler: RequestHandler,
     private readonly options: NodeOptions,
+    private readonly guards: HttpGuards,
     private readonly log: Logger,
   ) {}
 
   /**
-   * The node's one HTTP server: this API, and the WebSocket endpoints (peers, clients) that
-   * upgrade from it by path; an upgrade to any other path is dropped.
+   * The node's one server: this API, and the WebSocket endpoints (peers, clients) that upgrade
+   * from it by path; an upgrade to any other path is dropped. Over TLS, a client certificate is
+   * asked for but not required here: peer links require one (`PeerTransport`), clients need none.
    */
   createServer(upgrades: ReadonlyMap<string, WebSocketEndpoint>): Server {
-    const server = createServer((request, response) => void this.handle(request, response));
+    const handle = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
+    const tls = this.guards.tls;
+    const server: Server =
+      tls === undefined ? createServer(handle) : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handle);
+    server.headersTimeout = this.options.headersTimeoutMs;
+    server.requestTimeout = this.options.requestReceiveTimeoutMs;
+    server.on('connection', (socket: Socket) => this.guards.connections.admit(socket));
+    // A client that breaks off its TLS handshake or sends bytes that are not HTTP: answer if the
+    // socket still can, then close it; never an exception on the node.
+    server.on('clientError', (_error: Error, socket: Duplex) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    if (tls !== undefined) server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       const endpoint = upgrades.get((request.url ?? '').split('?')[0]!);
+      const refusal = this.guards.browser.check(request.headers);
       if (endpoint === undefined) socket.destroy();
-      else endpoint.handleUpgrade(request, socket, head);
+      else if (refusal !== undefined) {
+        this.guards.access.noteRefusal(request.socket.remoteAddress ?? 'unknown', 'FORBIDDEN', refusal);
+        refuseUpgrade(socket, 403, 'FORBIDDEN', refusal);
+      } else endpoint.handleUpgrade(request, socket, head);
     });
     return server;
   }
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(request.url ?? '/', 'http://node');
+    const method = request.method ?? 'GET';
+    const remote = request.socket.remoteAddress ?? 'unknown';
     let op = 'unknown';
+    let path = '';
     try {
-      if (await this.handleOperational(request.method ?? 'GET', url.pathname, response)) return;
-      const faults = url.pathname.startsWith(FAULT_ADMIN_PREFIX) ? this.handler.faultControls : undefined;
-      if (faults !== undefined) {
-        op = 'faults';
-        const body = request.method === 'POST' ? await readJson(request) : undefined;
-        sendJson(response, 200, handleFaultAdmin(request.method ?? 'GET', url.pathname, body ?? {}, faults, this.handler.peers()));
+      const target = targetOf(request.url);
+      path = target.pathname;
+      if (method === 'GET' && path === '/health') {
+        const health = this.handler.health();
+        sendJson(response, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'unavailable', reason: health.reason });
         return;
       }
-      const { route, params } = this.match(request.method ?? 'GET', url.pathname);
-      const body = route.hasBody ? await readJson(request) : undefined;
-      const clientRequest = route.build(params, url.searchParams, body);
+      const refusal = this.guards.browser.check(request.headers);
+      if (refusal !== undefined) {
+        this.guards.access.noteRefusal(remote, 'FORBIDDEN', refusal);
+        throw new RequestError('FORBIDDEN', refusal);
+      }
+      // The dashboard's files hold no data; the data they fetch is asked for with a token.
+      if (method === 'GET' && serveDashboard(path, response)) return;
+      const caller = this.guards.access.authenticate(headerOf(request, 'authorization'), remote);
+      if (method === 'GET' && path === '/metrics') {
+        op = 'metrics';
+        this.guards.access.authorizeNode(caller, 'read', 'metrics');
+        const text = await this.handler.metrics.registry.metrics();
+        response.writeHead(200, { 'content-type': this.handler.metrics.registry.contentType });
+        response.end(text);
+        return;
+      }
+      const faults = path.startsWith(FAULT_ADMIN_PREFIX) ? this.handler.faultControls : undefined;
+      if (faults !== undefined) {
+        op = 'faults';
+        this.guards.access.authorizeNode(caller, 'admin', `${method} ${path}`);
+        const body = method === 'POST' ? await this.readJson(request) : undefined;
+        sendJson(response, 200, handleFaultAdmin(method, path, body ?? {}, faults, this.handler.peers()));
+        return;
+      }
+      const { route, params } = this.match(method, path);
+      const body = route.hasBody ? await this.readJson(request) : undefined;
+      const clientRequest = route.build(params, target.searchParams, body);
       op = clientRequest.op;
+      this.guards.access.authorize(caller, clientRequest);
       const result = await dispatch(this.handler, clientRequest);
-      const shaped = clientRequest.op === 'configure' ? shapeConfigured(result) : result;
+      const shaped = clientRequest.op === 'configure' ? shapeConfigured(result) : clientRequest.op === 'listQueues' ? readableOnly(result, (name) => this.guards.access.mayRead(caller, name)) : result;
       sendJson(response, route.successStatus(result), shaped);
       this.handler.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
     } catch (error) {
       const body = toErrorBody(error);
-      if (body.code === 'INTERNAL') this.log.error({ err: error, path: url.pathname }, 'request failed');
+      if (body.code === 'INTERNAL') this.log.error({ err: error, path }, 'request failed');
       const headers: Record<string, string> = {};
       if (body.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(body.retryAfterMs / 1000)));
-      sendJson(response, STATUS_OF[body.code], { error: { code: body.code, message: body.message } }, headers);
+      if (body.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="quorumq"';
+      if (!response.headersSent) sendJson(response, STATUS_OF[body.code], { error: { code: body.code, message: body.message } }, headers);
+      else response.destroy();
       this.handler.metrics.observe(op, body.code, (performance.now() - started) / 1000);
     }
-  }
-
-  private async handleOperational(method: string, path: string, response: ServerResponse): Promise<boolean> {
-    if (method !== 'GET') return false;
-    if (path === '/health') {
-      const health = this.handler.health();
-      sendJson(response, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'unavailable', reason: health.reason });
-      return true;
-    }
-    if (path === '/metrics') {
-      const text = await this.handler.metrics.registry.metrics();
-      response.writeHead(200, { 'content-type': this.handler.metrics.registry.contentType });
-      response.end(text);
-      return true;
-    }
-    return serveDashboard(path, response);
   }
 
   private match(method: string, path: string): { route: Route; params: string[] } {
@@ -154,35 +217,76 @@ export class HttpApi {
       if (route.method === method) return { route, params: match.slice(1) };
     }
     if (pathMatched) throw new RequestError('BAD_REQUEST', `${method} is not allowed on ${path}`);
-    throw new RequestError('NOT_FOUND', `no route ${method} ${path}`);
+    throw new RequestError('NOT_FOUND', `no route ${method} ${path.slice(0, 200)}`);
+  }
+
+  /**
+   * Reads a JSON body, refusing it as soon as it passes the size limit or the node's budget for
+   * bodies in flight rather than after, and refusing nesting deeper than a message body may have
+   * before `JSON.parse` builds anything.
+   */
+  private async readJson(request: IncomingMessage): Promise<unknown> {
+    const limit = REQUEST_LIMITS.requestBytesMax;
+    const declared = Number(request.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      request.resume();
+      throw new RequestError('TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`);
+    }
+    const budget = this.guards.bodies;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of request as AsyncIterable<Buffer>) {
+        if (size + chunk.length > limit) {
+          request.destroy();
+          throw new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`);
+        }
+        if (!budget.take(chunk.length)) {
+          request.destroy();
+          throw new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, 500);
+        }
+        size += chunk.length;
+        chunks.push(chunk);
+      }
+      if (size === 0) return undefined;
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      if (!jsonTextDepthWithin(text, JSON_NESTING_MAX)) throw new RequestError('BAD_REQUEST', `the body nests deeper than ${JSON_NESTING_MAX} levels`);
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new RequestError('BAD_REQUEST', 'the body is not valid JSON');
+      }
+    } finally {
+      budget.giveBack(size);
+    }
   }
 }
 
-/** Reads a JSON body, refusing it as soon as it passes the size limit rather than after. */
-async function readJson(request: IncomingMessage): Promise<unknown> {
-  const limit = REQUEST_LIMITS.requestBytesMax;
-  const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > limit) {
-    request.resume();
-    throw new RequestError('TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      request.destroy();
-      throw new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  if (size === 0) return undefined;
+/**
+ * A request target as a URL, percent-escapes left as they are (routes decode their own
+ * parameters). A target that is not a path (`//[`, `*`, an absolute URL) is a 400, never an
+ * exception out of the server.
+ */
+function targetOf(target: string | undefined): URL {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) throw new RequestError('BAD_REQUEST', 'the request target must be a path');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return new URL(`http://node${target}`);
   } catch {
-    throw new RequestError('BAD_REQUEST', 'the body is not valid JSON');
+    throw new RequestError('BAD_REQUEST', 'the request target is not a valid path');
   }
 }
+
+function headerOf(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? undefined : value;
+}
+
+/** A queue listing cut to the queues the caller may read. */
+function readableOnly(result: unknown, mayRead: (queue: string) => boolean): unknown {
+  const listing = result as { queues: { name: string }[] };
+  return { ...listing, queues: listing.queues.filter((queue) => mayRead(queue.name)) };
+}
+
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueStateMachine } from '../queue/index.ts';
+import { ERROR_CODES } from '../shared/index.ts';
 import type { ClusterView } from './cluster-view.ts';
 
 interface MetricsSource {
@@ -17,12 +18,19 @@ interface MetricsSource {
 
 const ROLES = ['leader', 'follower', 'candidate', 'learner'] as const;
 
+/** Every operation of both client APIs, and the node's own routes. */
+const METRIC_OPS: ReadonlySet<string> = new Set([
+  'enqueue', 'receive', 'ack', 'nack', 'extend', 'configure', 'purge', 'delete',
+  'getQueue', 'listQueues', 'getMessage', 'cluster', 'subscribe', 'unsubscribe', 'auth', 'metrics', 'faults', 'unknown',
+]);
+
 /** Prometheus metrics of one node (`GET /metrics`), in a registry of its own. */
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'op' | 'code'>;
   readonly requestSeconds: Histogram<'op'>;
   readonly logWriteSeconds: Histogram;
+  readonly entriesRejected: Counter<'reason'>;
 
   constructor(source: MetricsSource) {
     const registry = this.registry;
@@ -34,6 +42,12 @@ export class NodeMetrics {
       help: 'Client request latency by operation',
       labelNames: ['op'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.entriesRejected = new Counter({
+      name: 'quorumq_entries_rejected_total',
+      help: 'Committed log entries skipped because they did not decode (reason decode), and commands that threw while applying (reason apply); any is a bug or a forged entry',
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.logWriteSeconds = new Histogram({
@@ -92,8 +106,14 @@ export class NodeMetrics {
     });
   }
 
+  /**
+   * Labels come from fixed sets: an op or code a client made up is counted as `other`, so that no
+   * client can add series to /metrics (each label value is a series kept for the node's life).
+   */
   observe(op: string, code: string, seconds: number): void {
-    this.requests.inc({ op, code });
-    this.requestSeconds.observe({ op }, seconds);
+    const opLabel = METRIC_OPS.has(op) ? op : 'other';
+    const codeLabel = code === 'OK' || ERROR_CODES.has(code) ? code : 'other';
+    this.requests.inc({ op: opLabel, code: codeLabel });
+    this.requestSeconds.observe({ op: opLabel }, seconds);
   }
 }

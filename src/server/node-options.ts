@@ -46,6 +46,27 @@ export interface NodeOptions {
   readonly diskReserveBytes: number;
   /** A synced write still waiting after this long is treated as a failed disk (see `DiskWatch.checkStall`). */
   readonly diskStallMs: number;
+  /** Shared secret(s) of the cluster, one per line: peers prove they hold one before any frame counts. */
+  readonly clusterKeyFile: string | undefined;
+  /** Client tokens and what each may do (see `access/auth-file.ts`); without it clients are not authenticated. */
+  readonly authFile: string | undefined;
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  readonly tlsCaFile: string | undefined;
+  /** Listen beyond loopback without a cluster key (a network the operator trusts). */
+  readonly insecure: boolean;
+  /** Host names browsers may reach this node by, besides loopback names, `host` and `advertiseHost`. */
+  readonly allowedHosts: readonly string[];
+  /** TCP connections to the port at once (clients, peers and HTTP together). */
+  readonly connectionsMax: number;
+  /** The same, from one remote address. */
+  readonly connectionsPerAddressMax: number;
+  /** Request bytes all HTTP requests together may hold in memory while they arrive. */
+  readonly requestBufferBytesMax: number;
+  /** A request whose headers have not all arrived after this long is dropped (slow senders). */
+  readonly headersTimeoutMs: number;
+  /** A request whose body has not all arrived after this long is dropped. */
+  readonly requestReceiveTimeoutMs: number;
 }
 
 export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
@@ -80,6 +101,20 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   // Four election timeouts: the other nodes have elected a new leader by then, and a healthy disk
   // that is merely busy (a snapshot install, a compaction) finishes a write well within it.
   diskStallMs: 2_000,
+  clusterKeyFile: undefined,
+  authFile: undefined,
+  tlsCertFile: undefined,
+  tlsKeyFile: undefined,
+  tlsCaFile: undefined,
+  insecure: false,
+  allowedHosts: [],
+  connectionsMax: 20_000,
+  // One SDK client holds one connection; a thousand processes behind one address is a lot already.
+  connectionsPerAddressMax: 2_000,
+  // Sixteen of the largest requests (16 MiB) at once; beyond, new bodies wait for room (503, retry).
+  requestBufferBytesMax: 256 * 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestReceiveTimeoutMs: 60_000,
 };
 
 export function validateNodeOptions(options: NodeOptions): void {
@@ -100,5 +135,8 @@ export function validateNodeOptions(options: NodeOptions): void {
   if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
   if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');
   if (!Number.isInteger(options.snapshotEntries) || options.snapshotEntries < 10) problems.push('snapshot-entries must be at least 10');
+  for (const [name, value] of [['connectionsMax', options.connectionsMax], ['connectionsPerAddressMax', options.connectionsPerAddressMax], ['requestBufferBytesMax', options.requestBufferBytesMax]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) problems.push(`${name} must be a positive integer`);
+  }
   if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));
 }

@@ -78,14 +78,29 @@ export class ProposalBatcher {
     this.open = batch;
     this.options.submit((raft) => {
       if (this.open === batch) this.open = undefined;
-      const proposed = raft.propose(encode(recordOf(batch.commands)));
+      let data: Uint8Array;
+      try {
+        data = encode(recordOf(batch.commands));
+      } catch (error) {
+        // Requests are validated before they get here, so this is a bug, not a client's doing; it
+        // costs this batch's callers an error, never the node (an exception here would stop the driver).
+        const message = `the request could not be encoded for the log: ${error instanceof Error ? error.message : String(error)}`;
+        for (const reject of batch.rejects) reject(new RequestError('INTERNAL', message));
+        return;
+      }
+      const proposed = raft.propose(data);
       if (!proposed.ok) {
         const code = proposed.error.code === 'NOT_LEADER' ? 'NO_LEADER' : 'UNAVAILABLE';
         for (const reject of batch.rejects) reject(new RequestError(code, proposed.error.message, 200));
         return;
       }
       this.entries.wait(proposed.index, proposed.term).then(
-        (results) => results.forEach((result, position) => batch.resolves[position]!(result)),
+        (results) => {
+          results.forEach((result, position) => batch.resolves[position]!(result));
+          // An entry skipped as unreadable (see QuorumNode.apply) answers none of its commands.
+          const unanswered = new RequestError('INTERNAL', 'the entry holding this request could not be applied; see the node logs');
+          for (let position = results.length; position < batch.rejects.length; position++) batch.rejects[position]!(unanswered);
+        },
         (error: RequestError) => batch.rejects.forEach((reject) => reject(error)),
       );
     });

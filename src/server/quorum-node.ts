@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { commandsOf, type LogRecord, QueueStateMachine } from '../queue/index.ts';
+import { commandsOf, type LogRecord, type QueueCommand, type QueueResult, QueueStateMachine } from '../queue/index.ts';
 import {
   bootstrapState,
   type Entry,
@@ -41,7 +41,11 @@ import { decideBootstrap } from './bootstrap-decision.ts';
 import { ClientSockets } from './client-sockets.ts';
 import { type ClusterView, clusterView } from './cluster-view.ts';
 import { Forwarder, toErrorBody } from './forwarder.ts';
-import { HttpApi, type WebSocketEndpoint } from './http-api.ts';
+import { HttpApi, type HttpGuards, type WebSocketEndpoint } from './http-api.ts';
+import { ClientAccess } from './access/client-access.ts';
+import { BrowserGuard } from './access/browser-guard.ts';
+import { BodyBudget } from './access/body-budget.ts';
+import { ConnectionLimits } from './access/connection-limits.ts';
 import { pollUntil } from './poll-until.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
@@ -59,8 +63,15 @@ import { LocalSnapshots } from './local-snapshots.ts';
 import { MembershipService } from './membership-service.ts';
 import { withFailpoints } from './failpoint-hooks.ts';
 import { RaftDriver } from './raft-driver.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
+import { checkExposure, loadNodeSecurity, type NodeSecurity } from './node-security.ts';
+import { forwardedRequest } from './frame-request.ts';
 import { ReadBarrier } from './read-barrier.ts';
 
+/** Peer links one node accepts at once: far above any cluster's size, far below what would hurt. */
+const PEER_LINKS_MAX = 256;
+/** A peer link must finish its handshake within this: a stalled one holds no socket for long. */
+const PEER_HANDSHAKE_MS = 5_000;
 /** How often free space is checked against the reserve. */
 const FREE_SPACE_CHECK_MS = 1000;
 const EMPTY_QUEUES = new QueueStateMachine().snapshot();
@@ -119,6 +130,8 @@ export class QuorumNode implements RequestHandler {
   private timers: NodeJS.Timeout[] = [];
   private readonly leaderWait: LeaderWait;
   private stopping = false;
+  /** Refused peer links and requests: logged, at a rate no stranger can raise. */
+  private readonly refusalLog: RateLimitedLog;
 
   private constructor(
     readonly id: NodeId,
@@ -127,7 +140,9 @@ export class QuorumNode implements RequestHandler {
     private storage: RaftStorage,
     private readonly log: Logger,
     private readonly storageOptions: NodeStorageOptions,
+    private readonly security: NodeSecurity,
   ) {
+    this.refusalLog = new RateLimitedLog(log);
     this.faults = options.enableFaultInjection ? new FaultFilter() : undefined;
     // Silence from every peer this long means cut off: well past a gossip probe round (10 gossip ticks) and an election.
     const cutOffAfterMs = Math.max(3 * options.tickMs * options.electionTicks, 15 * options.gossipTickMs);
@@ -159,6 +174,12 @@ export class QuorumNode implements RequestHandler {
       frameBytesMax: options.peerFrameBytesMax,
       sendBufferBytesMax: options.peerSendBufferBytesMax,
       faults: this.faults,
+      keys: security.clusterKeys,
+      tls: security.peerTls,
+      inboundLinksMax: PEER_LINKS_MAX,
+      handshakeTimeoutMs: PEER_HANDSHAKE_MS,
+      claimConflict: (identity) => this.claimConflict(identity),
+      onRefused: (reason) => this.refusalLog.warn(reason),
       onFrame: (from, frame) => this.onPeerFrame(from, frame),
       isCongested: () => this.driver.backlog > options.inputBacklogMax,
       onPeer: (identity) => this.onPeer(identity),
@@ -226,14 +247,28 @@ export class QuorumNode implements RequestHandler {
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
     });
-    const api = new HttpApi(this, options, log);
-    this.clientSockets = new ClientSockets(this, options, log);
+    const access = new ClientAccess(security.accessPolicy, log.child({ audit: true }));
+    const guards: HttpGuards = {
+      access,
+      browser: new BrowserGuard({ port: options.port, allowedHosts: [options.host, options.advertiseHost, ...options.allowedHosts] }),
+      bodies: new BodyBudget(options.requestBufferBytesMax),
+      connections: new ConnectionLimits({
+        connectionsMax: options.connectionsMax,
+        connectionsPerAddressMax: options.connectionsPerAddressMax,
+        onRefused: (remote, reason) => access.noteRefusal(remote, 'TOO_MANY_CONNECTIONS', reason),
+      }),
+      tls: security.peerTls,
+    };
+    const api = new HttpApi(this, options, guards, log);
+    this.clientSockets = new ClientSockets(this, options, access, log);
     this.httpServer = api.createServer(
       new Map<string, WebSocketEndpoint>([[PEER_SOCKET_PATH, this.transport], [CLIENT_SOCKET_PATH, this.clientSockets]]),
     );
   }
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
+    checkExposure(options);
+    const security = loadNodeSecurity(options);
     const powerCut = options.testPowerLoss ? new PowerCut(options.dataDir) : undefined;
     const storageOptions: NodeStorageOptions = {
       failpoints: Failpoints.fromEnvironment(process.env, options.enableFaultInjection),
@@ -243,7 +278,7 @@ export class QuorumNode implements RequestHandler {
     const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
-    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), storageOptions);
+    const node = new QuorumNode(opened.id, address, options, opened.storage, log.child({ node: opened.id }), storageOptions, security);
     await node.open(opened);
     return node;
   }
@@ -406,11 +441,28 @@ export class QuorumNode implements RequestHandler {
 
   // ------------------------------------------------------------ the core's outputs
 
+  /**
+   * Applies one committed entry. Nothing in an entry may stop the node: it is in the log of every
+   * replica, so an exception here would stop each of them in turn, and again at every restart (a
+   * poison entry). An entry that does not decode into commands is skipped; a command whose apply
+   * throws answers an error and the next command runs. Both are logged and counted
+   * (quorumq_entries_rejected_total). Every replica holds the same bytes and runs the same
+   * deterministic code, so every replica skips or fails the same way, at the same point, and the
+   * replicas stay identical.
+   */
   private apply(entry: Entry): void {
     this.appliedIndex = entry.index;
     if (entry.kind === 'normal') {
-      const results = commandsOf(decode(entry.data) as LogRecord).map((command) => {
-        const result = this.machine.apply(command);
+      const commands = this.commandsOfEntry(entry);
+      const results = commands.map((command) => {
+        let result: QueueResult;
+        try {
+          result = this.machine.apply(command);
+        } catch (error) {
+          this.metrics.entriesRejected.inc({ reason: 'apply' });
+          this.log.error({ err: error, index: entry.index, type: String((command as { type?: unknown }).type).slice(0, 40) }, 'a command in the log failed to apply; it was skipped on every replica');
+          return { type: 'error', code: 'BAD_REQUEST', message: 'the command failed to apply' } satisfies QueueResult;
+        }
         this.queueService.onApplied(command);
         return result;
       });
@@ -418,6 +470,19 @@ export class QuorumNode implements RequestHandler {
     }
     this.readBarrier.onApplied(this.appliedIndex);
     this.snapshots.onApplied(this.appliedIndex, entry.data.length);
+  }
+
+  private commandsOfEntry(entry: Entry): readonly QueueCommand[] {
+    try {
+      const record = decode(entry.data) as LogRecord;
+      const commands = commandsOf(record);
+      if (Array.isArray(commands) && commands.every((command) => typeof command === 'object' && command !== null)) return commands;
+    } catch {
+      // Reported below, as an entry that does not decode.
+    }
+    this.metrics.entriesRejected.inc({ reason: 'decode' });
+    this.log.error({ index: entry.index, bytes: entry.data.length }, 'an entry in the log does not decode into commands; it was skipped on every replica');
+    return [];
   }
 
   /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
@@ -459,17 +524,10 @@ export class QuorumNode implements RequestHandler {
         this.driver.submit((raft) => raft.step(frame.message));
         return;
       case 'forward':
-        if (this.diskTrouble.active) {
-          this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: false, error: toErrorBody(this.diskRefusal()) });
-          return;
-        }
-        this.queueService
-          .execute(frame.request)
-          .then((result) => this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: true, result }))
-          .catch((error: unknown) => this.transport.send(from, { t: 'forwardReply', requestId: frame.requestId, ok: false, error: toErrorBody(error) }));
+        this.onForward(from, frame.requestId, frame.request as unknown as Record<string, unknown>);
         return;
       case 'forwardReply':
-        this.forwarder.onReply(frame);
+        this.forwarder.onReply(from, frame);
         return;
       case 'snapshotChunk':
         this.snapshotReceiver.onChunk(from, frame);
@@ -482,8 +540,36 @@ export class QuorumNode implements RequestHandler {
         return;
       case 'hello':
       case 'helloAck':
+      case 'auth':
         return;
     }
+  }
+
+  /** A follower's client request, run here as leader once it passes the same checks as a client's. */
+  private onForward(from: NodeId, requestId: number, raw: Record<string, unknown>): void {
+    const answer = (outcome: Promise<unknown>) =>
+      outcome
+        .then((result) => this.transport.send(from, { t: 'forwardReply', requestId, ok: true, result }))
+        .catch((error: unknown) => this.transport.send(from, { t: 'forwardReply', requestId, ok: false, error: toErrorBody(error) }));
+    if (this.diskTrouble.active) {
+      void answer(Promise.reject(this.diskRefusal()));
+      return;
+    }
+    let request: WriteRequest;
+    try {
+      request = forwardedRequest(raw);
+    } catch (error) {
+      void answer(Promise.reject(error));
+      return;
+    }
+    void answer(this.queueService.execute(request));
+  }
+
+  /** A peer link claiming an id that gossip knows alive elsewhere is not that member. */
+  private claimConflict(identity: PeerIdentity): string | undefined {
+    const member = this.membership.members().find((candidate) => candidate.id === identity.id);
+    if (member === undefined || member.state !== 'alive' || member.address === identity.address) return undefined;
+    return `a link from ${identity.address} claims id ${identity.id}, which gossip knows alive at ${member.address}`;
   }
 
   private onPeer(identity: PeerIdentity): void {

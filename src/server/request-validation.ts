@@ -1,5 +1,14 @@
 import { PRODUCER_LIMITS, QUEUE_LIMITS, QUEUE_NAME_PATTERN } from '../queue/index.ts';
-import { type MessageInput, type ProducerStamp, type QueueConfigInput, RequestError, type Selector, type WriteRequest } from '../shared/index.ts';
+import {
+  BODY_DEPTH_MAX,
+  type MessageInput,
+  type ProducerStamp,
+  type QueueConfigInput,
+  RequestError,
+  type Selector,
+  valueDepthWithin,
+  type WriteRequest,
+} from '../shared/index.ts';
 
 /** Limits on what one request may carry, beyond the queue's own. */
 export const REQUEST_LIMITS = {
@@ -52,6 +61,7 @@ function isCount(value: unknown): value is number {
 
 function messageInput(body: Json): MessageInput & { bytes: number } {
   if (!('body' in body) || body.body === undefined) throw bad('a message needs a body');
+  jsonWithinDepth(body.body, 'a message body');
   const bytes = encodedBytes(body.body);
   if (bytes > REQUEST_LIMITS.messageBytesMax) {
     throw new RequestError('TOO_LARGE', `a message body is ${bytes} bytes; the limit is ${REQUEST_LIMITS.messageBytesMax}`);
@@ -105,6 +115,7 @@ function optionalResults(body: Json, receiptCount: number): unknown[] | undefine
     throw bad(`results must be an array with one value per receipt (${receiptCount})`);
   }
   for (const [index, result] of results.entries()) {
+    jsonWithinDepth(result, `results[${index}]`);
     const text = result === undefined ? undefined : JSON.stringify(result);
     if (text === undefined) throw bad(`results[${index}] must be a JSON value`);
     const bytes = Buffer.byteLength(text);
@@ -184,6 +195,15 @@ function optionalStrings(body: Json, key: string): string[] {
     throw bad(`${key} must be an array of strings`);
   }
   return value as string[];
+}
+
+/**
+ * Bodies and results are encoded again (JSON for their size, msgpack for the log), by encoders that
+ * recurse: nesting is bounded before either runs, so no value can overflow the stack on its way to
+ * the log, where an exception would stop the node.
+ */
+function jsonWithinDepth(value: unknown, what: string): void {
+  if (!valueDepthWithin(value, BODY_DEPTH_MAX)) throw bad(`${what} nests deeper than ${BODY_DEPTH_MAX} levels`);
 }
 
 function encodedBytes(value: unknown): number {

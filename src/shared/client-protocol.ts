@@ -104,19 +104,28 @@ export type ReadRequest =
 
 export type ClientRequest = WriteRequest | ReadRequest;
 
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'INVALID_QUEUE_NAME'
-  | 'NOT_FOUND'
-  | 'TOO_LARGE'
-  | 'QUEUE_FULL'
-  | 'TOO_MANY_QUEUES'
-  | 'NO_LEADER'
-  | 'UNAVAILABLE'
-  | 'OVERLOADED'
-  | 'TIMEOUT'
-  | 'SHUTTING_DOWN'
-  | 'INTERNAL';
+/** Every code an error may carry, on the wire and in the HTTP contract; a peer's error is checked against it. */
+export const ERROR_CODE_LIST = [
+  'BAD_REQUEST',
+  'INVALID_QUEUE_NAME',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TOO_LARGE',
+  'QUEUE_FULL',
+  'TOO_MANY_QUEUES',
+  'TOO_MANY_CONNECTIONS',
+  'NO_LEADER',
+  'UNAVAILABLE',
+  'OVERLOADED',
+  'TIMEOUT',
+  'SHUTTING_DOWN',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODE_LIST)[number];
+
+export const ERROR_CODES: ReadonlySet<string> = new Set(ERROR_CODE_LIST);
 
 export interface ErrorBody {
   readonly code: ErrorCode;

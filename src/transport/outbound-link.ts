@@ -3,8 +3,16 @@ import { PEER_SOCKET_PATH } from '../shared/index.ts';
 import { coalesceWrites } from './write-coalescing.ts';
 import { zeroMask } from '../shared/unmasked-frames.ts';
 
+/** TLS for peer links: the CA that signs every node's certificate, and this node's own (mutual TLS). */
+export interface PeerTls {
+  readonly ca: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 export interface OutboundLinkOptions {
   readonly address: string;
+  readonly tls: PeerTls | undefined;
   readonly frameBytesMax: number;
   /** Above this many unsent bytes, frames are dropped: Raft resends, memory must not grow. */
   readonly sendBufferBytesMax: number;
@@ -16,10 +24,15 @@ export interface OutboundLinkOptions {
 const RECONNECT_DELAY_MS_MIN = 50;
 const RECONNECT_DELAY_MS_MAX = 2000;
 
-/** One outbound WebSocket to a peer address, reconnected with jittered exponential backoff. */
+/**
+ * One outbound WebSocket to a peer address, reconnected with jittered exponential backoff. Once
+ * open, it carries only the handshake (`sendHandshake`) until the transport marks it authenticated;
+ * every reconnect starts unauthenticated again.
+ */
 export class OutboundLink {
   private socket: WebSocket | undefined;
   private open = false;
+  private authenticated = false;
   private closed = false;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -33,13 +46,32 @@ export class OutboundLink {
     return this.options.address;
   }
 
+  /** Open and authenticated: frames may flow. */
   get isOpen(): boolean {
-    return this.open;
+    return this.open && this.authenticated;
+  }
+
+  markAuthenticated(): void {
+    if (!this.open) return;
+    this.authenticated = true;
+    // Backoff starts over only here: a peer that accepts connections and then fails the handshake
+    // is dialed ever more slowly, not every 50 ms.
+    this.failures = 0;
+  }
+
+  /** For the handshake's own frames, before the link is authenticated. */
+  sendHandshake(bytes: Uint8Array): void {
+    if (this.open) this.socket?.send(bytes, { binary: true });
+  }
+
+  /** Drops this connection (a failed handshake); it is dialed again after the usual backoff. */
+  drop(): void {
+    this.socket?.terminate();
   }
 
   send(bytes: Uint8Array): boolean {
     const socket = this.socket;
-    if (!this.open || socket === undefined || socket.bufferedAmount > this.options.sendBufferBytesMax) {
+    if (!this.isOpen || socket === undefined || socket.bufferedAmount > this.options.sendBufferBytesMax) {
       this.dropped++;
       return false;
     }
@@ -55,17 +87,26 @@ export class OutboundLink {
   }
 
   private connect(): void {
-    const socket = new WebSocket(`ws://${this.options.address}${PEER_SOCKET_PATH}`, {
-      maxPayload: this.options.frameBytesMax,
-      perMessageDeflate: false,
-      handshakeTimeout: 2000,
-      generateMask: zeroMask,
-    });
+    const tls = this.options.tls;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${this.options.address}${PEER_SOCKET_PATH}`, {
+        maxPayload: this.options.frameBytesMax,
+        perMessageDeflate: false,
+        handshakeTimeout: 2000,
+        generateMask: zeroMask,
+        ...(tls === undefined ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }),
+      });
+    } catch {
+      // The address was checked before this link was made; should the library still refuse it, the
+      // link stays closed for good rather than take the node down.
+      this.closed = true;
+      return;
+    }
     this.socket = socket;
     socket.binaryType = 'nodebuffer';
     socket.on('open', () => {
       this.open = true;
-      this.failures = 0;
       this.options.onOpen(this);
     });
     socket.on('message', (data: Buffer) => this.options.onMessage(this, data));
@@ -73,8 +114,9 @@ export class OutboundLink {
       // 'close' follows every 'error'; reconnecting happens there.
     });
     socket.on('close', () => {
-      const wasOpen = this.open;
+      const wasOpen = this.open && this.authenticated;
       this.open = false;
+      this.authenticated = false;
       if (wasOpen) this.options.onClose(this);
       this.scheduleReconnect();
     });

@@ -1,10 +1,21 @@
-import type { GossipMessage } from '../gossip/index.ts';
-import type { Message, NodeId } from '../raft/index.ts';
-import type { ErrorBody, WriteRequest } from '../shared/index.ts';
+import { isGossipMessage, type GossipMessage } from '../gossip/index.ts';
+import { isMessage, type Message, type NodeId } from '../raft/index.ts';
+import { ERROR_CODES, type ErrorBody, type WriteRequest } from '../shared/index.ts';
+import { isNonce } from './cluster-keys.ts';
+import { isPeerAddress } from './peer-address.ts';
 import { isSnapshotAck, isSnapshotChunk, type SnapshotAckFrame, type SnapshotChunkFrame } from './snapshot-chunks.ts';
 
-/** Bumped on any incompatible change; a peer speaking another version is refused at hello. */
-export const PEER_PROTOCOL_VERSION = 2;
+/**
+ * Bumped on any incompatible change; a peer speaking another version is refused at hello.
+ * 3: hellos carry nonces and proofs (peer authentication), and every frame is checked in depth.
+ */
+export const PEER_PROTOCOL_VERSION = 3;
+
+/** The deepest nesting a peer frame may have: a forwarded enqueue is 4 levels above its body's 64. */
+export const PEER_FRAME_DEPTH_MAX = 80;
+
+const ID_LENGTH_MAX = 256;
+const ERROR_MESSAGE_LENGTH_MAX = 4096;
 
 export interface PeerIdentity {
   readonly id: NodeId;
@@ -13,53 +24,88 @@ export interface PeerIdentity {
   readonly founders: readonly NodeId[] | null;
 }
 
+/** The handshake (see `peer-handshake.ts`): `nonce` and `proof` are present when the cluster has a key. */
+export type HelloFrame = { readonly t: 'hello'; readonly v: number; readonly nonce?: Uint8Array } & PeerIdentity;
+export type HelloAckFrame = { readonly t: 'helloAck'; readonly v: number; readonly nonce?: Uint8Array; readonly proof?: Uint8Array } & PeerIdentity;
+export interface AuthFrame {
+  readonly t: 'auth';
+  readonly proof: Uint8Array;
+}
+
 export type PeerFrame =
-  | ({ readonly t: 'hello'; readonly v: number } & PeerIdentity)
-  | ({ readonly t: 'helloAck'; readonly v: number } & PeerIdentity)
+  | HelloFrame
+  | HelloAckFrame
+  | AuthFrame
   /** `clock`: the sender's wall clock when it sent the frame (the cluster's time is the voters' median). */
   | { readonly t: 'raft'; readonly message: Message; readonly clock?: number }
   | { readonly t: 'gossip'; readonly message: GossipMessage }
+  /** `request` is checked again by the leader, field by field, as a client's would be. */
   | { readonly t: 'forward'; readonly requestId: number; readonly request: WriteRequest }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: true; readonly result: unknown }
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody }
   | SnapshotChunkFrame
   | SnapshotAckFrame;
 
-const FRAME_TYPES = new Set(['hello', 'helloAck', 'raft', 'gossip', 'forward', 'forwardReply', 'snapshotChunk', 'snapshotAck']);
+type Fields = Record<string, unknown>;
 
-/** A structural check at the trust boundary: anything else closes the connection. */
+/**
+ * The structural check at the trust boundary: a frame that fails it closes the link. Each kind is
+ * checked as deep as the code that receives it reads it, so that nothing a peer sends can reach an
+ * assertion in the Raft or gossip cores, or make this node dial an address it cannot use.
+ */
 export function isPeerFrame(value: unknown): value is PeerFrame {
-  if (typeof value !== 'object' || value === null) return false;
-  const frame = value as { t?: unknown; v?: unknown; id?: unknown; address?: unknown; message?: unknown; requestId?: unknown };
-  if (typeof frame.t !== 'string' || !FRAME_TYPES.has(frame.t)) return false;
-  switch (frame.t) {
+  if (!isRecord(value) || typeof value.t !== 'string') return false;
+  switch (value.t) {
     case 'hello':
+      return isIdentity(value) && optionalNonce(value.nonce);
     case 'helloAck':
-      return frame.v === PEER_PROTOCOL_VERSION && typeof frame.id === 'string' && frame.id !== '' && typeof frame.address === 'string';
+      return isIdentity(value) && optionalNonce(value.nonce) && (value.proof === undefined || value.proof instanceof Uint8Array);
+    case 'auth':
+      return value.proof instanceof Uint8Array;
     case 'raft':
-      return typeof frame.message === 'object' && frame.message !== null && ['undefined', 'number'].includes(typeof (frame as { clock?: unknown }).clock);
+      return isMessage(value.message) && (value.clock === undefined || (typeof value.clock === 'number' && Number.isFinite(value.clock)));
     case 'gossip':
-      return isGossipShape(frame.message);
+      return isGossipMessage(value.message);
+    case 'forward':
+      return isRequestId(value.requestId) && isRecord(value.request);
+    case 'forwardReply':
+      return isRequestId(value.requestId) && (value.ok === true ? true : value.ok === false && isErrorBody(value.error));
     case 'snapshotChunk':
-      return isSnapshotChunk(frame);
+      return isSnapshotChunk(value);
     case 'snapshotAck':
-      return isSnapshotAck(frame);
+      return isSnapshotAck(value);
     default:
-      return typeof frame.requestId === 'number';
+      return false;
   }
 }
 
-const GOSSIP_TYPES = new Set(['ping', 'ack', 'pingReq', 'sync', 'syncReply']);
+function isIdentity(frame: Fields): boolean {
+  if (frame.v !== PEER_PROTOCOL_VERSION || !isId(frame.id) || !isPeerAddress(frame.address)) return false;
+  const founders = frame.founders;
+  if (founders === null || founders === undefined) return true;
+  return Array.isArray(founders) && founders.length > 0 && founders.length <= 9 && founders.every(isId);
+}
 
-/** The gossip core asserts on an unknown message type, so an unknown one must never reach it. */
-function isGossipShape(message: unknown): boolean {
-  if (typeof message !== 'object' || message === null) return false;
-  const candidate = message as { type?: unknown; from?: unknown; to?: unknown; updates?: unknown };
-  return (
-    typeof candidate.type === 'string' &&
-    GOSSIP_TYPES.has(candidate.type) &&
-    typeof candidate.from === 'string' &&
-    typeof candidate.to === 'string' &&
-    Array.isArray(candidate.updates)
-  );
+function isErrorBody(value: unknown): value is ErrorBody {
+  if (!isRecord(value)) return false;
+  if (typeof value.code !== 'string' || !ERROR_CODES.has(value.code)) return false;
+  if (typeof value.message !== 'string' || value.message.length > ERROR_MESSAGE_LENGTH_MAX) return false;
+  const retryAfterMs = value.retryAfterMs;
+  return retryAfterMs === undefined || (typeof retryAfterMs === 'number' && Number.isSafeInteger(retryAfterMs) && retryAfterMs >= 0);
+}
+
+function optionalNonce(value: unknown): boolean {
+  return value === undefined || isNonce(value);
+}
+
+function isRequestId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function isId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= ID_LENGTH_MAX;
+}
+
+function isRecord(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,4 @@
-import type { SnapshotMessage } from '../raft/index.ts';
+import { isSnapshotAnnouncement, type SnapshotMessage } from '../raft/index.ts';
 
 /**
  * A Raft snapshot message travels as a stream of bounded chunks instead of one frame: a frame as big
@@ -47,10 +47,24 @@ export const DEFAULT_SNAPSHOT_STREAM_LIMITS: SnapshotStreamLimits = {
   snapshotBytesMax: 2 * 1024 * 1024 * 1024,
 };
 
-export function isSnapshotChunk(value: { t?: unknown; transfer?: unknown; seq?: unknown; data?: unknown }): boolean {
-  return typeof value.transfer === 'number' && Number.isSafeInteger(value.seq) && value.data instanceof Uint8Array;
+export function isSnapshotChunk(value: { t?: unknown; transfer?: unknown; seq?: unknown; data?: unknown; header?: unknown }): boolean {
+  if (!isSequence(value.transfer) || !isSequence(value.seq) || !(value.data instanceof Uint8Array)) return false;
+  return value.header === undefined || isSnapshotHeader(value.header);
 }
 
 export function isSnapshotAck(value: { t?: unknown; transfer?: unknown; seq?: unknown }): boolean {
-  return typeof value.transfer === 'number' && Number.isSafeInteger(value.seq);
+  return isSequence(value.transfer) && isSequence(value.seq);
+}
+
+/** Checked in full before anything is allocated for the transfer it announces. */
+function isSnapshotHeader(value: unknown): value is SnapshotHeader {
+  if (typeof value !== 'object' || value === null) return false;
+  const header = value as { message?: unknown; bytes?: unknown; digest?: unknown };
+  if (!(header.digest instanceof Uint8Array) || header.digest.length !== 32) return false;
+  if (typeof header.bytes !== 'number' || !Number.isSafeInteger(header.bytes) || header.bytes < 0) return false;
+  return isSnapshotAnnouncement(header.message);
+}
+
+function isSequence(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -5,7 +5,7 @@ import { Autopilot, DEFAULT_AUTOPILOT, type MemberHealth } from '../../../src/se
 function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100, recovering: readonly string[] = []): RaftStatus {
   return {
     id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
-    membership, leadTransferee: '', recovering: false,
+    membership, leadTransferee: '', recovering: false, strayLeaderMessages: 0,
     progress: [...membership.voters, ...membership.learners].filter((id) => id !== 'a').map((id) => ({
       id, match: matches[id] ?? lastIndex, next: lastIndex + 1, state: 'replicate', recentActive: true, recovering: recovering.includes(id),
     })),

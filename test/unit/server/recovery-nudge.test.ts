@@ -5,7 +5,7 @@ import { RecoveryNudge } from '../../../src/server/recovery-nudge.ts';
 function status(progress: { id: string; match: number; recovering: boolean }[], role: RaftStatus['role'] = 'leader'): RaftStatus {
   return {
     id: 'a', role, term: 2, vote: 'a', leader: 'a', commit: 1000, applied: 1000, firstIndex: 1, lastIndex: 1000,
-    membership: { voters: ['a', 'b', 'c'], learners: ['r'] }, leadTransferee: '', recovering: false,
+    membership: { voters: ['a', 'b', 'c'], learners: ['r'] }, leadTransferee: '', recovering: false, strayLeaderMessages: 0,
     progress: progress.map((p) => ({ ...p, next: p.match + 1, state: 'replicate', recentActive: true })),
   } as RaftStatus;
 }

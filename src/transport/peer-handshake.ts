@@ -1,0 +1,101 @@
+import { type ClusterKeys, freshNonce, type HandshakeParties } from './cluster-keys.ts';
+import { type AuthFrame, type HelloAckFrame, type HelloFrame, PEER_PROTOCOL_VERSION, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
+
+/**
+ * The first frames of a peer link. A dialer opens the WebSocket and says `hello` with a fresh nonce;
+ * the acceptor answers `helloAck` with its own nonce and its proof; the dialer checks the proof and
+ * sends `auth` with its own. Each side believes the other's identity only once it has checked the
+ * other's proof (see `ClusterKeys`): the dialer at `helloAck`, the acceptor at `auth`. Without a
+ * cluster key the same frames flow without nonces or proofs, and each side takes the other's word.
+ *
+ * These classes decide; the transport moves the frames. A step answers what to send, whom the link
+ * now belongs to, or why the link must close.
+ */
+export type HandshakeStep =
+  | { readonly kind: 'send'; readonly frame: PeerFrame }
+  | { readonly kind: 'sendThenAccept'; readonly frame: PeerFrame; readonly peer: PeerIdentity }
+  | { readonly kind: 'accept'; readonly peer: PeerIdentity }
+  | { readonly kind: 'refuse'; readonly reason: string };
+
+/** The acceptor's side of one link, from its first frame until the link is authenticated. */
+export class AcceptorHandshake {
+  private awaitingAuth: { readonly peer: PeerIdentity; readonly parties: HandshakeParties } | undefined;
+  private done = false;
+
+  constructor(
+    private readonly keys: ClusterKeys | undefined,
+    private readonly self: PeerIdentity,
+  ) {}
+
+  onFrame(frame: PeerFrame): HandshakeStep {
+    if (this.done) return { kind: 'refuse', reason: 'handshake already finished' };
+    if (this.awaitingAuth === undefined) return this.onHello(frame);
+    this.done = true;
+    const { peer, parties } = this.awaitingAuth;
+    if (frame.t !== 'auth') return { kind: 'refuse', reason: `expected auth, got ${frame.t}` };
+    if (!this.keys!.verify('dialer', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    return { kind: 'accept', peer };
+  }
+
+  private onHello(frame: PeerFrame): HandshakeStep {
+    if (frame.t !== 'hello') {
+      this.done = true;
+      return { kind: 'refuse', reason: `expected hello, got ${frame.t}` };
+    }
+    const peer = identityOf(frame);
+    if (peer.id === this.self.id) {
+      this.done = true;
+      return { kind: 'refuse', reason: `peer at ${peer.address} claims this node's own id` };
+    }
+    if (this.keys === undefined) {
+      this.done = true;
+      return { kind: 'sendThenAccept', frame: { t: 'helloAck', v: PEER_PROTOCOL_VERSION, ...this.self }, peer };
+    }
+    if (frame.nonce === undefined) {
+      this.done = true;
+      return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} offered no cluster key proof (it runs without --cluster-key-file)` };
+    }
+    const parties: HandshakeParties = { dialerId: peer.id, acceptorId: this.self.id, dialerNonce: frame.nonce, acceptorNonce: freshNonce() };
+    this.awaitingAuth = { peer, parties };
+    const ack: HelloAckFrame = { t: 'helloAck', v: PEER_PROTOCOL_VERSION, ...this.self, nonce: parties.acceptorNonce, proof: this.keys.prove('acceptor', parties) };
+    return { kind: 'send', frame: ack };
+  }
+}
+
+/** The dialer's side of one connection attempt: a new one for every reconnect, so nonces are never reused. */
+export class DialerHandshake {
+  private readonly nonce: Uint8Array | undefined;
+  private done = false;
+
+  constructor(
+    private readonly keys: ClusterKeys | undefined,
+    private readonly self: PeerIdentity,
+  ) {
+    this.nonce = keys === undefined ? undefined : freshNonce();
+  }
+
+  hello(): HelloFrame {
+    return this.nonce === undefined
+      ? { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self }
+      : { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self, nonce: this.nonce };
+  }
+
+  onFrame(frame: PeerFrame): HandshakeStep {
+    if (this.done) return { kind: 'refuse', reason: 'handshake already finished' };
+    this.done = true;
+    if (frame.t !== 'helloAck') return { kind: 'refuse', reason: `expected helloAck, got ${frame.t}` };
+    const peer = identityOf(frame);
+    if (this.keys === undefined || this.nonce === undefined) return { kind: 'accept', peer };
+    if (frame.nonce === undefined || frame.proof === undefined) {
+      return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} offered no cluster key proof (it runs without --cluster-key-file)` };
+    }
+    const parties: HandshakeParties = { dialerId: this.self.id, acceptorId: peer.id, dialerNonce: this.nonce, acceptorNonce: frame.nonce };
+    if (!this.keys.verify('acceptor', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    const auth: AuthFrame = { t: 'auth', proof: this.keys.prove('dialer', parties) };
+    return { kind: 'sendThenAccept', frame: auth, peer };
+  }
+}
+
+function identityOf(frame: HelloFrame | HelloAckFrame): PeerIdentity {
+  return { id: frame.id, address: frame.address, founders: frame.founders ?? null };
+}
