@@ -28,6 +28,11 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --allowed-hosts h,h       host names browsers may use to reach this node, besides loopback names,
                             --host and --advertise-host (a page served from any other name is refused)
   --insecure                listen beyond loopback without a cluster key (a network you trust)
+  --connections-max N       TCP connections to the port at once (default 20000)
+  --connections-per-address-max N
+                            the same from one remote address (default 2000)
+  --request-buffer-mb N     MiB of HTTP request bodies all clients together may have in flight
+                            (default 256); beyond it, new bodies are refused with 503
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes
   --test-power-loss         tests only: journal every write; SIGUSR2 then loses what no fsync covered and kills the node
@@ -71,6 +76,9 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'tls-ca': { type: 'string' },
       'allowed-hosts': { type: 'string' },
       insecure: { type: 'boolean', default: false },
+      'connections-max': { type: 'string' },
+      'connections-per-address-max': { type: 'string' },
+      'request-buffer-mb': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       'test-power-loss': { type: 'boolean', default: false },
@@ -108,6 +116,9 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     tlsCaFile: values['tls-ca'],
     allowedHosts: values['allowed-hosts'] === undefined ? [] : values['allowed-hosts'].split(',').filter((host) => host !== ''),
     insecure: values.insecure === true,
+    connectionsMax: optionalInteger(values['connections-max'], '--connections-max', DEFAULT_NODE_OPTIONS.connectionsMax),
+    connectionsPerAddressMax: optionalInteger(values['connections-per-address-max'], '--connections-per-address-max', DEFAULT_NODE_OPTIONS.connectionsPerAddressMax),
+    requestBufferBytesMax: optionalInteger(values['request-buffer-mb'], '--request-buffer-mb', DEFAULT_NODE_OPTIONS.requestBufferBytesMax / 1048576) * 1048576,
   };
   validateNodeOptions(options);
   return { options, logLevel: values['log-level'] ?? 'info' };

@@ -3,12 +3,14 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../../cluster/free-ports.ts';
+import type { SecureSetup } from '../../cluster/secure-setup.ts';
 import { LocalCluster } from '../../cluster/local-cluster.ts';
+import { type NodeAccess, nodeRequest, nodeUrl } from '../../cluster/node-http.ts';
 
 export interface HttpReply {
   readonly status: number;
   readonly body: any;
-  readonly headers: Headers;
+  readonly headers: Record<string, string | string[] | undefined>;
 }
 
 /** A real cluster in a temp folder, on free ports, that remembers every line its nodes printed. */
@@ -16,36 +18,43 @@ export class TestCluster {
   readonly cluster: LocalCluster;
   readonly dataRoot: string;
   readonly lines: string[];
+  /** How this cluster is reached: its CA when it runs TLS, a token when it wants one. */
+  readonly access: NodeAccess;
 
-  private constructor(cluster: LocalCluster, dataRoot: string, lines: string[]) {
+  private constructor(cluster: LocalCluster, dataRoot: string, lines: string[], access: NodeAccess) {
     this.cluster = cluster;
     this.dataRoot = dataRoot;
     this.lines = lines;
+    this.access = access;
   }
 
-  static async start(size: number, extraArgs: string[] = []): Promise<TestCluster> {
+  /**
+   * `setup` makes security files in the cluster's data folder (a cluster key, an auth file with an
+   * admin token, certificates) and gives them to every node; `request` then uses them.
+   */
+  static async start(size: number, extraArgs: string[] = [], setup?: (dataRoot: string) => Promise<SecureSetup>): Promise<TestCluster> {
     const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-it-'));
     const ports = await freePorts(size);
     const lines: string[] = [];
-    const cluster = new LocalCluster({ ports, dataRoot, extraArgs, onLine: (port, line) => lines.push(`[${port}] ${line}`) });
-    const test = new TestCluster(cluster, dataRoot, lines);
+    const secure = setup === undefined ? undefined : await setup(dataRoot);
+    const cluster = new LocalCluster({ ports, dataRoot, extraArgs: [...(secure?.nodeArgs ?? []), ...extraArgs], onLine: (port, line) => lines.push(`[${port}] ${line}`) });
+    const test = new TestCluster(cluster, dataRoot, lines, secure?.access ?? {});
     cluster.startAll();
     return test;
   }
 
   url(index: number, path: string): string {
-    return `http://${this.cluster.nodes[index]!.address}${path}`;
+    return `${nodeUrl(this.cluster.nodes[index]!.address, this.access)}${path}`;
   }
 
-  async request(index: number, method: string, path: string, body?: unknown, rawBody?: string): Promise<HttpReply> {
-    const response = await fetch(this.url(index, path), {
+  /** A JSON request to node `index`, with this cluster's CA and token unless `access` says otherwise. */
+  async request(index: number, method: string, path: string, body?: unknown, rawBody?: string, access: NodeAccess = this.access): Promise<HttpReply> {
+    const reply = await nodeRequest(this.cluster.nodes[index]!.address, path, access, {
       method,
       headers: { 'content-type': 'application/json' },
       body: rawBody ?? (body === undefined ? undefined : JSON.stringify(body)),
-      signal: AbortSignal.timeout(30_000),
     });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text), headers: response.headers };
+    return { status: reply.status, body: reply.text === '' ? undefined : JSON.parse(reply.text), headers: reply.headers };
   }
 
   /**
@@ -90,8 +99,8 @@ export class TestCluster {
    * compared with each other must come from the same moment of a node that keeps writing.
    */
   async metrics<const Names extends readonly string[]>(index: number, names: Names): Promise<{ -readonly [K in keyof Names]: number }> {
-    const response = await fetch(this.url(index, '/metrics'), { signal: AbortSignal.timeout(10_000) });
-    const lines = (await response.text()).split('\n');
+    const response = await nodeRequest(this.cluster.nodes[index]!.address, '/metrics', this.access, { timeoutMs: 10_000 });
+    const lines = response.text.split('\n');
     return names.map((name) => {
       const line = lines.find((text) => text.startsWith(`${name} `));
       if (line === undefined) throw new Error(`no ${name} in the metrics`);
@@ -151,10 +160,10 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
  * One cluster for a whole describe block, started before its tests and always stopped after,
  * even when they fail. Returns a getter, since the cluster exists only once beforeAll ran.
  */
-export function clusterForSuite(size: number, extraArgs: string[] = []): () => TestCluster {
+export function clusterForSuite(size: number, extraArgs: string[] = [], setup?: (dataRoot: string) => Promise<SecureSetup>): () => TestCluster {
   let cluster: TestCluster | undefined;
   beforeAll(async () => {
-    cluster = await TestCluster.start(size, extraArgs);
+    cluster = await TestCluster.start(size, extraArgs, setup);
     await cluster.waitForLeader();
   });
   afterAll(async () => {
@@ -170,14 +179,14 @@ export function clusterForSuite(size: number, extraArgs: string[] = []): () => T
  * A fresh cluster for each test that asks for one, stopped after the test whether it passed or not:
  * `const cluster = await startCluster(3, flags)`.
  */
-export function clusterPerTest(): (size: number, extraArgs?: string[]) => Promise<TestCluster> {
+export function clusterPerTest(): (size: number, extraArgs?: string[], setup?: (dataRoot: string) => Promise<SecureSetup>) => Promise<TestCluster> {
   let cluster: TestCluster | undefined;
   afterEach(async () => {
     await cluster?.stop();
     cluster = undefined;
   });
-  return async (size, extraArgs = []) => {
-    cluster = await TestCluster.start(size, extraArgs);
+  return async (size, extraArgs = [], setup) => {
+    cluster = await TestCluster.start(size, extraArgs, setup);
     return cluster;
   };
 }
