@@ -6,8 +6,15 @@ import type { LocalCluster } from './local-cluster.ts';
 
 export const STATE_FILE = 'cluster.json';
 
+/** How scripts reach the nodes of a secured cluster: the CA that signed them, the admin token. */
+export interface ClusterAccessFiles {
+  readonly caFile?: string | undefined;
+  readonly token?: string | undefined;
+}
+
 export interface ClusterState {
   readonly controlPort: number;
+  readonly access?: ClusterAccessFiles;
   readonly nodes: readonly { readonly port: number; readonly pid: number | null; readonly dataDir: string }[];
 }
 
@@ -25,6 +32,7 @@ export class ControlServer {
     private readonly cluster: LocalCluster,
     private readonly dataRoot: string,
     private readonly extraArgs: readonly string[] = [],
+    private readonly access: ClusterAccessFiles = {},
   ) {
     this.server = createServer((request, response) => {
       this.handle(request.method ?? 'GET', new URL(request.url ?? '/', 'http://control'))
@@ -51,9 +59,11 @@ export class ControlServer {
     if (address === null || typeof address === 'string') return;
     const state: ClusterState = {
       controlPort: address.port,
+      access: this.access,
       nodes: this.cluster.nodes.map((node) => ({ port: node.port, pid: node.process?.pid ?? null, dataDir: node.dataDir })),
     };
-    writeFileSync(join(this.dataRoot, STATE_FILE), JSON.stringify(state, null, 2));
+    // It may hold the admin token: readable by this user only, like the token file itself.
+    writeFileSync(join(this.dataRoot, STATE_FILE), JSON.stringify(state, null, 2), { mode: 0o600 });
   }
 
   /** The next port after the highest in use that is free, joining through every current node. */

@@ -1,18 +1,22 @@
-// `npm run cluster [-- --nodes 5] [-- --base-port 7001]`: a local cluster on this machine, with
-// prefixed, coloured logs. Ctrl-C stops every node cleanly.
+// `npm run cluster [-- --nodes 5] [-- --base-port 7001] [-- --tls] [-- --auth] [-- --secure] [-- --faults]`:
+// a local cluster on this machine, with prefixed, coloured logs. Ctrl-C stops every node cleanly.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ClusterState, ControlServer, STATE_FILE } from './control-server.ts';
 import { LocalCluster, REPO_ROOT } from './local-cluster.ts';
 import { formatLine } from './log-format.ts';
+import { makeSecureSetup } from './secure-setup.ts';
 
 const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '3' },
     'base-port': { type: 'string', default: '7001' },
     'data-root': { type: 'string', default: join(REPO_ROOT, 'data') },
-    'no-fault-injection': { type: 'boolean', default: false },
+    faults: { type: 'boolean', default: false },
+    tls: { type: 'boolean', default: false },
+    auth: { type: 'boolean', default: false },
+    secure: { type: 'boolean', default: false },
     add: { type: 'boolean', default: false },
   },
 });
@@ -26,23 +30,33 @@ if (!Number.isInteger(count) || count < 1 || count > 7) {
 }
 const ports = Array.from({ length: count }, (_, i) => basePort + i);
 const color = process.stdout.isTTY === true;
-// A local cluster is a playground: fault injection is on unless asked otherwise.
-const faultInjection = values['no-fault-injection'] !== true;
+// Fault injection lets anyone who reaches a node break it: on only when asked for.
+const faultInjection = values.faults === true;
+const secure = values.secure === true;
+// Throwaway keys, tokens and certificates in the data folder, for trying the secured setup locally.
+const setup = await makeSecureSetup(join(values['data-root'], 'secure'), { clusterKey: secure, auth: secure || values.auth === true, tls: secure || values.tls === true });
+const extraArgs = [...setup.nodeArgs, ...(faultInjection ? ['--enable-fault-injection'] : [])];
 const cluster = new LocalCluster({
   ports,
   dataRoot: values['data-root'],
-  extraArgs: faultInjection ? ['--enable-fault-injection'] : [],
+  extraArgs,
   onLine: (port, line) => console.log(formatLine(port, ports.indexOf(port), line, color)),
 });
 mkdirSync(values['data-root'], { recursive: true });
 cluster.startAll();
-const control = new ControlServer(cluster, values['data-root'], faultInjection ? ['--enable-fault-injection'] : []);
+const control = new ControlServer(cluster, values['data-root'], extraArgs, { caFile: setup.files.caFile, token: setup.access.token });
 await control.listen();
+const scheme = setup.access.ca === undefined ? 'http' : 'https';
 console.log(`quorumq: starting ${count} nodes (data in ${values['data-root']})`);
-for (const port of ports) console.log(`  http://127.0.0.1:${port}   ws://127.0.0.1:${port}/ws`);
+for (const port of ports) console.log(`  ${scheme}://127.0.0.1:${port}   ${scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`);
 if (faultInjection) console.log('Fault injection is on: try `npm run fault -- kill leader` (`npm run fault -- help`)');
-console.log(`Try:  curl -X POST http://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
-console.log(`Watch: http://127.0.0.1:${ports[0]}/dashboard`);
+const curlFlags = [
+  ...(setup.files.caFile === undefined ? [] : [`--cacert ${setup.files.caFile}`]),
+  ...(setup.access.token === undefined ? [] : [`-H 'Authorization: Bearer ${setup.access.token}'`]),
+].join(' ');
+if (setup.access.token !== undefined) console.log(`Admin token (auth file ${setup.files.authFile}): ${setup.access.token}`);
+console.log(`Try:  curl ${curlFlags === '' ? '' : `${curlFlags} `}-X POST ${scheme}://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
+console.log(`Watch: ${scheme}://127.0.0.1:${ports[0]}/dashboard`);
 
 let stopping = false;
 async function stop(): Promise<void> {
