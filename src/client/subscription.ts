@@ -126,7 +126,14 @@ export class Subscription {
         try {
           await this.attach();
         } catch (error) {
-          this.report(asError(error));
+          const failure = asError(error);
+          this.report(failure);
+          // No retry makes a token valid or gives it a right it lacks: the subscription ends here
+          // (its owner heard why through onError) instead of asking again every few seconds forever.
+          if (failure instanceof QuorumqError && REFUSALS.has(failure.code)) {
+            await this.close();
+            return;
+          }
         }
       }
     } finally {
@@ -138,6 +145,8 @@ export class Subscription {
     this.options.onError?.(error);
   }
 }
+
+const REFUSALS: ReadonlySet<string> = new Set(['UNAUTHORIZED', 'FORBIDDEN']);
 
 /** Gives back, on the connection they came by, messages pushed for a subscription nobody has. */
 export function giveBack(connection: NodeConnection, frame: Extract<PushFrame, { push: 'deliver' }>, timeoutMs: number): void {
