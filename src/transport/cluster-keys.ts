@@ -28,7 +28,7 @@ export interface HandshakeParties {
 /**
  * The keys this node holds: the first is the one it proves with, every one of them is accepted
  * from peers. Rotation: add the new key second everywhere, then move it first everywhere, then
- * drop the old one; at every step each pair of nodes shares the key one of them proves with.
+ * drop the old one; at every step every node accepts the key each of the others proves with.
  */
 export class ClusterKeys {
   private constructor(private readonly keys: readonly Buffer[]) {}

@@ -3,7 +3,9 @@ import {
   EMPTY_MEMBERSHIP,
   EMPTY_STATE,
   type Entry,
+  isMessage,
   isSendableBeforePersist,
+  isSnapshotAnnouncement,
   type Message,
   type NodeId,
   Raft,
@@ -263,6 +265,18 @@ export class SimCluster {
     node.appliedIndex = persisted.snapshot?.meta.index ?? 0;
   }
 
+  /**
+   * Every message a correct node sends must pass the check peers apply at the edge (`isMessage`):
+   * a shape rule that refused real traffic would cut a healthy cluster apart only in production.
+   */
+  private checkWireShapes(node: SimNode, messages: readonly Message[]): void {
+    for (const message of messages) {
+      const accepted =
+        message.type === 'snapshot' ? isSnapshotAnnouncement({ ...message, snapshot: { meta: message.snapshot.meta } }) : isMessage(message);
+      if (!accepted) this.checker.fail(`Wire: ${node.id} sent a ${message.type} that peers would refuse: ${JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? `<${value.length} bytes>` : value))}`);
+    }
+  }
+
   /** Runs the node's ready loop to quiescence, then checks every invariant that could have moved. */
   private afterInput(node: SimNode): void {
     const raft = node.raft!;
@@ -270,6 +284,7 @@ export class SimCluster {
     let elected = false;
     while (raft.hasReady()) {
       const ready = raft.ready();
+      this.checkWireShapes(node, ready.messages);
       // As the server's driver does: a leader's appends leave before its write; the rest after.
       this.network.send(ready.messages.filter(isSendableBeforePersist));
       if (this.networkPrng.int(1000) < this.crashMidWritePermille) {

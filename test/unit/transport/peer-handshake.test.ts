@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ClusterKeys } from '../../../src/transport/cluster-keys.ts';
+import type { PeerFrame, PeerIdentity } from '../../../src/transport/peer-frames.ts';
+import { AcceptorHandshake, DialerHandshake, type HandshakeStep } from '../../../src/transport/peer-handshake.ts';
+
+const KEY_A = 'a'.repeat(16) + 'first-cluster-key-000';
+const KEY_B = 'b'.repeat(16) + 'second-cluster-key-00';
+const keys = (text: string) => ClusterKeys.parse(text, 'test');
+const dialerSelf: PeerIdentity = { id: 'dialer', address: '127.0.0.1:7001', founders: null };
+const acceptorSelf: PeerIdentity = { id: 'acceptor', address: '127.0.0.1:7002', founders: ['acceptor'] };
+
+function frameOf(step: HandshakeStep): PeerFrame {
+  if (step.kind !== 'send' && step.kind !== 'sendThenAccept') throw new Error(`expected a frame, got ${step.kind}: ${JSON.stringify(step)}`);
+  return step.frame;
+}
+
+/** Runs a whole handshake; what each side decided. */
+function handshake(dialerKeys: ClusterKeys | undefined, acceptorKeys: ClusterKeys | undefined): { dialer: HandshakeStep; acceptor: HandshakeStep | undefined } {
+  const dialer = new DialerHandshake(dialerKeys, dialerSelf);
+  const acceptor = new AcceptorHandshake(acceptorKeys, acceptorSelf);
+  const ack = acceptor.onFrame(dialer.hello());
+  if (ack.kind === 'refuse') return { dialer: ack, acceptor: ack };
+  const dialerStep = dialer.onFrame(frameOf(ack));
+  if (ack.kind === 'sendThenAccept') return { dialer: dialerStep, acceptor: ack };
+  if (dialerStep.kind !== 'sendThenAccept') return { dialer: dialerStep, acceptor: undefined };
+  return { dialer: dialerStep, acceptor: acceptor.onFrame(dialerStep.frame) };
+}
+
+// Goal: peers believe each other only on proof of a shared key, each proof fits one link only, and
+// rotation works through a key list.
+describe('peer handshake', () => {
+  it('authenticates both sides when they share a key, each learning the other', () => {
+    const { dialer, acceptor } = handshake(keys(KEY_A), keys(KEY_A));
+    expect(dialer).toMatchObject({ kind: 'sendThenAccept', peer: { id: 'acceptor', address: '127.0.0.1:7002' } });
+    expect(acceptor).toMatchObject({ kind: 'accept', peer: { id: 'dialer', address: '127.0.0.1:7001' } });
+  });
+
+  it('refuses on both sides when the keys differ', () => {
+    expect(handshake(keys(KEY_A), keys(KEY_B)).dialer).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/cluster key differs/) });
+    // A dialer that lies past the failed check gets refused by the acceptor at its proof.
+    const dialer = new DialerHandshake(keys(KEY_B), dialerSelf);
+    const acceptor = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+    frameOf(acceptor.onFrame(dialer.hello()));
+    expect(acceptor.onFrame({ t: 'auth', proof: new Uint8Array(32) })).toMatchObject({ kind: 'refuse' });
+  });
+
+  it('refuses a keyless peer at a keyed node, and a keyed peer at a keyless node', () => {
+    expect(handshake(undefined, keys(KEY_A)).acceptor).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/no cluster key proof/) });
+    expect(handshake(keys(KEY_A), undefined).dialer).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/no cluster key proof/) });
+  });
+
+  it('takes the word of peers when neither has a key', () => {
+    const { dialer, acceptor } = handshake(undefined, undefined);
+    expect(dialer.kind).toBe('accept');
+    expect(acceptor?.kind).toBe('sendThenAccept');
+  });
+
+  it('rotates in three steps (add the new key second, move it first, drop the old), every pair meeting at each', () => {
+    const before = keys(KEY_A);
+    const added = keys(`${KEY_A}\n${KEY_B}`);
+    const moved = keys(`${KEY_B}\n${KEY_A}`);
+    const after = keys(KEY_B);
+    const steps = [[before, added], [added, moved], [moved, after]];
+    for (const nodes of steps) {
+      for (const dialer of nodes) for (const acceptor of nodes) expect(handshake(dialer!, acceptor!).acceptor?.kind).toBe('accept');
+    }
+    // The last step of a rotation: a node without the old key no longer meets one proving with it.
+    expect(handshake(keys(KEY_A), keys(KEY_B)).dialer.kind).toBe('refuse');
+  });
+
+  it('refuses a peer that claims the acceptor\'s own id, and anything but hello first', () => {
+    const acceptor = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+    expect(acceptor.onFrame({ t: 'hello', v: 3, id: 'acceptor', address: '127.0.0.1:9', founders: null, nonce: new Uint8Array(32) }).kind).toBe('refuse');
+    expect(new AcceptorHandshake(keys(KEY_A), acceptorSelf).onFrame({ t: 'gossip', message: {} } as unknown as PeerFrame).kind).toBe('refuse');
+  });
+
+  it('never accepts a proof made for another link: replayed, reflected, or for other ids', () => {
+    // Record a good handshake.
+    const dialer = new DialerHandshake(keys(KEY_A), dialerSelf);
+    const acceptor = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+    const ack = frameOf(acceptor.onFrame(dialer.hello()));
+    const auth = frameOf(dialer.onFrame(ack));
+    // Replay the dialer's proof on a fresh link: the acceptor's new nonce makes it worthless.
+    const replayedTo = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+    frameOf(replayedTo.onFrame(new DialerHandshake(keys(KEY_A), dialerSelf).hello()));
+    expect(replayedTo.onFrame(auth).kind).toBe('refuse');
+    // Reflect the acceptor's own proof back as the dialer's.
+    const reflectedTo = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+    const hello = new DialerHandshake(keys(KEY_A), dialerSelf).hello();
+    const ownAck = frameOf(reflectedTo.onFrame(hello));
+    expect(reflectedTo.onFrame({ t: 'auth', proof: (ownAck as { proof: Uint8Array }).proof })).toMatchObject({ kind: 'refuse' });
+  });
+
+  it('refuses every random proof (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 64 }), (proof) => {
+        const acceptor = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
+        frameOf(acceptor.onFrame(new DialerHandshake(keys(KEY_A), dialerSelf).hello()));
+        return acceptor.onFrame({ t: 'auth', proof }).kind === 'refuse';
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses short or missing keys with a message that says how to make one', () => {
+    expect(() => ClusterKeys.parse('short\n', 'k.txt')).toThrow(/at least 32 random characters/);
+    expect(() => ClusterKeys.parse('# only a comment\n\n', 'k.txt')).toThrow(/holds no key/);
+  });
+});
