@@ -1,5 +1,8 @@
 import { Script, createContext } from 'node:vm';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { nodeRequest } from '../../cluster/node-http.ts';
+import { makeSecureSetup } from '../../cluster/secure-setup.ts';
 import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
 
 /** Just enough of a DOM for the dashboard's script: elements that hold text, classes and children. */
@@ -9,7 +12,13 @@ class FakeElement {
   className = '';
   colSpan = 1;
   href = '';
+  hidden = false;
+  value = '';
+  readonly listeners = new Map<string, (event: { preventDefault(): void }) => void>();
   constructor(readonly tag: string) {}
+  addEventListener(type: string, listener: (event: { preventDefault(): void }) => void): void {
+    this.listeners.set(type, listener);
+  }
   appendChild(child: FakeElement): FakeElement {
     this.children.push(child);
     return child;
@@ -37,12 +46,18 @@ function fakeDocument() {
 /** Runs the served dashboard script against a node; `poll` runs its next refresh and waits for it. */
 async function runDashboard(test: TestCluster, script: string) {
   const { document, element } = fakeDocument();
+  const stored = new Map<string, string>();
+  const sessionStorage = { getItem: (key: string) => stored.get(key) ?? null, setItem: (key: string, value: string) => stored.set(key, value) };
   let next: (() => void) | undefined;
   let polls = 0;
   const context = createContext({
     document,
     performance,
-    fetch: (path: string, init?: RequestInit) => fetch(test.url(0, path), init),
+    sessionStorage,
+    fetch: async (path: string, init?: { headers?: Record<string, string> }) => {
+      const reply = await nodeRequest(test.cluster.nodes[0]!.address, path, { ...test.access, token: undefined }, { headers: init?.headers ?? {} });
+      return { ok: reply.status < 400, status: reply.status, json: async () => JSON.parse(reply.text) as unknown };
+    },
     setTimeout: (callback: () => void) => {
       polls++;
       next = callback;
@@ -103,5 +118,32 @@ describe('dashboard', () => {
     expect(row!.slice(0, 7)).toEqual(['shown', '5', '0', '0', '0', '5', '0']);
     expect(Number(row![7])).toBeGreaterThan(0);
     expect(row![8]).toBe('0.0');
+  });
+});
+
+// Goal: with an auth file the page itself is served to anyone, and its data only with a token,
+// which the page asks for and then sends with every poll.
+describe('dashboard on a node that wants a token', () => {
+  const suite = clusterForSuite(1, [], (dataRoot) => makeSecureSetup(join(dataRoot, 'secure'), { auth: true }));
+  let test: TestCluster;
+  beforeEach(() => {
+    test = suite();
+  });
+
+  it('asks for a token, then renders with it', async () => {
+    expect((await test.request(0, 'PUT', '/queues/guarded', {})).status).toBe(201);
+    const page = await nodeRequest(test.cluster.nodes[0]!.address, '/dashboard/dashboard.js');
+    expect(page.status).toBe(200);
+    const { element, poll } = await runDashboard(test, page.text);
+    expect(element('token-form').hidden).toBe(false);
+    expect(element('status').className).toBe('down');
+    expect(element('status').textContent).toMatch(/wants a token/);
+    expect(element('#queues tbody').children).toHaveLength(0);
+    element('token').value = test.access.token!;
+    element('token-form').listeners.get('submit')!({ preventDefault: () => undefined });
+    expect(element('token-form').hidden).toBe(true);
+    await poll();
+    expect(element('status').className).toBe('');
+    expect(element('#queues tbody').children.map((row) => row.text.split('|')[0])).toEqual(['guarded']);
   });
 });

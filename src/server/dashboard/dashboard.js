@@ -6,11 +6,49 @@ const POLL_MS = 1000;
 /** Per queue, the counters of the previous poll, to turn totals into rates. */
 let previous = { at: 0, counters: new Map() };
 
+/** Where the page keeps a token for this tab only: it is gone when the tab closes. */
+const TOKEN_KEY = 'quorumq-token';
+
+function storedToken() {
+  try {
+    return globalThis.sessionStorage ? globalThis.sessionStorage.getItem(TOKEN_KEY) : null;
+  } catch {
+    return null;
+  }
+}
+
+let token = storedToken();
+
+/** A node started with an auth file answers 401 without a token: the page asks for one (read suffices). */
+class NeedsToken extends Error {}
+
 async function fetchJson(path) {
-  const response = await fetch(path, { cache: 'no-store' });
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(path, { cache: 'no-store', headers });
   const body = await response.json();
+  if (response.status === 401 || response.status === 403) throw new NeedsToken(body && body.error ? body.error.message : `HTTP ${response.status}`);
   if (!response.ok) throw new Error(body && body.error ? `${body.error.code}: ${body.error.message}` : `HTTP ${response.status}`);
   return body;
+}
+
+function askForToken(reason) {
+  const form = document.getElementById('token-form');
+  form.hidden = false;
+  setStatus(`This node wants a token that may read (${reason}). Enter one above; it is kept in this tab only.`, true);
+}
+
+function listenForToken() {
+  const form = document.getElementById('token-form');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    token = document.getElementById('token').value.trim() || null;
+    try {
+      if (globalThis.sessionStorage) globalThis.sessionStorage.setItem(TOKEN_KEY, token || '');
+    } catch {
+      // Storage may be off (private windows): the token then lasts until the page reloads.
+    }
+    form.hidden = true;
+  });
 }
 
 function cell(row, text, className) {
@@ -108,10 +146,15 @@ async function refresh() {
     setStatus(`Updated ${new Date().toLocaleTimeString()}`, false);
   } catch (error) {
     previous = { at: 0, counters: new Map() };
+    if (error instanceof NeedsToken) {
+      askForToken(error.message);
+      return;
+    }
     setStatus(`This node does not answer (${error instanceof Error ? error.message : error}); retrying every second. Open another member's dashboard to follow the cluster meanwhile.`, true);
   } finally {
     setTimeout(refresh, POLL_MS);
   }
 }
 
+listenForToken();
 refresh();
