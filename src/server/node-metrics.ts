@@ -31,6 +31,7 @@ export class NodeMetrics {
   readonly requestSeconds: Histogram<'op'>;
   readonly logWriteSeconds: Histogram;
   readonly entriesRejected: Counter<'reason'>;
+  readonly refused: Counter<'what'>;
 
   constructor(source: MetricsSource) {
     const registry = this.registry;
@@ -48,6 +49,12 @@ export class NodeMetrics {
       name: 'quorumq_entries_rejected_total',
       help: 'Committed log entries skipped because they did not decode (reason decode), and commands that threw while applying (reason apply); any is a bug or a forged entry',
       labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.refused = new Counter({
+      name: 'quorumq_refused_total',
+      help: 'What this node refused at its edge: peer links that failed the handshake or claimed a taken id (peer_link), connections past a limit (connection), requests without a valid token (unauthorized), requests a token may not make or a browser may not send (forbidden)',
+      labelNames: ['what'],
       registers: [registry],
     });
     this.logWriteSeconds = new Histogram({

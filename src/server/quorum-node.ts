@@ -179,7 +179,10 @@ export class QuorumNode implements RequestHandler {
       inboundLinksMax: PEER_LINKS_MAX,
       handshakeTimeoutMs: PEER_HANDSHAKE_MS,
       claimConflict: (identity) => this.claimConflict(identity),
-      onRefused: (reason) => this.refusalLog.warn(reason),
+      onRefused: (reason) => {
+        this.metrics.refused.inc({ what: 'peer_link' });
+        this.refusalLog.warn(reason);
+      },
       onFrame: (from, frame) => this.onPeerFrame(from, frame),
       isCongested: () => this.driver.backlog > options.inputBacklogMax,
       onPeer: (identity) => this.onPeer(identity),
@@ -247,7 +250,9 @@ export class QuorumNode implements RequestHandler {
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
     });
-    const access = new ClientAccess(security.accessPolicy, log.child({ audit: true }));
+    const access = new ClientAccess(security.accessPolicy, log.child({ audit: true }), (code) =>
+      this.metrics.refused.inc({ what: code === 'UNAUTHORIZED' ? 'unauthorized' : code === 'FORBIDDEN' ? 'forbidden' : 'connection' }),
+    );
     const guards: HttpGuards = {
       access,
       browser: new BrowserGuard({ port: options.port, allowedHosts: [options.host, options.advertiseHost, ...options.allowedHosts] }),

@@ -29,6 +29,8 @@ export class ClientAccess {
   constructor(
     private readonly policy: AccessPolicy | undefined,
     private readonly audit: Logger,
+    /** Hears the code of every refusal, for the metrics. */
+    private readonly onRefusal: (code: string) => void = () => undefined,
   ) {
     this.refusals = new RateLimitedLog(audit);
   }
@@ -78,6 +80,7 @@ export class ClientAccess {
 
   /** A refusal decided elsewhere (the browser guard): logged like the others. */
   noteRefusal(remote: string, code: string, reason: string): void {
+    this.onRefusal(code);
     this.refusals.warn('request refused', { audit: 'refused', remote, code, reason });
   }
 
