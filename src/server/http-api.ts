@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { type ClientRequest, type ErrorCode, jsonTextDepthWithin, RequestError } from '../shared/index.ts';
+import { type ClientRequest, type ErrorCode, jsonTextDepthWithin, PEER_SOCKET_PATH, RequestError } from '../shared/index.ts';
 import type { PeerTls } from '../transport/index.ts';
 import type { BodyBudget } from './access/body-budget.ts';
 import type { BrowserGuard } from './access/browser-guard.ts';
@@ -138,8 +138,9 @@ export class HttpApi {
     });
     if (tls !== undefined) server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const endpoint = upgrades.get((request.url ?? '').split('?')[0]!);
-      const refusal = this.guards.browser.check(request.headers);
+      const path = (request.url ?? '').split('?')[0]!;
+      const endpoint = upgrades.get(path);
+      const refusal = path === PEER_SOCKET_PATH ? this.guards.browser.checkPeerUpgrade(request.headers) : this.guards.browser.check(request.headers);
       if (endpoint === undefined) socket.destroy();
       else if (refusal !== undefined) {
         this.guards.access.noteRefusal(request.socket.remoteAddress ?? 'unknown', 'FORBIDDEN', refusal);

@@ -101,6 +101,17 @@ export class BrowserGuard {
     return this.originRefusal(originHeader, host);
   }
 
+  /**
+   * Peer links come from nodes, never from browsers: any sign of a browser (an `Origin`, a
+   * `Sec-Fetch-Site`) is refused. The Host is not checked here, because nodes dial each other by
+   * whatever names their seeds and gossip give (a service name, an address), and a peer proves
+   * who it is in the handshake, not by the name it used.
+   */
+  checkPeerUpgrade(headers: BrowserRequestHeaders): string | undefined {
+    if (headers.origin !== undefined || headers['sec-fetch-site'] !== undefined) return 'a peer link was asked for by a browser';
+    return undefined;
+  }
+
   private fetchSiteRefusal(fetchSite: unknown): string | undefined {
     if (fetchSite === undefined) return undefined;
     if (!isBoundedText(fetchSite)) return 'the Sec-Fetch-Site header must be one value of at most 512 characters';

@@ -79,16 +79,16 @@ export class ClientAccess {
   }
 
   /** A refusal decided elsewhere (the browser guard): logged like the others. */
-  noteRefusal(remote: string, code: string, reason: string): void {
+  noteRefusal(remote: string, code: string, reason: string, detail: { token?: string; op?: string } = {}): void {
     this.onRefusal(code);
-    this.refusals.warn('request refused', { audit: 'refused', remote, code, reason });
+    this.refusals.warn('request refused', { audit: 'refused', remote, code, reason, ...detail });
   }
 
   private require(caller: Caller, action: Action, resource: string | undefined, what: string): void {
     if (caller.principal.may(action, resource)) return;
     const on = resource === undefined ? '' : resource === EVERY_NAME ? ' on every queue' : ` on ${resource}`;
     const reason = `token ${caller.principal.name} may not ${action}${on} (${what})`;
-    this.noteRefusal(caller.remote, 'FORBIDDEN', reason);
+    this.noteRefusal(caller.remote, 'FORBIDDEN', reason, { token: caller.principal.name, op: what });
     throw new RequestError('FORBIDDEN', reason);
   }
 

@@ -164,3 +164,13 @@ describe('browser guard: untrusted input', () => {
     expect(() => new BrowserGuard({ port: 7001, allowedHosts: ['ok.example', 'bad name'] })).toThrow(/allowed hosts must be host names or IP addresses: "bad name"/);
   });
 });
+
+// Goal: nodes dial each other by any name (a service's, an address); only browsers are kept off peer links.
+describe('peer link upgrades', () => {
+  const guard = new BrowserGuard({ port: 7001, allowedHosts: [] });
+  it('serves a peer that dialed by any name, and refuses anything a browser sends', () => {
+    expect(guard.checkPeerUpgrade({ host: 'queue-1.queues.svc.cluster.local:7001' })).toBeUndefined();
+    expect(guard.checkPeerUpgrade({ host: 'vm:7001', origin: 'http://127.0.0.1:7001' })).toMatch(/browser/);
+    expect(guard.checkPeerUpgrade({ host: '127.0.0.1:7001', 'sec-fetch-site': 'same-origin' })).toMatch(/browser/);
+  });
+});
