@@ -27,6 +27,11 @@ export class AcceptorHandshake {
     private readonly self: PeerIdentity,
   ) {}
 
+  /** The peer that said hello and has yet to prove it: one that hangs up now likely holds another key. */
+  get unproven(): PeerIdentity | undefined {
+    return this.done ? undefined : this.awaitingAuth?.peer;
+  }
+
   onFrame(frame: PeerFrame): HandshakeStep {
     if (this.done) return { kind: 'refuse', reason: 'handshake already finished' };
     if (this.awaitingAuth === undefined) return this.onHello(frame);

@@ -152,14 +152,20 @@ export class PeerTransport {
     socket.binaryType = 'nodebuffer';
     const handshake = new AcceptorHandshake(this.options.keys, this.options.self());
     let peer: NodeId | undefined;
+    let timedOut = false;
     const deadline = setTimeout(() => {
       if (peer !== undefined) return;
-      this.refuse('a peer link did not finish its handshake in time');
+      timedOut = true;
       socket.terminate();
     }, this.options.handshakeTimeoutMs);
     deadline.unref();
     socket.on('close', () => {
       clearTimeout(deadline);
+      // A dialer that checks our proof and finds another key hangs up without a word: this side
+      // must count and log that too, or a node with the wrong key would show only in its own log.
+      const unproven = peer === undefined ? handshake.unproven : undefined;
+      if (unproven !== undefined) this.refuse(`peer ${unproven.id} at ${unproven.address} left the handshake unfinished (does it hold another cluster key?)`);
+      else if (timedOut) this.refuse('a peer link said nothing within the handshake timeout');
       this.inbound.delete(socket);
       this.paused.delete(socket);
       if (peer !== undefined && this.inboundById.get(peer)?.socket === socket) this.inboundById.delete(peer);
