@@ -224,42 +224,62 @@ export class HttpApi {
   /**
    * Reads a JSON body, refusing it as soon as it passes the size limit or the node's budget for
    * bodies in flight rather than after, and refusing nesting deeper than a message body may have
-   * before `JSON.parse` builds anything.
+   * before `JSON.parse` builds anything. A refused body is read on and thrown away (it no longer
+   * costs memory), so that the client, still sending, gets the answer rather than a reset
+   * connection; the request timeout bounds how long that may take.
    */
-  private async readJson(request: IncomingMessage): Promise<unknown> {
+  private readJson(request: IncomingMessage): Promise<unknown> {
     const limit = REQUEST_LIMITS.requestBytesMax;
     const declared = Number(request.headers['content-length'] ?? '0');
     if (declared > limit) {
       request.resume();
-      throw new RequestError('TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`);
+      return Promise.reject(new RequestError('TOO_LARGE', `the request body is ${declared} bytes; the limit is ${limit}`));
     }
     const budget = this.guards.bodies;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of request as AsyncIterable<Buffer>) {
-        if (size + chunk.length > limit) {
-          request.destroy();
-          throw new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let refused = false;
+      const refuse = (error: RequestError) => {
+        refused = true;
+        budget.giveBack(size);
+        chunks.length = 0;
+        reject(error);
+      };
+      request.on('data', (chunk: Buffer) => {
+        if (refused) return;
+        if (size + chunk.length > limit) refuse(new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`));
+        else if (!budget.take(chunk.length)) refuse(new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, 500));
+        else {
+          size += chunk.length;
+          chunks.push(chunk);
         }
-        if (!budget.take(chunk.length)) {
-          request.destroy();
-          throw new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, 500);
+      });
+      request.once('error', (error) => {
+        if (!refused) refuse(new RequestError('BAD_REQUEST', `the request body could not be read: ${error.message}`));
+      });
+      request.once('close', () => {
+        if (!refused && !request.complete) refuse(new RequestError('BAD_REQUEST', 'the client closed the connection before its body was complete'));
+      });
+      request.once('end', () => {
+        if (refused) return;
+        budget.giveBack(size);
+        if (size === 0) {
+          resolve(undefined);
+          return;
         }
-        size += chunk.length;
-        chunks.push(chunk);
-      }
-      if (size === 0) return undefined;
-      const text = Buffer.concat(chunks, size).toString('utf8');
-      if (!jsonTextDepthWithin(text, JSON_NESTING_MAX)) throw new RequestError('BAD_REQUEST', `the body nests deeper than ${JSON_NESTING_MAX} levels`);
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        throw new RequestError('BAD_REQUEST', 'the body is not valid JSON');
-      }
-    } finally {
-      budget.giveBack(size);
-    }
+        const text = Buffer.concat(chunks, size).toString('utf8');
+        if (!jsonTextDepthWithin(text, JSON_NESTING_MAX)) {
+          reject(new RequestError('BAD_REQUEST', `the body nests deeper than ${JSON_NESTING_MAX} levels`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(text) as unknown);
+        } catch {
+          reject(new RequestError('BAD_REQUEST', 'the body is not valid JSON'));
+        }
+      });
+    });
   }
 }
 
