@@ -1,10 +1,9 @@
+import { isCount, isFields, isNonEmptyText } from '../shared/index.ts';
 import { MEMBERS_LIMIT } from './gossip-config.ts';
 import type { GossipMessage } from './types.ts';
 
 const ID_LENGTH_MAX = 256;
 const ADDRESS_LENGTH_MAX = 270;
-
-type Fields = Record<string, unknown>;
 
 /**
  * The structural check of a gossip message from the network. The core switches on `type` and
@@ -13,7 +12,7 @@ type Fields = Record<string, unknown>;
  * one bad claim should not cost the good ones that travel with it.
  */
 export function isGossipMessage(value: unknown): value is GossipMessage {
-  if (!isRecord(value)) return false;
+  if (!isFields(value)) return false;
   if (!isId(value.from) || !isId(value.to) || !isClaimList(value.updates)) return false;
   switch (value.type) {
     case 'ping':
@@ -33,14 +32,10 @@ function isClaimList(value: unknown): boolean {
   return Array.isArray(value) && value.length <= MEMBERS_LIMIT;
 }
 
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= ID_LENGTH_MAX;
+  return isNonEmptyText(value, ID_LENGTH_MAX);
 }
 
 function isProbe(value: unknown): boolean {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return isCount(value);
 }

@@ -1,3 +1,4 @@
+import { type Fields, isCount, isFields as isRecord, isNonEmptyText } from '../shared/index.ts';
 import type { Entry, Membership, Message, SnapshotMeta } from './types.ts';
 
 /**
@@ -14,8 +15,6 @@ export const MESSAGE_SHAPE_LIMITS = {
 
 const ENTRY_KINDS = new Set(['normal', 'config', 'noop']);
 const REFUSALS = new Set(['NOT_LEADER', 'READ_DROPPED']);
-
-type Fields = Record<string, unknown>;
 
 /**
  * The structural check of a Raft message from the network: every field the core reads has its
@@ -118,16 +117,8 @@ function isIdList(value: unknown): value is string[] {
   return Array.isArray(value) && value.length <= MESSAGE_SHAPE_LIMITS.membersMax && value.every(isId);
 }
 
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= MESSAGE_SHAPE_LIMITS.idLengthMax;
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return isNonEmptyText(value, MESSAGE_SHAPE_LIMITS.idLengthMax);
 }
 
 function isReadContext(value: unknown, mayBeEmpty: boolean): boolean {

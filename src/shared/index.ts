@@ -8,3 +8,4 @@ export { BODY_DEPTH_MAX, jsonTextDepthWithin, valueDepthWithin } from './json-de
 export * from './client-protocol.ts';
 export { parseReceipt, receiptOf } from './receipts.ts';
 export { sortNumbersInPlace } from './sort-numbers.ts';
+export { type Fields, isCount, isFields, isNonEmptyText } from './field-checks.ts';

@@ -1,5 +1,6 @@
 import { isGossipMessage, type GossipMessage } from '../gossip/index.ts';
 import { isMessage, type Message, type NodeId } from '../raft/index.ts';
+import { type Fields, isFields as isRecord, isNonEmptyText } from '../shared/index.ts';
 import { ERROR_CODES, type ErrorBody, type WriteRequest } from '../shared/index.ts';
 import { isNonce } from './cluster-keys.ts';
 import { isPeerAddress } from './peer-address.ts';
@@ -45,8 +46,6 @@ export type PeerFrame =
   | { readonly t: 'forwardReply'; readonly requestId: number; readonly ok: false; readonly error: ErrorBody }
   | SnapshotChunkFrame
   | SnapshotAckFrame;
-
-type Fields = Record<string, unknown>;
 
 /**
  * The structural check at the trust boundary: a frame that fails it closes the link. Each kind is
@@ -103,9 +102,5 @@ function isRequestId(value: unknown): value is number {
 }
 
 function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= ID_LENGTH_MAX;
-}
-
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return isNonEmptyText(value, ID_LENGTH_MAX);
 }

@@ -1,4 +1,5 @@
 import { isSnapshotAnnouncement, type SnapshotMessage } from '../raft/index.ts';
+import { isCount } from '../shared/index.ts';
 
 /**
  * A Raft snapshot message travels as a stream of bounded chunks instead of one frame: a frame as big
@@ -66,5 +67,5 @@ function isSnapshotHeader(value: unknown): value is SnapshotHeader {
 }
 
 function isSequence(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return isCount(value);
 }
