@@ -4,11 +4,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, jsonTextDepthWithin, PEER_SOCKET_PATH, RequestError } from '../shared/index.ts';
-import type { PeerTls } from '../transport/index.ts';
-import type { BodyBudget } from './access/body-budget.ts';
-import type { BrowserGuard } from './access/browser-guard.ts';
-import type { ClientAccess } from './access/client-access.ts';
-import type { ConnectionLimits } from './access/connection-limits.ts';
+import type { HttpGuards } from './access/http-guards.ts';
 import { serveDashboard } from './dashboard.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { FAULT_ADMIN_PREFIX, handleFaultAdmin } from './fault-admin.ts';
@@ -97,16 +93,6 @@ const ROUTES: Route[] = [
 /** The HTTP/JSON contract of HTTP-API.md. Every failure is `{ error: { code, message } }`. */
 export interface WebSocketEndpoint {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
-}
-
-/** What the HTTP server needs beyond the request handler: who may talk to it, and how much. */
-export interface HttpGuards {
-  readonly access: ClientAccess;
-  readonly browser: BrowserGuard;
-  readonly bodies: BodyBudget;
-  readonly connections: ConnectionLimits;
-  /** With TLS the listener speaks HTTPS (and WSS); peers present certificates of the same CA. */
-  readonly tls: PeerTls | undefined;
 }
 
 export class HttpApi {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { commandsOf, type LogRecord, type QueueCommand, type QueueResult, QueueStateMachine } from '../queue/index.ts';
+import { QueueStateMachine } from '../queue/index.ts';
 import {
   bootstrapState,
   type Entry,
@@ -41,11 +41,8 @@ import { decideBootstrap } from './bootstrap-decision.ts';
 import { ClientSockets } from './client-sockets.ts';
 import { type ClusterView, clusterView } from './cluster-view.ts';
 import { Forwarder, toErrorBody } from './forwarder.ts';
-import { HttpApi, type HttpGuards, type WebSocketEndpoint } from './http-api.ts';
-import { ClientAccess } from './access/client-access.ts';
-import { BrowserGuard } from './access/browser-guard.ts';
-import { BodyBudget } from './access/body-budget.ts';
-import { ConnectionLimits } from './access/connection-limits.ts';
+import { HttpApi, type WebSocketEndpoint } from './http-api.ts';
+import { createHttpGuards } from './access/http-guards.ts';
 import { pollUntil } from './poll-until.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
@@ -66,6 +63,7 @@ import { RaftDriver } from './raft-driver.ts';
 import { RateLimitedLog } from './rate-limited-log.ts';
 import { checkExposure, loadNodeSecurity, type NodeSecurity } from './node-security.ts';
 import { forwardedRequest } from './frame-request.ts';
+import { EntryCommands } from './entry-commands.ts';
 import { ReadBarrier } from './read-barrier.ts';
 
 /** Peer links one node accepts at once: far above any cluster's size, far below what would hurt. */
@@ -132,6 +130,7 @@ export class QuorumNode implements RequestHandler {
   private stopping = false;
   /** Refused peer links and requests: logged, at a rate no stranger can raise. */
   private readonly refusalLog: RateLimitedLog;
+  private readonly entryCommands: EntryCommands;
 
   private constructor(
     readonly id: NodeId,
@@ -250,22 +249,18 @@ export class QuorumNode implements RequestHandler {
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
     });
-    const access = new ClientAccess(security.accessPolicy, log.child({ audit: true }), (code) =>
-      this.metrics.refused.inc({ what: code === 'UNAUTHORIZED' ? 'unauthorized' : code === 'FORBIDDEN' ? 'forbidden' : 'connection' }),
-    );
-    const guards: HttpGuards = {
-      access,
-      browser: new BrowserGuard({ port: options.port, allowedHosts: [options.host, options.advertiseHost, ...options.allowedHosts] }),
-      bodies: new BodyBudget(options.requestBufferBytesMax),
-      connections: new ConnectionLimits({
-        connectionsMax: options.connectionsMax,
-        connectionsPerAddressMax: options.connectionsPerAddressMax,
-        onRefused: (remote, reason) => access.noteRefusal(remote, 'TOO_MANY_CONNECTIONS', reason),
-      }),
-      tls: security.peerTls,
-    };
+    const guards = createHttpGuards(options, security, log.child({ audit: true }), (what) => this.metrics.refused.inc({ what }));
+    this.entryCommands = new EntryCommands({
+      machine: this.machine,
+      onApplied: (command) => this.queueService.onApplied(command),
+      onRejected: (reason, detail) => {
+        this.metrics.entriesRejected.inc({ reason });
+        const what = reason === 'decode' ? 'an entry in the log does not decode into commands' : 'a command in the log failed to apply';
+        this.log.error({ err: detail.error, index: detail.index, type: detail.type }, `${what}; it was skipped on every replica`);
+      },
+    });
     const api = new HttpApi(this, options, guards, log);
-    this.clientSockets = new ClientSockets(this, options, access, log);
+    this.clientSockets = new ClientSockets(this, options, guards.access, log);
     this.httpServer = api.createServer(
       new Map<string, WebSocketEndpoint>([[PEER_SOCKET_PATH, this.transport], [CLIENT_SOCKET_PATH, this.clientSockets]]),
     );
@@ -446,48 +441,11 @@ export class QuorumNode implements RequestHandler {
 
   // ------------------------------------------------------------ the core's outputs
 
-  /**
-   * Applies one committed entry. Nothing in an entry may stop the node: it is in the log of every
-   * replica, so an exception here would stop each of them in turn, and again at every restart (a
-   * poison entry). An entry that does not decode into commands is skipped; a command whose apply
-   * throws answers an error and the next command runs. Both are logged and counted
-   * (quorumq_entries_rejected_total). Every replica holds the same bytes and runs the same
-   * deterministic code, so every replica skips or fails the same way, at the same point, and the
-   * replicas stay identical.
-   */
   private apply(entry: Entry): void {
     this.appliedIndex = entry.index;
-    if (entry.kind === 'normal') {
-      const commands = this.commandsOfEntry(entry);
-      const results = commands.map((command) => {
-        let result: QueueResult;
-        try {
-          result = this.machine.apply(command);
-        } catch (error) {
-          this.metrics.entriesRejected.inc({ reason: 'apply' });
-          this.log.error({ err: error, index: entry.index, type: String((command as { type?: unknown }).type).slice(0, 40) }, 'a command in the log failed to apply; it was skipped on every replica');
-          return { type: 'error', code: 'BAD_REQUEST', message: 'the command failed to apply' } satisfies QueueResult;
-        }
-        this.queueService.onApplied(command);
-        return result;
-      });
-      this.queueService.onEntryApplied(entry.index, entry.term, results);
-    }
+    if (entry.kind === 'normal') this.queueService.onEntryApplied(entry.index, entry.term, this.entryCommands.apply(entry));
     this.readBarrier.onApplied(this.appliedIndex);
     this.snapshots.onApplied(this.appliedIndex, entry.data.length);
-  }
-
-  private commandsOfEntry(entry: Entry): readonly QueueCommand[] {
-    try {
-      const record = decode(entry.data) as LogRecord;
-      const commands = commandsOf(record);
-      if (Array.isArray(commands) && commands.every((command) => typeof command === 'object' && command !== null)) return commands;
-    } catch {
-      // Reported below, as an entry that does not decode.
-    }
-    this.metrics.entriesRejected.inc({ reason: 'decode' });
-    this.log.error({ index: entry.index, bytes: entry.data.length }, 'an entry in the log does not decode into commands; it was skipped on every replica');
-    return [];
   }
 
   /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
