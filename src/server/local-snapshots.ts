@@ -118,7 +118,12 @@ export class LocalSnapshots {
     this.pending = true;
     this.options.submit((raft) => {
       const index = this.options.appliedIndex();
-      if (index <= this.index) {
+      // The core may have moved past what this node applied: a snapshot from the leader stepped
+      // into it since the take was asked for (inputs queue up behind a pause or a slow write) and
+      // not applied here yet. This node's state is then about to be replaced; a snapshot of it would
+      // describe a log the core no longer holds.
+      const core = raft.status();
+      if (index <= this.index || index < core.firstIndex - 1 || index > core.applied) {
         this.pending = false;
         return;
       }

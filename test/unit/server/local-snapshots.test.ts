@@ -27,7 +27,7 @@ function node(draw: number, settings: NodeSettings = {}): { apply: (through: num
   let firstIndex = 1;
   const raft = {
     snapshotMetaAt: (index: number) => ({ index, term: 1, membership: { voters: ['a'], learners: [] } }),
-    status: () => ({ firstIndex }),
+    status: () => ({ firstIndex, applied }),
     compact: (snapshot: Snapshot) => {
       firstIndex = snapshot.meta.index + 1;
       taken.push(snapshot.meta.index);
@@ -113,5 +113,65 @@ describe('LocalSnapshots', () => {
     const huge = node(0, { bytesBetween: 1000, snapshotBytes: 50_000 });
     await huge.apply(90);
     expect(huge.taken).toEqual([10, 50, 90]);
+  });
+
+  it('lets a take go when the core has moved past this node\'s state (a leader\'s snapshot stepped in, not yet applied), and snapshots later as usual', async () => {
+    // Found by chaos (seed 7003, a 5 s pause of a follower): the take ran with the core's log already
+    // restored from a leader's snapshot at a higher index, and the core asserted.
+    const queued: ((raft: Raft) => void)[] = [];
+    let applied = 0;
+    let core = { firstIndex: 1, applied: 0 };
+    const taken: number[] = [];
+    const raft = {
+      snapshotMetaAt: (index: number) => {
+        if (index < core.firstIndex - 1 || index > core.applied) throw new Error('snapshot index outside the applied log');
+        return { index, term: 1, membership: { voters: ['a'], learners: [] } };
+      },
+      status: () => core,
+      compact: (snapshot: Snapshot) => {
+        core = { ...core, firstIndex: snapshot.meta.index + 1 };
+        taken.push(snapshot.meta.index);
+      },
+    } as unknown as Raft;
+    const snapshots = new LocalSnapshots({
+      entriesBetween: ENTRIES_BETWEEN,
+      bytesBetween: Number.MAX_SAFE_INTEGER,
+      submit: (input) => {
+        queued.push(input);
+      },
+      appliedIndex: () => applied,
+      encodeState: () => ({ step: () => true, bytes: () => new Uint8Array(1), release: () => undefined }),
+      save: () => Promise.resolve(),
+      onSaveFailed: (error) => {
+        throw error;
+      },
+      log: pino({ level: 'silent' }),
+      random: () => 0,
+    });
+    const runQueued = async () => {
+      while (queued.length > 0) {
+        queued.shift()!(raft);
+        await turns(2);
+      }
+    };
+    for (applied = 1; applied <= ENTRIES_BETWEEN; applied++) {
+      core = { ...core, applied };
+      snapshots.onApplied(applied, 100);
+    }
+    applied = ENTRIES_BETWEEN;
+    // Before the take runs, the core restores a leader's snapshot at 1500 that this node has not applied.
+    core = { firstIndex: 1501, applied: 1500 };
+    await runQueued();
+    expect(taken).toEqual([]);
+    // The snapshot is installed here; the next interval is taken as usual.
+    applied = 1500;
+    snapshots.onInstalled({ meta: { index: 1500, term: 1, membership: { voters: ['a'], learners: [] } }, data: Uint8Array.of(1) });
+    for (applied = 1501; applied <= 1500 + ENTRIES_BETWEEN; applied++) {
+      core = { ...core, applied };
+      snapshots.onApplied(applied, 100);
+    }
+    applied = 1500 + ENTRIES_BETWEEN;
+    await runQueued();
+    expect(taken).toEqual([2500]);
   });
 });
