@@ -10,6 +10,8 @@
 //   npm run fault -- heal
 //   npm run fault -- leader
 // Options: --data-root DIR (default ./data, where npm run cluster keeps its state)
+// A cluster started with --secure (or --tls, --auth) is reached with the CA and admin token its
+// launcher wrote to the state file; fault injection needs `npm run cluster -- --faults`.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../cluster/local-cluster.ts';
@@ -36,7 +38,7 @@ const addresses = cluster.addresses;
 
 async function resolve(name: string | undefined): Promise<number> {
   if (name === undefined) throw new Error(`${command} needs a node: a port, or "leader"`);
-  const address = name === 'leader' ? await findLeader(addresses) : `127.0.0.1:${name}`;
+  const address = name === 'leader' ? await findLeader(addresses, cluster.access) : `127.0.0.1:${name}`;
   const index = addresses.indexOf(address ?? '');
   if (index < 0) throw new Error(name === 'leader' ? 'no leader is known right now' : `no node on port ${name}`);
   return index;
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
       const others = values.from === undefined
         ? addresses.filter((_, i) => i !== index)
         : values.from.split(',').map((port) => `127.0.0.1:${port}`);
-      await partition(addresses[index]!, others, values['one-way'] === true);
+      await partition(addresses[index]!, others, values['one-way'] === true, cluster.access);
       console.log(`partition ${addresses[index]} from ${others.join(', ')}${values['one-way'] ? ' (one way: its sends are dropped)' : ''}`);
       return;
     }
@@ -82,11 +84,11 @@ async function main(): Promise<void> {
       return;
     }
     case 'heal':
-      await healAll(addresses);
+      await healAll(addresses, cluster.access);
       console.log('healed every partition');
       return;
     case 'leader':
-      console.log((await findLeader(addresses)) ?? 'no leader');
+      console.log((await findLeader(addresses, cluster.access)) ?? 'no leader');
       return;
     default:
       console.log('usage: npm run fault -- kill|pause|resume|restart|wipe|truncate|bitflip|partition <port|leader> | heal | leader');

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { build, type Histogram } from 'hdr-histogram-js';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { LocalCluster } from '../../cluster/local-cluster.ts';
+import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
+import { makeSecureSetup, type SecureSetupOptions } from '../../cluster/secure-setup.ts';
 import { connect, type QuorumqClient } from '../../src/client/index.ts';
 
 /** A run's numbers, flat, by name (the unit is in the name: `Ms`, `PerSec`, `Mb`, or a count). */
@@ -91,18 +93,18 @@ export interface ClusterView {
   readonly leader: { readonly address: string | null } | null;
 }
 
-async function getJson<T>(url: string): Promise<T | undefined> {
+/** A status read (`GET`) from a node, parsed; undefined when it fails or answers other than 2xx. */
+async function getJson<T>(address: string, path: string, access: NodeAccess): Promise<T | undefined> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-    if (!response.ok) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    return (await response.json()) as T;
+    const reply = await nodeRequest(address, path, access, { timeoutMs: STATUS_TIMEOUT_MS });
+    return reply.status >= 200 && reply.status <= 299 ? (JSON.parse(reply.text) as T) : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** What a secured bench cluster runs with (`--secure`: all three); clients use its CA and admin token. */
+export type Security = Pick<SecureSetupOptions, 'clusterKey' | 'auth' | 'tls'>;
 
 /** One fresh cluster: started on free ports in a temp folder; `stop` kills every node by PID and deletes the folder. */
 export class BenchCluster {
@@ -115,16 +117,27 @@ export class BenchCluster {
   private constructor(
     readonly dataRoot: string,
     ports: number[],
+    /** How clients reach the nodes: the CA and admin token of a secured cluster, nothing otherwise. */
+    readonly access: NodeAccess,
+    nodeArgs: readonly string[],
   ) {
-    this.local = new LocalCluster({ ports, dataRoot });
+    this.local = new LocalCluster({ ports, dataRoot, extraArgs: nodeArgs });
     this.addresses = this.local.nodes.map((node) => node.address);
     this.peakRss = this.local.nodes.map(() => 0);
     this.sampler = setInterval(() => this.sampleRss(), RSS_SAMPLE_MS);
     this.sampler.unref();
   }
 
-  static async start(): Promise<BenchCluster> {
-    const cluster = new BenchCluster(mkdtempSync(join(tmpdir(), 'quorumq-bench-')), await freePorts(CLUSTER_SIZE));
+  static async start(security: Security = {}): Promise<BenchCluster> {
+    const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-bench-'));
+    let setup: Awaited<ReturnType<typeof makeSecureSetup>>;
+    try {
+      setup = await makeSecureSetup(join(dataRoot, 'secure'), security);
+    } catch (error) {
+      rmSync(dataRoot, { recursive: true, force: true });
+      throw error;
+    }
+    const cluster = new BenchCluster(dataRoot, await freePorts(CLUSTER_SIZE), setup.access, setup.nodeArgs);
     live.add(cluster);
     try {
       cluster.local.startAll();
@@ -142,9 +155,7 @@ export class BenchCluster {
     for (;;) {
       const healthy = await Promise.all(this.addresses.map(async (address) => {
         try {
-          const response = await fetch(`http://${address}/health`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-          await response.body?.cancel();
-          return response.status === 200;
+          return (await nodeRequest(address, '/health', this.access, { timeoutMs: STATUS_TIMEOUT_MS })).status === 200;
         } catch {
           return false;
         }
@@ -160,7 +171,7 @@ export class BenchCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (const address of this.addresses) {
-        const view = await getJson<ClusterView>(`http://${address}/cluster`);
+        const view = await getJson<ClusterView>(address, '/cluster', this.access);
         const leader = view?.leader?.address;
         if (leader === undefined || leader === null) continue;
         const index = this.addresses.indexOf(leader);
@@ -287,20 +298,27 @@ export class BenchRun {
   constructor(
     readonly label: string,
     signal: AbortSignal,
+    /** What this run's clusters are secured with (`npm run bench -- ... --secure`); nothing by default. */
+    readonly security: Security = {},
   ) {
     this.signal = signal;
   }
 
   async startCluster(): Promise<BenchCluster> {
     this.checkAborted();
-    const cluster = await BenchCluster.start();
+    const cluster = await BenchCluster.start(this.security);
     this.clusters.push(cluster);
     return cluster;
   }
 
-  /** An SDK client given every node's address; closed when the run ends. */
-  client(addresses: readonly string[]): QuorumqClient {
-    const client = connect({ nodes: addresses });
+  /** An SDK client given every node's address (and a secured cluster's token and CA); closed when the run ends. */
+  client(cluster: BenchCluster): QuorumqClient {
+    const { token, ca } = cluster.access;
+    const client = connect({
+      nodes: cluster.addresses,
+      ...(token === undefined ? {} : { token }),
+      ...(ca === undefined ? {} : { tls: { ca } }),
+    });
     this.clients.push(client);
     return client;
   }
@@ -430,16 +448,15 @@ export class Ledger {
    * that was never delivered: still in the queue (ready, delayed or in flight) is `stuck`;
    * anything else (gone, or acked or dead-lettered without a delivery we saw) is `lost`.
    */
-  async classifyUndelivered(address: string, queue: string): Promise<{ stuck: number; lost: number; states: Record<string, number> }> {
+  async classifyUndelivered(address: string, queue: string, access: NodeAccess): Promise<{ stuck: number; lost: number; states: Record<string, number> }> {
     const states: Record<string, number> = {};
     for (let seq = 0; seq < this.total; seq++) {
       if (this.confirmedFlags[seq] === 0 || this.deliveryCounts[seq]! > 0) continue;
       const id = this.confirmedId[seq]!;
       let state: string;
       try {
-        const response = await fetch(`http://${address}/queues/${queue}/messages/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
-        state = response.status === 200 ? ((await response.json()) as { state: string }).state : `http ${response.status}`;
-        if (response.status !== 200) await response.body?.cancel();
+        const reply = await nodeRequest(address, `/queues/${queue}/messages/${encodeURIComponent(id)}`, access, { timeoutMs: STATUS_TIMEOUT_MS });
+        state = reply.status === 200 ? (JSON.parse(reply.text) as { state: string }).state : `http ${reply.status}`;
       } catch (error) {
         state = `unknown (${error instanceof Error ? error.message : String(error)})`;
       }

@@ -1,4 +1,7 @@
-// The benchmark suite: npm run bench -- w1|w2|w3|floors|all [--runs 3]
+// The benchmark suite: npm run bench -- w1|w2|w3|floors|all [--runs 3] [--secure]
+// --secure: every cluster runs with a cluster key, an auth file and TLS (throwaway files in its temp
+// folder), and the clients use the CA and the admin token (the floors have no cluster: unchanged).
+// --security key,auth,tls: only those of the three, to find which one costs what.
 // Each run of each workload starts its own fresh 3-node cluster (free ports, temp folder) and
 // stops it by PID afterwards, also on failure, timeout or Ctrl-C. Prints progress while it runs,
 // then a table of medians over the runs, and writes every run's figures with the commit, the
@@ -10,13 +13,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from '../../cluster/local-cluster.ts';
 import { floors } from './floors.ts';
-import { BenchRun, type Figures, stopEverythingOnSignal, type Workload } from './harness.ts';
+import { BenchRun, type Figures, type Security, stopEverythingOnSignal, type Workload } from './harness.ts';
 import { w1 } from './w1-throughput.ts';
 import { w2 } from './w2-latency.ts';
 import { w3 } from './w3-failover.ts';
 
 const WORKLOADS: readonly Workload[] = [floors, w1, w2, w3];
-const USAGE = 'usage: npm run bench -- w1|w2|w3|floors|all [--runs N]';
+const USAGE = 'usage: npm run bench -- w1|w2|w3|floors|all [--runs N] [--secure | --security key,auth,tls]';
+const SECURITY_PARTS = ['key', 'auth', 'tls'] as const;
 
 interface RunRecord {
   readonly workload: string;
@@ -30,11 +34,19 @@ interface RunRecord {
   readonly error?: string;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runs: { type: 'string', default: '1' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { runs: { type: 'string', default: '1' }, secure: { type: 'boolean', default: false }, security: { type: 'string' } },
+});
 const runs = Number(values.runs);
+const securityParts = values.secure === true ? [...SECURITY_PARTS] : (values.security ?? '').split(',').filter((part) => part !== '');
+const security: Security = { clusterKey: securityParts.includes('key'), auth: securityParts.includes('auth'), tls: securityParts.includes('tls') };
+const secure = securityParts.length > 0;
+const securityLabel = securityParts.length === SECURITY_PARTS.length ? 'cluster key, auth and TLS' : securityParts.join(', ');
 const choice = positionals[0];
 const selected = choice === 'all' ? WORKLOADS : WORKLOADS.filter((workload) => workload.name === choice);
-if (positionals.length !== 1 || selected.length === 0 || !Number.isInteger(runs) || runs < 1) {
+const badPart = securityParts.some((part) => !(SECURITY_PARTS as readonly string[]).includes(part));
+if (positionals.length !== 1 || selected.length === 0 || !Number.isInteger(runs) || runs < 1 || badPart) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -51,7 +63,7 @@ const machine = {
   platform: `${process.platform} ${process.arch}`,
   loadAverageAtStart: loadavg(),
 };
-console.error(`quorumq bench: ${selected.map((workload) => workload.name).join(', ')} × ${runs} run(s) at ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}`);
+console.error(`quorumq bench: ${selected.map((workload) => workload.name).join(', ')} × ${runs} run(s)${secure ? `, secure (${securityLabel})` : ''} at ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}`);
 console.error(`machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}; load average ${formatLoad(machine.loadAverageAtStart)}`);
 
 const records: RunRecord[] = [];
@@ -71,7 +83,8 @@ const result = {
   machine: { ...machine, loadAverageAtEnd: loadavg() },
   settings: {
     runs,
-    cluster: '3 nodes on 127.0.0.1, default node flags (durability as shipped), fresh data folder per run; client in this process, all on the same machine',
+    security: securityParts,
+    cluster: `3 nodes on 127.0.0.1, default node flags (durability as shipped)${secure ? ` plus ${securityFlags()}` : ''}, fresh data folder per run; client in this process, all on the same machine`,
     workloads: Object.fromEntries(selected.map((workload) => [workload.name, { title: workload.title, timeoutMs: workload.timeoutMs, ...workload.settings }])),
   },
   medians,
@@ -93,7 +106,7 @@ async function runOnce(workload: Workload, run: number): Promise<RunRecord> {
   const loadAverageBefore = loadavg();
   console.error(`${label}: ${workload.title} (load average ${formatLoad(loadAverageBefore)}; times out after ${workload.timeoutMs / 1000} s)`);
   const controller = new AbortController();
-  const bench = new BenchRun(label, controller.signal);
+  const bench = new BenchRun(label, controller.signal, security);
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let figures: Figures = {};
@@ -168,7 +181,16 @@ function printTable(): void {
   console.log(line(header));
   console.log(`|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));
-  console.log(`load average at the end ${formatLoad(loadavg())} (at the start ${formatLoad(machine.loadAverageAtStart)}); ${machine.cpus} cpus`);
+  console.log(`load average at the end ${formatLoad(loadavg())} (at the start ${formatLoad(machine.loadAverageAtStart)}); ${machine.cpus} cpus${secure ? `; secure: ${securityLabel}` : ''}`);
+}
+
+function securityFlags(): string {
+  const flags = [
+    ...(security.clusterKey === true ? ['--cluster-key-file'] : []),
+    ...(security.auth === true ? ['--auth-file (one admin token)'] : []),
+    ...(security.tls === true ? ['--tls-cert/--tls-key/--tls-ca'] : []),
+  ];
+  return flags.join(', ');
 }
 
 function format(value: number | undefined, digits: number): string {

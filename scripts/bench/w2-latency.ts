@@ -1,10 +1,12 @@
 // W2 latency: one producer sends one message at a time and waits for its confirm; one consumer
 // (SDK, WebSocket) acks each. 5,000 messages of 256 random bytes. Run three times on the same fresh
-// cluster: the producer on the SDK (WebSocket), then over HTTP (fetch, keep-alive) to the node the
-// SDK producer landed on, so both go through the same node, then on the SDK again: the first
+// cluster: the producer on the SDK (WebSocket), then over HTTP (fetch, keep-alive; on a secured
+// cluster node:https with its CA, as fetch takes no CA) to the node the SDK producer landed on, so
+// both go through the same node, then on the SDK again: the first
 // stream meets processes whose JIT is cold, the last a cluster that has been running. The body
 // carries its send time, so enqueue-to-delivery is measured on one clock (producer and consumer
 // share this process).
+import { nodeRequest } from '../../cluster/node-http.ts';
 import type { QuorumqClient } from '../../src/client/index.ts';
 import { type BenchCluster, type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
 
@@ -25,7 +27,7 @@ export const w2: Workload = {
     body: '{ seq, at, data }: data is 256 random bytes as a base64 string (344 characters)',
     variants: {
       sdk: 'producer on the SDK over WebSocket, given all node addresses',
-      http: 'producer on fetch (keep-alive) POST /queues/:q/messages to the node the SDK producer used',
+      http: 'producer on fetch (keep-alive) POST /queues/:q/messages to the node the SDK producer used; with --secure, node:https (keep-alive) with the CA and token instead, as fetch takes no CA',
       sdkWarm: 'the SDK stream again, on a new queue of the same cluster, after the two streams above (10,000 messages): what a cluster that has been running does, its JIT warm',
     },
   },
@@ -56,15 +58,20 @@ type Send = (queue: string, body: Body) => Promise<string>;
 
 async function run(bench: BenchRun): Promise<Figures> {
   const cluster = await bench.startCluster();
-  const producer = bench.client(cluster.addresses);
+  const producer = bench.client(cluster);
   const placement = await bench.place('producer', producer);
   const cpuBefore = { nodes: cluster.cpuSeconds(), client: process.cpuUsage() };
   const sendOnSdk: Send = async (queue, body) => (await producer.enqueue(queue, body)).id;
   const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', sendOnSdk);
   const sdkCpu = cpuPerMessage(cpuBefore, cluster.cpuSeconds(), process.cpuUsage(cpuBefore.client), await cluster.leaderIndex());
-  const url = (queue: string) => `http://${placement.address}/queues/${queue}/messages`;
-  const http = await stream(bench, cluster, 'http', 'w2-http', async (queue, body) => {
-    const response = await fetch(url(queue), {
+  const http = await stream(bench, cluster, 'http', 'w2-http', cluster.access.ca === undefined ? sendOnFetch(placement.address) : sendOnNodeHttps(cluster, placement.address));
+  const sdkWarm = await stream(bench, cluster, 'sdkWarm', 'w2-sdk-warm', sendOnSdk);
+  return { ...sdk, ...sdkCpu, ...http, ...sdkWarm, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+}
+
+function sendOnFetch(address: string): Send {
+  return async (queue, body) => {
+    const response = await fetch(`http://${address}/queues/${queue}/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ body }),
@@ -73,9 +80,21 @@ async function run(bench: BenchRun): Promise<Figures> {
     const text = await response.text();
     if (response.status !== 201) throw new Error(`HTTP ${response.status}: ${text.slice(0, 200)}`);
     return (JSON.parse(text) as { id: string }).id;
-  });
-  const sdkWarm = await stream(bench, cluster, 'sdkWarm', 'w2-sdk-warm', sendOnSdk);
-  return { ...sdk, ...sdkCpu, ...http, ...sdkWarm, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
+  };
+}
+
+/** Over HTTPS with the cluster's CA and token: node:https's global agent keeps the connection alive, as fetch does. */
+function sendOnNodeHttps(cluster: BenchCluster, address: string): Send {
+  return async (queue, body) => {
+    const reply = await nodeRequest(address, `/queues/${queue}/messages`, cluster.access, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ body }),
+      timeoutMs: HTTP_TIMEOUT_MS,
+    });
+    if (reply.status !== 201) throw new Error(`HTTP ${reply.status}: ${reply.text.slice(0, 200)}`);
+    return (JSON.parse(reply.text) as { id: string }).id;
+  };
 }
 
 /**
@@ -97,7 +116,7 @@ async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, qu
   const ledger = new Ledger(MESSAGES);
   const confirm = new Latency();
   const delivery = new Latency();
-  const consumer: QuorumqClient = bench.client(cluster.addresses);
+  const consumer: QuorumqClient = bench.client(cluster);
   await consumer.configureQueue(queue, {});
   await bench.place(`${prefix} consumer`, consumer);
   const subscription = await consumer.subscribe(

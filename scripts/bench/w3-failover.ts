@@ -57,8 +57,8 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
   const cluster = await bench.startCluster();
   const ledger = new Ledger(MESSAGES);
   const confirm = new Latency();
-  const producer = bench.client(cluster.addresses);
-  const consumer = bench.client(cluster.addresses);
+  const producer = bench.client(cluster);
+  const consumer = bench.client(cluster);
   await producer.configureQueue(QUEUE, {});
   const producerAt = await bench.place(`${variant} producer`, producer);
   const consumerAt = await bench.place(`${variant} consumer`, consumer);
@@ -128,7 +128,7 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
   bench.details[`${variant} queue at the end`] = stats ?? 'not read: a confirmed message was never delivered';
   const figures = ledger.figures(MESSAGES);
   const drainMs = now() - healAt;
-  const undelivered = figures.undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[(leader + 1) % cluster.addresses.length]!, QUEUE) : undefined;
+  const undelivered = figures.undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[(leader + 1) % cluster.addresses.length]!, QUEUE, cluster.access) : undefined;
   if (undelivered !== undefined) bench.details[`${variant} undelivered by state`] = undelivered.states;
   await bench.release(cluster, [producer, consumer]);
   return {

@@ -1,3 +1,4 @@
+import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
 import type { Prng } from '../../src/shared/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { flipBits, truncateOne } from '../fault/disk-faults.ts';
@@ -78,9 +79,9 @@ export class Nemesis {
       const startMs = clock();
       const injected = await this.inject(kind, untilMs, clock);
       const endMs = clock();
-      const healthy = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS)) !== undefined;
+      const healthy = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS, this.options.cluster.access)) !== undefined;
       const repairMs = healthy ? Math.round(clock() - injected.liftedAtMs) : null;
-      if (!healthy) for (const address of injected.touched) this.options.log(`nemesis: ${address} still unhealthy: ${await describeHealth(address)}`);
+      if (!healthy) for (const address of injected.touched) this.options.log(`nemesis: ${address} still unhealthy: ${await describeHealth(address, this.options.cluster.access)}`);
       this.options.log(`nemesis: ${kind} done (${injected.detail}); ${repairMs === null ? 'NOT healthy' : `healthy after ${repairMs} ms`}`);
       this.record.push({ kind, target: injected.target, startMs, endMs, detail: injected.detail, detected: injected.detected, repairMs });
     }
@@ -93,7 +94,7 @@ export class Nemesis {
   /** Undoes every fault: resumes paused nodes, heals partitions. Killed nodes were restarted by inject. */
   async healEverything(): Promise<void> {
     for (let index = 0; index < this.options.cluster.addresses.length; index++) await this.options.cluster.act(index, 'resume');
-    await healAll(this.options.cluster.addresses);
+    await healAll(this.options.cluster.addresses, this.options.cluster.access);
   }
 
   private async inject(kind: FaultKind, untilMs: number, clock: () => number): Promise<Injected> {
@@ -183,14 +184,14 @@ export class Nemesis {
         // Issue "disk trouble": the disk refuses writes; the node must say so and come back alone.
         const code = prng.int(2) === 0 ? 'ENOSPC' : 'EIO';
         const fullMs = 2000 + prng.int(4000);
-        detected = await diskEpisode(target, () => failDisk(target, code), () => holdMs(fullMs), () => failDisk(target, null));
+        detected = await diskEpisode(target, cluster.access, () => failDisk(target, code, cluster.access), () => holdMs(fullMs), () => failDisk(target, null, cluster.access));
         detail = `${code} for ${fullMs} ms`;
         break;
       }
       case 'diskstall': {
         // Writes hang instead of failing: the node's watchdog (--disk-stall-ms, 2 s) must take it out.
         const stallMs = 3000 + prng.int(4000);
-        detected = await diskEpisode(target, () => stallDisk(target, true), () => holdMs(stallMs), () => stallDisk(target, false));
+        detected = await diskEpisode(target, cluster.access, () => stallDisk(target, true, cluster.access), () => holdMs(stallMs), () => stallDisk(target, false, cluster.access));
         detail = `stalled ${stallMs} ms`;
         break;
       }
@@ -202,20 +203,20 @@ export class Nemesis {
         const skewMs = 3000 + prng.int(7000);
         const until = Math.min(untilMs, clock() + skewMs);
         for (let flip = 1; clock() < until; flip = -flip) {
-          await skewClock(target, strobe ? flip * offsetMs : offsetMs, driftPpm);
+          await skewClock(target, strobe ? flip * offsetMs : offsetMs, driftPpm, cluster.access);
           await this.sleepUntil(strobe ? Math.min(until, clock() + 200) : until, clock);
         }
-        await skewClock(target, 0, 0);
+        await skewClock(target, 0, 0, cluster.access);
         detail = `${strobe ? 'strobed ±' : ''}${offsetMs} ms, ${driftPpm} ppm for ${skewMs} ms`;
         break;
       }
       case 'partition': {
         const others = cluster.addresses.filter((address) => address !== target);
         const oneWay = prng.int(4) === 0;
-        await partition(target, others, oneWay).catch(() => undefined);
+        await partition(target, others, oneWay, cluster.access).catch(() => undefined);
         const cutMs = 2000 + prng.int(6000);
         await holdMs(cutMs);
-        await healAll(cluster.addresses);
+        await healAll(cluster.addresses, cluster.access);
         detail = `${oneWay ? 'one-way ' : ''}isolated ${cutMs} ms`;
         break;
       }
@@ -234,14 +235,14 @@ export class Nemesis {
   private async crashAtFailpoint(untilMs: number, clock: () => number): Promise<Injected> {
     const { cluster, prng } = this.options;
     const { point, role } = FAILPOINT_SWEEP[(this.sweepStart + this.failpointsInjected++) % FAILPOINT_SWEEP.length]!;
-    const leader = cluster.addresses.indexOf((await findLeader(cluster.addresses)) ?? '');
+    const leader = cluster.addresses.indexOf((await findLeader(cluster.addresses, cluster.access)) ?? '');
     const index = role === 'leader' && leader >= 0 ? leader : (Math.max(leader, 0) + 1 + prng.int(cluster.addresses.length - 1)) % cluster.addresses.length;
     const target = cluster.addresses[index]!;
     // Votes and installs come one at a time, and only when provoked: their first hit is the one.
     const onHit = point.includes('vote') || point.includes('snapshot-install') ? 1 : 1 + prng.int(3);
     this.current = `failpoint ${point}@${onHit} on ${role} ${target}`;
     this.options.log(`nemesis: failpoints ${point}@${onHit} on ${role} ${target}`);
-    await armFailpoint(target, point, onHit);
+    await armFailpoint(target, point, onHit, cluster.access);
     const armedAt = clock();
     const crashed = async (waitMs: number) => this.waitForExit(index, Math.min(untilMs + REPAIR_WAIT_MS, clock() + waitMs), clock);
     let hit = await crashed(3000);
@@ -255,7 +256,7 @@ export class Nemesis {
     const hitAfterMs = Math.round(clock() - armedAt);
     const liftedAtMs = clock();
     if (hit) await cluster.act(index, 'restart');
-    else await armFailpoint(target, null).catch(() => undefined);
+    else await armFailpoint(target, null, 1, cluster.access).catch(() => undefined);
     this.current = 'none';
     const detail = `${point}@${onHit} on ${role}: ${hit ? `crashed after ${hitAfterMs} ms, restarted` : 'not hit, disarmed'}`;
     return { target, detail, detected: hit, touched: [target], liftedAtMs };
@@ -271,9 +272,9 @@ export class Nemesis {
 
   private async isolateBriefly(address: string, ms: number, clock: () => number): Promise<void> {
     const others = this.options.cluster.addresses.filter((other) => other !== address);
-    await partition(address, others, false).catch(() => undefined);
+    await partition(address, others, false, this.options.cluster.access).catch(() => undefined);
     await this.sleepUntil(clock() + ms, clock);
-    await healAll(this.options.cluster.addresses);
+    await healAll(this.options.cluster.addresses, this.options.cluster.access);
   }
 
   /** Whether the restarted node reported what it found damaged (it logs that within its start). */
@@ -281,7 +282,7 @@ export class Nemesis {
     const deadline = performance.now() + 10_000;
     while (performance.now() < deadline) {
       if (this.options.startFindings(index) > findingsBefore) return true;
-      if ((await health(this.options.cluster.addresses[index]!))?.status === 200) return this.options.startFindings(index) > findingsBefore;
+      if ((await health(this.options.cluster.addresses[index]!, this.options.cluster.access))?.status === 200) return this.options.startFindings(index) > findingsBefore;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return false;
@@ -292,14 +293,15 @@ export class Nemesis {
    * and none of them still recovering from an earlier fault (a recovering node cannot vote).
    */
   private async othersAllAlive(target: string): Promise<boolean> {
-    const leader = await findLeader(this.options.cluster.addresses);
+    const { addresses, access } = this.options.cluster;
+    const leader = await findLeader(addresses, access);
     if (leader === undefined) return false;
     try {
-      const view = await clusterView(leader);
+      const view = await clusterView(leader, access);
       const voters = view.members.filter((member) => member.raft === 'voter');
       const others = voters.filter((member) => member.address !== target);
       if (voters.length < 3 || !others.every((member) => member.state === 'alive')) return false;
-      const views = await Promise.all(others.map((member) => clusterView(member.address!)));
+      const views = await Promise.all(others.map((member) => clusterView(member.address!, access)));
       return views.every((other) => !other.self.recovering);
     } catch {
       return false;
@@ -310,7 +312,7 @@ export class Nemesis {
   private async pickTarget(): Promise<number> {
     const addresses = this.options.cluster.addresses;
     if (this.options.prng.int(2) === 0) {
-      const leader = await findLeader(addresses);
+      const leader = await findLeader(addresses, this.options.cluster.access);
       const index = addresses.indexOf(leader ?? '');
       if (index >= 0) return index;
     }
@@ -327,26 +329,26 @@ interface ClusterViewReply {
   readonly members: readonly { readonly address: string | null; readonly state: string; readonly raft: string | null }[];
 }
 
-async function clusterView(address: string): Promise<ClusterViewReply> {
-  const response = await fetch(`http://${address}/cluster?stale=1`, { signal: AbortSignal.timeout(1000) });
-  return (await response.json()) as ClusterViewReply;
+async function clusterView(address: string, access: NodeAccess): Promise<ClusterViewReply> {
+  const reply = await nodeRequest(address, '/cluster?stale=1', access, { timeoutMs: 1000 });
+  return JSON.parse(reply.text) as ClusterViewReply;
 }
 
 /** What an unhealthy node says of itself: its health and the Raft fields that explain it. */
-async function describeHealth(address: string): Promise<string> {
-  const state = await health(address);
+async function describeHealth(address: string, access: NodeAccess): Promise<string> {
+  const state = await health(address, access);
   if (state === undefined) return 'not answering (not running, or stopped)';
-  const view = await clusterView(address).catch(() => undefined);
+  const view = await clusterView(address, access).catch(() => undefined);
   const self = (view as { self?: Record<string, unknown> } | undefined)?.self;
   return `${state.status} ${state.reason}; self ${JSON.stringify(self ?? {}).slice(0, 400)}`;
 }
 
 /** Injects a disk fault, holds it, lifts it: whether the node entered disk trouble meanwhile. */
-async function diskEpisode(target: string, inject: () => Promise<void>, hold: () => Promise<void>, lift: () => Promise<void>): Promise<boolean> {
-  const failuresBefore = (await metric(target, 'quorumq_disk_failures')) ?? 0;
+async function diskEpisode(target: string, access: NodeAccess, inject: () => Promise<void>, hold: () => Promise<void>, lift: () => Promise<void>): Promise<boolean> {
+  const failuresBefore = (await metric(target, 'quorumq_disk_failures', access)) ?? 0;
   await inject();
   await hold();
-  const detected = ((await metric(target, 'quorumq_disk_failures')) ?? 0) > failuresBefore;
+  const detected = ((await metric(target, 'quorumq_disk_failures', access)) ?? 0) > failuresBefore;
   await lift();
   return detected;
 }

@@ -1,3 +1,4 @@
+import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
 import type { CompletionType } from './history.ts';
 
 /** Codes that prove a request was refused before anything reached the log. */
@@ -17,19 +18,21 @@ export interface HttpOutcome {
   readonly body: unknown;
 }
 
-/** One HTTP call with a deadline; transport errors become the pseudo-code NETWORK (indeterminate). */
-export async function httpCall(address: string, method: string, path: string, body: unknown, timeoutMs: number): Promise<HttpOutcome> {
+/**
+ * One HTTP(S) call with a deadline (a node silent for `timeoutMs`); transport errors become the
+ * pseudo-code NETWORK (indeterminate). `access`: the CA and token of a secured cluster.
+ */
+export async function httpCall(address: string, method: string, path: string, body: unknown, timeoutMs: number, access: NodeAccess = {}): Promise<HttpOutcome> {
   try {
-    const response = await fetch(`http://${address}${path}`, {
+    const reply = await nodeRequest(address, path, access, {
       method,
       headers: { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      timeoutMs,
     });
-    const text = await response.text();
-    const parsed = text === '' ? undefined : (JSON.parse(text) as { error?: { code: string } });
-    if (response.ok) return { code: undefined, body: parsed };
-    return { code: parsed?.error?.code ?? `HTTP_${response.status}`, body: parsed };
+    const parsed = reply.text === '' ? undefined : (JSON.parse(reply.text) as { error?: { code: string } });
+    if (reply.status >= 200 && reply.status <= 299) return { code: undefined, body: parsed };
+    return { code: parsed?.error?.code ?? `HTTP_${reply.status}`, body: parsed };
   } catch {
     return { code: 'NETWORK', body: undefined };
   }

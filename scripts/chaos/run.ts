@@ -1,5 +1,7 @@
-// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart]
+// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure]
 // (also wipe, powerloss and powerloss-all: the last two start the nodes with --test-power-loss)
+// --secure: the nodes run with a cluster key, an auth file and TLS (throwaway files in the run's
+// data folder); every client, the nemesis and the final reads use the CA and the admin token.
 // Starts a fresh cluster, runs producers and consumers against random nodes while a seeded nemesis
 // injects faults, heals everything, drains the queue and checks the history. Exits non-zero on any
 // loss or other violation. The whole history and the result go to chaos-results/.
@@ -9,9 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { LocalCluster, REPO_ROOT } from '../../cluster/local-cluster.ts';
+import { makeSecureSetup } from '../../cluster/secure-setup.ts';
 import { Prng } from '../../src/shared/index.ts';
 import { ownedCluster } from '../fault/cluster-handle.ts';
-import { findLeader } from '../fault/network-faults.ts';
+import { admin, findLeader } from '../fault/network-faults.ts';
 import { HistoryRecorder } from './history.ts';
 import { FAULT_KINDS, type FaultKind, type FaultRecord, Nemesis, POWER_FAULTS } from './nemesis.ts';
 import { httpCall } from './outcome.ts';
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     producers: { type: 'string', default: '4' },
     consumers: { type: 'string', default: '3' },
     'drain-seconds': { type: 'string', default: '90' },
+    secure: { type: 'boolean', default: false },
     /** Where to write the history and result (default: a new file under chaos-results/). */
     out: { type: 'string' },
   },
@@ -48,6 +52,10 @@ const clock = () => performance.now() - started;
 const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padStart(6)}s] ${line}`);
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-chaos-'));
+const secure = values.secure === true;
+// Beside the nodes' folders, so a wiped node keeps the cluster key, auth file and certificates.
+const setup = await makeSecureSetup(join(dataRoot, 'secure'), { clusterKey: secure, auth: secure, tls: secure });
+const access = setup.access;
 const powerArgs = faults.some((fault) => POWER_FAULTS.includes(fault)) ? ['--test-power-loss'] : [];
 const startFindings = { powerCutsUndone: 0, recoveries: 0, repairs: 0 };
 /** Per port: start-up reports of damage found on disk (power cuts that lost nothing aside). */
@@ -55,7 +63,9 @@ const findingsByPort = new Map<number, number>();
 // Snapshots every 300 entries instead of 10,000: compaction, snapshot crash points and installs
 // happen within a run.
 const cluster = new LocalCluster({
-  ports: await freePorts(nodeCount), dataRoot, extraArgs: ['--enable-fault-injection', '--log-level', 'warn', '--snapshot-entries', '300', ...powerArgs],
+  ports: await freePorts(nodeCount),
+  dataRoot,
+  extraArgs: ['--enable-fault-injection', '--log-level', 'warn', '--snapshot-entries', '300', ...powerArgs, ...setup.nodeArgs],
   onLine: (port, line) => {
     reportNodeErrors(port, line);
     countStartFindings(port, line);
@@ -71,19 +81,22 @@ try {
 process.exit(exitCode);
 
 async function runChaos(): Promise<number> {
-  log(`chaos: ${nodeCount} nodes, ${durationMs / 1000} s, seed ${seed}, faults ${faults.join(',')}`);
+  log(`chaos: ${nodeCount} nodes, ${durationMs / 1000} s, seed ${seed}, faults ${faults.join(',')}${secure ? ', secure (cluster key, auth, TLS)' : ''}`);
   cluster.startAll();
   const addresses = cluster.nodes.map((node) => node.address);
-  await until(async () => (await findLeader(addresses)) !== undefined, 30_000, 'a first leader');
+  await until(async () => (await findLeader(addresses, access)) !== undefined, 30_000, 'a first leader');
+  // The nemesis shrugs off a failed fault call (its target may be down), so a node refusing the
+  // fault routes (no token, a token without admin) would make a run without faults: fail first.
+  await Promise.all(addresses.map((address) => admin(address, '/admin/faults/heal', {}, access)));
   const prng = new Prng(seed);
   const recorder = new HistoryRecorder(clock);
   const workload = new Workload({
     addresses, recorder, prng: new Prng(seed + 1), queue: QUEUE,
     producers: Number(values.producers), consumers: Number(values.consumers),
-    abandonPercent: 5, visibilityMs: VISIBILITY_MS, requestTimeoutMs: 5000,
+    abandonPercent: 5, visibilityMs: VISIBILITY_MS, requestTimeoutMs: 5000, access,
   });
   const nemesis = new Nemesis({
-    cluster: ownedCluster(cluster), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log,
+    cluster: ownedCluster(cluster, access), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log,
     startFindings: (index) => findingsByPort.get(cluster.nodes[index]!.port) ?? 0,
   });
   workload.start();
@@ -103,7 +116,7 @@ async function runChaos(): Promise<number> {
   // Liveness: a node that stays unwell a minute after its fault was lifted is a failure too.
   const unrepaired = nemesis.record.filter((fault) => fault.repairMs === null);
   if (unrepaired.length > 0) log(`violation: ${unrepaired.length} faults left a node unhealthy for over a minute: ${unrepaired.map((fault) => `${fault.kind} ${fault.target}`).join(', ')}`);
-  writeResults({ seed, nodeCount, durationMs, faults, drained, result, faultSummary, unrepaired: unrepaired.length, nemesis: nemesis.record, history: recorder.history });
+  writeResults({ seed, nodeCount, durationMs, faults, secure, drained, result, faultSummary, unrepaired: unrepaired.length, nemesis: nemesis.record, history: recorder.history });
   return result.valid && unrepaired.length === 0 ? 0 : 1;
 }
 
@@ -113,7 +126,7 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
   let emptyInARow = 0;
   // Any node will do: one that a fault left unable to serve must not make a drained queue look full.
   for (let attempt = 0; clock() < deadline; attempt++) {
-    const reply = await httpCall(addresses[attempt % addresses.length]!, 'GET', `/queues/${QUEUE}`, undefined, 5000);
+    const reply = await httpCall(addresses[attempt % addresses.length]!, 'GET', `/queues/${QUEUE}`, undefined, 5000, access);
     const stats = reply.body as { ready: number; inflight: number; delayed: number } | undefined;
     const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0;
     emptyInARow = empty ? emptyInARow + 1 : 0;

@@ -1,3 +1,4 @@
+import type { NodeAccess } from '../../cluster/node-http.ts';
 import { connect, QuorumqError, type QuorumqClient } from '../../src/client/index.ts';
 import type { Prng } from '../../src/shared/index.ts';
 import type { DeliveredMessage, HistoryRecorder } from './history.ts';
@@ -14,6 +15,8 @@ export interface WorkloadOptions {
   readonly abandonPercent: number;
   readonly visibilityMs: number;
   readonly requestTimeoutMs: number;
+  /** A secured cluster's CA and token, given to every HTTP call and SDK client. */
+  readonly access?: NodeAccess;
 }
 
 /**
@@ -65,7 +68,7 @@ export class Workload {
     const node = this.pickNode();
     const recorder = this.options.recorder;
     recorder.invoke(process, { f: 'enqueue', value: { value, dedupId: value } }, node);
-    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, { body: value, dedupId: value }, this.options.requestTimeoutMs);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, { body: value, dedupId: value }, this.options.requestTimeoutMs, this.options.access);
     const type = completionOf(reply.code);
     const id = type === 'ok' ? (reply.body as { id: string }).id : undefined;
     recorder.complete(process, type, { f: 'enqueue', value: id === undefined ? { value, dedupId: value } : { value, dedupId: value, id } }, node);
@@ -102,7 +105,7 @@ export class Workload {
   private async receive(process: number, node: string): Promise<DeliveredMessage[]> {
     const recorder = this.options.recorder;
     recorder.invoke(process, { f: 'receive', value: null }, node);
-    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/receive`, { max: 10, waitMs: 500, visibilityMs: this.options.visibilityMs }, this.options.requestTimeoutMs);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/receive`, { max: 10, waitMs: 500, visibilityMs: this.options.visibilityMs }, this.options.requestTimeoutMs, this.options.access);
     const type = completionOf(reply.code);
     if (type !== 'ok') {
       recorder.complete(process, type, { f: 'receive', value: null }, node);
@@ -119,7 +122,7 @@ export class Workload {
   private async ack(process: number, node: string, receipts: string[]): Promise<void> {
     const recorder = this.options.recorder;
     recorder.invoke(process, { f: 'ack', value: { receipts } }, node);
-    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/ack`, { receipts }, this.options.requestTimeoutMs);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/ack`, { receipts }, this.options.requestTimeoutMs, this.options.access);
     const type = completionOf(reply.code);
     if (type !== 'ok') {
       recorder.complete(process, type, { f: 'ack', value: { receipts } }, node);
@@ -132,7 +135,12 @@ export class Workload {
   }
 
   private sdk(): QuorumqClient {
-    const client = connect({ nodes: this.options.addresses, requestTimeoutMs: this.options.requestTimeoutMs, retryForMs: 2_000 });
+    const { token, ca } = this.options.access ?? {};
+    const client = connect({
+      nodes: this.options.addresses, requestTimeoutMs: this.options.requestTimeoutMs, retryForMs: 2_000,
+      ...(token === undefined ? {} : { token }),
+      ...(ca === undefined ? {} : { tls: { ca } }),
+    });
     this.clients.push(client);
     return client;
   }

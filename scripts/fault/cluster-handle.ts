@@ -2,6 +2,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClusterState, STATE_FILE } from '../../cluster/control-server.ts';
 import type { LocalCluster } from '../../cluster/local-cluster.ts';
+import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
 
 /** `powercut`: SIGUSR2 to a node started with --test-power-loss, which loses its unsynced writes and dies. */
 export type ProcessAction = 'kill' | 'terminate' | 'powercut' | 'pause' | 'resume' | 'restart' | 'wipe';
@@ -9,6 +10,8 @@ export type ProcessAction = 'kill' | 'terminate' | 'powercut' | 'pause' | 'resum
 /** What fault injection needs from a cluster: its node addresses and control of their processes. */
 export interface ClusterHandle {
   readonly addresses: readonly string[];
+  /** How to reach the nodes' HTTP API: the CA and admin token of a secured cluster, nothing otherwise. */
+  readonly access: NodeAccess;
   act(index: number, action: ProcessAction): Promise<void>;
   /** Whether node `index`'s process is still there (a failpoint kills it by itself). */
   isRunning(index: number): Promise<boolean>;
@@ -17,9 +20,10 @@ export interface ClusterHandle {
 }
 
 /** A cluster this process owns (the chaos runner): acts on the child processes directly. */
-export function ownedCluster(cluster: LocalCluster): ClusterHandle {
+export function ownedCluster(cluster: LocalCluster, access: NodeAccess = {}): ClusterHandle {
   return {
     addresses: cluster.nodes.map((node) => node.address),
+    access,
     dataDir: (index) => cluster.nodes[index]!.dataDir,
     isRunning: async (index) => cluster.nodes[index]!.process !== undefined,
     async act(index, action) {
@@ -46,7 +50,10 @@ export function ownedCluster(cluster: LocalCluster): ClusterHandle {
   };
 }
 
-/** A cluster started by `npm run cluster`: acts through its launcher's control endpoint. */
+/**
+ * A cluster started by `npm run cluster`: acts through its launcher's control endpoint, and reaches
+ * the nodes with the CA and admin token its state file names (`--secure`, `--tls`, `--auth`).
+ */
 export function launchedCluster(dataRoot: string): ClusterHandle {
   let state: ClusterState;
   try {
@@ -54,13 +61,15 @@ export function launchedCluster(dataRoot: string): ClusterHandle {
   } catch {
     throw new Error(`no running cluster found (${join(dataRoot, STATE_FILE)}); start one with npm run cluster`);
   }
+  const access = accessOf(state);
   return {
     addresses: state.nodes.map((node) => `127.0.0.1:${node.port}`),
+    access,
     // As LocalCluster lays them out.
     dataDir: (index) => join(dataRoot, `node-${state.nodes[index]!.port}`),
     async isRunning(index) {
-      const response = await fetch(`http://127.0.0.1:${state.nodes[index]!.port}/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
-      return response !== undefined;
+      const reply = await nodeRequest(`127.0.0.1:${state.nodes[index]!.port}`, '/health', access, { timeoutMs: 1000 }).catch(() => undefined);
+      return reply !== undefined;
     },
     async act(index, action) {
       const port = state.nodes[index]!.port;
@@ -69,4 +78,15 @@ export function launchedCluster(dataRoot: string): ClusterHandle {
       if (!response.ok) throw new Error(`launcher refused ${action} of ${port}: ${await response.text()}`);
     },
   };
+}
+
+function accessOf(state: ClusterState): NodeAccess {
+  const { caFile, token } = state.access ?? {};
+  let ca: Buffer | undefined;
+  try {
+    ca = caFile === undefined ? undefined : readFileSync(caFile);
+  } catch (error) {
+    throw new Error(`the cluster's CA (${caFile}) cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { ...(ca === undefined ? {} : { ca }), ...(token === undefined ? {} : { token }) };
 }
