@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { type ClientRequest, type ErrorCode, jsonTextDepthWithin, PEER_SOCKET_PATH, RequestError } from '../shared/index.ts';
+import { type ClientRequest, type ErrorCode, jsonTextShape, PEER_SOCKET_PATH, RequestError } from '../shared/index.ts';
 import type { HttpGuards } from './access/http-guards.ts';
 import { serveDashboard } from './dashboard.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
@@ -23,6 +23,8 @@ import {
 
 /** Nesting a JSON body may have: a message body's 64 levels (BODY_DEPTH_MAX), inside `{ messages: [ { body } ] }`. */
 const JSON_NESTING_MAX = 68;
+/** Values a JSON body may hold, as a WebSocket frame may (CLIENT_FRAME_VALUES_MAX): about 0.1 s of parsing at most. */
+const JSON_VALUES_MAX = 1_000_000;
 
 const STATUS_OF: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -255,8 +257,9 @@ export class HttpApi {
           return;
         }
         const text = Buffer.concat(chunks, size).toString('utf8');
-        if (!jsonTextDepthWithin(text, JSON_NESTING_MAX)) {
-          reject(new RequestError('BAD_REQUEST', `the body nests deeper than ${JSON_NESTING_MAX} levels`));
+        const shape = jsonTextShape(text, JSON_NESTING_MAX, JSON_VALUES_MAX);
+        if (shape !== 'ok') {
+          reject(new RequestError('BAD_REQUEST', shape === 'tooDeep' ? `the body nests deeper than ${JSON_NESTING_MAX} levels` : `the body holds more than ${JSON_VALUES_MAX} values`));
           return;
         }
         try {

@@ -4,7 +4,7 @@ export { ClusterError, type ClusterErrorOptions } from './errors.ts';
 export { RequestError } from './request-error.ts';
 export { MalformedInput } from './malformed-input.ts';
 export { checkMsgpack, type MsgpackLimits } from './msgpack-check.ts';
-export { BODY_DEPTH_MAX, jsonTextDepthWithin, valueDepthWithin } from './json-depth.ts';
+export { BODY_DEPTH_MAX, jsonTextDepthWithin, jsonTextShape, valueDepthWithin } from './json-depth.ts';
 export * from './client-protocol.ts';
 export { parseReceipt, receiptOf } from './receipts.ts';
 export { sortNumbersInPlace } from './sort-numbers.ts';

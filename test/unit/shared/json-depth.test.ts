@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BODY_DEPTH_MAX, jsonTextDepthWithin, valueDepthWithin } from '../../../src/shared/json-depth.ts';
+import { BODY_DEPTH_MAX, jsonTextDepthWithin, jsonTextShape, valueDepthWithin } from '../../../src/shared/json-depth.ts';
 
 // Goal: a body's nesting is measured without recursion, before it is parsed (JSON text) or re-encoded
 // (a decoded value), and both measures agree on the same value.
@@ -88,5 +88,18 @@ describe('valueDepthWithin', () => {
       }),
       { seed: 64, numRuns: 1000 },
     );
+  });
+});
+
+describe('jsonTextShape', () => {
+  it('counts containers and elements outside strings, and stops at the first value too many', () => {
+    expect(jsonTextShape('[1,2,3]', 8, 3)).toBe('ok');
+    expect(jsonTextShape('[1,2,3,4]', 8, 3)).toBe('tooMany');
+    expect(jsonTextShape('{"a":{"b":1}}', 8, 2)).toBe('ok');
+    expect(jsonTextShape('{"a":{"b":1},"c":2}', 8, 2)).toBe('tooMany');
+    expect(jsonTextShape('["a,b,c,d,e"]', 8, 1)).toBe('ok');
+    expect(jsonTextShape('[[[1]]]', 2, 100)).toBe('tooDeep');
+    const many = JSON.stringify(Array.from({ length: 600_000 }, () => ({ a: 1 })));
+    expect(jsonTextShape(many, 8, 1_000_000)).toBe('tooMany');
   });
 });
