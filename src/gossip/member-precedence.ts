@@ -1,3 +1,4 @@
+import { isNodeAddress, isNodeId } from '../shared/index.ts';
 import type { MemberState, MemberUpdate } from './types.ts';
 
 /**
@@ -36,8 +37,9 @@ const STATES: ReadonlySet<string> = new Set(Object.keys(STATE_RANK));
 /** Claims come off the network: anything the codec let through is checked before it is believed. */
 export function isWellFormed(update: MemberUpdate): boolean {
   if (typeof update !== 'object' || update === null) return false;
-  if (typeof update.id !== 'string' || update.id === '') return false;
-  if (typeof update.address !== 'string' || typeof update.by !== 'string') return false;
+  // Ids and addresses as every layer accepts them (NODE_LIMITS): a member admitted here with a
+  // longer one would be proposed to Raft, and its config entry refused by every follower.
+  if (!isNodeId(update.id) || !isNodeAddress(update.address) || typeof update.by !== 'string') return false;
   if (!Number.isSafeInteger(update.incarnation)) return false;
   if (update.incarnation < 0 || update.incarnation > INCARNATION_MAX) return false;
   return STATES.has(update.state);

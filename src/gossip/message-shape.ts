@@ -1,9 +1,7 @@
-import { isCount, isFields, isNonEmptyText } from '../shared/index.ts';
+import { isCount, isFields, isNodeId as isId, NODE_LIMITS } from '../shared/index.ts';
 import { MEMBERS_LIMIT } from './gossip-config.ts';
 import type { GossipMessage } from './types.ts';
 
-const ID_LENGTH_MAX = 256;
-const ADDRESS_LENGTH_MAX = 270;
 
 /**
  * The structural check of a gossip message from the network. The core switches on `type` and
@@ -19,7 +17,7 @@ export function isGossipMessage(value: unknown): value is GossipMessage {
     case 'ack':
       return isProbe(value.probe);
     case 'pingReq':
-      return isProbe(value.probe) && isId(value.target) && typeof value.targetAddress === 'string' && value.targetAddress.length <= ADDRESS_LENGTH_MAX;
+      return isProbe(value.probe) && isId(value.target) && typeof value.targetAddress === 'string' && value.targetAddress.length <= NODE_LIMITS.addressLengthMax;
     case 'sync':
     case 'syncReply':
       return isClaimList(value.state);
@@ -30,10 +28,6 @@ export function isGossipMessage(value: unknown): value is GossipMessage {
 
 function isClaimList(value: unknown): boolean {
   return Array.isArray(value) && value.length <= MEMBERS_LIMIT;
-}
-
-function isId(value: unknown): value is string {
-  return isNonEmptyText(value, ID_LENGTH_MAX);
 }
 
 function isProbe(value: unknown): boolean {

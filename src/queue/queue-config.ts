@@ -57,7 +57,12 @@ export interface RetentionLimits {
  */
 export const DEFAULT_RETENTION_LIMITS: RetentionLimits = { recordsMax: 10_000, bytesMax: 8 * 1024 * 1024 };
 
-export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * Queue names: 1 to 128 of these characters, and a default dead-letter queue's name: any such
+ * name with `.dlq` after it (up to 132). Without that, the dead letters of a queue named with 125
+ * to 128 characters went to a queue no request could name, read or delete.
+ */
+export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}(?:\.dlq)?$/;
 
 export function defaultQueueConfig(name: string): QueueConfig {
   return {

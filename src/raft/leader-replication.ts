@@ -88,9 +88,17 @@ export class LeaderReplication {
   }
 
   /** Records an append answer; undefined when it came from no follower we track. */
-  onAppendResponse(message: AppendResponseMessage): AckOutcome | undefined {
-    const pr = this.progress.get(message.from);
+  onAppendResponse(response: AppendResponseMessage): AckOutcome | undefined {
+    const pr = this.progress.get(response.from);
     if (pr === undefined) return undefined;
+    // A correct follower never acknowledges, nor points a rejection, past this leader's log: its
+    // log matches ours up to what it acknowledges, and every committed entry is in ours. Such an
+    // answer is dropped, and a hint past our log is read as our log's end, so that a faulty peer
+    // cannot send the follower's next index beyond the log (where the core would find no entry
+    // and no snapshot to send).
+    const last = this.host.log.lastIndex();
+    if (response.index > last) return undefined;
+    const message = response.rejectHint > last ? { ...response, rejectHint: last } : response;
     pr.recentActive = true;
     if (this.noteRecovering(pr, message) && message.reject) {
       this.sendAppend(message.from, true);

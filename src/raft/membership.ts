@@ -1,3 +1,4 @@
+import { isNodeId, NODE_LIMITS } from '../shared/index.ts';
 import type { Membership, NodeId } from './types.ts';
 
 /** One server at a time (Raft thesis §4.1): any two consecutive configurations share a majority. */
@@ -31,12 +32,14 @@ export function applyMembershipChange(
   change: MembershipChange,
 ): Membership | { readonly invalid: string } {
   const node = change.node;
-  if (node === '') return { invalid: 'node id must not be empty' };
+  // What peers would refuse in a config entry must never reach the log (see NODE_LIMITS).
+  if (!isNodeId(node)) return { invalid: `node ids are 1 to ${NODE_LIMITS.idLengthMax} characters` };
   const voters = current.voters.filter((id) => id !== node);
   const learners = current.learners.filter((id) => id !== node);
   switch (change.type) {
     case 'addLearner':
       if (isMember(current, node)) return { invalid: `${node} is already a member` };
+      if (voters.length + learners.length >= NODE_LIMITS.membersMax) return { invalid: `a configuration holds at most ${NODE_LIMITS.membersMax} members` };
       return { voters, learners: [...learners, node] };
     case 'addVoter':
       if (isVoter(current, node)) return { invalid: `${node} is already a voter` };

@@ -1,4 +1,4 @@
-import { type Fields, isCount, isFields as isRecord, isNonEmptyText } from '../shared/index.ts';
+import { type Fields, isCount, isFields as isRecord, isNodeId as isId, NODE_LIMITS } from '../shared/index.ts';
 import type { Entry, Membership, Message, SnapshotMeta } from './types.ts';
 
 /**
@@ -7,10 +7,8 @@ import type { Entry, Membership, Message, SnapshotMeta } from './types.ts';
  * a faulty or forged peer is refused at the edge instead of reaching the core's invariants.
  */
 export const MESSAGE_SHAPE_LIMITS = {
-  idLengthMax: 256,
   readContextLengthMax: 256,
   entriesMax: 4096,
-  membersMax: 64,
 } as const;
 
 const ENTRY_KINDS = new Set(['normal', 'config', 'noop']);
@@ -114,12 +112,9 @@ function isMembership(value: unknown): value is Membership {
 }
 
 function isIdList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length <= MESSAGE_SHAPE_LIMITS.membersMax && value.every(isId);
+  return Array.isArray(value) && value.length <= NODE_LIMITS.membersMax && value.every(isId);
 }
 
-function isId(value: unknown): value is string {
-  return isNonEmptyText(value, MESSAGE_SHAPE_LIMITS.idLengthMax);
-}
 
 function isReadContext(value: unknown, mayBeEmpty: boolean): boolean {
   return typeof value === 'string' && value.length <= MESSAGE_SHAPE_LIMITS.readContextLengthMax && (mayBeEmpty || value !== '');

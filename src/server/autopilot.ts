@@ -1,5 +1,6 @@
 import type { MembershipChange, NodeId, RaftStatus } from '../raft/index.ts';
 import { isMember, isVoter, quorumSize } from '../raft/index.ts';
+import { NODE_LIMITS } from '../shared/index.ts';
 import type { NodeOptions } from './node-options.ts';
 
 export interface AutopilotConfig {
@@ -127,7 +128,13 @@ export class Autopilot {
     return voter === undefined ? undefined : { type: 'demote', node: voter };
   }
 
+  /**
+   * A member gossip holds alive joins as a learner, while the configuration has room: a larger
+   * one would be refused by every follower (NODE_LIMITS.membersMax), and extra learners add
+   * nothing a cluster of that size needs.
+   */
   private addition(status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
+    if (status.membership.voters.length + status.membership.learners.length >= NODE_LIMITS.membersMax) return undefined;
     const joiner = members.find((member) => member.state === 'alive' && !isMember(status.membership, member.id));
     return joiner === undefined ? undefined : { type: 'addLearner', node: joiner.id };
   }

@@ -159,6 +159,9 @@ export function configureRequest(queue: string, raw: unknown): WriteRequest {
     const deadLetterQueue = validQueueName(body.deadLetterQueue);
     if (deadLetterQueue === queue) throw bad('a queue cannot be its own deadLetterQueue');
     set('deadLetterQueue', deadLetterQueue);
+  } else if (config.maxDeliveries !== undefined && config.maxDeliveries > 0 && !QUEUE_NAME_PATTERN.test(`${queue}.dlq`)) {
+    // A dead-letter queue's own dead letters: its default (`<q>.dlq.dlq`) could not be named.
+    throw bad(`the default deadLetterQueue ${queue}.dlq is not a valid queue name: give deadLetterQueue`);
   }
   if (body.backoff !== undefined) {
     const backoff = objectBody(body.backoff);

@@ -13,8 +13,3 @@ export function isFields(value: unknown): value is Fields {
 export function isCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
-
-/** A string of 1 to `lengthMax` characters: node ids, contexts. */
-export function isNonEmptyText(value: unknown, lengthMax: number): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= lengthMax;
-}

@@ -8,4 +8,5 @@ export { BODY_DEPTH_MAX, jsonTextDepthWithin, jsonTextShape, valueDepthWithin } 
 export * from './client-protocol.ts';
 export { parseReceipt, receiptOf } from './receipts.ts';
 export { sortNumbersInPlace } from './sort-numbers.ts';
-export { type Fields, isCount, isFields, isNonEmptyText } from './field-checks.ts';
+export { type Fields, isCount, isFields } from './field-checks.ts';
+export { isNodeAddress, isNodeId, NODE_LIMITS } from './node-limits.ts';

@@ -1,6 +1,6 @@
 import { isGossipMessage, type GossipMessage } from '../gossip/index.ts';
 import { isMessage, type Message, type NodeId } from '../raft/index.ts';
-import { type Fields, isFields as isRecord, isNonEmptyText } from '../shared/index.ts';
+import { type Fields, isFields as isRecord, isNodeId as isId } from '../shared/index.ts';
 import { ERROR_CODES, type ErrorBody, type WriteRequest } from '../shared/index.ts';
 import { isNonce } from './cluster-keys.ts';
 import { isPeerAddress } from './peer-address.ts';
@@ -15,7 +15,6 @@ export const PEER_PROTOCOL_VERSION = 3;
 /** The deepest nesting a peer frame may have: a forwarded enqueue is 4 levels above its body's 64. */
 export const PEER_FRAME_DEPTH_MAX = 80;
 
-const ID_LENGTH_MAX = 256;
 const ERROR_MESSAGE_LENGTH_MAX = 4096;
 
 export interface PeerIdentity {
@@ -99,8 +98,4 @@ function optionalNonce(value: unknown): boolean {
 
 function isRequestId(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
-}
-
-function isId(value: unknown): value is string {
-  return isNonEmptyText(value, ID_LENGTH_MAX);
 }

@@ -138,10 +138,14 @@ describe('incarnation precedence', () => {
       claim({ id: 'z', state: 'alive', incarnation: 1.5 }),
       { ...claim({ id: 'z', state: 'alive' }), state: 'zombie' as 'alive' },
       claim({ id: '', state: 'alive' }),
+      // Longer than any layer accepts an id or an address (NODE_LIMITS): admitted, they would reach Raft.
+      claim({ id: 'z'.repeat(257), state: 'alive' }),
+      { ...claim({ id: 'z', state: 'alive' }), address: `${'h'.repeat(300)}:1` },
+      { ...claim({ id: 'z', state: 'alive' }), address: 'two words:1' },
     ];
     cluster.inject(ping('b', 'a', bad));
     expect(cluster.view('a', 'z')).toBeUndefined();
-    expect(cluster.node('a').counters().updatesMalformed).toBe(4);
+    expect(cluster.node('a').counters().updatesMalformed).toBe(7);
   });
 });
 

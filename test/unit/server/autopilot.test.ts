@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Membership, RaftStatus } from '../../../src/raft/index.ts';
 import { Autopilot, DEFAULT_AUTOPILOT, type MemberHealth } from '../../../src/server/autopilot.ts';
+import { NODE_LIMITS } from '../../../src/shared/index.ts';
 
 function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100, recovering: readonly string[] = []): RaftStatus {
   return {
@@ -21,6 +22,15 @@ describe('autopilot', () => {
     const pilot = new Autopilot(config);
     const change = pilot.nextChange(0, 'a', status({ voters: ['a', 'b', 'c'], learners: [] }), alive('a', 'b', 'c', 'd'));
     expect(change).toEqual({ type: 'addLearner', node: 'd' });
+  });
+
+  it('adds no learner once the configuration holds as many members as peers accept', () => {
+    const pilot = new Autopilot(config);
+    const learners = Array.from({ length: NODE_LIMITS.membersMax - 3 }, (_, i) => `l${i}`);
+    const full = status({ voters: ['a', 'b', 'c'], learners });
+    // Every learner still catching up, so that no promotion comes first.
+    const behind = Object.fromEntries(learners.map((id) => [id, 0]));
+    expect(pilot.nextChange(0, 'a', status(full.membership, behind), alive('a', 'b', 'c', ...learners, 'extra'))).toBeUndefined();
   });
 
   it('promotes learners only after they stayed caught up for the stabilization time, two at a time from an odd count', () => {

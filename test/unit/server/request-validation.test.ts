@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_LIMITS } from '../../../src/queue/index.ts';
-import { configureRequest, enqueueRequest, settleRequest } from '../../../src/server/request-validation.ts';
+import { configureRequest, enqueueRequest, settleRequest, validQueueName } from '../../../src/server/request-validation.ts';
 import { RequestError } from '../../../src/shared/index.ts';
 
 function refusal(build: () => unknown): string {
@@ -47,5 +47,22 @@ describe('request validation of TTL, retention, results and errors', () => {
     expect(settleRequest('nack', 'q', { receipts: ['1:1'], error: 'timeout' })).toMatchObject({ op: 'nack', error: 'timeout' });
     expect(refusal(() => settleRequest('nack', 'q', { receipts: ['1:1'], error: 'x'.repeat(QUEUE_LIMITS.errorLengthMax + 1) }))).toMatch(/error/);
     expect(refusal(() => settleRequest('nack', 'q', { receipts: ['1:1'], error: 42 }))).toMatch(/error/);
+  });
+});
+
+// Goal: a queue's default dead-letter queue can always be named by a request (found by the fuzz suite:
+// the dead letters of a 128-character queue went to a 132-character queue no request could reach).
+describe('dead-letter queue names', () => {
+  const longest = 'q'.repeat(128);
+  it('accepts a default dead-letter queue name of the longest queue name, and nothing longer', () => {
+    expect(validQueueName(`${longest}.dlq`)).toBe(`${longest}.dlq`);
+    expect(() => validQueueName(`${longest}x`)).toThrow(/queue names/);
+    expect(() => validQueueName(`${longest}.dlqx`)).toThrow(/queue names/);
+  });
+
+  it('asks for an explicit deadLetterQueue where the default one could not be named', () => {
+    expect(() => configureRequest(`${longest}.dlq`, { maxDeliveries: 3 })).toThrow(/give deadLetterQueue/);
+    expect(configureRequest(`${longest}.dlq`, { maxDeliveries: 3, deadLetterQueue: 'parking' })).toMatchObject({ config: { deadLetterQueue: 'parking' } });
+    expect(configureRequest(longest, { maxDeliveries: 3 })).toMatchObject({ config: { maxDeliveries: 3 } });
   });
 });
