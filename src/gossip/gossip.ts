@@ -386,10 +386,13 @@ export class Gossip {
 
   private onClaimAboutSelf(claim: MemberUpdate, from: string): void {
     const self = this.self();
-    if (claim.incarnation === self.incarnation && claim.state === self.state) return;
+    if (claim.incarnation === self.incarnation && claim.state === self.state && claim.address === self.address) return;
     if (claim.incarnation >= self.incarnation) {
       // A claim about us at least as new as ours that is not ours: outbid it so that our own view
-      // wins everywhere (SWIM refutation). A leaving node re-asserts `left` the same way.
+      // wins everywhere (SWIM refutation). A leaving node re-asserts `left` the same way. Another
+      // address at our own incarnation counts too: a member that took that claim (it knew an older
+      // incarnation) would otherwise keep dialing the wrong address, since our own claims at the
+      // same incarnation do not supersede it.
       self.incarnation = claim.incarnation + 1;
       this.counts.refutations++;
       this.broadcasts.enqueue(claimOf(self));

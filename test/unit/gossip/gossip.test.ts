@@ -58,6 +58,24 @@ describe('refutation', () => {
     expect(cluster.view('c', 'a')).toMatchObject({ state: 'alive', incarnation: 1 });
   });
 
+  it('a claim of another address at the member\'s own incarnation is refuted, and every view gets the right address back', () => {
+    // Found by the fuzz suite: a member that took such a claim (it knew an older incarnation) kept
+    // the wrong address for good, since the member's own claims at the same incarnation did not
+    // supersede it, and the member took the claim as its own.
+    const cluster = Cluster.formed(['a', 'b', 'c']);
+    cluster.drop = (m) => m.to === 'c' || m.from === 'c';
+    cluster.inject(ping('b', 'a', [claim({ id: 'a', state: 'suspect', incarnation: 0, by: 'b' })]));
+    cluster.run(2 * probeIntervalTicks);
+    expect(cluster.view('a', 'a')?.incarnation).toBe(1);
+    expect(cluster.view('c', 'a')?.incarnation).toBe(0);
+    cluster.inject(ping('b', 'c', [claim({ id: 'a', state: 'alive', incarnation: 1, address: 'mem://elsewhere', by: 'a' })]));
+    expect(cluster.view('c', 'a')?.address).toBe('mem://elsewhere');
+    cluster.drop = () => false;
+    const righted = cluster.runUntil(() => ['b', 'c'].every((at) => cluster.view(at, 'a')?.address === 'mem://a'), 10 * probeIntervalTicks);
+    expect(righted).toBeDefined();
+    expect(cluster.view('a', 'a')?.incarnation).toBeGreaterThan(1);
+  });
+
   it('an outdated accusation is answered with the current incarnation on the reply to its sender', () => {
     const cluster = Cluster.formed(['a', 'b', 'c']);
     cluster.inject(ping('b', 'a', [claim({ id: 'a', state: 'suspect', incarnation: 0, by: 'b' })]));
