@@ -156,11 +156,7 @@ export class ClientSockets {
     this.access.authorize(caller, request);
     const result = await dispatch(this.handler, request);
     subscriptions.onAnswered(request, result);
-    if (request.op === 'listQueues') {
-      const listing = result as { queues: { name: string }[] };
-      return { ...listing, queues: listing.queues.filter((queue) => this.access.mayRead(caller, queue.name)) };
-    }
-    return result;
+    return this.access.visibleResult(caller, request, result);
   }
 }
 

@@ -182,7 +182,7 @@ export class HttpApi {
       op = clientRequest.op;
       this.guards.access.authorize(caller, clientRequest);
       const result = await dispatch(this.handler, clientRequest);
-      const shaped = clientRequest.op === 'configure' ? shapeConfigured(result) : clientRequest.op === 'listQueues' ? readableOnly(result, (name) => this.guards.access.mayRead(caller, name)) : result;
+      const shaped = clientRequest.op === 'configure' ? shapeConfigured(result) : this.guards.access.visibleResult(caller, clientRequest, result);
       sendJson(response, route.successStatus(result), shaped);
       this.handler.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
     } catch (error) {
@@ -289,12 +289,6 @@ function targetOf(target: string | undefined): URL {
 function headerOf(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? undefined : value;
-}
-
-/** A queue listing cut to the queues the caller may read. */
-function readableOnly(result: unknown, mayRead: (queue: string) => boolean): unknown {
-  const listing = result as { queues: { name: string }[] };
-  return { ...listing, queues: listing.queues.filter((queue) => mayRead(queue.name)) };
 }
 
 

@@ -73,9 +73,11 @@ export class ClientAccess {
     }
   }
 
-  /** Whether the caller may see this queue in a listing (a listing shows only what the token may read). */
-  mayRead(caller: Caller, queue: string): boolean {
-    return caller.principal.may('read', queue);
+  /** A request's answer as the caller may see it: a queue listing shows only the queues the token may read. */
+  visibleResult(caller: Caller, request: ClientRequest, result: unknown): unknown {
+    if (request.op !== 'listQueues') return result;
+    const listing = result as { queues: { name: string }[] };
+    return { ...listing, queues: listing.queues.filter((queue) => caller.principal.may('read', queue.name)) };
   }
 
   /** A refusal decided elsewhere (the browser guard): logged like the others. */
