@@ -23,6 +23,9 @@ import {
 
 /** Nesting a JSON body may have: a message body's 64 levels (BODY_DEPTH_MAX), inside `{ messages: [ { body } ] }`. */
 const JSON_NESTING_MAX = 68;
+/** What a client gets for bytes that are not HTTP: the contract's error body, as for any 400. */
+const MALFORMED_REQUEST_BODY = JSON.stringify({ error: { code: 'BAD_REQUEST', message: 'the request is not well-formed HTTP' } });
+const MALFORMED_REQUEST_ANSWER = `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(MALFORMED_REQUEST_BODY)}\r\nconnection: close\r\n\r\n${MALFORMED_REQUEST_BODY}`;
 /** Values a JSON body may hold, as a WebSocket frame may (CLIENT_FRAME_VALUES_MAX): about 0.1 s of parsing at most. */
 const JSON_VALUES_MAX = 1_000_000;
 
@@ -121,7 +124,7 @@ export class HttpApi {
     // A client that breaks off its TLS handshake or sends bytes that are not HTTP: answer if the
     // socket still can, then close it; never an exception on the node.
     server.on('clientError', (_error: Error, socket: Duplex) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      if (socket.writable) socket.end(MALFORMED_REQUEST_ANSWER);
       else socket.destroy();
     });
     if (tls !== undefined) server.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());

@@ -78,6 +78,10 @@ describe('hostile client input against a 3-node cluster', () => {
       .request(follower, 'POST', '/queues/%E0%A4%A/messages', { body: 'x' })
       .catch((error: unknown) => ({ status: 0, body: { error: { code: String(error) } } }));
     expect(line.status, `the node answered ${JSON.stringify(line.text)} to GET //[\n${test.tail()}`).toBe(400);
+    // Bytes the HTTP parser itself refuses get the contract's JSON error too.
+    const garbage = await rawExchange(address, 'NOT AN HTTP REQUEST\r\n\r\n', 10_000);
+    expect(garbage.status, garbage.text).toBe(400);
+    expect(JSON.parse(garbage.text.slice(garbage.text.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'BAD_REQUEST' } });
     expect(escaped.status, JSON.stringify(escaped.body)).toBe(400);
     expect(escaped.body.error.code).toBe('BAD_REQUEST');
     await expectUnharmed('a malformed request target');
