@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NODE_OPTIONS, type NodeOptions, validateNodeOptions } from '../server/node-options.ts';
+import { DEFAULT_NODE_OPTIONS, type NodeOptions, validateNodeOptions } from '../server/node/node-options.ts';
 
 export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --host H                  interface to listen on (default from cluster/defaults.json)

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type ClientRequest, RequestError, type SubscriptionRequest } from '../../shared/index.ts';
-import { RateLimitedLog } from '../rate-limited-log.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
 import type { AccessPolicy, Action, Principal } from './access-policy.ts';
 
 /** Who a request comes from, for the audit log. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { PeerTls } from '../../transport/index.ts';
-import type { NodeOptions } from '../node-options.ts';
+import type { NodeOptions } from '../node/node-options.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import { BodyBudget } from './body-budget.ts';
 import { BrowserGuard } from './browser-guard.ts';

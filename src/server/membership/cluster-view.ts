@@ -1,0 +1,81 @@
+import { isVoter, members, type NodeId, type RaftStatus } from '../../raft/index.ts';
+import type { Member } from '../../gossip/index.ts';
+import type { PeerIdentity } from '../../transport/index.ts';
+
+export interface ClusterView {
+  readonly self: {
+    readonly id: NodeId;
+    readonly address: string;
+    readonly role: 'leader' | 'follower' | 'candidate' | 'learner';
+    readonly term: number;
+    readonly commitIndex: number;
+    readonly appliedIndex: number;
+    /** This node lost acknowledged data on disk and is being repaired: it does not vote meanwhile. */
+    readonly recovering: boolean;
+  };
+  readonly leader: { readonly id: NodeId; readonly address: string | null } | null;
+  readonly members: readonly {
+    readonly id: NodeId;
+    readonly address: string | null;
+    /** Gossip's word; for a member gossip has not heard of (see `inGossip`), what the peer link says. */
+    readonly state: 'alive' | 'suspect' | 'dead' | 'left';
+    /**
+     * False for a member of the configuration that this node's gossip has no word of at all: one
+     * that has not answered since this node started, such as the old identity of a node that came
+     * back with its data wiped. Autopilot takes it as dead after a while and replaces it.
+     */
+    readonly inGossip: boolean;
+    readonly voter: boolean;
+    /** The Raft view: voter, learner, or not in the configuration (a gossip member not yet added). */
+    readonly raft: 'voter' | 'learner' | null;
+    readonly connected: boolean;
+    readonly matchIndex?: number;
+  }[];
+}
+
+export interface ClusterViewInput {
+  readonly self: { readonly id: NodeId; readonly address: string };
+  readonly status: RaftStatus;
+  readonly appliedIndex: number;
+  readonly peers: readonly PeerIdentity[];
+  readonly gossip: readonly Member[];
+  readonly isConnected: (peer: NodeId) => boolean;
+}
+
+/** `GET /cluster` (HTTP-API.md): the Raft view and the gossip view of every member, side by side. */
+export function clusterView(input: ClusterViewInput): ClusterView {
+  const { self, status } = input;
+  const gossipOf = new Map(input.gossip.map((member) => [member.id, member]));
+  const addressOf = (id: NodeId) =>
+    id === self.id ? self.address : (gossipOf.get(id)?.address ?? input.peers.find((peer) => peer.id === id)?.address ?? null);
+  const matchOf = new Map(status.progress.map((progress) => [progress.id, progress.match]));
+  const voter = isVoter(status.membership, self.id);
+  const ids = [...new Set([...members(status.membership), ...input.gossip.map((member) => member.id)])].sort();
+  return {
+    self: {
+      id: self.id,
+      address: self.address,
+      role: status.role === 'preCandidate' ? 'candidate' : status.role === 'follower' && !voter ? 'learner' : status.role,
+      term: status.term,
+      commitIndex: status.commit,
+      appliedIndex: input.appliedIndex,
+      recovering: status.recovering,
+    },
+    leader: status.leader === '' ? null : { id: status.leader, address: addressOf(status.leader) },
+    members: ids.map((id) => {
+      const connected = id === self.id || input.isConnected(id);
+      const match = status.role === 'leader' ? (id === self.id ? status.lastIndex : matchOf.get(id)) : undefined;
+      const raft = isVoter(status.membership, id) ? ('voter' as const) : members(status.membership).includes(id) ? ('learner' as const) : null;
+      return {
+        id,
+        address: addressOf(id),
+        state: gossipOf.get(id)?.state ?? (connected ? 'alive' : 'suspect'),
+        inGossip: id === self.id || gossipOf.has(id),
+        voter: raft === 'voter',
+        raft,
+        connected,
+        ...(match === undefined ? {} : { matchIndex: match }),
+      };
+    }),
+  };
+}

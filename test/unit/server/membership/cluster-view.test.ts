@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import type { RaftStatus } from '../../../../src/raft/index.ts';
+import { clusterView } from '../../../../src/server/membership/cluster-view.ts';
+
+const status: RaftStatus = {
+  id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: 10, applied: 10, firstIndex: 1, lastIndex: 10,
+  membership: { voters: ['a', 'b', 'c'], learners: ['d'] }, leadTransferee: '', recovering: false, strayLeaderMessages: 0,
+  progress: ['b', 'c', 'd'].map((id) => ({ id, match: 10, next: 11, state: 'replicate', recentActive: true, recovering: false })),
+};
+
+describe('cluster view', () => {
+  it('tells a configured member that gossip has no word of from one gossip knows', () => {
+    const view = clusterView({
+      self: { id: 'a', address: 'host-a:7000' },
+      status,
+      appliedIndex: 10,
+      peers: [{ id: 'c', address: 'host-c:7000', founders: ['a', 'b', 'c'] }],
+      gossip: [
+        { id: 'b', address: 'host-b:7000', incarnation: 0, state: 'alive', since: 0 },
+        { id: 'd', address: 'host-d:7000', incarnation: 0, state: 'suspect', since: 0 },
+      ],
+      isConnected: (peer) => peer === 'b',
+    });
+    const byId = new Map(view.members.map((member) => [member.id, member]));
+    expect(byId.get('a')).toMatchObject({ inGossip: true, state: 'alive', raft: 'voter' });
+    expect(byId.get('b')).toMatchObject({ inGossip: true, state: 'alive' });
+    expect(byId.get('c')).toMatchObject({ inGossip: false, state: 'suspect', address: 'host-c:7000', raft: 'voter' });
+    expect(byId.get('d')).toMatchObject({ inGossip: true, state: 'suspect', raft: 'learner' });
+  });
+});
