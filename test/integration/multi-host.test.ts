@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NODE_MALLOC_ENV, NODE_V8_FLAGS, REPO_ROOT } from '../../cluster/local-cluster.ts';
 import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
 import { connect, type QuorumqClient } from '../../src/client/index.ts';
-import type { ClusterView } from '../../src/server/cluster-view.ts';
+import type { ClusterView } from '../../src/server/membership/cluster-view.ts';
 import { listeningAddresses, type NamespaceHost, NamespaceNetwork } from '../support/network-namespaces.ts';
 import { waitFor } from './cluster-harness.ts';
 

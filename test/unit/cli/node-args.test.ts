@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseNodeArgs, UsageError } from '../../../src/cli/node-args.ts';
-import { DEFAULT_NODE_OPTIONS } from '../../../src/server/node-options.ts';
+import { DEFAULT_NODE_OPTIONS } from '../../../src/server/node/node-options.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
