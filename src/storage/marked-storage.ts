@@ -32,9 +32,11 @@ export class MarkedStorage implements RaftStorage {
   }
 
   async save(ready: Ready): Promise<void> {
-    clearTimeout(this.settleTimer);
     const next = markFor(this.mark, ready);
+    // A ready that leaves the mark as it is (a new commit index, typically the one that follows
+    // every write) is not a write the settling must wait for: it would otherwise never come.
     if (next === undefined) return this.inner.save(ready);
+    clearTimeout(this.settleTimer);
     await this.markWrite;
     const markWrite = this.file.write(next);
     this.markWrite = markWrite.catch(() => undefined);
