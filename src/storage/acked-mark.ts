@@ -1,4 +1,5 @@
 import { type LogPosition, type NodeId, type PersistedState, type Ready, reaches, samePosition } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
 
 /**
  * What a node has promised other nodes, kept in a small file of its own beside LevelDB so that
@@ -48,6 +49,10 @@ export function markFor(mark: AckedMark, ready: Ready): AckedMark | undefined {
   const current = positionAfter(mark.current, ready);
   const term = ready.hardState?.term ?? mark.term;
   const vote = ready.hardState?.vote ?? mark.vote;
+  // The mark starts from the hard state the core starts from (see `planStart`), and the core's term
+  // only grows and its vote is given once a term: the promises the mark exists to keep.
+  assert(term >= mark.term, `the term went back from ${mark.term} to ${term}`);
+  assert(term > mark.term || mark.vote === '' || vote === mark.vote, `a second vote in term ${term}`);
   if (samePosition(current, mark.current) && term === mark.term && vote === mark.vote) return undefined;
   // A lost log is forgotten only once a write that reaches it has completed, not merely begun.
   const recoverTo = mark.recoverTo !== undefined && !reaches(mark.current, mark.recoverTo) ? mark.recoverTo : undefined;

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { SnapshotMeta } from '../raft/index.ts';
 import { decode, encode } from '../shared/codec.ts';
+import { assert } from '../shared/index.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
+import { LINK_BYTES } from './entry-codec.ts';
 
 /**
  * A local snapshot is stored as chunks of this size under keys of their own, written one LevelDB
@@ -30,6 +32,7 @@ export function chunkCount(bytes: number): number {
 }
 
 export function chunkOf(data: Uint8Array, chunk: number): Uint8Array {
+  assert(Number.isSafeInteger(chunk) && chunk >= 0 && chunk < chunkCount(data.length), 'snapshot chunk number outside the data');
   return data.subarray(chunk * SNAPSHOT_CHUNK_BYTES, (chunk + 1) * SNAPSHOT_CHUNK_BYTES);
 }
 
@@ -47,6 +50,9 @@ export class DataChecksum {
 }
 
 export function encodeChunkedRecord(record: ChunkedSnapshotRecord): Uint8Array {
+  // Paired with `decodeChunkedRecord`: a record it would refuse must never be written.
+  assert(record.chunks === chunkCount(record.bytes), 'a chunked snapshot record must count the chunks of its size');
+  assert(record.link.length === LINK_BYTES && record.dataChecksum.length === CHECKSUM_BYTES, 'a chunked snapshot record holds a whole link and checksum');
   const body = encode(record);
   const bytes = new Uint8Array(HEADER_BYTES + body.length);
   bytes[0] = CHUNKED_RECORD_MARK;
@@ -63,8 +69,8 @@ export function decodeChunkedRecord(bytes: Uint8Array): ChunkedSnapshotRecord | 
   try {
     const record = decode(body) as Partial<ChunkedSnapshotRecord>;
     const sound =
-      typeof record.meta === 'object' && record.link instanceof Uint8Array && record.dataChecksum instanceof Uint8Array &&
-      Number.isSafeInteger(record.bytes) && record.chunks === chunkCount(record.bytes ?? -1);
+      typeof record.meta === 'object' && record.link instanceof Uint8Array && record.link.length === LINK_BYTES &&
+      record.dataChecksum instanceof Uint8Array && record.dataChecksum.length === CHECKSUM_BYTES && Number.isSafeInteger(record.bytes) && record.chunks === chunkCount(record.bytes ?? -1);
     return sound ? (record as ChunkedSnapshotRecord) : undefined;
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Entry, EntryKind, Membership } from '../raft/index.ts';
 import { decode, encode } from '../shared/codec.ts';
+import { assert } from '../shared/index.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
 
 /** Bytes of the hash chain link stored with every entry. */
@@ -16,6 +17,9 @@ const KINDS: EntryKind[] = ['normal', 'config', 'noop'];
  * misplaced entry visible when the log is loaded.
  */
 export function encodeEntry(entry: Entry, previousLink: Uint8Array): { value: Uint8Array; link: Uint8Array } {
+  // Paired with `decodeEntry`: a link of another length makes a chain no load ever verifies.
+  assert(previousLink.length === LINK_BYTES, 'a hash chain link is LINK_BYTES long');
+  assert(Number.isSafeInteger(entry.index) && entry.index >= 1 && Number.isSafeInteger(entry.term) && entry.term >= 0, 'entries are numbered from 1, in terms from 0');
   const body = encode([entry.index, entry.term, KIND_CODES[entry.kind], entry.data, entry.membership ?? null]);
   const link = chainLink(previousLink, body);
   const value = new Uint8Array(LINK_BYTES + body.length);

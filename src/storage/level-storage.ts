@@ -4,7 +4,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { assert } from '../shared/index.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import { type ChunkedSnapshotRecord, CHUNKED_RECORD_MARK, chunkCount, chunkOf, DataChecksum, decodeChunkedRecord, encodeChunkedRecord } from './chunked-snapshot.ts';
-import { decodeEntry, encodeEntry, GENESIS_LINK } from './entry-codec.ts';
+import { decodeEntry, encodeEntry, GENESIS_LINK, LINK_BYTES } from './entry-codec.ts';
 import type { RaftStorage } from './storage-port.ts';
 import type { LevelOperation, PowerCut } from './power-cut.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
@@ -85,6 +85,8 @@ export class LevelStorage implements RaftStorage {
     const snapshot = await this.loadSnapshot();
     this.retainedFrom = Math.min(this.baseIndex + 1, (await this.firstStoredIndex()) ?? Infinity);
     const entries = await this.loadEntries();
+    // Paired with `writeEntries`: the chain links mirror the stored entries, one each.
+    assert(this.links.length === entries.length, 'one chain link per loaded entry');
     const lastIndex = this.baseIndex + entries.length;
     let hardState = stored;
     if (stored.commit > lastIndex) {
@@ -158,6 +160,8 @@ export class LevelStorage implements RaftStorage {
     assert(index > this.baseIndex && index <= this.baseIndex + this.links.length, 'snapshot outside the stored log');
     const link = this.links[index - this.baseIndex - 1]!;
     const fallback = this.snapshotIndexes[this.snapshotIndexes.length - 1] ?? 0;
+    assert(fallback === this.baseIndex, `the newest stored snapshot (${fallback}) must be the base of the stored log (${this.baseIndex})`);
+    const lastIndex = this.baseIndex + this.links.length;
     const replaced = [...this.snapshotIndexes.slice(0, -1), ...this.damagedSnapshots];
     const operations: Operation[] = replaced.map((older) => ({ type: 'del', key: snapshotKey(older) }));
     const dropFrom = this.retainedFrom;
@@ -167,6 +171,7 @@ export class LevelStorage implements RaftStorage {
     this.links = this.links.slice(index - this.baseIndex);
     this.baseIndex = index;
     this.baseLink = link;
+    assert(this.baseIndex + this.links.length === lastIndex, 'a local snapshot compacts the stored log, never moves its end');
     // No forced compaction here, unlike after the rare wholesale deletions: LevelDB's own keeps the
     // store small under a steady log (300k 1 KB messages: peak data directory 8.5 MB without, 17.3
     // MB with), while forcing one after every snapshot rewrote the snapshots themselves (every level-0
@@ -186,11 +191,16 @@ export class LevelStorage implements RaftStorage {
     const { meta, data } = snapshot;
     const checksum = new DataChecksum();
     const chunks = chunkCount(data.length);
+    let offset = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const bytes = chunkOf(data, chunk);
+      // Paired with `readChunked`, which refuses chunks that do not add up to the record's size.
+      assert(bytes.length > 0 && bytes.byteOffset === data.byteOffset + offset, 'a snapshot chunk must start where the one before it ended');
+      offset += bytes.length;
       checksum.add(bytes);
       await this.write([{ type: 'put', key: snapshotChunkKey(meta.index, chunk), value: bytes }], false);
     }
+    assert(offset === data.length, `snapshot chunks cover ${offset} of ${data.length} bytes`);
     return { meta, link, dataChecksum: checksum.digest(), bytes: data.length, chunks };
   }
 
@@ -208,6 +218,8 @@ export class LevelStorage implements RaftStorage {
    * never looks, and the next snapshot deletes them (`retainedFrom` starts at the first stored one).
    */
   private dropLog(from: number, through: number): void {
+    // Only `through` is checked: `from` may be the first log key found on disk at load.
+    assert(through < this.baseIndex, `dropping the log through ${through}, not below the snapshot at ${this.baseIndex}`);
     if (through >= from) this.dropRange({ gte: logKey(from), lte: logKey(through) });
   }
 
@@ -349,6 +361,8 @@ export class LevelStorage implements RaftStorage {
     this.links.length = first - this.baseIndex - 1;
     let previousLink = this.links[this.links.length - 1] ?? this.baseLink;
     for (const entry of entries) {
+      // The chain position is the index: a gap or a repeat would chain entries under the wrong keys.
+      assert(entry.index === this.baseIndex + this.links.length + 1, 'entries written must be contiguous');
       const { value, link } = encodeEntry(entry, previousLink);
       operations.push({ type: 'put', key: logKey(entry.index), value });
       this.links.push(link);
@@ -368,6 +382,7 @@ export class LevelStorage implements RaftStorage {
     // The chain restarts at a snapshot from the leader: its link is derived from the snapshot itself.
     const link = snapshotLink(snapshot.meta);
     const record = await this.writeChunks(snapshot, link);
+    assert((this.snapshotIndexes[this.snapshotIndexes.length - 1] ?? 0) === this.baseIndex, 'the newest stored snapshot must be the base of the stored log');
     addLogDeletions(operations, this.retainedFrom, this.baseIndex + this.links.length);
     const replaced = [...this.snapshotIndexes, ...this.damagedSnapshots].filter((index) => index !== snapshot.meta.index);
     for (const older of replaced) operations.push({ type: 'del', key: snapshotKey(older) });
@@ -506,6 +521,8 @@ function tryDecodeSnapshot(bytes: Uint8Array): { snapshot: Snapshot; link: Uint8
     const actual = checksumOf(body);
     if (!Buffer.from(actual).equals(Buffer.from(checksum))) return undefined;
     const { meta, data, link } = decode(body) as { meta: SnapshotMeta; data: Uint8Array; link: Uint8Array };
+    // The log is chained on from this link: one of another length could never be extended.
+    if (!(link instanceof Uint8Array) || link.length !== LINK_BYTES) return undefined;
     return { snapshot: { meta, data }, link };
   } catch {
     return undefined;

@@ -37,6 +37,9 @@ export interface MarkFileContents {
  * writes must not overlap (the storage writes one ready at a time).
  */
 export class MarkFile {
+  /** A write is under way: the next must wait for it (two could share a slot). */
+  private writing = false;
+
   private constructor(
     private readonly handle: FileHandle,
     private readonly path: string,
@@ -72,12 +75,20 @@ export class MarkFile {
   }
 
   async write(mark: AckedMark): Promise<void> {
+    assert(!this.writing, 'acknowledged mark writes must not overlap');
     this.sequence++;
     const slot = encodeSlot(this.sequence, mark);
     const offset = (this.sequence % 2) * SLOT_BYTES;
+    // The slot not written holds the newest mark before this one: a torn write must leave it whole.
+    assert(offset === 0 || offset === SLOT_BYTES, 'the mark is written to one of its two slots');
     const write = () => this.writeSlot(slot, offset);
-    if (this.powerCut === undefined) await write();
-    else await this.powerCut.writeMark(this.path, offset, this.slots.subarray(offset, offset + SLOT_BYTES), write);
+    this.writing = true;
+    try {
+      if (this.powerCut === undefined) await write();
+      else await this.powerCut.writeMark(this.path, offset, this.slots.subarray(offset, offset + SLOT_BYTES), write);
+    } finally {
+      this.writing = false;
+    }
     this.slots.set(slot, offset);
   }
 
@@ -119,7 +130,8 @@ function readSlot(slot: Uint8Array): { sequence: number; mark: AckedMark } | und
   if (!Buffer.from(checksumOf(body)).equals(Buffer.from(stored))) return undefined;
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { sequence: unknown; mark: unknown };
-    return typeof parsed.sequence === 'number' && isMark(parsed.mark) ? { sequence: parsed.sequence, mark: parsed.mark } : undefined;
+    // The sequence picks the slot the next write goes to: anything but a count from 1 is damage.
+    return typeof parsed.sequence === 'number' && Number.isSafeInteger(parsed.sequence) && parsed.sequence >= 1 && isMark(parsed.mark) ? { sequence: parsed.sequence, mark: parsed.mark } : undefined;
   } catch {
     return undefined;
   }

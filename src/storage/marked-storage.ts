@@ -1,4 +1,5 @@
 import type { PersistedState, Ready, Snapshot } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
 import { type AckedMark, markFor, settledMark } from './acked-mark.ts';
 import type { MarkFile } from './mark-file.ts';
 import type { RaftStorage } from './storage-port.ts';
@@ -20,6 +21,8 @@ export class MarkedStorage implements RaftStorage {
   private settleTimer: NodeJS.Timeout | undefined;
   /** The mark write under way, if any: two must never overlap (they could share a slot). */
   private markWrite: Promise<void> = Promise.resolve();
+  /** A save is under way: `markFor` takes the mark before it as the last completed write. */
+  private saving = false;
 
   constructor(
     private readonly inner: RaftStorage,
@@ -32,6 +35,16 @@ export class MarkedStorage implements RaftStorage {
   }
 
   async save(ready: Ready): Promise<void> {
+    assert(!this.saving, 'saves must not overlap: the driver writes one ready at a time');
+    this.saving = true;
+    try {
+      await this.write(ready);
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  private async write(ready: Ready): Promise<void> {
     const next = markFor(this.mark, ready);
     // A ready that leaves the mark as it is (a new commit index, typically the one that follows
     // every write) is not a write the settling must wait for: it would otherwise never come.

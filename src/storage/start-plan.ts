@@ -1,4 +1,5 @@
 import { type HardState, type LogPosition, moreUpToDate, type NodeId, type PersistedState, reaches } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
 import { type AckedMark, holdsPosition, lastPosition, START_OF_LOG } from './acked-mark.ts';
 
 /** How a node starts from what its disk holds, checked against what it promised (its mark). */
@@ -34,24 +35,36 @@ export function planStart(id: NodeId, stored: PersistedState, damage: readonly s
   if (!intact) {
     const lost = lostPosition(stored, mark);
     findings.push(`the stored log (ending at ${describe(lastPosition(stored))}) lacks what this node acknowledged (up to ${describe(lost)}): discarded, to be repaired from the leader`);
-    return {
+    return startsAsMarked({
       persisted: { hardState: { term: hardState.term, vote: hardState.vote, commit: 0 }, entries: [], recovery: lost },
       discard: true,
       storeHardState: true,
       mark: { id, term: hardState.term, vote: hardState.vote, previous: START_OF_LOG, current: START_OF_LOG, recoverTo: lost },
       findings,
-    };
+    });
   }
   const last = lastPosition(stored);
   const recoverTo = mark?.recoverTo !== undefined && !reaches(last, mark.recoverTo) ? mark.recoverTo : undefined;
   const checked = { id, term: hardState.term, vote: hardState.vote, previous: last, current: last };
-  return {
+  return startsAsMarked({
     persisted: { ...stored, hardState, ...(recoverTo === undefined ? {} : { recovery: recoverTo }) },
     discard: false,
     storeHardState,
     mark: recoverTo === undefined ? checked : { ...checked, recoverTo },
     findings,
-  };
+  });
+}
+
+/**
+ * Paired with `markFor`, which asserts that the term never goes back and that no second vote is
+ * given in a term: the mark written at start must hold the term, vote and recovery target the core
+ * starts from, or the first write after it would compare against promises the core never made.
+ */
+function startsAsMarked(plan: StartPlan): StartPlan {
+  const { hardState, recovery } = plan.persisted;
+  assert(plan.mark.term === hardState.term && plan.mark.vote === hardState.vote, 'the mark at start must hold the term and vote the core starts from');
+  assert(plan.mark.recoverTo === recovery, 'the mark at start must hold the recovery the core starts with');
+  return plan;
 }
 
 /**

@@ -53,4 +53,12 @@ describe('marked storage', () => {
     // Settled: losing the last write is now caught at the next start, not taken for a torn one.
     expect(await markOnDisk()).toMatchObject({ previous: { index: 2, term: 1 }, current: { index: 2, term: 1 } });
   });
+
+  it('refuses a save that starts before the one before it has finished', async () => {
+    const storage = await open();
+    const first = storage.save(ready({ entries: [entry(1, 1)] }));
+    await expect(storage.save(ready({ entries: [entry(2, 1)] }))).rejects.toThrow(/saves must not overlap/);
+    await first;
+    await storage.close();
+  });
 });
