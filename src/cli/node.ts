@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { QuorumNode } from '../server/node/quorum-node.ts';
+import { QuorumNode } from '../server/index.ts';
 import { NODE_USAGE, parseNodeArgs, UsageError } from './node-args.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -93,7 +93,7 @@ export class QueueStateMachine {
   }
 
   /** Whether `receive` on `name` would deliver something now. */
-  hasReady(name: string): boolean {
+  hasDeliverable(name: string): boolean {
     return (this.queues.get(name)?.stats().ready ?? 0) > 0;
   }
 

@@ -1,5 +1,5 @@
 import { hasQuorum } from './quorum.ts';
-import { ReadOnlyQueue, type ReadRequest } from './read-only.ts';
+import { ReadOnlyQueue, type ReadIndexRequest } from './read-only.ts';
 import type { NodeId, ReadRefusal } from './types.ts';
 
 export type ReadOutcome = { readonly index: number } | { readonly refusal: ReadRefusal };
@@ -12,7 +12,7 @@ export interface ReadHost {
   commitIndex(): number;
   voters(): readonly NodeId[];
   broadcastHeartbeat(readContext: string): void;
-  answer(request: ReadRequest, outcome: ReadOutcome): void;
+  answer(request: ReadIndexRequest, outcome: ReadOutcome): void;
 }
 
 /**
@@ -22,11 +22,11 @@ export interface ReadHost {
 export class LeaderReads {
   private readonly confirming = new ReadOnlyQueue();
   /** Reads that arrived before this leader committed an entry of its term. */
-  private awaitingTermCommit: ReadRequest[] = [];
+  private awaitingTermCommit: ReadIndexRequest[] = [];
 
   constructor(private readonly host: ReadHost) {}
 
-  request(request: ReadRequest): void {
+  request(request: ReadIndexRequest): void {
     const host = this.host;
     // Until its no-op commits, a new leader may not know the latest commit index.
     if (!host.committedInCurrentTerm()) {

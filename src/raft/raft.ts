@@ -6,7 +6,7 @@ import { type RaftConfig, validateRaftConfig } from './raft-config.ts';
 import { RaftError } from './raft-errors.ts';
 import { entryBytes, RaftLog } from './raft-log.ts';
 import { LeaderReads, type ReadOutcome } from './leader-reads.ts';
-import type { ReadRequest } from './read-only.ts';
+import type { ReadIndexRequest } from './read-only.ts';
 import {
   type AppendMessage,
   type AppendResponseMessage,
@@ -770,7 +770,7 @@ export class Raft {
   // ---------------------------------------------------------------- linearizable reads
 
   /** Answers a read: locally through the next ready, or to the follower that forwarded it. */
-  private answerRead(request: ReadRequest, outcome: ReadOutcome): void {
+  private answerRead(request: ReadIndexRequest, outcome: ReadOutcome): void {
     const local = request.from === this.id;
     if ('index' in outcome) {
       if (local) this.readStates.push({ context: request.context, index: outcome.index });

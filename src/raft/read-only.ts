@@ -1,13 +1,13 @@
 import type { NodeId } from './types.ts';
 
 /** A linearizable read waiting to be confirmed; `from` is the node whose client asked. */
-export interface ReadRequest {
+export interface ReadIndexRequest {
   readonly context: string;
   readonly from: NodeId;
 }
 
 interface PendingRead {
-  readonly request: ReadRequest;
+  readonly request: ReadIndexRequest;
   readonly index: number;
   readonly acks: Set<NodeId>;
 }
@@ -27,7 +27,7 @@ export class ReadOnlyQueue {
     return this.pending.has(context);
   }
 
-  add(request: ReadRequest, index: number, self: NodeId): void {
+  add(request: ReadIndexRequest, index: number, self: NodeId): void {
     this.pending.set(request.context, { request, index, acks: new Set([self]) });
   }
 
@@ -40,8 +40,8 @@ export class ReadOnlyQueue {
   }
 
   /** Removes and returns every read up to and including `context`: a later round confirms earlier ones. */
-  releaseThrough(context: string): { request: ReadRequest; index: number }[] {
-    const released: { request: ReadRequest; index: number }[] = [];
+  releaseThrough(context: string): { request: ReadIndexRequest; index: number }[] {
+    const released: { request: ReadIndexRequest; index: number }[] = [];
     for (const [key, read] of this.pending) {
       released.push({ request: read.request, index: read.index });
       this.pending.delete(key);
@@ -50,7 +50,7 @@ export class ReadOnlyQueue {
     return released;
   }
 
-  clear(): ReadRequest[] {
+  clear(): ReadIndexRequest[] {
     const requests = [...this.pending.values()].map((read) => read.request);
     this.pending.clear();
     return requests;

@@ -235,7 +235,7 @@ function comparable(result: QueueResult): unknown {
   return result.type === 'error' ? { type: result.type, code: result.code } : result;
 }
 
-type Observable = Pick<QueueStateMachine, 'clock' | 'list' | 'hasReady' | 'messageStatus'>;
+type Observable = Pick<QueueStateMachine, 'clock' | 'list' | 'hasDeliverable' | 'messageStatus'>;
 
 /** Everything a client could read back, for the ids that the step could have touched, in every queue. */
 function observe(machine: Observable, ids: ReadonlySet<string>) {
@@ -243,7 +243,7 @@ function observe(machine: Observable, ids: ReadonlySet<string>) {
   return {
     clock: machine.clock,
     queues: machine.list(),
-    hasReady: names.map((queue) => machine.hasReady(queue)),
+    hasDeliverable: names.map((queue) => machine.hasDeliverable(queue)),
     statuses: names.flatMap((queue) => [...ids].map((id) => [queue, id, machine.messageStatus(queue, id)])),
   };
 }

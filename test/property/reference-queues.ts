@@ -178,7 +178,7 @@ export class ReferenceQueues {
     return this.now;
   }
 
-  hasReady(name: string): boolean {
+  hasDeliverable(name: string): boolean {
     return (this.stats(name)?.ready ?? 0) > 0;
   }
 

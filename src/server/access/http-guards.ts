@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import type { PeerTls } from '../../transport/index.ts';
-import type { NodeOptions } from '../node/node-options.ts';
 import type { AccessPolicy } from './access-policy.ts';
 import { BodyBudget } from './body-budget.ts';
 import { BrowserGuard } from './browser-guard.ts';
 import { ClientAccess } from './client-access.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 
-/** What the node's server needs beyond the request handler: who may talk to it, and how much. */
+/** What the node's server needs beyond the request path: who may talk to it, and how much. */
 export interface HttpGuards {
   readonly access: ClientAccess;
   readonly browser: BrowserGuard;
@@ -17,11 +16,22 @@ export interface HttpGuards {
   readonly tls: PeerTls | undefined;
 }
 
+/** What a node's options say about its edge (see `NodeOptions`). */
+export interface HttpGuardsOptions {
+  readonly host: string;
+  readonly advertiseHost: string;
+  readonly port: number;
+  readonly allowedHosts: readonly string[];
+  readonly requestBufferBytesMax: number;
+  readonly connectionsMax: number;
+  readonly connectionsPerAddressMax: number;
+}
+
 export type RefusalKind = 'unauthorized' | 'forbidden' | 'connection';
 
 /** The guards of one node, from its options and security files; `onRefusal` counts what they turn away. */
 export function createHttpGuards(
-  options: NodeOptions,
+  options: HttpGuardsOptions,
   security: { readonly accessPolicy: AccessPolicy | undefined; readonly peerTls: PeerTls | undefined },
   audit: Logger,
   onRefusal: (kind: RefusalKind) => void,

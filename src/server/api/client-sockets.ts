@@ -7,12 +7,10 @@ import type { Caller, ClientAccess } from '../access/client-access.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import type { PushFrame, ReplyFrame } from '../../shared/index.ts';
 import { requestOfFrame } from '../requests/frame-request.ts';
-import { toErrorBody } from '../requests/forwarder.ts';
-import type { NodeOptions } from '../node/node-options.ts';
-import type { RequestHandler } from '../node/quorum-node.ts';
-import { dispatch } from '../requests/request-dispatch.ts';
-import { isSubscriptionFrame, subscriptionRequestOfFrame } from '../subscriptions/subscription-request.ts';
-import { type ConnectionSubscriptions, SubscriptionRegistry } from '../subscriptions/subscription-registry.ts';
+import { toErrorBody } from '../requests/error-body.ts';
+import type { QueueStateMachine } from '../../queue/index.ts';
+import type { ApiMetrics, ClientRequests } from './api-parts.ts';
+import { type ConnectionSubscriptions, isSubscriptionFrame, SubscriptionRegistry, subscriptionRequestOfFrame } from '../subscriptions/index.ts';
 import { coalesceWrites } from '../../transport/write-coalescing.ts';
 
 /** Requests one client connection may have outstanding; beyond it, the connection is read no further. */
@@ -27,6 +25,17 @@ const CLIENT_FRAME_VALUES_MAX = 1_000_000;
 /** With an auth file, a connection that has not authenticated after this long is closed. */
 const AUTHENTICATE_WITHIN_MS = 10_000;
 
+export interface ClientSocketsOptions {
+  readonly requests: ClientRequests;
+  /** This node's replica: subscriptions read a queue's visibility from it. */
+  readonly machine: QueueStateMachine;
+  readonly metrics: ApiMetrics;
+  readonly access: ClientAccess;
+  readonly clientFrameBytesMax: number;
+  readonly clientConnectionsMax: number;
+  readonly log: Logger;
+}
+
 /**
  * The WebSocket client protocol (docs/protocol.md): msgpack request frames `{ id, op, ... }`,
  * answered by `{ id, ok, result }` or `{ id, ok: false, error }` in completion order. A frame that
@@ -38,14 +47,14 @@ export class ClientSockets {
   private readonly sockets = new Set<WebSocket>();
   private readonly subscriptions: SubscriptionRegistry;
 
-  constructor(
-    private readonly handler: RequestHandler,
-    private readonly options: NodeOptions,
-    private readonly access: ClientAccess,
-    private readonly log: Logger,
-  ) {
+  private readonly access: ClientAccess;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ClientSocketsOptions) {
+    this.access = options.access;
+    this.log = options.log;
     this.server = new WebSocketServer({ noServer: true, maxPayload: options.clientFrameBytesMax, perMessageDeflate: false });
-    this.subscriptions = new SubscriptionRegistry(handler, log);
+    this.subscriptions = new SubscriptionRegistry({ requests: options.requests, machine: options.machine, log: options.log });
   }
 
   get subscriptionCount(): number {
@@ -57,7 +66,7 @@ export class ClientSockets {
    * before the socket opens); without one, the connection must send an `auth` frame first.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.sockets.size >= this.options.clientConnectionsMax || this.handler.unserviceable() !== undefined) {
+    if (this.sockets.size >= this.options.clientConnectionsMax || this.options.requests.unserviceable() !== undefined) {
       refuseUpgrade(socket, 503, 'UNAVAILABLE', 'this node takes no more client connections now; try another');
       return;
     }
@@ -131,12 +140,12 @@ export class ClientSockets {
     const op = typeof frame.op === 'string' ? frame.op : 'unknown';
     try {
       const result = await this.route(frame, connection, subscriptions);
-      this.handler.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
+      this.options.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
       return { id: frame.id, ok: true, result };
     } catch (error) {
       const body = toErrorBody(error);
       if (body.code === 'INTERNAL') this.log.error({ err: error }, 'client request failed');
-      this.handler.metrics.observe(op, body.code, (performance.now() - started) / 1000);
+      this.options.metrics.observe(op, body.code, (performance.now() - started) / 1000);
       return { id: frame.id, ok: false, error: body };
     }
   }
@@ -154,7 +163,7 @@ export class ClientSockets {
     }
     const request = requestOfFrame(frame);
     this.access.authorize(caller, request);
-    const result = await dispatch(this.handler, request);
+    const result = await this.options.requests.dispatch(request);
     subscriptions.onAnswered(request, result);
     return this.access.visibleResult(caller, request, result);
   }

@@ -7,11 +7,9 @@ import { type ClientRequest, type ErrorCode, jsonTextShape, PEER_SOCKET_PATH, Re
 import type { HttpGuards } from '../access/http-guards.ts';
 import { serveDashboard } from './dashboard.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
-import { FAULT_ADMIN_PREFIX, handleFaultAdmin } from './fault-admin.ts';
-import { toErrorBody } from '../requests/forwarder.ts';
-import type { NodeOptions } from '../node/node-options.ts';
-import type { RequestHandler } from '../node/quorum-node.ts';
-import { dispatch } from '../requests/request-dispatch.ts';
+import { FAULT_ADMIN_PREFIX, type FaultControls, handleFaultAdmin } from './fault-admin.ts';
+import { toErrorBody } from '../requests/error-body.ts';
+import type { ApiMetrics, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
 import {
   configureRequest,
   enqueueRequest,
@@ -100,13 +98,28 @@ export interface WebSocketEndpoint {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
+export interface HttpApiOptions {
+  readonly requests: ClientRequests;
+  readonly node: NodeHealth;
+  readonly metrics: ApiMetrics;
+  /** Present only on a node started with fault injection. */
+  readonly faults: FaultControls | undefined;
+  readonly peers: PeerDirectory;
+  readonly guards: HttpGuards;
+  /** Slowloris bounds: a request's headers, and the whole request, must arrive within these. */
+  readonly headersTimeoutMs: number;
+  readonly requestReceiveTimeoutMs: number;
+  readonly log: Logger;
+}
+
 export class HttpApi {
-  constructor(
-    private readonly handler: RequestHandler,
-    private readonly options: NodeOptions,
-    private readonly guards: HttpGuards,
-    private readonly log: Logger,
-  ) {}
+  private readonly guards: HttpGuards;
+  private readonly log: Logger;
+
+  constructor(private readonly options: HttpApiOptions) {
+    this.guards = options.guards;
+    this.log = options.log;
+  }
 
   /**
    * The node's one server: this API, and the WebSocket endpoints (peers, clients) that upgrade
@@ -151,7 +164,7 @@ export class HttpApi {
       const target = targetOf(request.url);
       path = target.pathname;
       if (method === 'GET' && path === '/health') {
-        const health = this.handler.health();
+        const health = this.options.node.health();
         sendJson(response, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'unavailable', reason: health.reason });
         return;
       }
@@ -166,17 +179,17 @@ export class HttpApi {
       if (method === 'GET' && path === '/metrics') {
         op = 'metrics';
         this.guards.access.authorizeNode(caller, 'read', 'metrics');
-        const text = await this.handler.metrics.registry.metrics();
-        response.writeHead(200, { 'content-type': this.handler.metrics.registry.contentType });
+        const text = await this.options.metrics.registry.metrics();
+        response.writeHead(200, { 'content-type': this.options.metrics.registry.contentType });
         response.end(text);
         return;
       }
-      const faults = path.startsWith(FAULT_ADMIN_PREFIX) ? this.handler.faultControls : undefined;
+      const faults = path.startsWith(FAULT_ADMIN_PREFIX) ? this.options.faults : undefined;
       if (faults !== undefined) {
         op = 'faults';
         this.guards.access.authorizeNode(caller, 'admin', `${method} ${path}`);
         const body = method === 'POST' ? await this.readJson(request) : undefined;
-        sendJson(response, 200, handleFaultAdmin(method, path, body ?? {}, faults, this.handler.peers()));
+        sendJson(response, 200, handleFaultAdmin(method, path, body ?? {}, faults, this.options.peers.peers()));
         return;
       }
       const { route, params } = this.match(method, path);
@@ -184,10 +197,10 @@ export class HttpApi {
       const clientRequest = route.build(params, target.searchParams, body);
       op = clientRequest.op;
       this.guards.access.authorize(caller, clientRequest);
-      const result = await dispatch(this.handler, clientRequest);
+      const result = await this.options.requests.dispatch(clientRequest);
       const shaped = clientRequest.op === 'configure' ? shapeConfigured(result) : this.guards.access.visibleResult(caller, clientRequest, result);
       sendJson(response, route.successStatus(result), shaped);
-      this.handler.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
+      this.options.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
     } catch (error) {
       const body = toErrorBody(error);
       if (body.code === 'INTERNAL') this.log.error({ err: error, path }, 'request failed');
@@ -196,7 +209,7 @@ export class HttpApi {
       if (body.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Bearer realm="quorumq"';
       if (!response.headersSent) sendJson(response, STATUS_OF[body.code], { error: { code: body.code, message: body.message } }, headers);
       else response.destroy();
-      this.handler.metrics.observe(op, body.code, (performance.now() - started) / 1000);
+      this.options.metrics.observe(op, body.code, (performance.now() - started) / 1000);
     }
   }
 

@@ -1,7 +1,6 @@
 import type { MembershipChange, NodeId, RaftStatus } from '../../raft/index.ts';
 import { isMember, isVoter, quorumSize } from '../../raft/index.ts';
 import { NODE_LIMITS } from '../../shared/index.ts';
-import type { NodeOptions } from '../node/node-options.ts';
 
 export interface AutopilotConfig {
   /** Voters the cluster grows to; further nodes stay learners, ready to step in. */
@@ -27,8 +26,17 @@ export const DEFAULT_AUTOPILOT: AutopilotConfig = {
   heardWithinMs: 500,
 };
 
+/** What a node's options say about membership (see `NodeOptions`). */
+export interface AutopilotOptions {
+  readonly votersMax: number;
+  readonly deadRemoveAfterMs: number;
+  readonly stabilizationMs: number;
+  readonly tickMs: number;
+  readonly electionTicks: number;
+}
+
 /** The autopilot a node runs with its options: the defaults, with what the options say. */
-export function autopilotConfig(options: NodeOptions): AutopilotConfig {
+export function autopilotConfig(options: AutopilotOptions): AutopilotConfig {
   return {
     ...DEFAULT_AUTOPILOT,
     votersMax: options.votersMax,

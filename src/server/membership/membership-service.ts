@@ -39,6 +39,13 @@ export class MembershipService {
     this.flush();
   }
 
+  /** Why a peer link claiming `identity` is not that member (gossip knows it alive elsewhere), or undefined. */
+  claimConflict(identity: { readonly id: NodeId; readonly address: string }): string | undefined {
+    const member = this.members().find((candidate) => candidate.id === identity.id);
+    if (member === undefined || member.state !== 'alive' || member.address === identity.address) return undefined;
+    return `a link from ${identity.address} claims id ${identity.id}, which gossip knows alive at ${member.address}`;
+  }
+
   tick(): void {
     this.gossip.tick();
     this.flush();

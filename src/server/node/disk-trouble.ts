@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { RequestError } from '../../shared/index.ts';
 import { isDiskRefusal, StorageWriteError } from '../../storage/index.ts';
 
 export interface DiskTroubleOptions {
@@ -20,6 +21,9 @@ export interface DiskTroubleView {
   /** The store itself is damaged (LevelDB's corruption), not the disk refusing writes. */
   readonly corruption: boolean;
 }
+
+/** How long a client refused for disk trouble waits before retrying: other nodes serve meanwhile. */
+const DISK_TROUBLE_RETRY_MS = 1000;
 
 /**
  * A node whose disk refuses writes (full, failing, read-only) must not acknowledge anything, must
@@ -45,6 +49,13 @@ export class DiskTrouble {
     const episode = this.episode;
     if (episode === undefined) return undefined;
     return { since: episode.since, reason: episode.error.reason, message: episode.error.message, attempts: episode.attempts, corruption: episode.first.corruption };
+  }
+
+  /** What every request hears while the disk refuses writes; undefined when it takes them. */
+  refusal(): RequestError | undefined {
+    const episode = this.episode;
+    if (episode === undefined) return undefined;
+    return new RequestError('UNAVAILABLE', `this node cannot write to its disk (${episode.error.reason}); use another node`, DISK_TROUBLE_RETRY_MS);
   }
 
   /** Starts an episode (the caller has already stopped the node taking part). */

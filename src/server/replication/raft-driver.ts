@@ -1,7 +1,8 @@
 import { type Entry, type HeartbeatMessage, isSendableBeforePersist, type Message, type NodeId, type Raft, type ReadFailure, type ReadState, type Ready, type Snapshot, type SoftState } from '../../raft/index.ts';
+import { assert } from '../../shared/index.ts';
 import { type RaftStorage, StorageWriteError } from '../../storage/index.ts';
 
-export interface RaftDriverHooks {
+export interface RaftDriverOptions {
   readonly send: (message: Message) => void;
   /** Puts the messages sent so far on the wire now, instead of at the end of the event loop's turn. */
   readonly flush: () => void;
@@ -35,11 +36,26 @@ export class RaftDriver {
   private readonly heartbeats = new Map<NodeId, HeartbeatMessage>();
   readyBatches = 0;
 
-  constructor(
-    private raft: Raft,
-    private readonly storage: RaftStorage,
-    private readonly hooks: RaftDriverHooks,
-  ) {}
+  private raft: Raft;
+  private storage: RaftStorage;
+
+  constructor(raft: Raft, storage: RaftStorage, private readonly hooks: RaftDriverOptions) {
+    this.raft = raft;
+    this.storage = storage;
+  }
+
+  /**
+   * Drives another core persisting to another storage: after disk trouble, once the loop has stopped
+   * (`stop`) and gone idle, the node rebuilds from disk and carries on with this same driver, so
+   * the parts that submit to it never hold a stale one.
+   */
+  restart(raft: Raft, storage: RaftStorage): void {
+    assert(this.stopped && !this.running && !this.scheduled, 'a driver restarts only once stopped and idle');
+    this.raft = raft;
+    this.storage = storage;
+    this.heartbeats.clear();
+    this.stopped = false;
+  }
 
   /** Inputs waiting for the next batch. */
   get backlog(): number {

@@ -1,5 +1,6 @@
 import type { NodeId } from '../../raft/index.ts';
-import { type ErrorBody, RequestError, type WriteRequest } from '../../shared/index.ts';
+import { RequestError, type WriteRequest } from '../../shared/index.ts';
+import { fromErrorBody } from './error-body.ts';
 import type { PeerFrame } from '../../transport/index.ts';
 
 interface InFlight {
@@ -69,17 +70,4 @@ export class Forwarder {
       entry.reject(new RequestError('UNAVAILABLE', 'the leader changed or the link to it dropped; the outcome is unknown', 200));
     }
   }
-}
-
-export function fromErrorBody(error: ErrorBody): RequestError {
-  return new RequestError(error.code, error.message, error.retryAfterMs);
-}
-
-export function toErrorBody(error: unknown): ErrorBody {
-  if (error instanceof RequestError) {
-    return error.retryAfterMs === undefined
-      ? { code: error.code, message: error.message }
-      : { code: error.code, message: error.message, retryAfterMs: error.retryAfterMs };
-  }
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }

@@ -62,7 +62,8 @@ export class PendingProposals<T> {
     return timer;
   }
 
-  settle(index: number, term: number, result: T): void {
+  /** The entry at `index` was applied: its proposer hears the result, or that another term's entry took its place. */
+  onApplied(index: number, term: number, result: T): void {
     const pending = this.pending.get(index);
     if (pending === undefined) return;
     this.end(index, pending);

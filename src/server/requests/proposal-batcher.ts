@@ -57,7 +57,7 @@ export class ProposalBatcher {
 
   /** An applied entry's results, in command order: its proposers (on this node, if any) hear theirs. */
   onEntryApplied(index: number, term: number, results: readonly QueueResult[]): void {
-    this.entries.settle(index, term, results);
+    this.entries.onApplied(index, term, results);
   }
 
   /** This node stopped being leader: see `PendingProposals.expireWithin`. */
@@ -97,7 +97,7 @@ export class ProposalBatcher {
       this.entries.wait(proposed.index, proposed.term).then(
         (results) => {
           results.forEach((result, position) => batch.resolves[position]!(result));
-          // An entry skipped as unreadable (see QuorumNode.apply) answers none of its commands.
+          // An entry skipped as unreadable (see `EntryCommands`) answers none of its commands.
           const unanswered = new RequestError('INTERNAL', 'the entry holding this request could not be applied; see the node logs');
           for (let position = results.length; position < batch.rejects.length; position++) batch.rejects[position]!(unanswered);
         },

@@ -121,7 +121,7 @@ export class QueueService {
   onApplied(command: QueueCommand): void {    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
     // or a tick another queue's dead-letter queue. Waiting queues are few; checking each is cheap.
     for (const queue of [...this.waiters.keys()]) {
-      if (command.type === 'tick' || this.options.machine.hasReady(queue)) this.wake(queue, 'filled');
+      if (command.type === 'tick' || this.options.machine.hasDeliverable(queue)) this.wake(queue, 'filled');
     }
   }
 
@@ -149,7 +149,7 @@ export class QueueService {
     const deadline = this.options.monoMs() + request.waitMs;
     let wake: QueueWake = 'filled';
     for (;;) {
-      if (wake === 'filling' || this.options.machine.hasReady(request.queue)) {
+      if (wake === 'filling' || this.options.machine.hasDeliverable(request.queue)) {
         const command: QueueCommand = { type: 'receive', ts: this.stamp(), queue: request.queue, max: request.max, visibilityMs: request.visibilityMs };
         const received = expect(await this.propose(command), 'received');
         if (received.messages.length > 0 || this.options.monoMs() >= deadline) return received.messages;

@@ -9,7 +9,7 @@ import {
   RETRYABLE_CODES,
   type WriteRequest,
 } from '../../shared/index.ts';
-import { toErrorBody } from '../requests/forwarder.ts';
+import { toErrorBody } from '../requests/error-body.ts';
 import { HeldLeases } from './held-leases.ts';
 import { releaseLeases } from './lease-release.ts';
 import { retryDelayMs } from './retry-delay.ts';
@@ -28,14 +28,14 @@ export interface SubscriptionSpec {
   readonly visibilityMs: number | undefined;
 }
 
-export interface SubscriptionDeps {
+export interface PushSubscriptionOptions {
   /** The path every client write takes: on a follower, forwarded to the leader. */
   readonly write: (request: WriteRequest) => Promise<unknown>;
   readonly queueVisibilityMs: (queue: string) => number;
   /** Sends a frame on the subscriber's connection; false when the connection is gone. */
   readonly push: (frame: PushFrame) => boolean;
   /** The subscription holds no lease any more and no loop runs: the owner may forget it. */
-  readonly onFinished: (subscription: Subscription) => void;
+  readonly onFinished: (subscription: PushSubscription) => void;
   readonly log: Logger;
 }
 
@@ -45,7 +45,7 @@ export interface SubscriptionDeps {
  * carries on across leader changes, and it pushes them as its credit allows: prefetch minus the
  * leases it delivered that the connection has not settled and that have not expired.
  */
-export class Subscription {
+export class PushSubscription {
   private readonly held: HeldLeases;
   private state: 'active' | 'stopped' | 'finished' = 'active';
   private loopRunning = false;
@@ -56,7 +56,7 @@ export class Subscription {
   constructor(
     readonly id: number,
     readonly spec: SubscriptionSpec,
-    private readonly deps: SubscriptionDeps,
+    private readonly options: PushSubscriptionOptions,
   ) {
     this.held = new HeldLeases(spec.prefetch);
   }
@@ -125,27 +125,27 @@ export class Subscription {
 
   private async receive(max: number): Promise<DeliveredMessage[]> {
     const request: WriteRequest = { op: 'receive', queue: this.spec.queue, max, waitMs: POLL_WAIT_MS };
-    const result = await this.deps.write(this.spec.visibilityMs === undefined ? request : { ...request, visibilityMs: this.spec.visibilityMs });
+    const result = await this.options.write(this.spec.visibilityMs === undefined ? request : { ...request, visibilityMs: this.spec.visibilityMs });
     return (result as { messages: DeliveredMessage[] }).messages;
   }
 
   private onReceived(messages: DeliveredMessage[]): void {
     if (messages.length === 0) return;
-    const delivered = this.state === 'active' && this.deps.push({ push: 'deliver', subscription: this.id, queue: this.spec.queue, messages });
+    const delivered = this.state === 'active' && this.options.push({ push: 'deliver', subscription: this.id, queue: this.spec.queue, messages });
     if (!delivered) {
       // Leased for a subscriber that is gone or has unsubscribed: nobody will work on them.
       void this.release(messages.map((message) => message.receipt));
       return;
     }
-    const visibilityMs = this.spec.visibilityMs ?? this.deps.queueVisibilityMs(this.spec.queue);
+    const visibilityMs = this.spec.visibilityMs ?? this.options.queueVisibilityMs(this.spec.queue);
     this.held.hold(messages, performance.now() + visibilityMs);
     this.armExpiry();
   }
 
   /** The node refuses this subscription's receives for good: the subscriber hears why. */
   private endWith(error: ErrorBody): void {
-    this.deps.log.warn({ queue: this.spec.queue, code: error.code, message: error.message }, 'push subscription ended by the node');
-    this.deps.push({ push: 'closed', subscription: this.id, error });
+    this.options.log.warn({ queue: this.spec.queue, code: error.code, message: error.message }, 'push subscription ended by the node');
+    this.options.push({ push: 'closed', subscription: this.id, error });
     this.stop();
   }
 
@@ -186,7 +186,7 @@ export class Subscription {
   }
 
   private release(receipts: readonly string[]): Promise<void> {
-    return releaseLeases(this.deps.write, this.spec.queue, receipts, this.deps.log);
+    return releaseLeases(this.options.write, this.spec.queue, receipts, this.options.log);
   }
 
   private onLoopEnded(): void {
@@ -198,7 +198,7 @@ export class Subscription {
     if (this.state !== 'stopped' || this.loopRunning || this.held.size > 0) return;
     this.state = 'finished';
     clearTimeout(this.expiryTimer);
-    this.deps.onFinished(this);
+    this.options.onFinished(this);
   }
 }
 

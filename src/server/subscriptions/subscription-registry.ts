@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { defaultQueueConfig, QUEUE_LIMITS } from '../../queue/index.ts';
 import { assert, type ClientRequest, type PushFrame, RequestError, SUBSCRIPTION_LIMITS, type SubscriptionRequest } from '../../shared/index.ts';
-import type { RequestHandler } from '../node/quorum-node.ts';
-import { Subscription } from './push-subscription.ts';
+import type { QueueStateMachine } from '../../queue/index.ts';
+import type { RequestPath } from '../requests/request-path.ts';
+import { PushSubscription } from './push-subscription.ts';
 
 // One receive must be able to fill a whole prefetch, and one nack give it all back.
 assert(SUBSCRIPTION_LIMITS.prefetchMax <= QUEUE_LIMITS.receiveMax, 'prefetchMax exceeds what one receive delivers');
@@ -10,6 +11,14 @@ assert(SUBSCRIPTION_LIMITS.prefetchMax <= QUEUE_LIMITS.idsPerRequestMax, 'prefet
 
 /** Subscriptions one node hosts across all its connections. */
 export const SUBSCRIPTIONS_PER_NODE_MAX = 4096;
+
+export interface SubscriptionRegistryOptions {
+  /** The path every client write takes: subscriptions lease and settle through it, on any node. */
+  readonly requests: Pick<RequestPath, 'write'>;
+  /** This node's replica: a subscription without its own visibility takes its queue's. */
+  readonly machine: QueueStateMachine;
+  readonly log: Logger;
+}
 
 /**
  * Every push subscription this node hosts, with the node-wide bound. Each client connection gets
@@ -20,10 +29,7 @@ export class SubscriptionRegistry {
   private stopped = false;
   private readonly connections = new Set<ConnectionSubscriptions>();
 
-  constructor(
-    private readonly handler: Pick<RequestHandler, 'write' | 'machine'>,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly options: SubscriptionRegistryOptions) {}
 
   get size(): number {
     return this.count;
@@ -49,23 +55,23 @@ export class SubscriptionRegistry {
   }
 
   /** Internal to the subscriptions of this node: a new one, if the node-wide bound allows. */
-  create(id: number, request: Extract<SubscriptionRequest, { op: 'subscribe' }>, push: (frame: PushFrame) => boolean, onFinished: (subscription: Subscription) => void): Subscription {
+  create(id: number, request: Extract<SubscriptionRequest, { op: 'subscribe' }>, push: (frame: PushFrame) => boolean, onFinished: (subscription: PushSubscription) => void): PushSubscription {
     if (this.stopped) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', 100);
     if (this.count >= SUBSCRIPTIONS_PER_NODE_MAX) {
       throw new RequestError('OVERLOADED', `this node hosts its limit of ${SUBSCRIPTIONS_PER_NODE_MAX} subscriptions; try another node`, 1000);
     }
     this.count++;
     const spec = { queue: request.queue, prefetch: request.prefetch, visibilityMs: request.visibilityMs };
-    return new Subscription(id, spec, {
-      write: (writeRequest) => this.handler.write(writeRequest),
-      queueVisibilityMs: (queue) => this.handler.machine.stats(queue)?.config.visibilityMs ?? defaultQueueConfig(queue).visibilityMs,
+    return new PushSubscription(id, spec, {
+      write: (writeRequest) => this.options.requests.write(writeRequest),
+      queueVisibilityMs: (queue) => this.options.machine.stats(queue)?.config.visibilityMs ?? defaultQueueConfig(queue).visibilityMs,
       push,
       onFinished: (subscription) => {
         this.count--;
         assert(this.count >= 0, 'more subscriptions finished than were created');
         onFinished(subscription);
       },
-      log: this.log,
+      log: this.options.log,
     });
   }
 
@@ -76,7 +82,7 @@ export class SubscriptionRegistry {
 
 /** The subscriptions of one client connection, numbered from 1 in the order they were made. */
 export class ConnectionSubscriptions {
-  private readonly byId = new Map<number, Subscription>();
+  private readonly byId = new Map<number, PushSubscription>();
   private nextId = 1;
   private closed = false;
 

@@ -505,13 +505,13 @@ describe('QueueStateMachine', () => {
       expect(queue.machine.list().map((stats) => stats.name)).toEqual(['q']);
     });
 
-    it('answers hasReady from the ready count', () => {
+    it('answers hasDeliverable from the ready count', () => {
       const queue = new Queue();
-      expect(queue.machine.hasReady('q')).toBe(false);
+      expect(queue.machine.hasDeliverable('q')).toBe(false);
       queue.enqueue(0, message('a'));
-      expect(queue.machine.hasReady('q')).toBe(true);
+      expect(queue.machine.hasDeliverable('q')).toBe(true);
       queue.receive(0, 1);
-      expect(queue.machine.hasReady('q')).toBe(false);
+      expect(queue.machine.hasDeliverable('q')).toBe(false);
     });
   });
 });

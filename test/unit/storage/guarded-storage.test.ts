@@ -3,7 +3,7 @@ import { DiskFaults, MemoryStorage, StorageWriteError } from '../../../src/stora
 import { GuardedStorage } from '../../../src/storage/guarded-storage.ts';
 import type { RaftStorage } from '../../../src/storage/index.ts';
 import type { Ready } from '../../../src/raft/index.ts';
-import { EMPTY_READY } from '../../../src/server/replication/empty-ready.ts';
+import { EMPTY_READY } from '../../../src/server/membership/empty-ready.ts';
 
 const APPEND: Ready = { ...EMPTY_READY, entries: [{ index: 1, term: 1, kind: 'normal', data: new Uint8Array([1]) }], mustSync: true };
 

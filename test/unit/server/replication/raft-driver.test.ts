@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message, Raft, Ready } from '../../../../src/raft/index.ts';
-import { EMPTY_READY } from '../../../../src/server/replication/empty-ready.ts';
+import { EMPTY_READY } from '../../../../src/server/membership/empty-ready.ts';
 import { RaftDriver } from '../../../../src/server/replication/raft-driver.ts';
 import type { RaftStorage } from '../../../../src/storage/index.ts';
 

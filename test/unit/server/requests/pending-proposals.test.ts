@@ -24,7 +24,7 @@ describe('proposals waiting to be applied', () => {
     const lost = outcome(pending.wait(1, 2));
     const applied = outcome(pending.wait(2, 2));
     pending.expireWithin(1000);
-    pending.settle(2, 2, 'applied under the next leader');
+    pending.onApplied(2, 2, 'applied under the next leader');
     await vi.advanceTimersByTimeAsync(999);
     expect(lost()).toBeUndefined();
     expect(applied()).toEqual({ value: 'applied under the next leader' });
@@ -52,7 +52,7 @@ describe('proposals waiting to be applied', () => {
     // The first one's timer, due at 1000 ms, must not end the second one.
     await vi.advanceTimersByTimeAsync(500);
     expect(replacing()).toBeUndefined();
-    pending.settle(7, 3, 'committed');
+    pending.onApplied(7, 3, 'committed');
     await settle();
     expect(replacing()).toEqual({ value: 'committed' });
   });

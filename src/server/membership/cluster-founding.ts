@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import { bootstrapState, type NodeId, type PersistedState, type Raft } from '../../raft/index.ts';
+import { decode, encode } from '../../shared/codec.ts';
+import type { RaftStorage } from '../../storage/index.ts';
+import type { PeerIdentity } from '../../transport/index.ts';
+import { EMPTY_READY } from './empty-ready.ts';
+import { decideBootstrap } from './bootstrap-decision.ts';
+
+/** Runs an input on the core between ready batches; a Raft the input resolves to replaces the core. */
+export interface FoundingCore {
+  readonly core: Raft;
+  submit(input: (raft: Raft) => Promise<Raft | undefined>): void;
+}
+
+export interface ClusterFoundingOptions {
+  readonly id: NodeId;
+  /** Blank nodes that must find each other before founding a cluster; 0 = join an existing one. */
+  readonly bootstrapExpect: number;
+  readonly driver: FoundingCore;
+  /** The peers this node has authenticated links to. */
+  readonly peers: () => readonly PeerIdentity[];
+  /** A core for the state storage holds, as the node builds it at start. */
+  readonly newCore: (persisted: PersistedState) => Raft;
+  readonly log: Logger;
+}
+
+/**
+ * Which nodes founded this node's cluster: null until it founds one with the peers it found (see
+ * `decideBootstrap`) or learns them from the first entry of a log it received. Peers exchange
+ * founders in their handshake, so nodes of different clusters never merge.
+ */
+export class ClusterFounding {
+  private foundersKnown: readonly NodeId[] | null = null;
+  private storage: RaftStorage | undefined;
+
+  constructor(private readonly options: ClusterFoundingOptions) {}
+
+  get founders(): readonly NodeId[] | null {
+    return this.foundersKnown;
+  }
+
+  /** Reads what storage recorded (at start, and again after disk trouble). */
+  async load(storage: RaftStorage): Promise<void> {
+    this.storage = storage;
+    const bytes = await storage.getMeta('founders');
+    this.foundersKnown = bytes === undefined ? null : (decode(bytes) as NodeId[]);
+  }
+
+  /** A peer was authenticated: with enough of them, a blank node founds the cluster. */
+  onPeer(): void {
+    this.maybeBootstrap();
+  }
+
+  /** A node that joined by replication announces the founders its log starts with. */
+  onHousekeeping(): void {
+    if (this.foundersKnown !== null) return;
+    const first = this.options.driver.core.entryAt(1);
+    if (first?.kind === 'config' && first.membership !== undefined) this.foundersKnown = first.membership.voters;
+    else this.maybeBootstrap();
+  }
+
+  private maybeBootstrap(): void {
+    // A recovering node was a member: its log is empty because it was discarded, not because it is new.
+    const status = this.options.driver.core.status();
+    if (this.foundersKnown !== null || status.lastIndex > 0 || status.recovering) return;
+    const decision = decideBootstrap(this.options.id, this.options.bootstrapExpect, this.options.peers());
+    if (decision.kind === 'wait') {
+      this.options.log.debug({ reason: decision.reason }, 'not bootstrapping yet');
+      return;
+    }
+    const founders = decision.founders;
+    this.options.driver.submit(async (raft) => {
+      // Only a node that is still blank founds: one that already received the log has joined.
+      const storage = this.storage;
+      if (raft.status().lastIndex > 0 || this.foundersKnown !== null || storage === undefined) return undefined;
+      const state = bootstrapState({ voters: [...founders], learners: [] });
+      await storage.putMeta('founders', encode(founders));
+      await storage.save({ ...EMPTY_READY, hardState: state.hardState, entries: state.entries, mustSync: true });
+      this.foundersKnown = founders;
+      this.options.log.info({ founders }, 'bootstrapped a new cluster');
+      return this.options.newCore(await storage.load());
+    });
+  }
+}

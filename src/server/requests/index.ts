@@ -1,0 +1,8 @@
+/**
+ * A client request's way through a node (`RequestPath`): validation, reads after a ReadIndex,
+ * writes proposed on the leader or forwarded to it, and their answers once applied.
+ */
+export { fromErrorBody, toErrorBody } from './error-body.ts';
+export { forwardedRequest, requestOfFrame } from './frame-request.ts';
+export { type CoreInput, type DiskState, type PeerLinks, type RequestClocks, RequestPath, type RequestPathOptions } from './request-path.ts';
+export { configureRequest, enqueueRequest, objectBody, receiveRequest, REQUEST_LIMITS, settleRequest, validQueueName } from './request-validation.ts';
