@@ -5,7 +5,7 @@ import type { NodeId, ReadRefusal } from './types.ts';
 export type ReadOutcome = { readonly index: number } | { readonly refusal: ReadRefusal };
 
 /** What the leader's read path needs from the core. */
-export interface ReadHost {
+export interface LeaderReadsOptions {
   readonly id: NodeId;
   readonly pendingReadsMax: number;
   committedInCurrentTerm(): boolean;
@@ -24,7 +24,7 @@ export class LeaderReads {
   /** Reads that arrived before this leader committed an entry of its term. */
   private awaitingTermCommit: ReadIndexRequest[] = [];
 
-  constructor(private readonly host: ReadHost) {}
+  constructor(private readonly host: LeaderReadsOptions) {}
 
   request(request: ReadIndexRequest): void {
     const host = this.host;

@@ -9,7 +9,7 @@ import type { AppendResponseMessage, HeartbeatResponseMessage, Message, NodeId, 
 export type Outgoing = Message extends infer M ? (M extends unknown ? Omit<M, 'from'> : never) : never;
 
 /** What the leader's replication needs from the rest of the core. */
-export interface ReplicationHost {
+export interface LeaderReplicationOptions {
   readonly id: NodeId;
   readonly config: RaftConfig;
   readonly log: RaftLog;
@@ -36,7 +36,7 @@ export interface AckOutcome {
 export class LeaderReplication {
   readonly progress = new Map<NodeId, Progress>();
 
-  constructor(private readonly host: ReplicationHost) {}
+  constructor(private readonly host: LeaderReplicationOptions) {}
 
   clear(): void {
     this.progress.clear();

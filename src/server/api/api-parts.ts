@@ -1,5 +1,5 @@
 import type { PeerIdentity } from '../../transport/index.ts';
-import type { RequestPath } from '../requests/request-path.ts';
+import type { RequestPath } from '../requests/index.ts';
 
 /** Where the APIs hand every client request (see `RequestPath`). */
 export type ClientRequests = Pick<RequestPath, 'dispatch' | 'write' | 'unserviceable'>;

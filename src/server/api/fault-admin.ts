@@ -2,8 +2,8 @@ import type { NodeId } from '../../raft/index.ts';
 import { RequestError } from '../../shared/index.ts';
 import { DISK_FAULT_CODES, type DiskFaults, FAILPOINT_NAMES, type Failpoints, isDiskFaultCode, isFailpointName } from '../../storage/index.ts';
 import type { FaultFilter, PeerIdentity } from '../../transport/index.ts';
-import type { NodeClock } from '../clocks/node-clock.ts';
-import { objectBody } from '../requests/request-validation.ts';
+import type { NodeClock } from '../clocks/index.ts';
+import { objectBody } from '../requests/index.ts';
 
 export const FAULT_ADMIN_PREFIX = '/admin/faults';
 

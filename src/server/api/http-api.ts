@@ -4,11 +4,11 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, jsonTextShape, PEER_SOCKET_PATH, RequestError } from '../../shared/index.ts';
-import type { HttpGuards } from '../access/http-guards.ts';
+import type { HttpGuards } from '../access/index.ts';
 import { serveDashboard } from './dashboard.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
 import { FAULT_ADMIN_PREFIX, type FaultControls, handleFaultAdmin } from './fault-admin.ts';
-import { toErrorBody } from '../requests/error-body.ts';
+import { toErrorBody } from '../requests/index.ts';
 import type { ApiMetrics, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
 import {
   configureRequest,
@@ -17,7 +17,8 @@ import {
   REQUEST_LIMITS,
   settleRequest,
   validQueueName,
-} from '../requests/request-validation.ts';
+} from '../requests/index.ts';
+import { RETRY_AFTER_MS } from '../requests/index.ts';
 
 /** Nesting a JSON body may have: a message body's 64 levels (BODY_DEPTH_MAX), inside `{ messages: [ { body } ] }`. */
 const JSON_NESTING_MAX = 68;
@@ -253,7 +254,7 @@ export class HttpApi {
       request.on('data', (chunk: Buffer) => {
         if (refused) return;
         if (size + chunk.length > limit) refuse(new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`));
-        else if (!budget.take(chunk.length)) refuse(new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, 500));
+        else if (!budget.take(chunk.length)) refuse(new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, RETRY_AFTER_MS.bodyBudget));
         else {
           size += chunk.length;
           chunks.push(chunk);

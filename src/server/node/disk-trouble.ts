@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { RequestError } from '../../shared/index.ts';
 import { isDiskRefusal, StorageWriteError } from '../../storage/index.ts';
+import { RETRY_AFTER_MS } from '../requests/index.ts';
 
 export interface DiskTroubleOptions {
   /** Waits between attempts to take writes again: doubles from the first to the last. */
@@ -21,9 +22,6 @@ export interface DiskTroubleView {
   /** The store itself is damaged (LevelDB's corruption), not the disk refusing writes. */
   readonly corruption: boolean;
 }
-
-/** How long a client refused for disk trouble waits before retrying: other nodes serve meanwhile. */
-const DISK_TROUBLE_RETRY_MS = 1000;
 
 /**
  * A node whose disk refuses writes (full, failing, read-only) must not acknowledge anything, must
@@ -55,7 +53,7 @@ export class DiskTrouble {
   refusal(): RequestError | undefined {
     const episode = this.episode;
     if (episode === undefined) return undefined;
-    return new RequestError('UNAVAILABLE', `this node cannot write to its disk (${episode.error.reason}); use another node`, DISK_TROUBLE_RETRY_MS);
+    return new RequestError('UNAVAILABLE', `this node cannot write to its disk (${episode.error.reason}); use another node`, RETRY_AFTER_MS.useAnotherNode);
   }
 
   /** Starts an episode (the caller has already stopped the node taking part). */

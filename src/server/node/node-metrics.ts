@@ -1,9 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueStateMachine } from '../../queue/index.ts';
 import { ERROR_CODES } from '../../shared/index.ts';
-import type { ClusterView } from '../membership/cluster-view.ts';
+import type { ClusterView } from '../membership/index.ts';
 
-interface MetricsSource {
+interface NodeMetricsOptions {
   readonly machine: QueueStateMachine;
   /** Snapshots this node took and installed, and the size of the newest. */
   readonly snapshots: { readonly taken: number; readonly installed: number; readonly bytes: number };
@@ -33,7 +33,7 @@ export class NodeMetrics {
   readonly entriesRejected: Counter<'reason'>;
   readonly refused: Counter<'what'>;
 
-  constructor(source: MetricsSource) {
+  constructor(source: NodeMetricsOptions) {
     const registry = this.registry;
     // Process memory, event-loop lag and GC: what an operator checks first when a node misbehaves.
     collectDefaultMetrics({ register: registry });

@@ -3,8 +3,8 @@ import { isLoopbackHost } from './loopback.ts';
 import { ClusterError } from '../../shared/index.ts';
 import { ClusterKeys, type PeerTls } from '../../transport/index.ts';
 import type { NodeOptions } from './node-options.ts';
-import { AccessPolicy } from '../access/access-policy.ts';
-import { parseAuthFile } from '../access/auth-file.ts';
+import { AccessPolicy } from '../access/index.ts';
+import { parseAuthFile } from '../access/index.ts';
 
 /** What a node trusts and proves itself with, read from the files its options name. */
 export interface NodeSecurity {

@@ -6,9 +6,9 @@ import {
   SnapshotSender,
 } from '../../transport/index.ts';
 import type { ClusterClock } from '../clocks/index.ts';
-import type { MembershipService } from '../membership/membership-service.ts';
-import type { PeerActivity } from '../membership/peer-activity.ts';
-import type { RequestPath } from '../requests/request-path.ts';
+import type { MembershipService } from '../membership/index.ts';
+import type { PeerActivity } from '../membership/index.ts';
+import type { RequestPath } from '../requests/index.ts';
 
 /** The peer links, as this node's parts use them (`PeerTransport`). */
 export interface PeerSender {

@@ -21,7 +21,7 @@ import { ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } fr
 import { ClusterClock, NodeClock } from '../clocks/index.ts';
 import { autopilotConfig, ClusterFounding, type ClusterView, clusterView, DEFAULT_AUTOPILOT, LeaderDuties, MembershipService, PeerActivity } from '../membership/index.ts';
 import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withFailpoints } from '../replication/index.ts';
-import { RequestPath } from '../requests/index.ts';
+import { RequestPath, RETRY_AFTER_MS } from '../requests/index.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
 import { NodeMetrics } from './node-metrics.ts';
@@ -41,8 +41,6 @@ const DISK_RETRY_FIRST_MS = 500;
 const DISK_RETRY_MAX_MS = 2_000;
 /** How long a departing node keeps telling the others it leaves. */
 const LEAVE_ANNOUNCE_MS = 1000;
-/** How long a caller refused by a stopped node waits before retrying elsewhere. */
-const STOPPED_RETRY_MS = 100;
 
 /**
  * One quorumq peer: storage, the Raft core and its driver, the queue replica, peer links, and the
@@ -445,7 +443,7 @@ export class QuorumNode {
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.driver.idle();
     this.driver.stop();
-    this.requests.failAll(new RequestError('SHUTTING_DOWN', 'the node stopped', STOPPED_RETRY_MS));
+    this.requests.failAll(new RequestError('SHUTTING_DOWN', 'the node stopped', RETRY_AFTER_MS.goneHere));
     await this.storage.close();
     this.log.info('node stopped');
   }

@@ -2,6 +2,7 @@ import type { NodeId } from '../../raft/index.ts';
 import { RequestError, type WriteRequest } from '../../shared/index.ts';
 import { fromErrorBody } from './error-body.ts';
 import type { PeerFrame } from '../../transport/index.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface InFlight {
   readonly peer: NodeId;
@@ -34,11 +35,11 @@ export class Forwarder {
 
   forward(leader: NodeId, request: WriteRequest): Promise<unknown> {
     if (this.inFlight.size >= this.options.inFlightMax) {
-      return Promise.reject(new RequestError('OVERLOADED', 'too many requests in flight to the leader', 100));
+      return Promise.reject(new RequestError('OVERLOADED', 'too many requests in flight to the leader', RETRY_AFTER_MS.busy));
     }
     const requestId = this.nextRequestId++;
     if (!this.options.send(leader, { t: 'forward', requestId, request })) {
-      return Promise.reject(new RequestError('UNAVAILABLE', 'no link to the leader', 200));
+      return Promise.reject(new RequestError('UNAVAILABLE', 'no link to the leader', RETRY_AFTER_MS.leaderChanged));
     }
     const waitMs = request.op === 'receive' ? request.waitMs : 0;
     return new Promise((resolve, reject) => {
@@ -67,7 +68,7 @@ export class Forwarder {
       if (entry.peer !== peer) continue;
       this.inFlight.delete(requestId);
       clearTimeout(entry.timer);
-      entry.reject(new RequestError('UNAVAILABLE', 'the leader changed or the link to it dropped; the outcome is unknown', 200));
+      entry.reject(new RequestError('UNAVAILABLE', 'the leader changed or the link to it dropped; the outcome is unknown', RETRY_AFTER_MS.leaderChanged));
     }
   }
 }

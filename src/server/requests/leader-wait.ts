@@ -1,5 +1,6 @@
 import type { NodeId } from '../../raft/index.ts';
 import { RequestError } from '../../shared/index.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 export interface LeaderWaitOptions {
   /** The leader this node knows of, '' for none. */
@@ -28,8 +29,8 @@ export class LeaderWait {
       const leader = this.options.leader();
       if (leader !== '' && this.options.reachable(leader)) return leader;
       const remaining = deadline - Date.now();
-      if (this.options.cutOff()) throw new RequestError('NO_LEADER', 'this node hears no other node: it is cut off from the cluster; try another node', 500);
-      if (remaining <= 0) throw new RequestError('NO_LEADER', 'no leader is known right now; retry shortly', 500);
+      if (this.options.cutOff()) throw new RequestError('NO_LEADER', 'this node hears no other node: it is cut off from the cluster; try another node', RETRY_AFTER_MS.noLeader);
+      if (remaining <= 0) throw new RequestError('NO_LEADER', 'no leader is known right now; retry shortly', RETRY_AFTER_MS.noLeader);
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);

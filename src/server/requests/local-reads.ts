@@ -1,6 +1,6 @@
 import type { QueueStateMachine } from '../../queue/index.ts';
 import { type ClientRequest, type ReadRequest, RequestError } from '../../shared/index.ts';
-import type { ClusterView } from '../membership/cluster-view.ts';
+import type { ClusterView } from '../membership/index.ts';
 
 /** Whether a request is a read: answered where it was asked, after a ReadIndex unless stale. */
 export function isReadRequest(request: ClientRequest): request is ReadRequest {

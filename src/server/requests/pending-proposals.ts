@@ -1,4 +1,5 @@
 import { RequestError } from '../../shared/index.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface Pending<T> {
   readonly term: number;
@@ -41,7 +42,7 @@ export class PendingProposals<T> {
    */
   expireWithin(graceMs: number): void {
     const deadline = performance.now() + graceMs;
-    const lost = () => new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', 100);
+    const lost = () => new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', RETRY_AFTER_MS.leaderChanged);
     for (const [index, pending] of this.pending) {
       if (pending.deadline <= deadline) continue;
       clearTimeout(pending.timer);

@@ -3,6 +3,7 @@ import type { Raft } from '../../raft/index.ts';
 import { encode } from '../../shared/codec.ts';
 import { RequestError } from '../../shared/index.ts';
 import { PendingProposals } from './pending-proposals.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 export interface ProposalBatcherOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
@@ -41,7 +42,7 @@ export class ProposalBatcher {
 
   propose(command: QueueCommand): Promise<QueueResult> {
     if (this.pendingCommands >= this.options.pendingCommandsMax) {
-      return Promise.reject(new RequestError('OVERLOADED', 'too many requests waiting to commit', 100));
+      return Promise.reject(new RequestError('OVERLOADED', 'too many requests waiting to commit', RETRY_AFTER_MS.busy));
     }
     const bytes = command.type === 'enqueue' ? command.messages.reduce((sum, message) => sum + message.bytes, 0) : 0;
     const full = this.open !== undefined && (this.open.commands.length >= BATCH_COMMANDS_MAX || this.open.bytes + bytes > BATCH_BYTES_MAX);
@@ -91,7 +92,7 @@ export class ProposalBatcher {
       const proposed = raft.propose(data);
       if (!proposed.ok) {
         const code = proposed.error.code === 'NOT_LEADER' ? 'NO_LEADER' : 'UNAVAILABLE';
-        for (const reject of batch.rejects) reject(new RequestError(code, proposed.error.message, 200));
+        for (const reject of batch.rejects) reject(new RequestError(code, proposed.error.message, RETRY_AFTER_MS.leaderChanged));
         return;
       }
       this.entries.wait(proposed.index, proposed.term).then(

@@ -1,4 +1,5 @@
 import { RequestError } from '../../shared/index.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface PendingRead {
   readonly resolve: () => void;
@@ -22,7 +23,7 @@ export class ReadBarrier {
     const done = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(context);
-        reject(new RequestError('TIMEOUT', 'the read could not be confirmed by a quorum in time', 200));
+        reject(new RequestError('TIMEOUT', 'the read could not be confirmed by a quorum in time', RETRY_AFTER_MS.leaderChanged));
       }, timeoutMs);
       timer.unref();
       this.pending.set(context, { resolve, reject, timer, index: undefined });
@@ -42,7 +43,7 @@ export class ReadBarrier {
     if (read === undefined) return;
     this.pending.delete(context);
     clearTimeout(read.timer);
-    read.reject(new RequestError('NO_LEADER', 'leadership changed during the read; retry', 200));
+    read.reject(new RequestError('NO_LEADER', 'leadership changed during the read; retry', RETRY_AFTER_MS.leaderChanged));
   }
 
   onApplied(appliedIndex: number): void {

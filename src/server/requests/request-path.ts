@@ -2,7 +2,7 @@ import type { QueueCommand, QueueResult, QueueStateMachine } from '../../queue/i
 import type { NodeId, Raft, ReadFailure, ReadState, SoftState } from '../../raft/index.ts';
 import { assert, type ClientRequest, RequestError, type WriteRequest } from '../../shared/index.ts';
 import type { PeerFrame } from '../../transport/index.ts';
-import type { ClusterView } from '../membership/cluster-view.ts';
+import type { ClusterView } from '../membership/index.ts';
 import { toErrorBody } from './error-body.ts';
 import { forwardedRequest } from './frame-request.ts';
 import { Forwarder } from './forwarder.ts';
@@ -10,9 +10,8 @@ import { LeaderWait } from './leader-wait.ts';
 import { isReadRequest, readLocally } from './local-reads.ts';
 import { QueueService } from './queue-service.ts';
 import { ReadBarrier } from './read-barrier.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
-/** How long a caller refused by a stopping node waits before retrying: another node can take it at once. */
-const SHUTTING_DOWN_RETRY_MS = 100;
 
 /** Runs inputs on the Raft core between ready batches (the `RaftDriver`). */
 export interface CoreInput {
@@ -118,7 +117,7 @@ export class RequestPath {
 
   /** A write: executed here when this node leads, otherwise forwarded to the leader. */
   async write(request: WriteRequest): Promise<unknown> {
-    if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', SHUTTING_DOWN_RETRY_MS);
+    if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', RETRY_AFTER_MS.goneHere);
     this.refuseIfDiskFails();
     const leader = await this.leaderWait.leader();
     if (leader === this.options.id) return this.queueService.execute(request);

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { assert, RETRYABLE_CODES, SUBSCRIPTION_LIMITS, type WriteRequest } from '../../shared/index.ts';
-import { toErrorBody } from '../requests/error-body.ts';
+import { toErrorBody } from '../requests/index.ts';
 import { retryDelayMs, sleep } from './retry-delay.ts';
 
 /** Attempts at giving leases back, across elections, before leaving them to expire. */

@@ -9,7 +9,7 @@ import {
   RETRYABLE_CODES,
   type WriteRequest,
 } from '../../shared/index.ts';
-import { toErrorBody } from '../requests/error-body.ts';
+import { toErrorBody } from '../requests/index.ts';
 import { HeldLeases } from './held-leases.ts';
 import { releaseLeases } from './lease-release.ts';
 import { retryDelayMs } from './retry-delay.ts';

@@ -1,6 +1,6 @@
 import { QUEUE_LIMITS } from '../../queue/index.ts';
 import { RequestError, SUBSCRIPTION_LIMITS, type SubscriptionRequest } from '../../shared/index.ts';
-import { validQueueName } from '../requests/request-validation.ts';
+import { validQueueName } from '../requests/index.ts';
 
 /** Whether a WebSocket frame asks for a push subscription rather than a plain request. */
 export function isSubscriptionFrame(frame: Record<string, unknown>): boolean {
