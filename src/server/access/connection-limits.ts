@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { assert } from '../../shared/index.ts';
 
 export interface ConnectionLimitOptions {
   readonly connectionsMax: number;
@@ -43,7 +44,9 @@ export class ConnectionLimits {
     this.byAddress.set(remote, fromRemote + 1);
     socket.once('close', () => {
       this.total--;
-      const left = (this.byAddress.get(remote) ?? 1) - 1;
+      const left = (this.byAddress.get(remote) ?? 0) - 1;
+      // Each socket counted in once is counted out once, when it closes.
+      assert(this.total >= 0 && left >= 0, 'a connection was counted out without being counted in');
       if (left === 0) this.byAddress.delete(remote);
       else this.byAddress.set(remote, left);
     });

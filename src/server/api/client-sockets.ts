@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { decodeChecked, encode } from '../../shared/codec.ts';
 import type { Caller, ClientAccess } from '../access/index.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
-import type { PushFrame, ReplyFrame } from '../../shared/index.ts';
+import { assert, type PushFrame, type ReplyFrame } from '../../shared/index.ts';
 import { requestOfFrame } from '../requests/index.ts';
 import { toErrorBody } from '../requests/index.ts';
 import type { QueueStateMachine } from '../../queue/index.ts';
@@ -128,6 +128,7 @@ export class ClientSockets {
       if (++outstanding >= REQUESTS_PER_CONNECTION_MAX) socket.pause();
       void this.answer(frame, connection, subscriptions).then((reply) => {
         if (outstanding-- === REQUESTS_PER_CONNECTION_MAX) socket.resume();
+        assert(outstanding >= 0, 'a connection answered more requests than it read');
         if (socket.readyState !== WebSocket.OPEN) return;
         coalesceWrites(socket);
         socket.send(encode(reply));

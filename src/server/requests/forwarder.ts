@@ -1,5 +1,5 @@
 import type { NodeId } from '../../raft/index.ts';
-import { RequestError, type WriteRequest } from '../../shared/index.ts';
+import { assert, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { fromErrorBody } from './error-body.ts';
 import type { PeerFrame } from '../../transport/index.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
@@ -49,6 +49,7 @@ export class Forwarder {
       }, this.options.timeoutMs + waitMs);
       timer.unref();
       this.inFlight.set(requestId, { peer: leader, resolve, reject, timer });
+      assert(this.inFlight.size <= this.options.inFlightMax, 'forwards in flight stay within their bound');
     });
   }
 

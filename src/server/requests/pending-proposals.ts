@@ -1,4 +1,4 @@
-import { RequestError } from '../../shared/index.ts';
+import { assert, RequestError } from '../../shared/index.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface Pending<T> {
@@ -25,6 +25,7 @@ export class PendingProposals<T> {
   }
 
   wait(index: number, term: number): Promise<T> {
+    assert(index > 0 && term > 0, 'a proposal has its index and term in the log');
     // A proposal still waiting at this index was cut from the log this one is appended to.
     const earlier = this.pending.get(index);
     if (earlier !== undefined) this.end(index, earlier).reject(notApplied());

@@ -1,7 +1,7 @@
 import { type QueueCommand, type QueueResult, recordOf } from '../../queue/index.ts';
 import type { Raft } from '../../raft/index.ts';
 import { encode } from '../../shared/codec.ts';
-import { RequestError } from '../../shared/index.ts';
+import { assert, RequestError } from '../../shared/index.ts';
 import { PendingProposals } from './pending-proposals.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
 
@@ -53,7 +53,10 @@ export class ProposalBatcher {
       batch.resolves.push(resolve);
       batch.rejects.push(reject);
       batch.bytes += bytes;
-    }).finally(() => this.pendingCommands--);
+    }).finally(() => {
+      this.pendingCommands--;
+      assert(this.pendingCommands >= 0, 'more proposals answered than were made');
+    });
   }
 
   /** An applied entry's results, in command order: its proposers (on this node, if any) hear theirs. */
@@ -79,6 +82,8 @@ export class ProposalBatcher {
     this.open = batch;
     this.options.submit((raft) => {
       if (this.open === batch) this.open = undefined;
+      assert(batch.commands.length > 0, 'a batch is opened for a command and proposed with it');
+      assert(batch.resolves.length === batch.commands.length && batch.rejects.length === batch.commands.length, 'a batch holds one caller per command');
       let data: Uint8Array;
       try {
         data = encode(recordOf(batch.commands));
@@ -97,6 +102,8 @@ export class ProposalBatcher {
       }
       this.entries.wait(proposed.index, proposed.term).then(
         (results) => {
+          // Our own entry, by its index and term: every command answered, or none (it did not decode).
+          assert(results.length === 0 || results.length === batch.commands.length, 'an applied entry answers each of its commands');
           results.forEach((result, position) => batch.resolves[position]!(result));
           // An entry skipped as unreadable (see `EntryCommands`) answers none of its commands.
           const unanswered = new RequestError('INTERNAL', 'the entry holding this request could not be applied; see the node logs');
