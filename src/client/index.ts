@@ -15,3 +15,30 @@ export { Subscription, type MessageHandler, type SubscribeOptions } from './subs
 export { Worker } from './worker.ts';
 export type { Job, Processor, WorkerClient, WorkerEvents, WorkerOptions } from './worker-options.ts';
 export type { MessageInput, QueueConfigInput, ErrorCode } from '../shared/index.ts';
+/** What each operation answers, as the protocol declares it (src/shared/client-protocol.ts). */
+export type {
+  AckResult,
+  AttemptRecord,
+  AuthResult,
+  ClientOperation,
+  ClusterResult,
+  ConfigureResult,
+  DeadLetterOrigin,
+  DeleteResult,
+  EffectiveQueueConfig,
+  EnqueueBatchResult,
+  EnqueueResult,
+  ExtendResult,
+  ListQueuesResult,
+  MessageStatusResult,
+  NackResult,
+  OperationResults,
+  PurgeResult,
+  QueueStatsResult,
+  ReceiveResult,
+  RejectionCode,
+  ResultOf,
+  SettleRejection,
+  SubscribeResult,
+  UnsubscribeResult,
+} from '../shared/index.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import WebSocket, { type ClientOptions } from 'ws';
 import { decode, encode } from '../shared/codec.ts';
-import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type SocketRequest } from '../shared/index.ts';
+import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type ResultFor, type SocketRequest } from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { coalesceWrites } from '../transport/write-coalescing.ts';
 import { zeroMask } from '../shared/unmasked-frames.ts';
@@ -166,10 +166,13 @@ export class NodeConnection {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
-  request(request: SocketRequest, timeoutMs: number): Promise<unknown> {
+  /** The reply's result, typed by the protocol's declaration for the request's op (`ResultFor`). */
+  request<Request extends SocketRequest>(request: Request, timeoutMs: number): Promise<ResultFor<Request>> {
     if (!this.isOpen) return Promise.reject(new QuorumqError('UNAVAILABLE', `connection to ${this.address} is closed`));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    // The one place a decoded result gets its type: the node is trusted to answer each op as the
+    // protocol declares (client-protocol.ts, OperationResults); the SDK does not check its shape.
+    return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
         reject(new QuorumqError('TIMEOUT', `no answer from ${this.address} within ${timeoutMs} ms; the outcome is unknown`));
@@ -177,7 +180,7 @@ export class NodeConnection {
       this.waiting.set(id, { resolve, reject, timer });
       coalesceWrites(this.socket);
       this.socket.send(encode({ ...request, id }));
-    });
+    }) as Promise<ResultFor<Request>>;
   }
 
   close(): void {

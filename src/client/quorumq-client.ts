@@ -1,4 +1,18 @@
-import { type DeliveredMessage, type MessageInput, parseReceipt, type PushFrame, type QueueConfigInput, type SocketRequest } from '../shared/index.ts';
+import {
+  type ClusterResult,
+  type ConfigureResult,
+  type DeliveredMessage,
+  type EnqueueBatchResult,
+  type EnqueueResult,
+  type MessageInput,
+  parseReceipt,
+  type PushFrame,
+  type QueueConfigInput,
+  type QueueStatsResult,
+  type ResultFor,
+  type SettleRejection,
+  type SocketRequest,
+} from '../shared/index.ts';
 import { QuorumqError } from './client-errors.ts';
 import { type ClientTlsOptions, type DialOptions, dialOptionsOf, NodeConnection } from './node-connection.ts';
 import { CallCoalescer } from './call-coalescer.ts';
@@ -28,9 +42,10 @@ export interface ConnectOptions {
 /** A leased message; ack it with its `receipt`. */
 export type Delivery = DeliveredMessage;
 
+/** How an ack, nack or extend went for the caller's own targets: how many were settled, and why the others were not. */
 export interface Settled {
   readonly count: number;
-  readonly rejected: readonly { readonly id: string; readonly code: string }[];
+  readonly rejected: readonly SettleRejection[];
 }
 
 export interface Targets {
@@ -77,7 +92,7 @@ export class QuorumqClient {
   private readonly dial: DialOptions;
   private readonly subscriptionLink: SubscriptionLink;
   private readonly producer = new ProducerSequence();
-  private readonly enqueues = new CallCoalescer<MessageInput, { id: string; seq: number }>((queue, messages) => this.sendEnqueues(queue, messages));
+  private readonly enqueues = new CallCoalescer<MessageInput, EnqueueResult>((queue, messages) => this.sendEnqueues(queue, messages));
   private readonly acks = new CallCoalescer<AckPart, Settled>((_key, parts) => this.sendAcks(parts));
   private opening: Promise<NodeConnection> | undefined;
   /** The node this client last gave up on: a follower may still name it leader until the election is over. */
@@ -92,7 +107,7 @@ export class QuorumqClient {
     this.subscriptionLink = {
       subscribe: async (request) => {
         const { result, connection } = await this.exchange(request);
-        return { id: (result as { subscription: number }).subscription, connection };
+        return { id: result.subscription, connection };
       },
       nackAfterBackoff: (queue, receipts, error) => this.nack(queue, { receipts }, { error }),
       forget: (subscription) => this.subscriptions.delete(subscription),
@@ -101,19 +116,22 @@ export class QuorumqClient {
   }
 
   /** Enqueues made in the same turn travel as one batch request; each caller gets its own answer. */
-  enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<{ id: string; seq: number }> {
+  enqueue(queue: string, body: unknown, options: Omit<MessageInput, 'body'> = {}): Promise<EnqueueResult> {
     return this.enqueues.submit(queue, { ...options, body });
   }
 
-  async enqueueBatch(queue: string, messages: readonly MessageInput[]): Promise<{ ids: string[]; seqs: number[] }> {
-    return (await this.enqueueOnce(queue, messages, true)) as { ids: string[]; seqs: number[] };
+  enqueueBatch(queue: string, messages: readonly MessageInput[]): Promise<EnqueueBatchResult> {
+    return this.enqueueOnce(queue, messages);
   }
 
-  /** Every attempt carries the same producer number, so the cluster applies the request once. */
-  private async enqueueOnce(queue: string, messages: readonly MessageInput[], batch: boolean): Promise<unknown> {
+  /**
+   * Every attempt carries the same producer number, so the cluster applies the request once. Always
+   * the batch form: merged single enqueues (`sendEnqueues`) need one answer per message too.
+   */
+  private async enqueueOnce(queue: string, messages: readonly MessageInput[]): Promise<EnqueueBatchResult> {
     const seq = this.producer.begin();
     try {
-      return await this.call({ op: 'enqueue', queue, messages, batch, producer: this.producer.stamp(seq) });
+      return await this.call({ op: 'enqueue', queue, messages, batch: true, producer: this.producer.stamp(seq) });
     } finally {
       this.producer.finish(seq);
     }
@@ -122,7 +140,7 @@ export class QuorumqClient {
   async receive(queue: string, options: { max?: number; visibilityMs?: number; waitMs?: number } = {}): Promise<Delivery[]> {
     const request = { op: 'receive' as const, queue, max: options.max ?? 1, waitMs: options.waitMs ?? 0 };
     const result = await this.call(options.visibilityMs === undefined ? request : { ...request, visibilityMs: options.visibilityMs });
-    return (result as { messages: Delivery[] }).messages;
+    return result.messages;
   }
 
   /** Acks made in the same turn travel as one request (a worker finishing many jobs at once). */
@@ -136,8 +154,8 @@ export class QuorumqClient {
     return this.acks.submit(`${queue}\n${results === undefined ? 'plain' : 'results'}`, { queue, ids, receipts, ...(results === undefined ? {} : { results }) });
   }
 
-  private async sendEnqueues(queue: string, messages: readonly MessageInput[]): Promise<{ id: string; seq: number }[]> {
-    const { ids, seqs } = (await this.enqueueOnce(queue, messages, true)) as { ids: string[]; seqs: number[] };
+  private async sendEnqueues(queue: string, messages: readonly MessageInput[]): Promise<EnqueueResult[]> {
+    const { ids, seqs } = await this.enqueueOnce(queue, messages);
     return ids.map((id, index) => ({ id, seq: seqs[index]! }));
   }
 
@@ -149,7 +167,7 @@ export class QuorumqClient {
       receipts: parts.flatMap((part) => part.receipts),
       ...(parts[0]!.results === undefined ? {} : { results: parts.flatMap((part) => part.results ?? []) }),
     };
-    const { rejected } = (await this.call(request)) as { acked: number; rejected: Settled['rejected'] };
+    const { rejected } = await this.call(request);
     return parts.map((part) => settledPart(part, rejected));
   }
 
@@ -161,24 +179,27 @@ export class QuorumqClient {
       ...(options.delayMs === undefined ? {} : { delayMs: options.delayMs }),
       ...(options.error === undefined ? {} : { error: options.error.slice(0, NACK_ERROR_LENGTH_MAX) }),
     };
-    const result = (await this.call(request)) as { nacked: number; rejected: Settled['rejected'] };
+    const result = await this.call(request);
     return { count: result.nacked, rejected: result.rejected };
   }
 
   async extend(queue: string, targets: Targets, visibilityMs: number): Promise<Settled> {
-    const result = (await this.call({ op: 'extend', queue, ...selector(targets), visibilityMs })) as { extended: number; rejected: Settled['rejected'] };
+    const result = await this.call({ op: 'extend', queue, ...selector(targets), visibilityMs });
     return { count: result.extended, rejected: result.rejected };
   }
 
-  configureQueue(queue: string, config: QueueConfigInput): Promise<unknown> {
+  /** Creates the queue or changes its settings; answers the whole config it now runs with. */
+  configureQueue(queue: string, config: QueueConfigInput): Promise<ConfigureResult> {
     return this.call({ op: 'configure', queue, config });
   }
 
-  getQueue(queue: string, options: { stale?: boolean } = {}): Promise<unknown> {
+  /** The queue's counts and config; NOT_FOUND when it does not exist. */
+  getQueue(queue: string, options: { stale?: boolean } = {}): Promise<QueueStatsResult> {
     return this.call({ op: 'getQueue', queue, stale: options.stale ?? false });
   }
 
-  cluster(options: { stale?: boolean } = {}): Promise<unknown> {
+  /** The answering node's view of the cluster: itself, the leader, and every member. */
+  cluster(options: { stale?: boolean } = {}): Promise<ClusterResult> {
     return this.call({ op: 'cluster', stale: options.stale ?? false });
   }
 
@@ -206,12 +227,12 @@ export class QuorumqClient {
   }
 
   /** Sends with failover: retryable failures are retried, on the next node, until `retryForMs`. */
-  private async call(request: SocketRequest): Promise<unknown> {
+  private async call<Request extends SocketRequest>(request: Request): Promise<ResultFor<Request>> {
     return (await this.exchange(request)).result;
   }
 
   /** `call`, also naming the connection that answered (a subscription lives on it). */
-  private async exchange(request: SocketRequest): Promise<{ result: unknown; connection: NodeConnection }> {
+  private async exchange<Request extends SocketRequest>(request: Request): Promise<{ result: ResultFor<Request>; connection: NodeConnection }> {
     const deadline = Date.now() + this.retryForMs;
     const attempts: FailedAttempt[] = [];
     // Answers without a leader in a row from one node (see `shouldLeave`).
@@ -310,7 +331,8 @@ export class QuorumqClient {
 /** The leader's address as the node behind `connection` knows it; undefined when it knows none or does not answer. */
 async function leaderAddress(connection: NodeConnection, timeoutMs: number): Promise<string | undefined> {
   try {
-    const view = (await connection.request({ op: 'cluster', stale: true }, timeoutMs)) as { self?: { role?: string }; leader?: { address?: string | null } | null };
+    const view = await connection.request({ op: 'cluster', stale: true }, timeoutMs);
+    // Read defensively all the same: a wrong guess here costs only the move to the leader.
     if (view.self?.role === 'leader') return undefined;
     return view.leader?.address ?? undefined;
   } catch {

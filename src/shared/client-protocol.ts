@@ -154,6 +154,217 @@ export type ReplyFrame =
   | { readonly id: number; readonly ok: true; readonly result: unknown }
   | { readonly id: number; readonly ok: false; readonly error: ErrorBody };
 
+/*
+ * What each operation answers when it succeeds: the `result` of its reply frame, and, unless noted,
+ * the HTTP API's response body. Fields are only ever added, never renamed or dropped (HTTP-API.md).
+ */
+
+/** `enqueue` of one message (`batch: false`): where it went. A repeated dedupId answers the first. */
+export interface EnqueueResult {
+  readonly id: string;
+  readonly seq: number;
+}
+
+/** `enqueue` with `batch: true`: one id and seq per message, in the order sent. */
+export interface EnqueueBatchResult {
+  readonly ids: string[];
+  readonly seqs: number[];
+}
+
+/** `receive`: the messages leased, in delivery order; none when the wait ran out. */
+export interface ReceiveResult {
+  readonly messages: DeliveredMessage[];
+}
+
+/**
+ * Why one target of an ack, nack or extend was not settled: `NOT_FOUND` (no such message, or no
+ * such queue), `LEASE_EXPIRED` (a receipt whose lease is over), `NOT_INFLIGHT` (a nack or extend by
+ * id of a message nobody holds). The request itself still succeeds.
+ */
+export type RejectionCode = 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT';
+
+export interface SettleRejection {
+  readonly id: string;
+  readonly code: RejectionCode;
+}
+
+export interface AckResult {
+  readonly acked: number;
+  readonly rejected: SettleRejection[];
+}
+
+export interface NackResult {
+  readonly nacked: number;
+  readonly rejected: SettleRejection[];
+}
+
+export interface ExtendResult {
+  readonly extended: number;
+  readonly rejected: SettleRejection[];
+}
+
+/** A queue's settings with every default filled in: what it runs with (`QueueConfigInput`, complete). */
+export interface EffectiveQueueConfig {
+  readonly visibilityMs: number;
+  /** 0 = unlimited. */
+  readonly maxDeliveries: number;
+  readonly deadLetterQueue: string;
+  readonly backoff: { readonly baseMs: number; readonly maxMs: number };
+  readonly dedupWindowMs: number;
+  readonly maxLength: number;
+  readonly maxBytes: number;
+  /** 0 = messages never expire. */
+  readonly messageTtlMs: number;
+  readonly retentionMs: number;
+}
+
+/**
+ * `configure` over the WebSocket protocol. `created`: the queue did not exist before. (HTTP's
+ * `PUT /queues/:q` answers the same fields with the config's fields also at the top level.)
+ */
+export interface ConfigureResult {
+  readonly name: string;
+  readonly created: boolean;
+  readonly config: EffectiveQueueConfig;
+}
+
+/** `purge`: how many messages were dropped. */
+export interface PurgeResult {
+  readonly purged: number;
+}
+
+/** `delete`: whether the queue existed (deleting a missing queue succeeds too). */
+export interface DeleteResult {
+  readonly deleted: boolean;
+}
+
+/** `getQueue`, and each queue of `listQueues`. `dead`: messages moved to the dead-letter queue. */
+export interface QueueStatsResult {
+  readonly name: string;
+  readonly ready: number;
+  readonly inflight: number;
+  readonly delayed: number;
+  readonly dead: number;
+  readonly enqueued: number;
+  readonly acked: number;
+  /** Bytes of message bodies the queue holds (their JSON size). */
+  readonly bytes: number;
+  readonly config: EffectiveQueueConfig;
+}
+
+/** `listQueues`: the queues the caller's token may read. */
+export interface ListQueuesResult {
+  readonly queues: QueueStatsResult[];
+}
+
+/** The fields of a message status in every state; the body is never part of it. */
+interface MessageStatusBase {
+  readonly id: string;
+  readonly seq: number;
+  readonly attempt: number;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+  readonly history: readonly AttemptRecord[];
+  /** Only when the message has a TTL. */
+  readonly expiresAt?: number;
+  /** Only on a message that is, or was, in a dead-letter queue. */
+  readonly deadLetter?: DeadLetterOrigin;
+}
+
+/** `getMessage`: a live message in its state, or an acked or dead one still remembered (`retentionMs`). */
+export type MessageStatusResult =
+  | (MessageStatusBase & { readonly state: 'ready' })
+  | (MessageStatusBase & { readonly state: 'delayed'; readonly availableAt: number })
+  | (MessageStatusBase & { readonly state: 'inflight'; readonly leaseDeadline: number; readonly receipt: string; readonly deliveredAt: number })
+  /** `result` only when the ack carried one. */
+  | (MessageStatusBase & { readonly state: 'acked'; readonly ackedAt: number; readonly result?: unknown })
+  | (MessageStatusBase & {
+      readonly state: 'dead';
+      readonly deadAt: number;
+      readonly deadReason: DeadLetterOrigin['reason'];
+      /** Where the message went, and its id there. */
+      readonly deadLetterQueue: string;
+      readonly deadLetterId: string;
+    });
+
+/** `cluster`: the answering node's Raft view and its gossip view of every member, side by side. */
+export interface ClusterResult {
+  readonly self: {
+    readonly id: string;
+    readonly address: string;
+    readonly role: 'leader' | 'follower' | 'candidate' | 'learner';
+    readonly term: number;
+    readonly commitIndex: number;
+    readonly appliedIndex: number;
+    /** This node lost acknowledged data on disk and is being repaired: it does not vote meanwhile. */
+    readonly recovering: boolean;
+  };
+  /** `address` is null while the answering node does not know where the leader is. */
+  readonly leader: { readonly id: string; readonly address: string | null } | null;
+  readonly members: readonly {
+    readonly id: string;
+    readonly address: string | null;
+    readonly state: 'alive' | 'suspect' | 'dead' | 'left';
+    /** False for a member of the configuration the answering node's gossip has no word of. */
+    readonly inGossip: boolean;
+    readonly voter: boolean;
+    /** Voter, learner, or not in the Raft configuration (a gossip member not yet added). */
+    readonly raft: 'voter' | 'learner' | null;
+    readonly connected: boolean;
+    /** Only when the answering node is the leader: the member's last log index known to match. */
+    readonly matchIndex?: number;
+  }[];
+}
+
+/** `subscribe` (WebSocket only): the subscription's number on this connection. */
+export interface SubscribeResult {
+  readonly subscription: number;
+}
+
+/** `unsubscribe` (WebSocket only). */
+export interface UnsubscribeResult {
+  readonly unsubscribed: true;
+}
+
+/** `auth` (WebSocket only, `{ op: 'auth', token }`): the name the node knows the token by. */
+export interface AuthResult {
+  readonly name: string;
+}
+
+/**
+ * Every operation's result, by op: one vocabulary for nodes that answer and clients that read.
+ * `enqueue` answers `EnqueueResult` or `EnqueueBatchResult` as its `batch` flag says (`ResultFor`).
+ */
+export interface OperationResults {
+  enqueue: EnqueueResult | EnqueueBatchResult;
+  receive: ReceiveResult;
+  ack: AckResult;
+  nack: NackResult;
+  extend: ExtendResult;
+  configure: ConfigureResult;
+  purge: PurgeResult;
+  delete: DeleteResult;
+  getQueue: QueueStatsResult;
+  listQueues: ListQueuesResult;
+  getMessage: MessageStatusResult;
+  cluster: ClusterResult;
+  subscribe: SubscribeResult;
+  unsubscribe: UnsubscribeResult;
+  auth: AuthResult;
+}
+
+/** Every operation a client may ask for (`auth` included, which is not a `SocketRequest`). */
+export type ClientOperation = keyof OperationResults;
+
+export type ResultOf<Op extends ClientOperation> = OperationResults[Op];
+
+/** The result of one request: `ResultOf` its op, with an enqueue's single or batch form told by `batch`. */
+export type ResultFor<Request extends { readonly op: ClientOperation }> = Request extends { readonly op: 'enqueue'; readonly batch: true }
+  ? EnqueueBatchResult
+  : Request extends { readonly op: 'enqueue'; readonly batch: false }
+    ? EnqueueResult
+    : OperationResults[Request['op']];
+
 /** Unsolicited frames a node sends on a subscriber's connection; they carry no request id. */
 export type PushFrame =
   /** `queue` lets a client give back deliveries of a subscription it no longer knows. */
