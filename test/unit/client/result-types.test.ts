@@ -23,7 +23,7 @@ import {
   type Subscription,
 } from '../../../src/client/index.ts';
 import type { MessageStatus, QueueConfig, QueueResult, QueueStats, Rejection } from '../../../src/queue/index.ts';
-import type { ClusterView } from '../../../src/server/membership/cluster-view.ts';
+import type { ClusterView } from '../../../src/server/membership/index.ts';
 import type { ClientRequest, ResultFor, SocketRequest } from '../../../src/shared/index.ts';
 import { FakeNode } from './fake-node.ts';
 
