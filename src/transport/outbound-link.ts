@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { PEER_SOCKET_PATH } from '../shared/index.ts';
+import { assert, PEER_SOCKET_PATH } from '../shared/index.ts';
 import { coalesceWrites } from './write-coalescing.ts';
 import { zeroMask } from '../shared/unmasked-frames.ts';
 
@@ -21,8 +21,22 @@ export interface OutboundLinkOptions {
   readonly onClose: (link: OutboundLink) => void;
 }
 
+/**
+ * Redial backoff: the ceiling starts at twice the minimum and doubles with each failed attempt up to
+ * the maximum, and each delay is drawn between half the ceiling and the ceiling. A peer back from a
+ * restart is found again within a fraction of an election, while one that stays down costs one
+ * attempt every 1-2 s at most.
+ */
 const RECONNECT_DELAY_MS_MIN = 50;
 const RECONNECT_DELAY_MS_MAX = 2000;
+/** Failures counted toward the backoff: past a few the ceiling is the maximum anyway; this keeps the power finite. */
+const BACKOFF_DOUBLINGS_MAX = 10;
+/**
+ * How long a dial may take to open its WebSocket (TCP, TLS, the HTTP upgrade). A reachable peer
+ * answers in milliseconds; a dial to an address that swallows packets is dropped after this and
+ * retried under the backoff, instead of holding the link for the system's connect timeout (minutes).
+ */
+const OPENING_HANDSHAKE_TIMEOUT_MS = 2000;
 
 /**
  * One outbound WebSocket to a peer address, reconnected with jittered exponential backoff. Once
@@ -70,6 +84,7 @@ export class OutboundLink {
   }
 
   send(bytes: Uint8Array): boolean {
+    assert(this.open || !this.authenticated, 'only an open link is authenticated');
     const socket = this.socket;
     if (!this.isOpen || socket === undefined || socket.bufferedAmount > this.options.sendBufferBytesMax) {
       this.dropped++;
@@ -87,13 +102,16 @@ export class OutboundLink {
   }
 
   private connect(): void {
+    // One connection at a time, and every one starts unauthenticated: only its own handshake makes it trusted.
+    assert(!this.closed && !this.open && !this.authenticated, 'a link dials only while it is kept, and each connection starts untrusted');
+    assert(this.socket === undefined || this.socket.readyState === WebSocket.CLOSED, 'a link redials only once its last connection is closed');
     const tls = this.options.tls;
     let socket: WebSocket;
     try {
       socket = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://${this.options.address}${PEER_SOCKET_PATH}`, {
         maxPayload: this.options.frameBytesMax,
         perMessageDeflate: false,
-        handshakeTimeout: 2000,
+        handshakeTimeout: OPENING_HANDSHAKE_TIMEOUT_MS,
         generateMask: zeroMask,
         ...(tls === undefined ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }),
       });
@@ -125,8 +143,9 @@ export class OutboundLink {
   private scheduleReconnect(): void {
     if (this.closed) return;
     this.failures++;
-    const ceiling = Math.min(RECONNECT_DELAY_MS_MAX, RECONNECT_DELAY_MS_MIN * 2 ** Math.min(this.failures, 10));
+    const ceiling = Math.min(RECONNECT_DELAY_MS_MAX, RECONNECT_DELAY_MS_MIN * 2 ** Math.min(this.failures, BACKOFF_DOUBLINGS_MAX));
     const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    assert(delay >= RECONNECT_DELAY_MS_MIN && delay <= RECONNECT_DELAY_MS_MAX, 'a redial waits within the backoff bounds');
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
     this.reconnectTimer.unref();
   }

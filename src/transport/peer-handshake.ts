@@ -1,3 +1,4 @@
+import { assert } from '../shared/index.ts';
 import { type ClusterKeys, freshNonce, type HandshakeParties } from './cluster-keys.ts';
 import { type AuthFrame, type HelloAckFrame, type HelloFrame, PEER_PROTOCOL_VERSION, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
 
@@ -37,12 +38,15 @@ export class AcceptorHandshake {
     if (this.awaitingAuth === undefined) return this.onHello(frame);
     this.done = true;
     const { peer, parties } = this.awaitingAuth;
+    // Only a keyed acceptor waits for the dialer's proof (see `onHello`).
+    assert(this.keys !== undefined, 'an acceptor without a key never waits for auth');
     if (frame.t !== 'auth') return { kind: 'refuse', reason: `expected auth, got ${frame.t}` };
-    if (!this.keys!.verify('dialer', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    if (!this.keys.verify('dialer', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
     return { kind: 'accept', peer };
   }
 
   private onHello(frame: PeerFrame): HandshakeStep {
+    assert(!this.done && this.awaitingAuth === undefined, 'hello is the first step of an acceptor handshake');
     if (frame.t !== 'hello') {
       this.done = true;
       return { kind: 'refuse', reason: `expected hello, got ${frame.t}` };
@@ -70,6 +74,8 @@ export class AcceptorHandshake {
 /** The dialer's side of one connection attempt: a new one for every reconnect, so nonces are never reused. */
 export class DialerHandshake {
   private readonly nonce: Uint8Array | undefined;
+  /** The hello went out: its nonce is spent, and an answer may come. */
+  private helloSent = false;
   private done = false;
 
   constructor(
@@ -80,12 +86,16 @@ export class DialerHandshake {
   }
 
   hello(): HelloFrame {
+    // A dialer's nonce serves one connection: a second hello would offer it again.
+    assert(!this.helloSent, 'a dialer handshake says hello once');
+    this.helloSent = true;
     return this.nonce === undefined
       ? { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self }
       : { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self, nonce: this.nonce };
   }
 
   onFrame(frame: PeerFrame): HandshakeStep {
+    assert(this.helloSent, 'a dialer hears an answer only to the hello it sent');
     if (this.done) return { kind: 'refuse', reason: 'handshake already finished' };
     this.done = true;
     if (frame.t !== 'helloAck') return { kind: 'refuse', reason: `expected helloAck, got ${frame.t}` };

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { NodeId } from '../raft/index.ts';
 import { decodeChecked, encode } from '../shared/codec.ts';
+import { assert } from '../shared/index.ts';
 import type { ClusterKeys } from './cluster-keys.ts';
 import type { FaultFilter } from './fault-filter.ts';
 import { OutboundLink, type PeerTls } from './outbound-link.ts';
@@ -37,6 +38,14 @@ export interface PeerTransportOptions {
   /** A link closed before it was trusted: for the log and the metrics. */
   readonly onRefused: (reason: string) => void;
 }
+
+/**
+ * While congested, how often the node looks whether it can read its paused sockets again. A look is
+ * one call to `isCongested`, which is cheap; the peers behind paused sockets wait on TCP flow control
+ * until the next one, so it comes well within a Raft tick (50 ms by default) and their heartbeats
+ * are held hardly longer than the congestion itself.
+ */
+const PAUSED_RECHECK_MS = 5;
 
 interface InboundLink {
   readonly socket: WebSocket;
@@ -235,13 +244,15 @@ export class PeerTransport {
       this.paused.clear();
       clearInterval(this.resumeTimer);
       this.resumeTimer = undefined;
-    }, 5);
+    }, PAUSED_RECHECK_MS);
   }
 
   /** An outbound link only ever hears the acceptor's side of the handshake. */
   private onLinkMessage(link: OutboundLink, data: Uint8Array): void {
     const handshake = this.dialing.get(link);
     if (handshake === undefined) return;
+    // Paired with `markAuthenticated` below: nothing but its own finished handshake makes a connection trusted.
+    assert(!link.isOpen, 'an outbound link is trusted only once its handshake has finished');
     this.dialing.delete(link);
     const frame = this.decodeFrame(data);
     if (frame === undefined) {
@@ -281,6 +292,9 @@ export class PeerTransport {
   }
 
   private learn(identity: PeerIdentity): void {
+    // Before anything is learnt: the acceptor's handshake refuses a peer claiming this node's id, and
+    // a dial that reaches this node itself is closed (see `onLinkMessage`).
+    assert(identity.id !== this.options.self().id, 'this node never links to itself');
     const known = this.identities.get(identity.id);
     this.identities.set(identity.id, { id: identity.id, address: identity.address, founders: identity.founders ?? null });
     this.idByAddress.set(identity.address, identity.id);

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { NodeId, SnapshotMessage } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
 import type { SnapshotAckFrame, SnapshotChunkFrame, SnapshotHeader, SnapshotStreamLimits } from './snapshot-chunks.ts';
 
 interface Assembly {
@@ -31,7 +32,10 @@ export class SnapshotReceiver {
   private readonly assemblies = new Map<NodeId, Assembly>();
   rejected = 0;
 
-  constructor(private readonly options: SnapshotReceiverOptions) {}
+  constructor(private readonly options: SnapshotReceiverOptions) {
+    const { snapshotBytesMax } = options.limits;
+    assert(Number.isSafeInteger(snapshotBytesMax) && snapshotBytesMax >= 0, 'the largest snapshot accepted is a byte count');
+  }
 
   onChunk(from: NodeId, chunk: SnapshotChunkFrame): void {
     if (chunk.seq === 0) this.begin(from, chunk);
@@ -45,6 +49,9 @@ export class SnapshotReceiver {
     assembly.hash.update(chunk.data);
     assembly.received += chunk.data.length;
     assembly.nextSeq++;
+    // What the checks above refused is what keeps these: memory follows what arrived, in order,
+    // and never goes past what the header announced.
+    assert(assembly.chunks.length === assembly.nextSeq && assembly.received <= assembly.header.bytes, 'an assembly holds its chunks in order, within its header');
     if (assembly.received === assembly.header.bytes && !this.complete(from, assembly)) return;
     this.options.ack(from, { t: 'snapshotAck', transfer: chunk.transfer, seq: chunk.seq });
   }
@@ -73,6 +80,7 @@ export class SnapshotReceiver {
 
   /** Hands the snapshot over if it matches its digest; false (and nothing delivered) otherwise. */
   private complete(from: NodeId, assembly: Assembly): boolean {
+    assert(assembly.received === assembly.header.bytes, 'a snapshot completes only with every byte its header announced');
     this.assemblies.delete(from);
     const digest = assembly.hash.digest();
     if (!digest.equals(Buffer.from(assembly.header.digest))) {
@@ -80,6 +88,10 @@ export class SnapshotReceiver {
       return false;
     }
     const { message } = assembly.header;
+    // `Buffer.concat` pads with zeros up to the length it is given: the count must be the chunks' own.
+    let held = 0;
+    for (const chunk of assembly.chunks) held += chunk.length;
+    assert(held === assembly.received, 'the bytes received are the bytes the chunks hold');
     const data = Buffer.concat(assembly.chunks, assembly.received);
     this.options.deliver(from, { ...message, snapshot: { meta: message.snapshot.meta, data: new Uint8Array(data.buffer, data.byteOffset, data.length) } });
     return true;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NodeId, SnapshotMessage } from '../raft/index.ts';
+import { assert } from '../shared/index.ts';
 import type { SnapshotAckFrame, SnapshotChunkFrame, SnapshotStreamLimits } from './snapshot-chunks.ts';
 
 interface Transfer {
@@ -30,28 +31,44 @@ export class SnapshotSender {
   completed = 0;
   abandoned = 0;
 
-  constructor(private readonly options: SnapshotSenderOptions) {}
+  constructor(private readonly options: SnapshotSenderOptions) {
+    const { chunkBytes, windowChunks } = options.limits;
+    assert(Number.isSafeInteger(chunkBytes) && chunkBytes > 0, 'snapshot chunks hold at least a byte');
+    // With no window a transfer would send nothing and wait for acknowledgements that never come.
+    assert(Number.isSafeInteger(windowChunks) && windowChunks > 0, 'a snapshot transfer has at least one chunk in flight');
+  }
 
   send(message: SnapshotMessage): void {
     this.abandon(message.to);
-    const chunks = Math.max(1, Math.ceil(message.snapshot.data.length / this.options.limits.chunkBytes));
+    const { chunkBytes } = this.options.limits;
+    const bytes = message.snapshot.data.length;
+    const chunks = Math.max(1, Math.ceil(bytes / chunkBytes));
+    // Paired with the receiver, which hands the snapshot over once it holds exactly `bytes`.
+    assert((chunks - 1) * chunkBytes < Math.max(bytes, 1) && chunks * chunkBytes >= bytes, 'snapshot chunks must cover the data exactly');
     const transfer: Transfer = { id: this.nextTransferId++, message, chunks, nextSeq: 0, acked: -1, idleTimer: this.idleTimer(message.to) };
     this.transfers.set(message.to, transfer);
     this.started++;
     this.pump(transfer);
+    this.assertAccounted();
   }
 
   onAck(from: NodeId, ack: SnapshotAckFrame): void {
     const transfer = this.transfers.get(from);
     if (transfer === undefined || transfer.id !== ack.transfer || ack.seq <= transfer.acked) return;
+    const before = transfer.acked;
     transfer.acked = Math.min(ack.seq, transfer.nextSeq - 1);
+    // Whatever the follower says, only chunks sent can be acknowledged; and since a live transfer
+    // always has one in flight (see `pump`), a newer acknowledgement always moves the mark.
+    assert(transfer.acked > before && transfer.acked < transfer.nextSeq, 'acknowledged chunks must advance, and only over chunks sent');
     transfer.idleTimer.refresh();
     if (transfer.acked === transfer.chunks - 1) {
       this.finish(from, transfer);
       this.completed++;
+      this.assertAccounted();
       return;
     }
     this.pump(transfer);
+    this.assertAccounted();
   }
 
   /** A follower's link went down: its transfer cannot continue. */
@@ -60,6 +77,7 @@ export class SnapshotSender {
     if (transfer === undefined) return;
     this.finish(to, transfer);
     this.abandoned++;
+    this.assertAccounted();
   }
 
   close(): void {
@@ -71,11 +89,14 @@ export class SnapshotSender {
     const data = transfer.message.snapshot.data;
     while (transfer.nextSeq < transfer.chunks && transfer.nextSeq - transfer.acked <= windowChunks) {
       const seq = transfer.nextSeq;
+      const chunk = data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes);
+      // Offsets advance by whole chunks: only the last may be short, and it ends the data.
+      assert(seq === transfer.chunks - 1 ? seq * chunkBytes + chunk.length === data.length : chunk.length === chunkBytes, 'a snapshot chunk must start where the one before it ended');
       const frame: SnapshotChunkFrame = {
         t: 'snapshotChunk',
         transfer: transfer.id,
         seq,
-        data: data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes),
+        data: chunk,
         ...(seq === 0 ? { header: headerOf(transfer.message) } : {}),
       };
       if (!this.options.send(transfer.message.to, frame)) {
@@ -84,6 +105,10 @@ export class SnapshotSender {
       }
       transfer.nextSeq++;
     }
+    // A transfer ends only by its last acknowledgement or by being abandoned: one left with nothing
+    // in flight would wait for its idle timeout instead.
+    const inFlight = transfer.nextSeq - transfer.acked - 1;
+    assert(inFlight >= 1 && inFlight <= windowChunks, 'a live snapshot transfer has between one and windowChunks chunks in flight');
   }
 
   private idleTimer(to: NodeId): NodeJS.Timeout {
@@ -93,8 +118,14 @@ export class SnapshotSender {
   }
 
   private finish(to: NodeId, transfer: Transfer): void {
+    assert(this.transfers.get(to) === transfer, 'only the live transfer to a follower is finished, once');
     clearTimeout(transfer.idleTimer);
     this.transfers.delete(to);
+  }
+
+  /** Paired counts: every transfer started is live, completed or abandoned, exactly one of them. */
+  private assertAccounted(): void {
+    assert(this.started === this.completed + this.abandoned + this.transfers.size, 'every snapshot transfer is live, completed or abandoned');
   }
 }
 
