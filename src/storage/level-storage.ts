@@ -1,7 +1,7 @@
 import { ClassicLevel } from 'classic-level';
 import type { Entry, HardState, PersistedState, Ready, Snapshot, SnapshotMeta } from '../raft/index.ts';
 import { decode, encode } from '../shared/codec.ts';
-import { assert } from '../shared/index.ts';
+import { assert, isNodeId } from '../shared/index.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import { type ChunkedSnapshotRecord, CHUNKED_RECORD_MARK, chunkCount, chunkOf, DataChecksum, decodeChunkedRecord, encodeChunkedRecord } from './chunked-snapshot.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK, LINK_BYTES } from './entry-codec.ts';
@@ -426,7 +426,8 @@ function verifyEntry(key: Uint8Array, value: Uint8Array, previousLink: Uint8Arra
 
 function isHardState(value: unknown): value is HardState {
   const state = value as Partial<HardState> | null;
-  return typeof state === 'object' && state !== null && Number.isSafeInteger(state.term) && Number.isSafeInteger(state.commit) && typeof state.vote === 'string';
+  // The vote goes into the acknowledged mark and back to the Raft core: a node id, or none.
+  return typeof state === 'object' && state !== null && Number.isSafeInteger(state.term) && Number.isSafeInteger(state.commit) && (state.vote === '' || isNodeId(state.vote));
 }
 
 function snapshotRange(): { gte: Uint8Array; lt: Uint8Array } {

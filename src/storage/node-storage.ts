@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeId, PersistedState } from '../raft/index.ts';
+import { isNodeId } from '../shared/index.ts';
 import type { AckedMark } from './acked-mark.ts';
 import type { DiskFaults } from './disk-faults.ts';
 import { FailpointStorage } from './failpoint-storage.ts';
@@ -146,9 +147,13 @@ async function checkOwner(level: LevelStorage, markId: NodeId | undefined): Prom
   }
 }
 
+/** The id the store holds; one that is no node id (damaged: nothing checksums it) makes the store unusable. */
 async function storedId(level: LevelStorage): Promise<NodeId | undefined> {
   const bytes = await level.getMeta(NODE_ID_KEY);
-  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  if (bytes === undefined) return undefined;
+  const id = new TextDecoder().decode(bytes);
+  if (!isNodeId(id)) throw new StorageCorruptionError(`the log store's node id is not a node id (${bytes.length} bytes)`);
+  return id;
 }
 
 async function resolveId(level: LevelStorage, mark: AckedMark | undefined): Promise<NodeId> {

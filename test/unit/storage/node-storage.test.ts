@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
+import { encode } from '../../../src/shared/codec.ts';
 import { MARK_FILE_NAME, MarkFile } from '../../../src/storage/mark-file.ts';
 import { openNodeStorage, type OpenedStorage } from '../../../src/storage/index.ts';
 
@@ -161,6 +162,29 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(reopened.id).toBe(first.id);
     expect(reopened.persisted).toMatchObject({ entries: [], recovery: { index: 2, term: 2 } });
     expect(reopened.findings.join('\n')).toMatch(/names node someone-else/);
+  });
+
+  it('a store whose node id is no node id is not used, even without a mark to compare it with', async () => {
+    const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    rmSync(join(directory, MARK_FILE_NAME));
+    // Believed, it would have become this node's id, and gone into a mark that has no room for it.
+    await writeRaw(new TextEncoder().encode('mnode-id'), new TextEncoder().encode('x'.repeat(600)));
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.id).toMatch(/^[0-9a-f]{12}$/);
+    expect(reopened.id).not.toBe(first.id);
+    expect(reopened.persisted.entries).toEqual([]);
+    expect(reopened.findings.join('\n')).toMatch(/node id is not a node id/);
+  });
+
+  it('a stored vote that is no node id is garbled: the term and vote are taken from the mark', async () => {
+    await runWith([[entry(1, 1)], [entry(2, 2)]]);
+    // Believed, it would have gone into the mark, which has no room for it.
+    await writeRaw(new TextEncoder().encode('mraft/hardstate'), encode({ term: 9, vote: 'x'.repeat(600), commit: 0 }));
+    const reopened = await openNodeStorage(directory);
+    await reopened.storage.close();
+    expect(reopened.persisted.hardState).toMatchObject({ term: 2, vote: 'peer' });
+    expect(reopened.findings.join('\n')).toMatch(/hard state does not decode/);
   });
 
   it('a store LevelDB reported corrupt while running is moved aside on reopen, and the node recovers', async () => {
