@@ -4,7 +4,12 @@ import { type AckedMark, markFor, settledMark } from './acked-mark.ts';
 import type { MarkFile } from './mark-file.ts';
 import type { RaftStorage } from './storage-port.ts';
 
-/** How long the writes must pause before the mark is settled (see `settledMark`). */
+/**
+ * How long the writes must pause before the mark is settled (see `settledMark`). Under load the next
+ * write follows the last at once (group commit), so this much quiet means the writes have paused;
+ * short, so that the time in which losing the last write would pass for a torn one stays short, at
+ * the price of one small synced write per pause.
+ */
 const SETTLE_AFTER_MS = 20;
 
 /**

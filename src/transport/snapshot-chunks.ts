@@ -44,6 +44,8 @@ export interface SnapshotStreamLimits {
 export const DEFAULT_SNAPSHOT_STREAM_LIMITS: SnapshotStreamLimits = {
   chunkBytes: 1024 * 1024,
   windowChunks: 4,
+  // A follower acknowledges each chunk as it arrives, so 10 s without one is far beyond a chunk's
+  // time on the wire: the link or the follower is stuck, and Raft's next attempt starts afresh.
   idleTimeoutMs: 10_000,
   snapshotBytesMax: 2 * 1024 * 1024 * 1024,
 };
