@@ -33,7 +33,7 @@ export function applyMembershipChange(
 ): Membership | { readonly invalid: string } {
   const node = change.node;
   // What peers would refuse in a config entry must never reach the log (see NODE_LIMITS).
-  if (!isNodeId(node)) return { invalid: `node ids are 1 to ${NODE_LIMITS.idLengthMax} characters` };
+  if (!isNodeId(node)) return { invalid: `node ids are 1 to ${NODE_LIMITS.idLengthMax} characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"` };
   const voters = current.voters.filter((id) => id !== node);
   const learners = current.learners.filter((id) => id !== node);
   switch (change.type) {

@@ -5,17 +5,25 @@
  * autopilot propose a learner whose config entry every follower refused, stalling commits).
  */
 export const NODE_LIMITS = {
-  /** Node ids: ours are 12 hex characters; room for ids chosen by other tools. */
-  idLengthMax: 256,
+  /**
+   * Node ids: ours are 12 hex characters; room for ids chosen by other tools. Bounded in length and
+   * in characters because an id is persisted in fixed room: the vote in the acknowledged mark's
+   * 512-byte slot (a 256-character id of multi-byte characters, granted a vote by a forged request,
+   * overflowed it and the node could no longer start).
+   */
+  idLengthMax: 64,
   /** `host:port`: a 253-character DNS name, a colon, five digits, and brackets for IPv6. */
   addressLengthMax: 270,
   /** Voters and learners together: a configuration larger than this is refused, not replicated. */
   membersMax: 64,
 } as const;
 
+/** What a node id may be made of: one byte per character wherever it is written. */
+const NODE_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
+
 /** A node id as every layer accepts it. */
 export function isNodeId(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= NODE_LIMITS.idLengthMax;
+  return typeof value === 'string' && value.length > 0 && value.length <= NODE_LIMITS.idLengthMax && NODE_ID_PATTERN.test(value);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { PersistedState, Ready, Snapshot } from '../raft/index.ts';
+import { AssertionError } from '../shared/index.ts';
 import type { DiskFaults } from './disk-faults.ts';
 import { StorageWriteError } from './storage-errors.ts';
 import type { RaftStorage } from './storage-port.ts';
@@ -6,7 +7,9 @@ import type { RaftStorage } from './storage-port.ts';
 /**
  * The outermost layer of a node's storage: every failed write comes out as a `StorageWriteError`,
  * which the node treats as disk trouble (stop acknowledging, wait, reopen) rather than as a bug to
- * crash on. Injected disk faults (tests) fail the write here, before it reaches anything below.
+ * crash on. A failed assertion is not disk trouble: it is our bug, and goes on up as it is, so the
+ * node stops (crash-only) instead of reopening the same storage in a loop. Injected disk faults
+ * (tests) fail the write here, before it reaches anything below.
  */
 export class GuardedStorage implements RaftStorage {
   constructor(
@@ -45,7 +48,8 @@ export class GuardedStorage implements RaftStorage {
       if (this.faults !== undefined && touchesDisk) await this.faults.check(operation);
       await write();
     } catch (error) {
-      throw error instanceof StorageWriteError ? error : new StorageWriteError(operation, error);
+      if (error instanceof AssertionError || error instanceof StorageWriteError) throw error;
+      throw new StorageWriteError(operation, error);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AssertionError } from '../../../src/shared/index.ts';
 import { DiskFaults, MemoryStorage, StorageWriteError } from '../../../src/storage/index.ts';
 import { GuardedStorage } from '../../../src/storage/guarded-storage.ts';
 import type { RaftStorage } from '../../../src/storage/index.ts';
@@ -64,5 +65,19 @@ describe('GuardedStorage', () => {
     const corrupt = new StorageWriteError('writing the log', Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' }));
     expect(corrupt.corruption).toBe(true);
     expect(new StorageWriteError('reopening', corrupt).corruption).toBe(true);
+  });
+
+  it('lets a failed assertion below it through as it is: a bug stops the node, it is not disk trouble', async () => {
+    const buggy: RaftStorage = {
+      load: () => new MemoryStorage().load(),
+      save: () => Promise.reject(new AssertionError('entries are written contiguously')),
+      saveSnapshot: () => Promise.resolve(),
+      getMeta: () => Promise.resolve(undefined),
+      putMeta: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+    };
+    const caught = await new GuardedStorage(buggy, undefined).save(APPEND).catch((error: unknown) => error);
+    expect(caught).toBeInstanceOf(AssertionError);
+    expect(caught).not.toBeInstanceOf(StorageWriteError);
   });
 });
