@@ -18,7 +18,7 @@ import { type ClientTlsOptions, type DialOptions, dialOptionsOf, NodeConnection 
 import { CallCoalescer } from './call-coalescer.ts';
 import { ProducerSequence } from './producer-sequence.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
-import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionLink } from './subscription.ts';
+import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionClient } from './subscription.ts';
 
 export interface ConnectOptions {
   /** `host:port` of any nodes of the cluster; the client moves to another when one fails. */
@@ -90,7 +90,7 @@ export class QuorumqClient {
   private readonly requestTimeoutMs: number;
   private readonly retryForMs: number;
   private readonly dial: DialOptions;
-  private readonly subscriptionLink: SubscriptionLink;
+  private readonly subscriptionClient: SubscriptionClient;
   private readonly producer = new ProducerSequence();
   private readonly enqueues = new CallCoalescer<MessageInput, EnqueueResult>((queue, messages) => this.sendEnqueues(queue, messages));
   private readonly acks = new CallCoalescer<AckPart, Settled>((_key, parts) => this.sendAcks(parts));
@@ -104,7 +104,7 @@ export class QuorumqClient {
     this.retryForMs = options.retryForMs ?? 30_000;
     this.dial = dialOptionsOf(options.token, options.tls);
     this.nodeIndex = Math.floor(Math.random() * options.nodes.length);
-    this.subscriptionLink = {
+    this.subscriptionClient = {
       subscribe: async (request) => {
         const { result, connection } = await this.exchange(request);
         return { id: result.subscription, connection };
@@ -209,7 +209,7 @@ export class QuorumqClient {
    * subscribes again, on another node if need be. Resolves once a node has confirmed it.
    */
   async subscribe(queue: string, handler: MessageHandler, options: SubscribeOptions): Promise<Subscription> {
-    const subscription = new Subscription(queue, handler, options, this.subscriptionLink);
+    const subscription = new Subscription(queue, handler, options, this.subscriptionClient);
     this.subscriptions.add(subscription);
     try {
       await subscription.attach();

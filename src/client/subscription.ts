@@ -24,7 +24,7 @@ export interface SubscribeOptions {
 }
 
 /** What a subscription needs from its client. */
-export interface SubscriptionLink {
+export interface SubscriptionClient {
   /** Subscribes through whichever node the client reaches, with its failover and retries. */
   subscribe(request: Extract<SubscriptionRequest, { op: 'subscribe' }>): Promise<{ id: number; connection: NodeConnection }>;
   nackAfterBackoff(queue: string, receipts: readonly string[], error: string): Promise<unknown>;
@@ -48,7 +48,7 @@ export class Subscription {
     readonly queue: string,
     private readonly handler: MessageHandler,
     private readonly options: SubscribeOptions,
-    private readonly link: SubscriptionLink,
+    private readonly client: SubscriptionClient,
   ) {
     const prefetch = options.prefetch;
     if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > SUBSCRIPTION_LIMITS.prefetchMax) {
@@ -69,9 +69,9 @@ export class Subscription {
   async attach(): Promise<void> {
     const { queue, options } = this;
     const request = { op: 'subscribe' as const, queue, prefetch: options.prefetch, ...(options.visibilityMs === undefined ? {} : { visibilityMs: options.visibilityMs }) };
-    const { id, connection } = await this.link.subscribe(request);
+    const { id, connection } = await this.client.subscribe(request);
     if (this.closed) {
-      void unsubscribe(connection, id, this.link.requestTimeoutMs);
+      void unsubscribe(connection, id, this.client.requestTimeoutMs);
       return;
     }
     // The connection may have closed between the reply and now; its loss was not ours to hear.
@@ -99,10 +99,10 @@ export class Subscription {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.link.forget(this);
+    this.client.forget(this);
     const attachment = this.attachment;
     this.attachment = undefined;
-    if (attachment !== undefined) await unsubscribe(attachment.connection, attachment.id, this.link.requestTimeoutMs);
+    if (attachment !== undefined) await unsubscribe(attachment.connection, attachment.id, this.client.requestTimeoutMs);
   }
 
   private dispatch(message: DeliveredMessage): void {
@@ -111,7 +111,7 @@ export class Subscription {
       .catch((error: unknown) => {
         const failure = asError(error);
         this.report(failure);
-        return this.link.nackAfterBackoff(this.queue, [message.receipt], failure.message);
+        return this.client.nackAfterBackoff(this.queue, [message.receipt], failure.message);
       })
       .catch((error: unknown) => this.report(asError(error)));
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QuorumqError } from '../../../src/client/client-errors.ts';
 import type { NodeConnection } from '../../../src/client/node-connection.ts';
-import { Subscription, type SubscriptionLink } from '../../../src/client/subscription.ts';
+import { Subscription, type SubscriptionClient } from '../../../src/client/subscription.ts';
 
 /** Stands in for a connection: a subscription only compares it and unsubscribes through it. */
 function fakeConnection(): NodeConnection {
@@ -24,7 +24,7 @@ describe('a subscription refused on resubscribe', () => {
         },
       ];
       let calls = 0;
-      const link: SubscriptionLink = {
+      const link: SubscriptionClient = {
         subscribe: () => answers[Math.min(calls++, answers.length - 1)]!(),
         nackAfterBackoff: async () => undefined,
         forget: () => undefined,
