@@ -70,7 +70,10 @@ export class ControlServer {
   private async addNode(): Promise<unknown> {
     let port = Math.max(...this.cluster.nodes.map((node) => node.port)) + 1;
     while (!(await isFree(port))) port++;
-    const index = this.cluster.add(port, this.cluster.nodes.map((node) => node.address));
+    const index = this.cluster.add(
+      port,
+      this.cluster.nodes.map((node) => node.address),
+    );
     this.cluster.start(index, this.extraArgs);
     this.writeState();
     return { port, action: 'add', pid: this.cluster.nodes[index]!.process?.pid ?? null };

@@ -34,7 +34,11 @@ const color = process.stdout.isTTY === true;
 const faultInjection = values.faults === true;
 const secure = values.secure === true;
 // Throwaway keys, tokens and certificates in the data folder, for trying the secured setup locally.
-const setup = await makeSecureSetup(join(values['data-root'], 'secure'), { clusterKey: secure, auth: secure || values.auth === true, tls: secure || values.tls === true });
+const setup = await makeSecureSetup(join(values['data-root'], 'secure'), {
+  clusterKey: secure,
+  auth: secure || values.auth === true,
+  tls: secure || values.tls === true,
+});
 const extraArgs = [...setup.nodeArgs, ...(faultInjection ? ['--enable-fault-injection'] : [])];
 const cluster = new LocalCluster({
   ports,
@@ -55,7 +59,9 @@ const curlFlags = [
   ...(setup.access.token === undefined ? [] : [`-H 'Authorization: Bearer ${setup.access.token}'`]),
 ].join(' ');
 if (setup.access.token !== undefined) console.log(`Admin token (auth file ${setup.files.authFile}): ${setup.access.token}`);
-console.log(`Try:  curl ${curlFlags === '' ? '' : `${curlFlags} `}-X POST ${scheme}://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`);
+console.log(
+  `Try:  curl ${curlFlags === '' ? '' : `${curlFlags} `}-X POST ${scheme}://127.0.0.1:${ports[0]}/queues/jobs/messages -d '{"body":{"hello":"world"}}'`,
+);
 console.log(`Watch: ${scheme}://127.0.0.1:${ports[0]}/dashboard`);
 
 let stopping = false;

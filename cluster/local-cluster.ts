@@ -79,16 +79,26 @@ export class LocalCluster {
     const args = [
       ...NODE_V8_FLAGS,
       ...(this.options.nodeFlags ?? []),
-      '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'),
-      '--port', String(node.port),
-      '--data-dir', node.dataDir,
-      '--seeds', node.seeds,
-      '--bootstrap-expect', String(node.bootstrapExpect),
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'src', 'cli', 'node.ts'),
+      '--port',
+      String(node.port),
+      '--data-dir',
+      node.dataDir,
+      '--seeds',
+      node.seeds,
+      '--bootstrap-expect',
+      String(node.bootstrapExpect),
       ...(this.options.extraArgs ?? []),
       ...extraArgs,
     ];
     // The IPC channel is a lifeline: a node whose launcher dies (even by SIGKILL) shuts down.
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...NODE_MALLOC_ENV, ...process.env, ...env } });
+    const child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...NODE_MALLOC_ENV, ...process.env, ...env },
+    });
     node.process = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (stream === null) continue;

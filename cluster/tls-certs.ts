@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -149,7 +149,24 @@ async function mint(files: CertificateFiles, hosts: readonly string[], days: num
     const caKeyFile = keepCa ? files.caKeyFile : join(scratch, FILE_NAMES.caKey);
     if (!keepCa) {
       await newPrivateKey(caKeyFile);
-      await openssl(['req', '-config', config, '-new', '-x509', '-key', caKeyFile, '-sha256', '-days', String(days), '-subj', '/CN=quorumq test CA', '-extensions', 'ca_ext', '-out', caFile]);
+      await openssl([
+        'req',
+        '-config',
+        config,
+        '-new',
+        '-x509',
+        '-key',
+        caKeyFile,
+        '-sha256',
+        '-days',
+        String(days),
+        '-subj',
+        '/CN=quorumq test CA',
+        '-extensions',
+        'ca_ext',
+        '-out',
+        caFile,
+      ]);
     }
     const keyFile = join(scratch, FILE_NAMES.key);
     const requestFile = join(scratch, 'node.csr');
@@ -157,7 +174,27 @@ async function mint(files: CertificateFiles, hosts: readonly string[], days: num
     await newPrivateKey(keyFile);
     await openssl(['req', '-config', config, '-new', '-key', keyFile, '-subj', '/CN=quorumq node', '-out', requestFile]);
     const serial = `0x${randomBytes(16).toString('hex')}`;
-    await openssl(['x509', '-req', '-in', requestFile, '-CA', caFile, '-CAkey', caKeyFile, '-set_serial', serial, '-sha256', '-days', String(days), '-extfile', config, '-extensions', 'node_ext', '-out', certFile]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      requestFile,
+      '-CA',
+      caFile,
+      '-CAkey',
+      caKeyFile,
+      '-set_serial',
+      serial,
+      '-sha256',
+      '-days',
+      String(days),
+      '-extfile',
+      config,
+      '-extensions',
+      'node_ext',
+      '-out',
+      certFile,
+    ]);
     if (!keepCa) {
       await rename(caKeyFile, files.caKeyFile);
       await rename(caFile, files.caFile);

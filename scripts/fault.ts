@@ -64,9 +64,7 @@ async function main(): Promise<void> {
     }
     case 'partition': {
       const index = await resolve(target);
-      const others = values.from === undefined
-        ? addresses.filter((_, i) => i !== index)
-        : values.from.split(',').map((port) => `127.0.0.1:${port}`);
+      const others = values.from === undefined ? addresses.filter((_, i) => i !== index) : values.from.split(',').map((port) => `127.0.0.1:${port}`);
       await partition(addresses[index]!, others, values['one-way'] === true, cluster.access);
       console.log(`partition ${addresses[index]} from ${others.join(', ')}${values['one-way'] ? ' (one way: its sends are dropped)' : ''}`);
       return;

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { runSchedule, ScheduleFailure, type ScheduleReport } from '../test/sim/run-schedule.ts';
-import { describeAction, type ScheduleParams, scheduleArbitrary, type SimAction } from '../test/sim/schedule.ts';
+import { describeAction, type ScheduleParams, type SimAction, scheduleArbitrary } from '../test/sim/schedule.ts';
 
 const { values } = parseArgs({
   options: {

@@ -29,10 +29,12 @@ const cluster = new LocalCluster({ ports: await freePorts(3), dataRoot });
 const addresses = cluster.nodes.map((node) => node.address);
 
 async function terms(): Promise<number[]> {
-  return Promise.all(addresses.map(async (address) => {
-    const text = await (await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
-    return Number(/^quorumq_raft_term (\S+)/m.exec(text)?.[1] ?? Number.NaN);
-  }));
+  return Promise.all(
+    addresses.map(async (address) => {
+      const text = await (await fetch(`http://${address}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+      return Number(/^quorumq_raft_term (\S+)/m.exec(text)?.[1] ?? Number.NaN);
+    }),
+  );
 }
 
 try {
@@ -45,11 +47,16 @@ try {
   for (let sent = 0; sent < total; ) {
     const count = Math.min(BATCH, total - sent);
     const at = performance.now();
-    await client.enqueueBatch(QUEUE, Array.from({ length: count }, () => ({ body })));
+    await client.enqueueBatch(
+      QUEUE,
+      Array.from({ length: count }, () => ({ body })),
+    );
     slowestMs = Math.max(slowestMs, performance.now() - at);
     sent += count;
     if (sent % 20_000 === 0 || sent === total) {
-      console.log(`${((performance.now() - started) / 1000).toFixed(1)} s: ${sent} messages, slowest enqueue ${slowestMs.toFixed(0)} ms, terms ${(await terms()).join(' / ')}`);
+      console.log(
+        `${((performance.now() - started) / 1000).toFixed(1)} s: ${sent} messages, slowest enqueue ${slowestMs.toFixed(0)} ms, terms ${(await terms()).join(' / ')}`,
+      );
     }
   }
   const endTerms = await terms();

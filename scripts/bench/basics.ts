@@ -23,7 +23,9 @@ try {
   const viaLeader = await latency(leader, messages);
   const viaFollower = await latency(follower, messages);
   console.log(`enqueue via leader:   p50 ${percentile(viaLeader, 50).toFixed(2)} ms  p99 ${percentile(viaLeader, 99).toFixed(2)} ms  (${messages} sequential)`);
-  console.log(`enqueue via follower: p50 ${percentile(viaFollower, 50).toFixed(2)} ms  p99 ${percentile(viaFollower, 99).toFixed(2)} ms  (${messages} sequential)`);
+  console.log(
+    `enqueue via follower: p50 ${percentile(viaFollower, 50).toFixed(2)} ms  p99 ${percentile(viaFollower, 99).toFixed(2)} ms  (${messages} sequential)`,
+  );
   const gaps: number[] = [];
   for (let round = 0; round < failovers; round++) {
     leader = await findLeader();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { BODY_BYTES, type BenchRun, type Figures, Latency, type Workload } from './harness.ts';
+import { type BenchRun, BODY_BYTES, type Figures, Latency, type Workload } from './harness.ts';
 import { startHelper } from './helper-process.ts';
 import { connectLocal } from './local-ws.ts';
 import { REPLICATION_FLOOR_SETTING, REPLICATION_WITH_CONSUMER_SETTING, replicationFloor } from './replication-floor.ts';

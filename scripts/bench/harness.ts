@@ -153,13 +153,15 @@ export class BenchCluster {
   async waitReady(timeoutMs = READY_TIMEOUT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const healthy = await Promise.all(this.addresses.map(async (address) => {
-        try {
-          return (await nodeRequest(address, '/health', this.access, { timeoutMs: STATUS_TIMEOUT_MS })).status === 200;
-        } catch {
-          return false;
-        }
-      }));
+      const healthy = await Promise.all(
+        this.addresses.map(async (address) => {
+          try {
+            return (await nodeRequest(address, '/health', this.access, { timeoutMs: STATUS_TIMEOUT_MS })).status === 200;
+          } catch {
+            return false;
+          }
+        }),
+      );
       if (healthy.every(Boolean)) return;
       if (Date.now() > deadline) throw new Error(`the cluster was not healthy within ${timeoutMs} ms (healthy: ${healthy.join(', ')})`);
       await sleep(50);

@@ -14,7 +14,10 @@ import { connect } from '../../src/client/index.ts';
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
 const rounds = Number(values.rounds);
 
-interface View { leader: { address: string } | null; members: { address: string; state: string; raft: string | null }[] }
+interface View {
+  leader: { address: string } | null;
+  members: { address: string; state: string; raft: string | null }[];
+}
 
 async function view(address: string): Promise<View | undefined> {
   try {

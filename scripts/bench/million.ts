@@ -58,7 +58,10 @@ try {
       }
       const count = Math.min(BATCH, total - enqueued);
       enqueued += count;
-      await producer.enqueueBatch('million', Array.from({ length: count }, () => ({ body })));
+      await producer.enqueueBatch(
+        'million',
+        Array.from({ length: count }, () => ({ body })),
+      );
     }
     producer.close();
   });
@@ -76,7 +79,9 @@ try {
   const report = setInterval(() => {
     const { disk, rss } = sample();
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${seconds.toFixed(0)} s: acked ${acked} (${(acked / seconds).toFixed(0)} msgs/s), backlog ${enqueued - acked}; data ${disk.map(mb).join(' / ')}; RSS ${rss.map(mb).join(' / ')}`);
+    console.log(
+      `${seconds.toFixed(0)} s: acked ${acked} (${(acked / seconds).toFixed(0)} msgs/s), backlog ${enqueued - acked}; data ${disk.map(mb).join(' / ')}; RSS ${rss.map(mb).join(' / ')}`,
+    );
   }, 5000);
   await Promise.all(producers);
   while (acked < total - BACKLOG) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -87,11 +92,13 @@ try {
   console.log(`passed ${acked} messages in ${seconds.toFixed(0)} s: ${(acked / seconds).toFixed(0)} msgs/s end to end`);
   const backlog = ((await client.getQueue('million')) as { ready: number; inflight: number }).ready;
   client.close();
-  const memory = await Promise.all(addresses.map(async (address) => {
-    const text = await (await fetch(`http://${address}/metrics`)).text();
-    const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
-    return `heap ${mb(read('nodejs_heap_size_used_bytes'))} of ${mb(read('nodejs_heap_size_total_bytes'))}, external ${mb(read('nodejs_external_memory_bytes'))}`;
-  }));
+  const memory = await Promise.all(
+    addresses.map(async (address) => {
+      const text = await (await fetch(`http://${address}/metrics`)).text();
+      const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0);
+      return `heap ${mb(read('nodejs_heap_size_used_bytes'))} of ${mb(read('nodejs_heap_size_total_bytes'))}, external ${mb(read('nodejs_external_memory_bytes'))}`;
+    }),
+  );
   console.log(`memory by node: ${memory.join(' | ')}`);
   const { disk, rss } = sample();
   console.log(`at the end: data ${disk.map(mb).join(' / ')}; RSS ${rss.map(mb).join(' / ')}; backlog ${backlog}`);
@@ -103,7 +110,9 @@ try {
   const stats = (await probe.getQueue('million')) as { ready: number; inflight: number };
   const restartMs = performance.now() - restartedAt;
   probe.close();
-  console.log(`full-cluster restart to a linearizable read: ${restartMs.toFixed(0)} ms; backlog after restart ${stats.ready + stats.inflight} (before ${backlog})`);
+  console.log(
+    `full-cluster restart to a linearizable read: ${restartMs.toFixed(0)} ms; backlog after restart ${stats.ready + stats.inflight} (before ${backlog})`,
+  );
   const verdicts = [
     [`peak data dir ${mb(peakDisk)} < 160 MB`, peakDisk < 160 * 1048576],
     [`peak RSS ${mb(peakRss)} < 400 MB`, peakRss < 400 * 1048576],

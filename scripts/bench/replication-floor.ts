@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack, unpack } from 'msgpackr';
 import type WebSocket from 'ws';
-import { BODY_BYTES, type BenchRun, Latency } from './harness.ts';
+import { type BenchRun, BODY_BYTES, Latency } from './harness.ts';
 import { type HelperProcess, startHelper } from './helper-process.ts';
 import { connectLocal } from './local-ws.ts';
 

@@ -104,7 +104,8 @@ async function openStore(directory: string): Promise<(index: number, entry: Uint
   const markFd = openSync(join(directory, 'mark'), constants.O_RDWR | constants.O_CREAT | (constants.O_DSYNC ?? 0));
   process.on('exit', () => closeSync(markFd));
   const slot = new Uint8Array(MARK_SLOT_BYTES);
-  const writeMark = () => new Promise<void>((resolve, reject) => write(markFd, slot, 0, slot.length, 0, (error) => (error === null ? resolve() : reject(error))));
+  const writeMark = () =>
+    new Promise<void>((resolve, reject) => write(markFd, slot, 0, slot.length, 0, (error) => (error === null ? resolve() : reject(error))));
   return async (index, entry) => {
     const key = new Uint8Array(8);
     new DataView(key.buffer).setBigUint64(0, BigInt(index));

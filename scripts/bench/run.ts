@@ -63,8 +63,12 @@ const machine = {
   platform: `${process.platform} ${process.arch}`,
   loadAverageAtStart: loadavg(),
 };
-console.error(`quorumq bench: ${selected.map((workload) => workload.name).join(', ')} × ${runs} run(s)${secure ? `, secure (${securityLabel})` : ''} at ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}`);
-console.error(`machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}; load average ${formatLoad(machine.loadAverageAtStart)}`);
+console.error(
+  `quorumq bench: ${selected.map((workload) => workload.name).join(', ')} × ${runs} run(s)${secure ? `, secure (${securityLabel})` : ''} at ${commit.slice(0, 12)}${dirty ? ' (uncommitted changes)' : ''}`,
+);
+console.error(
+  `machine: ${machine.cpus} cpus (${machine.cpuModel}), ${machine.memoryMb} MB, node ${machine.node}; load average ${formatLoad(machine.loadAverageAtStart)}`,
+);
 
 const records: RunRecord[] = [];
 // Runs go round the workloads (1 of each, then 2 of each...), so a change in the machine's load
@@ -177,11 +181,14 @@ function printTable(): void {
     ]),
   );
   const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => row[column]!.length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((width, column) => (column === 0 ? `:${'-'.repeat(width + 1)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));
-  console.log(`load average at the end ${formatLoad(loadavg())} (at the start ${formatLoad(machine.loadAverageAtStart)}); ${machine.cpus} cpus${secure ? `; secure: ${securityLabel}` : ''}`);
+  console.log(
+    `load average at the end ${formatLoad(loadavg())} (at the start ${formatLoad(machine.loadAverageAtStart)}); ${machine.cpus} cpus${secure ? `; secure: ${securityLabel}` : ''}`,
+  );
 }
 
 function securityFlags(): string {

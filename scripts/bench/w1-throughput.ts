@@ -3,7 +3,7 @@
 // 256, acking every message on its own; 100,000 messages. Measures first enqueue to last ack,
 // confirm latency, and counts missing and duplicate messages by the sequence number in the body.
 import { availableParallelism } from 'node:os';
-import { type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
+import { type BenchRun, type Body, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
 
 const QUEUE = 'w1';
 const MESSAGES = 100_000;
@@ -109,7 +109,12 @@ async function run(bench: BenchRun): Promise<Figures> {
   }, 2000);
   try {
     await Promise.all(producers.map(produce));
-    await until(bench, () => ledger.acked === MESSAGES, () => ledger.acked, STALL_MS);
+    await until(
+      bench,
+      () => ledger.acked === MESSAGES,
+      () => ledger.acked,
+      STALL_MS,
+    );
   } finally {
     clearInterval(report);
   }

@@ -8,7 +8,7 @@
 // share this process).
 import { nodeRequest } from '../../cluster/node-http.ts';
 import type { QuorumqClient } from '../../src/client/index.ts';
-import { type BenchCluster, type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
+import { type BenchCluster, type BenchRun, type Body, type Figures, Latency, Ledger, now, payloads, until, type Workload } from './harness.ts';
 
 const MESSAGES = 5000;
 const PREFETCH = 256;
@@ -28,7 +28,8 @@ export const w2: Workload = {
     variants: {
       sdk: 'producer on the SDK over WebSocket, given all node addresses',
       http: 'producer on fetch (keep-alive) POST /queues/:q/messages to the node the SDK producer used; with --secure, node:https (keep-alive) with the CA and token instead, as fetch takes no CA',
-      sdkWarm: 'the SDK stream again, on a new queue of the same cluster, after the two streams above (10,000 messages): what a cluster that has been running does, its JIT warm',
+      sdkWarm:
+        'the SDK stream again, on a new queue of the same cluster, after the two streams above (10,000 messages): what a cluster that has been running does, its JIT warm',
     },
   },
   table: [
@@ -64,7 +65,13 @@ async function run(bench: BenchRun): Promise<Figures> {
   const sendOnSdk: Send = async (queue, body) => (await producer.enqueue(queue, body)).id;
   const sdk = await stream(bench, cluster, 'sdk', 'w2-sdk', sendOnSdk);
   const sdkCpu = cpuPerMessage(cpuBefore, cluster.cpuSeconds(), process.cpuUsage(cpuBefore.client), await cluster.leaderIndex());
-  const http = await stream(bench, cluster, 'http', 'w2-http', cluster.access.ca === undefined ? sendOnFetch(placement.address) : sendOnNodeHttps(cluster, placement.address));
+  const http = await stream(
+    bench,
+    cluster,
+    'http',
+    'w2-http',
+    cluster.access.ca === undefined ? sendOnFetch(placement.address) : sendOnNodeHttps(cluster, placement.address),
+  );
   const sdkWarm = await stream(bench, cluster, 'sdkWarm', 'w2-sdk-warm', sendOnSdk);
   return { ...sdk, ...sdkCpu, ...http, ...sdkWarm, producerOnLeader: placement.role === 'leader' ? 1 : 0 };
 }
@@ -102,7 +109,7 @@ function sendOnNodeHttps(cluster: BenchCluster, address: string): Send {
  * latency on a shared machine, and W2 is CPU-bound on two cores, so the figure to watch per change.
  */
 function cpuPerMessage(before: { nodes: number[] }, nodesAfter: number[], client: NodeJS.CpuUsage, leader: number): Figures {
-  const used = nodesAfter.map((seconds, index) => (seconds - before.nodes[index]!) * 1000 / MESSAGES);
+  const used = nodesAfter.map((seconds, index) => ((seconds - before.nodes[index]!) * 1000) / MESSAGES);
   const followers = used.filter((_, index) => index !== leader);
   return {
     sdkLeaderCpuMsPerMessage: used[leader]!,
@@ -148,7 +155,12 @@ async function stream(bench: BenchRun, cluster: BenchCluster, prefix: string, qu
     }
     bench.progress(() => `${prefix}: confirmed ${ledger.confirmed}/${MESSAGES}, p50 ${confirm.percentileMs(50).toFixed(2)} ms`);
   }
-  await until(bench, () => ledger.allConfirmedAcked, () => ledger.acked + ledger.ackRejected, STALL_MS);
+  await until(
+    bench,
+    () => ledger.allConfirmedAcked,
+    () => ledger.acked + ledger.ackRejected,
+    STALL_MS,
+  );
   await subscription.close();
   const { undelivered, duplicateDeliveries } = ledger.figures(MESSAGES);
   return {

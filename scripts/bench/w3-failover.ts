@@ -6,7 +6,7 @@
 // delivered are looked up in the cluster, lost (gone) or stuck (still queued), and duplicates are
 // counted. The second variant does the same with SIGSTOP (the leader goes silent, its sockets stay
 // open) and SIGCONT after the stream. Each variant gets a fresh cluster.
-import { type Body, type BenchRun, type Figures, Latency, Ledger, now, payloads, sleep, type Workload } from './harness.ts';
+import { type BenchRun, type Body, type Figures, Latency, Ledger, now, payloads, sleep, type Workload } from './harness.ts';
 
 const QUEUE = 'w3';
 const MESSAGES = 5000;
@@ -85,7 +85,10 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
     bench.checkAborted();
     if (seq === FAULT_AFTER_CONFIRMS) {
       leader = await cluster.leaderIndex();
-      bench.progress(`${variant}: ${variant === 'kill' ? 'SIGKILL' : 'SIGSTOP'} to the leader ${cluster.addresses[leader]} after ${ledger.confirmed} confirms`, true);
+      bench.progress(
+        `${variant}: ${variant === 'kill' ? 'SIGKILL' : 'SIGSTOP'} to the leader ${cluster.addresses[leader]} after ${ledger.confirmed} confirms`,
+        true,
+      );
       faultAt = now();
       if (variant === 'kill') await cluster.local.kill(leader, 'SIGKILL');
       else cluster.local.pause(leader);
@@ -128,7 +131,8 @@ async function failover(bench: BenchRun, variant: Variant): Promise<Figures> {
   bench.details[`${variant} queue at the end`] = stats ?? 'not read: a confirmed message was never delivered';
   const figures = ledger.figures(MESSAGES);
   const drainMs = now() - healAt;
-  const undelivered = figures.undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[(leader + 1) % cluster.addresses.length]!, QUEUE, cluster.access) : undefined;
+  const undelivered =
+    figures.undelivered > 0 ? await ledger.classifyUndelivered(cluster.addresses[(leader + 1) % cluster.addresses.length]!, QUEUE, cluster.access) : undefined;
   if (undelivered !== undefined) bench.details[`${variant} undelivered by state`] = undelivered.states;
   await bench.release(cluster, [producer, consumer]);
   return {

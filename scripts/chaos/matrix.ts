@@ -58,7 +58,9 @@ process.exit(failures === 0 ? 0 : 1);
 
 function runChaos(args: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'chaos', 'run.ts'), ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'chaos', 'run.ts'), ...args], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.once('exit', (code) => resolve(code ?? 1));
   });
 }
@@ -73,9 +75,13 @@ function describeRun(fault: string, nodes: string, seed: number, code: number, o
   const { result, nemesis } = report;
   const detectable = nemesis.filter((record) => record.detected !== undefined);
   const detected = detectable.length === 0 ? 'n/a' : `${detectable.filter((record) => record.detected).length}/${detectable.length}`;
-  const repairs = nemesis.map((record) => record.repairMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+  const repairs = nemesis
+    .map((record) => record.repairMs)
+    .filter((ms): ms is number => ms !== null)
+    .sort((a, b) => a - b);
   const unrepaired = nemesis.length - repairs.length;
-  const repair = repairs.length === 0 ? 'n/a' : `${repairs[Math.floor((repairs.length - 1) / 2)]} / ${repairs.at(-1)} ms${unrepaired > 0 ? ` (${unrepaired} never)` : ''}`;
+  const repair =
+    repairs.length === 0 ? 'n/a' : `${repairs[Math.floor((repairs.length - 1) / 2)]} / ${repairs.at(-1)} ms${unrepaired > 0 ? ` (${unrepaired} never)` : ''}`;
   const reasons = [...result.reasons, ...(unrepaired > 0 ? [`${unrepaired} faults never repaired`] : [])];
   const verdict = result.valid && code === 0 ? 'valid' : `**INVALID** (${reasons.join('; ') || `exit ${code}`})`;
   const line = `| ${fault} | ${nodes} | ${seed} | ${verdict} | ${result.lost.count} of ${result.acknowledged} | ${nemesis.length} | ${detected} | ${repair} | ${result.leasesEndedEarly.count} | ${result.duplicated.count} |`;

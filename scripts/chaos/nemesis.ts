@@ -1,10 +1,10 @@
 import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
 import type { Prng } from '../../src/shared/index.ts';
+import { FAILPOINT_NAMES, type FailpointName } from '../../src/storage/index.ts';
 import type { ClusterHandle } from '../fault/cluster-handle.ts';
 import { flipBits, truncateOne } from '../fault/disk-faults.ts';
 import { findLeader, healAll, partition } from '../fault/network-faults.ts';
 import { armFailpoint, failDisk, health, metric, skewClock, stallDisk, timeToHealthy } from '../fault/node-faults.ts';
-import { FAILPOINT_NAMES, type FailpointName } from '../../src/storage/index.ts';
 
 /** How long the nemesis waits for the nodes a fault touched to be healthy again before it goes on. */
 const REPAIR_WAIT_MS = 60_000;
@@ -26,7 +26,18 @@ interface Injected {
 }
 
 export const FAULT_KINDS = [
-  'kill', 'pause', 'partition', 'restart', 'wipe', 'truncate', 'bitflip', 'powerloss', 'powerloss-all', 'diskfull', 'diskstall', 'clockskew',
+  'kill',
+  'pause',
+  'partition',
+  'restart',
+  'wipe',
+  'truncate',
+  'bitflip',
+  'powerloss',
+  'powerloss-all',
+  'diskfull',
+  'diskstall',
+  'clockskew',
   'failpoints',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -81,7 +92,9 @@ export class Nemesis {
       const endMs = clock();
       const healthy = (await timeToHealthy(injected.touched, REPAIR_WAIT_MS, this.options.cluster.access)) !== undefined;
       const repairMs = healthy ? Math.round(clock() - injected.liftedAtMs) : null;
-      if (!healthy) for (const address of injected.touched) this.options.log(`nemesis: ${address} still unhealthy: ${await describeHealth(address, this.options.cluster.access)}`);
+      if (!healthy)
+        for (const address of injected.touched)
+          this.options.log(`nemesis: ${address} still unhealthy: ${await describeHealth(address, this.options.cluster.access)}`);
       this.options.log(`nemesis: ${kind} done (${injected.detail}); ${repairMs === null ? 'NOT healthy' : `healthy after ${repairMs} ms`}`);
       this.record.push({ kind, target: injected.target, startMs, endMs, detail: injected.detail, detected: injected.detected, repairMs });
     }
@@ -184,14 +197,26 @@ export class Nemesis {
         // Issue "disk trouble": the disk refuses writes; the node must say so and come back alone.
         const code = prng.int(2) === 0 ? 'ENOSPC' : 'EIO';
         const fullMs = 2000 + prng.int(4000);
-        detected = await diskEpisode(target, cluster.access, () => failDisk(target, code, cluster.access), () => holdMs(fullMs), () => failDisk(target, null, cluster.access));
+        detected = await diskEpisode(
+          target,
+          cluster.access,
+          () => failDisk(target, code, cluster.access),
+          () => holdMs(fullMs),
+          () => failDisk(target, null, cluster.access),
+        );
         detail = `${code} for ${fullMs} ms`;
         break;
       }
       case 'diskstall': {
         // Writes hang instead of failing: the node's watchdog (--disk-stall-ms, 2 s) must take it out.
         const stallMs = 3000 + prng.int(4000);
-        detected = await diskEpisode(target, cluster.access, () => stallDisk(target, true, cluster.access), () => holdMs(stallMs), () => stallDisk(target, false, cluster.access));
+        detected = await diskEpisode(
+          target,
+          cluster.access,
+          () => stallDisk(target, true, cluster.access),
+          () => holdMs(stallMs),
+          () => stallDisk(target, false, cluster.access),
+        );
         detail = `stalled ${stallMs} ms`;
         break;
       }
@@ -282,7 +307,8 @@ export class Nemesis {
     const deadline = performance.now() + 10_000;
     while (performance.now() < deadline) {
       if (this.options.startFindings(index) > findingsBefore) return true;
-      if ((await health(this.options.cluster.addresses[index]!, this.options.cluster.access))?.status === 200) return this.options.startFindings(index) > findingsBefore;
+      if ((await health(this.options.cluster.addresses[index]!, this.options.cluster.access))?.status === 200)
+        return this.options.startFindings(index) > findingsBefore;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return false;
@@ -344,7 +370,13 @@ async function describeHealth(address: string, access: NodeAccess): Promise<stri
 }
 
 /** Injects a disk fault, holds it, lifts it: whether the node entered disk trouble meanwhile. */
-async function diskEpisode(target: string, access: NodeAccess, inject: () => Promise<void>, hold: () => Promise<void>, lift: () => Promise<void>): Promise<boolean> {
+async function diskEpisode(
+  target: string,
+  access: NodeAccess,
+  inject: () => Promise<void>,
+  hold: () => Promise<void>,
+  lift: () => Promise<void>,
+): Promise<boolean> {
   const failuresBefore = (await metric(target, 'quorumq_disk_failures', access)) ?? 0;
   await inject();
   await hold();

@@ -276,11 +276,7 @@ function countOutcome(enqueues: ReadonlyMap<string, EnqueueRecord>, outcome: Enq
 
 type OutcomeFindings = Pick<QueueCheckResult, 'lost' | 'unexpected' | 'failedDelivered' | 'duplicated' | 'recovered'>;
 
-function checkOutcomes(
-  enqueues: ReadonlyMap<string, EnqueueRecord>,
-  deliveryCounts: ReadonlyMap<string, number>,
-  examplesMax: number,
-): OutcomeFindings {
+function checkOutcomes(enqueues: ReadonlyMap<string, EnqueueRecord>, deliveryCounts: ReadonlyMap<string, number>, examplesMax: number): OutcomeFindings {
   const lost = new FindingList<string>(examplesMax);
   const unexpected = new FindingList<string>(examplesMax);
   const failedDelivered = new FindingList<string>(examplesMax);
@@ -397,11 +393,7 @@ export function producerOf(value: string): string | undefined {
   return match?.[1];
 }
 
-function checkOrder(
-  enqueues: ReadonlyMap<string, EnqueueRecord>,
-  deliveries: readonly Delivery[],
-  examplesMax: number,
-): Finding<OrderInversionExample> {
+function checkOrder(enqueues: ReadonlyMap<string, EnqueueRecord>, deliveries: readonly Delivery[], examplesMax: number): Finding<OrderInversionExample> {
   const byProducer = new Map<string, OrderItem[]>();
   const seen = new Set<string>();
   for (const delivery of deliveries) {
@@ -459,12 +451,7 @@ function countInversions(items: readonly OrderItem[], inversions: FindingList<Or
   }
 }
 
-function recordInversions(
-  later: OrderItem,
-  count: number,
-  settledItems: readonly OrderItem[],
-  inversions: FindingList<OrderInversionExample>,
-): void {
+function recordInversions(later: OrderItem, count: number, settledItems: readonly OrderItem[], inversions: FindingList<OrderInversionExample>): void {
   let named = 0;
   // Naming the culprits is a linear scan, so it runs only while the example list has room.
   for (const earlier of settledItems) {

@@ -91,16 +91,30 @@ async function runChaos(): Promise<number> {
   const prng = new Prng(seed);
   const recorder = new HistoryRecorder(clock);
   const workload = new Workload({
-    addresses, recorder, prng: new Prng(seed + 1), queue: QUEUE,
-    producers: Number(values.producers), consumers: Number(values.consumers),
-    abandonPercent: 5, visibilityMs: VISIBILITY_MS, requestTimeoutMs: 5000, access,
+    addresses,
+    recorder,
+    prng: new Prng(seed + 1),
+    queue: QUEUE,
+    producers: Number(values.producers),
+    consumers: Number(values.consumers),
+    abandonPercent: 5,
+    visibilityMs: VISIBILITY_MS,
+    requestTimeoutMs: 5000,
+    access,
   });
   const nemesis = new Nemesis({
-    cluster: ownedCluster(cluster, access), prng, faults, electionTimeoutMs: TICK_MS * ELECTION_TICKS, log,
+    cluster: ownedCluster(cluster, access),
+    prng,
+    faults,
+    electionTimeoutMs: TICK_MS * ELECTION_TICKS,
+    log,
     startFindings: (index) => findingsByPort.get(cluster.nodes[index]!.port) ?? 0,
   });
   workload.start();
-  const progress = setInterval(() => log(`enqueued ${workload.counts.enqueued}, delivered ${workload.counts.delivered}, acked ${workload.counts.acked}; fault: ${nemesis.current}`), 5000);
+  const progress = setInterval(
+    () => log(`enqueued ${workload.counts.enqueued}, delivered ${workload.counts.delivered}, acked ${workload.counts.acked}; fault: ${nemesis.current}`),
+    5000,
+  );
   await nemesis.run(durationMs, clock);
   await nemesis.healEverything();
   log('faults healed; producers stop, consumers drain');
@@ -110,13 +124,30 @@ async function runChaos(): Promise<number> {
   await workload.stop();
   const result = checkQueueHistory(recorder.history, { drained, strictOrder: false, visibilityMs: VISIBILITY_MS });
   console.log(summarize(result));
-  log(`at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`);
+  log(
+    `at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`,
+  );
   const faultSummary = summarizeFaults(nemesis.record);
   for (const line of faultSummary) log(line);
   // Liveness: a node that stays unwell a minute after its fault was lifted is a failure too.
   const unrepaired = nemesis.record.filter((fault) => fault.repairMs === null);
-  if (unrepaired.length > 0) log(`violation: ${unrepaired.length} faults left a node unhealthy for over a minute: ${unrepaired.map((fault) => `${fault.kind} ${fault.target}`).join(', ')}`);
-  writeResults({ seed, nodeCount, durationMs, faults, secure, drained, result, faultSummary, unrepaired: unrepaired.length, nemesis: nemesis.record, history: recorder.history });
+  if (unrepaired.length > 0)
+    log(
+      `violation: ${unrepaired.length} faults left a node unhealthy for over a minute: ${unrepaired.map((fault) => `${fault.kind} ${fault.target}`).join(', ')}`,
+    );
+  writeResults({
+    seed,
+    nodeCount,
+    durationMs,
+    faults,
+    secure,
+    drained,
+    result,
+    faultSummary,
+    unrepaired: unrepaired.length,
+    nemesis: nemesis.record,
+    history: recorder.history,
+  });
   return result.valid && unrepaired.length === 0 ? 0 : 1;
 }
 
@@ -139,7 +170,8 @@ async function drain(addresses: readonly string[]): Promise<boolean> {
 /** What restarted nodes said about their disks (they log it at warn level). */
 /** Errors a node prints (failed starts, fatal errors, data lost) are the first thing to read when a run goes wrong. */
 function reportNodeErrors(port: number, line: string): void {
-  if (line.startsWith('quorumq:') || /"level":(50|60)/.test(line) || line.includes('recovering: this node lost data')) log(`node ${port}: ${line.slice(0, 900)}`);
+  if (line.startsWith('quorumq:') || /"level":(50|60)/.test(line) || line.includes('recovering: this node lost data'))
+    log(`node ${port}: ${line.slice(0, 900)}`);
 }
 
 function countStartFindings(port: number, line: string): void {
@@ -160,7 +192,10 @@ function summarizeFaults(record: readonly FaultRecord[]): string[] {
   return kinds.map((kind) => {
     const of = record.filter((fault) => fault.kind === kind);
     const detectable = of.filter((fault) => fault.detected !== undefined);
-    const repairs = of.map((fault) => fault.repairMs).filter((ms): ms is number => ms !== null).sort((a, b) => a - b);
+    const repairs = of
+      .map((fault) => fault.repairMs)
+      .filter((ms): ms is number => ms !== null)
+      .sort((a, b) => a - b);
     const unrepaired = of.length - repairs.length;
     const detections = detectable.length === 0 ? 'n/a' : `${detectable.filter((fault) => fault.detected).length}/${detectable.length}`;
     const median = repairs.length === 0 ? 'n/a' : `${repairs[Math.floor((repairs.length - 1) / 2)]} ms`;

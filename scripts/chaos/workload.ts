@@ -1,5 +1,5 @@
 import type { NodeAccess } from '../../cluster/node-http.ts';
-import { connect, QuorumqError, type QuorumqClient } from '../../src/client/index.ts';
+import { connect, type QuorumqClient, QuorumqError } from '../../src/client/index.ts';
 import type { Prng } from '../../src/shared/index.ts';
 import type { DeliveredMessage, HistoryRecorder } from './history.ts';
 import { completionOf, httpCall } from './outcome.ts';
@@ -68,7 +68,14 @@ export class Workload {
     const node = this.pickNode();
     const recorder = this.options.recorder;
     recorder.invoke(process, { f: 'enqueue', value: { value, dedupId: value } }, node);
-    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, { body: value, dedupId: value }, this.options.requestTimeoutMs, this.options.access);
+    const reply = await httpCall(
+      node,
+      'POST',
+      `/queues/${this.options.queue}/messages`,
+      { body: value, dedupId: value },
+      this.options.requestTimeoutMs,
+      this.options.access,
+    );
     const type = completionOf(reply.code);
     const id = type === 'ok' ? (reply.body as { id: string }).id : undefined;
     recorder.complete(process, type, { f: 'enqueue', value: id === undefined ? { value, dedupId: value } : { value, dedupId: value, id } }, node);
@@ -97,7 +104,12 @@ export class Workload {
       const node = this.pickNode();
       const delivered = await this.receive(process, node);
       const kept = delivered.filter(() => this.options.prng.int(100) >= this.options.abandonPercent);
-      if (kept.length > 0) await this.ack(process, node, kept.map((message) => message.receipt));
+      if (kept.length > 0)
+        await this.ack(
+          process,
+          node,
+          kept.map((message) => message.receipt),
+        );
       if (delivered.length === 0) await pause(20);
     }
   }
@@ -105,7 +117,14 @@ export class Workload {
   private async receive(process: number, node: string): Promise<DeliveredMessage[]> {
     const recorder = this.options.recorder;
     recorder.invoke(process, { f: 'receive', value: null }, node);
-    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/receive`, { max: 10, waitMs: 500, visibilityMs: this.options.visibilityMs }, this.options.requestTimeoutMs, this.options.access);
+    const reply = await httpCall(
+      node,
+      'POST',
+      `/queues/${this.options.queue}/receive`,
+      { max: 10, waitMs: 500, visibilityMs: this.options.visibilityMs },
+      this.options.requestTimeoutMs,
+      this.options.access,
+    );
     const type = completionOf(reply.code);
     if (type !== 'ok') {
       recorder.complete(process, type, { f: 'receive', value: null }, node);
@@ -137,7 +156,9 @@ export class Workload {
   private sdk(): QuorumqClient {
     const { token, ca } = this.options.access ?? {};
     const client = connect({
-      nodes: this.options.addresses, requestTimeoutMs: this.options.requestTimeoutMs, retryForMs: 2_000,
+      nodes: this.options.addresses,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      retryForMs: 2_000,
       ...(token === undefined ? {} : { token }),
       ...(ca === undefined ? {} : { tls: { ca } }),
     });

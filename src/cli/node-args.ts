@@ -117,7 +117,11 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     allowedHosts: values['allowed-hosts'] === undefined ? [] : values['allowed-hosts'].split(',').filter((host) => host !== ''),
     insecure: values.insecure === true,
     connectionsMax: optionalInteger(values['connections-max'], '--connections-max', DEFAULT_NODE_OPTIONS.connectionsMax),
-    connectionsPerAddressMax: optionalInteger(values['connections-per-address-max'], '--connections-per-address-max', DEFAULT_NODE_OPTIONS.connectionsPerAddressMax),
+    connectionsPerAddressMax: optionalInteger(
+      values['connections-per-address-max'],
+      '--connections-per-address-max',
+      DEFAULT_NODE_OPTIONS.connectionsPerAddressMax,
+    ),
     requestBufferBytesMax: optionalInteger(values['request-buffer-mb'], '--request-buffer-mb', DEFAULT_NODE_OPTIONS.requestBufferBytesMax / 1048576) * 1048576,
   };
   validateNodeOptions(options);

@@ -1,20 +1,3 @@
-export {
-  connect,
-  QuorumqClient,
-  NACK_ERROR_LENGTH_MAX,
-  type AckOptions,
-  type ConnectOptions,
-  type Delivery,
-  type NackOptions,
-  type Settled,
-  type Targets,
-} from './quorumq-client.ts';
-export { LeaseLostError, QuorumqError } from './client-errors.ts';
-export type { ClientTlsOptions, PemInput } from './node-connection.ts';
-export { Subscription, type MessageHandler, type SubscribeOptions } from './subscription.ts';
-export { Worker } from './worker.ts';
-export type { Job, Processor, WorkerClient, WorkerEvents, WorkerOptions } from './worker-options.ts';
-export type { MessageInput, QueueConfigInput, ErrorCode } from '../shared/index.ts';
 /** What each operation answers, as the protocol declares it (src/shared/client-protocol.ts). */
 export type {
   AckResult,
@@ -28,12 +11,15 @@ export type {
   EffectiveQueueConfig,
   EnqueueBatchResult,
   EnqueueResult,
+  ErrorCode,
   ExtendResult,
   ListQueuesResult,
+  MessageInput,
   MessageStatusResult,
   NackResult,
   OperationResults,
   PurgeResult,
+  QueueConfigInput,
   QueueStatsResult,
   ReceiveResult,
   RejectionCode,
@@ -42,3 +28,19 @@ export type {
   SubscribeResult,
   UnsubscribeResult,
 } from '../shared/index.ts';
+export { LeaseLostError, QuorumqError } from './client-errors.ts';
+export type { ClientTlsOptions, PemInput } from './node-connection.ts';
+export {
+  type AckOptions,
+  type ConnectOptions,
+  connect,
+  type Delivery,
+  NACK_ERROR_LENGTH_MAX,
+  type NackOptions,
+  QuorumqClient,
+  type Settled,
+  type Targets,
+} from './quorumq-client.ts';
+export { type MessageHandler, type SubscribeOptions, Subscription } from './subscription.ts';
+export { Worker } from './worker.ts';
+export type { Job, Processor, WorkerClient, WorkerEvents, WorkerOptions } from './worker-options.ts';

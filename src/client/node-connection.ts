@@ -2,9 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import WebSocket, { type ClientOptions } from 'ws';
 import { decode, encode } from '../shared/codec.ts';
 import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type ResultFor, type SocketRequest } from '../shared/index.ts';
-import { QuorumqError } from './client-errors.ts';
-import { coalesceWrites } from '../transport/write-coalescing.ts';
 import { zeroMask } from '../shared/unmasked-frames.ts';
+import { coalesceWrites } from '../transport/write-coalescing.ts';
+import { QuorumqError } from './client-errors.ts';
 
 interface Waiting {
   readonly resolve: (result: unknown) => void;

@@ -5,17 +5,17 @@ import {
   type EnqueueBatchResult,
   type EnqueueResult,
   type MessageInput,
-  parseReceipt,
   type PushFrame,
+  parseReceipt,
   type QueueConfigInput,
   type QueueStatsResult,
   type ResultFor,
   type SettleRejection,
   type SocketRequest,
 } from '../shared/index.ts';
+import { CallCoalescer } from './call-coalescer.ts';
 import { QuorumqError } from './client-errors.ts';
 import { type ClientTlsOptions, type DialOptions, dialOptionsOf, NodeConnection } from './node-connection.ts';
-import { CallCoalescer } from './call-coalescer.ts';
 import { ProducerSequence } from './producer-sequence.ts';
 import { type FailedAttempt, failureOf } from './retry-outcome.ts';
 import { giveBack, type MessageHandler, type SubscribeOptions, Subscription, type SubscriptionClient } from './subscription.ts';
@@ -151,7 +151,12 @@ export class QuorumqClient {
     }
     // Results are JSON on the HTTP side: a processor that returns nothing acks with null.
     const results = options.results?.map((value) => (value === undefined ? null : value));
-    return this.acks.submit(`${queue}\n${results === undefined ? 'plain' : 'results'}`, { queue, ids, receipts, ...(results === undefined ? {} : { results }) });
+    return this.acks.submit(`${queue}\n${results === undefined ? 'plain' : 'results'}`, {
+      queue,
+      ids,
+      receipts,
+      ...(results === undefined ? {} : { results }),
+    });
   }
 
   private async sendEnqueues(queue: string, messages: readonly MessageInput[]): Promise<EnqueueResult[]> {

@@ -21,5 +21,9 @@ export function failureOf(attempts: readonly FailedAttempt[]): QuorumqError {
   if (UNKNOWN_OUTCOME.has(last.error.code)) return last.error;
   const uncertain = attempts.slice(0, -1).some((attempt) => attempt.sent && UNKNOWN_OUTCOME.has(attempt.error.code));
   if (!uncertain) return last.error;
-  return new QuorumqError('TIMEOUT', `the outcome is unknown: an earlier attempt may have been applied (last answer: ${last.error.code}: ${last.error.message})`, last.error);
+  return new QuorumqError(
+    'TIMEOUT',
+    `the outcome is unknown: an earlier attempt may have been applied (last answer: ${last.error.code}: ${last.error.message})`,
+    last.error,
+  );
 }

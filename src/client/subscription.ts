@@ -68,7 +68,12 @@ export class Subscription {
   /** Subscribes once, through the client's failover; used at first and after each loss. */
   async attach(): Promise<void> {
     const { queue, options } = this;
-    const request = { op: 'subscribe' as const, queue, prefetch: options.prefetch, ...(options.visibilityMs === undefined ? {} : { visibilityMs: options.visibilityMs }) };
+    const request = {
+      op: 'subscribe' as const,
+      queue,
+      prefetch: options.prefetch,
+      ...(options.visibilityMs === undefined ? {} : { visibilityMs: options.visibilityMs }),
+    };
     const { id, connection } = await this.client.subscribe(request);
     if (this.closed) {
       void unsubscribe(connection, id, this.client.requestTimeoutMs);

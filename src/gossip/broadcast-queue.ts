@@ -55,9 +55,7 @@ export class BroadcastQueue {
   take(max: number, limit: number): MemberUpdate[] {
     assert(Number.isSafeInteger(max) && max >= 0, 'take count must be a natural number');
     assert(Number.isSafeInteger(limit) && limit >= 1, 'retransmit limit must be positive');
-    const chosen = [...this.queued.values()]
-      .sort((a, b) => a.transmits - b.transmits || b.order - a.order)
-      .slice(0, max);
+    const chosen = [...this.queued.values()].sort((a, b) => a.transmits - b.transmits || b.order - a.order).slice(0, max);
     for (const entry of chosen) {
       entry.transmits++;
       // The limit falls when members are forgotten, so a claim may already be past it.

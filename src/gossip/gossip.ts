@@ -10,9 +10,9 @@ import type {
   GossipCounters,
   GossipMessage,
   Member,
+  MemberState,
   MembershipEvent,
   MembershipEventType,
-  MemberState,
   MemberUpdate,
   PingMessage,
   PingReqMessage,
@@ -214,7 +214,10 @@ export class Gossip {
 
   private startProbe(): void {
     assert(this.probe === undefined, 'one probe at a time');
-    const target = this.probeOrder.next(this.idsWhere((record) => this.shouldProbe(record)), this.prng);
+    const target = this.probeOrder.next(
+      this.idsWhere((record) => this.shouldProbe(record)),
+      this.prng,
+    );
     if (target === undefined) return;
     const record = this.records.get(target);
     assert(record !== undefined, 'the probe order yields known members');
@@ -318,7 +321,11 @@ export class Gossip {
     this.syncElapsed = 0;
     // Dead members are candidates on purpose: after a long partition each side believes the other
     // dead, and once deadProbeTicks have passed a sync is the only message still sent across.
-    const [peer] = sample(this.idsWhere((record) => record.state !== 'left'), 1, this.prng);
+    const [peer] = sample(
+      this.idsWhere((record) => record.state !== 'left'),
+      1,
+      this.prng,
+    );
     if (peer !== undefined) this.sendSync('sync', peer);
   }
 

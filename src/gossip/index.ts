@@ -1,22 +1,22 @@
 export { Gossip } from './gossip.ts';
-export { isGossipMessage } from './message-shape.ts';
 export {
   DEFAULT_GOSSIP_LIMITS,
   failureDetectionTicksMax,
-  gossipConfig,
-  validateGossipConfig,
   type GossipConfig,
   type GossipLimits,
+  gossipConfig,
+  validateGossipConfig,
 } from './gossip-config.ts';
+export { isGossipMessage } from './message-shape.ts';
 export type {
   AckMessage,
   GossipCounters,
   GossipMessage,
   GossipMessageType,
   Member,
+  MemberState,
   MembershipEvent,
   MembershipEventType,
-  MemberState,
   MemberUpdate,
   PingMessage,
   PingReqMessage,

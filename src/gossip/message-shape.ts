@@ -2,7 +2,6 @@ import { isCount, isFields, isNodeId as isId, NODE_LIMITS } from '../shared/inde
 import { MEMBERS_LIMIT } from './gossip-config.ts';
 import type { GossipMessage } from './types.ts';
 
-
 /**
  * The structural check of a gossip message from the network. The core switches on `type` and
  * asserts on the unknown, reads `probe` as a number and `target` as an id, so those are settled
@@ -17,7 +16,9 @@ export function isGossipMessage(value: unknown): value is GossipMessage {
     case 'ack':
       return isProbe(value.probe);
     case 'pingReq':
-      return isProbe(value.probe) && isId(value.target) && typeof value.targetAddress === 'string' && value.targetAddress.length <= NODE_LIMITS.addressLengthMax;
+      return (
+        isProbe(value.probe) && isId(value.target) && typeof value.targetAddress === 'string' && value.targetAddress.length <= NODE_LIMITS.addressLengthMax
+      );
     case 'sync':
     case 'syncReply':
       return isClaimList(value.state);

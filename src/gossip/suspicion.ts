@@ -7,12 +7,7 @@ import { assert } from '../shared/index.ts';
  * `minTicks` once `confirmationsExpected` members agree: the first confirmations are the most
  * telling, since independent failures to reach a live member are rare.
  */
-export function suspicionTimeoutTicks(
-  confirmations: number,
-  confirmationsExpected: number,
-  minTicks: number,
-  maxTicks: number,
-): number {
+export function suspicionTimeoutTicks(confirmations: number, confirmationsExpected: number, minTicks: number, maxTicks: number): number {
   assert(Number.isSafeInteger(confirmations) && confirmations >= 0, 'confirmations must be a natural number');
   assert(Number.isSafeInteger(confirmationsExpected) && confirmationsExpected >= 0, 'expected confirmations must be a natural number');
   assert(minTicks >= 1 && minTicks <= maxTicks, 'suspicion bounds out of order');

@@ -1,4 +1,4 @@
-import { assert, type AttemptRecord } from '../shared/index.ts';
+import { type AttemptRecord, assert } from '../shared/index.ts';
 import { QUEUE_LIMITS } from './queue-config.ts';
 
 /**

@@ -1,15 +1,7 @@
-export { QueueStateMachine } from './queue-state-machine.ts';
-export type { AckedStatus, DeadStatus, MessageStatus } from './message-status.ts';
 export { nackBackoffMs } from './backoff.ts';
-export { RETENTION_SWEEP_GRAIN_MS } from './retained-records.ts';
-export {
-  DEFAULT_RETENTION_LIMITS,
-  defaultQueueConfig,
-  QUEUE_LIMITS,
-  QUEUE_NAME_PATTERN,
-  type QueueConfig,
-  type RetentionLimits,
-} from './queue-config.ts';
+export { commandsOf, type LogRecord, recordOf } from './log-record.ts';
+export type { AckedStatus, DeadStatus, MessageStatus } from './message-status.ts';
+export { PRODUCER_LIMITS, ProducerSessions } from './producer-sessions.ts';
 export type {
   DeliveredMessage,
   MessageSelector,
@@ -21,5 +13,13 @@ export type {
   Rejection,
   SettleCommand,
 } from './queue-commands.ts';
-export { PRODUCER_LIMITS, ProducerSessions } from './producer-sessions.ts';
-export { commandsOf, type LogRecord, recordOf } from './log-record.ts';
+export {
+  DEFAULT_RETENTION_LIMITS,
+  defaultQueueConfig,
+  QUEUE_LIMITS,
+  QUEUE_NAME_PATTERN,
+  type QueueConfig,
+  type RetentionLimits,
+} from './queue-config.ts';
+export { QueueStateMachine } from './queue-state-machine.ts';
+export { RETENTION_SWEEP_GRAIN_MS } from './retained-records.ts';

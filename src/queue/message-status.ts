@@ -1,5 +1,4 @@
-import { assert, AssertionError, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
-import { receiptOf } from '../shared/index.ts';
+import { AssertionError, type AttemptRecord, assert, type DeadLetterOrigin, receiptOf } from '../shared/index.ts';
 import type { StoredMessage } from './queue-message.ts';
 import type { RetainedRecord } from './retained-records.ts';
 
@@ -58,7 +57,14 @@ export function describeRetained(record: RetainedRecord): AckedStatus | DeadStat
     return record.result === undefined ? acked : { ...acked, result: record.result };
   }
   assert(record.deadReason !== undefined && record.deadLetterQueue !== undefined && record.deadLetterId !== undefined, 'a dead record says where it went');
-  return { ...base, state: 'dead', deadAt: record.at, deadReason: record.deadReason, deadLetterQueue: record.deadLetterQueue, deadLetterId: record.deadLetterId };
+  return {
+    ...base,
+    state: 'dead',
+    deadAt: record.at,
+    deadReason: record.deadReason,
+    deadLetterQueue: record.deadLetterQueue,
+    deadLetterId: record.deadLetterId,
+  };
 }
 
 /** The fields every state shares; the body is never part of a status. */

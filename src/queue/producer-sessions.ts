@@ -22,7 +22,12 @@ interface Session<Result> {
   readonly answers: Map<number, Result>;
 }
 
-export type SessionSnapshot<Result> = readonly (readonly [id: string, settledBelow: number, lastSeen: number, answers: readonly (readonly [number, Result])[]])[];
+export type SessionSnapshot<Result> = readonly (readonly [
+  id: string,
+  settledBelow: number,
+  lastSeen: number,
+  answers: readonly (readonly [number, Result])[],
+])[];
 
 export type Lookup<Result> =
   | { readonly kind: 'new' }

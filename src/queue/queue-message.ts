@@ -39,7 +39,9 @@ export interface DeadLetter {
  * its backlog while a snapshot of it is encoded. A field added to `StoredMessage` is added here too.
  */
 export function messageCopy(message: StoredMessage): StoredMessage {
-  const { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history, deadLetter } = message;
-  if (deadLetter === undefined) return { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history };
+  const { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history, deadLetter } =
+    message;
+  if (deadLetter === undefined)
+    return { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history };
   return { id, seq, body, priority, enqueuedAt, bytes, position, state, attempt, availableAt, leaseDeadline, deliveredAt, expiresAt, history, deadLetter };
 }

@@ -1,8 +1,8 @@
 import { assert } from '../shared/index.ts';
-import { defaultQueueConfig } from './queue-config.ts';
-import type { StoredMessage } from './queue-message.ts';
 import type { SessionSnapshot } from './producer-sessions.ts';
 import type { QueueResult } from './queue-commands.ts';
+import { defaultQueueConfig } from './queue-config.ts';
+import type { StoredMessage } from './queue-message.ts';
 import type { QueueSnapshot } from './queue-state.ts';
 
 /**

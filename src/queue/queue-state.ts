@@ -1,4 +1,4 @@
-import { assert, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
+import { type AttemptRecord, assert, type DeadLetterOrigin, parseReceipt, receiptOf } from '../shared/index.ts';
 import { endedAttempt, NO_ATTEMPTS, withAttempt } from './attempt-history.ts';
 import { nackBackoffMs } from './backoff.ts';
 import { expiryOf, hasExpired } from './message-expiry.ts';
@@ -6,7 +6,6 @@ import { describeMessage, describeRetained, type MessageStatus } from './message
 import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
 import type { QueueConfig, RetentionLimits } from './queue-config.ts';
-import { parseReceipt, receiptOf } from '../shared/index.ts';
 import { type DeadLetter, type MessageState, type StoredMessage } from './queue-message.ts';
 import { type RetainedRecord, RetainedRecords, retainedRecord } from './retained-records.ts';
 import type { SnapshotCapture } from './snapshot-capture.ts';
@@ -74,7 +73,11 @@ export class QueueState {
   /** Snapshots being encoded, each with the messages it holds by reference: those below `seqBelow`. */
   private readonly captures: { readonly capture: SnapshotCapture; readonly seqBelow: number }[] = [];
 
-  constructor(readonly name: string, config: QueueConfig, private readonly retentionLimits: RetentionLimits) {
+  constructor(
+    readonly name: string,
+    config: QueueConfig,
+    private readonly retentionLimits: RetentionLimits,
+  ) {
     this.config = config;
     this.retained = new RetainedRecords(retentionLimits);
   }

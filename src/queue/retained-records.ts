@@ -1,4 +1,4 @@
-import { assert, type AttemptRecord, type DeadLetterOrigin } from '../shared/index.ts';
+import { type AttemptRecord, assert, type DeadLetterOrigin } from '../shared/index.ts';
 import { MinHeap } from './min-heap.ts';
 import type { RetentionLimits } from './queue-config.ts';
 import type { StoredMessage } from './queue-message.ts';

@@ -8,8 +8,10 @@ import type { Membership, PersistedState } from './types.ts';
  */
 export function bootstrapState(membership: Membership): PersistedState {
   assert(membership.voters.length > 0, 'a cluster is bootstrapped with at least one voter');
-  assert(new Set([...membership.voters, ...membership.learners]).size ===
-    membership.voters.length + membership.learners.length, 'bootstrap members must be distinct');
+  assert(
+    new Set([...membership.voters, ...membership.learners]).size === membership.voters.length + membership.learners.length,
+    'bootstrap members must be distinct',
+  );
   return {
     hardState: { term: 1, vote: '', commit: 1 },
     entries: [{ index: 1, term: 1, kind: 'config', data: new Uint8Array(0), membership }],

@@ -1,18 +1,18 @@
-export { Raft, type ProposeResult, type RaftStatus } from './raft.ts';
-export { raftConfig, validateRaftConfig, DEFAULT_RAFT_LIMITS, type RaftConfig } from './raft-config.ts';
-export { RaftError, type RaftErrorCode } from './raft-errors.ts';
 export { bootstrapState, EMPTY_STATE } from './bootstrap.ts';
+export { moreUpToDate, reaches, samePosition } from './log-position.ts';
 export {
   applyMembershipChange,
-  isVoter,
+  EMPTY_MEMBERSHIP,
   isMember,
+  isVoter,
+  type MembershipChange,
   members,
   quorumSize,
-  EMPTY_MEMBERSHIP,
-  type MembershipChange,
 } from './membership.ts';
-export { committedIndex, voteOutcome, hasQuorum, type VoteOutcome } from './quorum.ts';
-export * from './types.ts';
-export { isMessage, isSnapshotAnnouncement, MESSAGE_SHAPE_LIMITS } from './message-shape.ts';
 export { isSendableBeforePersist } from './message-durability.ts';
-export { moreUpToDate, reaches, samePosition } from './log-position.ts';
+export { isMessage, isSnapshotAnnouncement, MESSAGE_SHAPE_LIMITS } from './message-shape.ts';
+export { committedIndex, hasQuorum, type VoteOutcome, voteOutcome } from './quorum.ts';
+export { type ProposeResult, Raft, type RaftStatus } from './raft.ts';
+export { DEFAULT_RAFT_LIMITS, type RaftConfig, raftConfig, validateRaftConfig } from './raft-config.ts';
+export { RaftError, type RaftErrorCode } from './raft-errors.ts';
+export * from './types.ts';

@@ -1,5 +1,5 @@
 import { hasQuorum } from './quorum.ts';
-import { ReadOnlyQueue, type ReadIndexRequest } from './read-only.ts';
+import { type ReadIndexRequest, ReadOnlyQueue } from './read-only.ts';
 import type { NodeId, ReadRefusal } from './types.ts';
 
 export type ReadOutcome = { readonly index: number } | { readonly refusal: ReadRefusal };

@@ -76,7 +76,10 @@ export class LeaderReplication {
     const entries = log.slice(pr.next, log.lastIndex() + 1, config.appendEntriesMax, config.appendBytesMax);
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.host.send({ type: 'append', to, term: this.host.term(), prevIndex, prevTerm, entries, commit: log.committed });
-    pr.onAppendSent(entries[entries.length - 1]?.index, entries.reduce((sum, entry) => sum + entryBytes(entry), 0));
+    pr.onAppendSent(
+      entries[entries.length - 1]?.index,
+      entries.reduce((sum, entry) => sum + entryBytes(entry), 0),
+    );
     return true;
   }
 

@@ -27,10 +27,7 @@ export function quorumSize(voterCount: number): number {
 }
 
 /** The configuration after `change`, or the reason it is not a valid single-server change. */
-export function applyMembershipChange(
-  current: Membership,
-  change: MembershipChange,
-): Membership | { readonly invalid: string } {
+export function applyMembershipChange(current: Membership, change: MembershipChange): Membership | { readonly invalid: string } {
   const node = change.node;
   // What peers would refuse in a config entry must never reach the log (see NODE_LIMITS).
   if (!isNodeId(node)) return { invalid: `node ids are 1 to ${NODE_LIMITS.idLengthMax} characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"` };

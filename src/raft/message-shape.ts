@@ -1,4 +1,4 @@
-import { type Fields, isCount, isFields as isRecord, isNodeId as isId, NODE_LIMITS } from '../shared/index.ts';
+import { type Fields, isCount, isNodeId as isId, isFields as isRecord, NODE_LIMITS } from '../shared/index.ts';
 import type { Entry, Membership, Message, SnapshotMeta } from './types.ts';
 
 /**
@@ -30,11 +30,7 @@ export function isMessage(value: unknown): value is Message {
       return isAppend(value);
     case 'appendResponse':
       return (
-        isCount(value.index) &&
-        typeof value.reject === 'boolean' &&
-        isCount(value.rejectHint) &&
-        isCount(value.rejectTerm) &&
-        optionalBoolean(value.recovering)
+        isCount(value.index) && typeof value.reject === 'boolean' && isCount(value.rejectHint) && isCount(value.rejectTerm) && optionalBoolean(value.recovering)
       );
     case 'heartbeat':
       return isCount(value.commit) && isReadContext(value.readContext, true);
@@ -114,7 +110,6 @@ function isMembership(value: unknown): value is Membership {
 function isIdList(value: unknown): value is string[] {
   return Array.isArray(value) && value.length <= NODE_LIMITS.membersMax && value.every(isId);
 }
-
 
 function isReadContext(value: unknown, mayBeEmpty: boolean): boolean {
   return typeof value === 'string' && value.length <= MESSAGE_SHAPE_LIMITS.readContextLengthMax && (mayBeEmpty || value !== '');

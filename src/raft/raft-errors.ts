@@ -9,13 +9,7 @@ export type RaftErrorCode =
   | 'CHANGE_IN_PROGRESS'
   | 'INVALID_MEMBERSHIP_CHANGE';
 
-const RETRYABLE: ReadonlySet<RaftErrorCode> = new Set([
-  'NOT_LEADER',
-  'TRANSFER_IN_PROGRESS',
-  'OVERLOADED',
-  'LEADER_NOT_READY',
-  'CHANGE_IN_PROGRESS',
-]);
+const RETRYABLE: ReadonlySet<RaftErrorCode> = new Set(['NOT_LEADER', 'TRANSFER_IN_PROGRESS', 'OVERLOADED', 'LEADER_NOT_READY', 'CHANGE_IN_PROGRESS']);
 
 /** An expected refusal by the core; returned, never thrown. */
 export class RaftError extends ClusterError<RaftErrorCode> {

@@ -1,11 +1,11 @@
 import { assert, type Prng, unreachable } from '../shared/index.ts';
-import { applyMembershipChange, isVoter, type MembershipChange } from './membership.ts';
+import { LeaderReads, type ReadOutcome } from './leader-reads.ts';
 import { LeaderReplication, type Outgoing } from './leader-replication.ts';
+import { applyMembershipChange, isVoter, type MembershipChange } from './membership.ts';
 import { committedIndex, hasQuorum, voteOutcome } from './quorum.ts';
 import { type RaftConfig, validateRaftConfig } from './raft-config.ts';
 import { RaftError } from './raft-errors.ts';
 import { entryBytes, RaftLog } from './raft-log.ts';
-import { LeaderReads, type ReadOutcome } from './leader-reads.ts';
 import type { ReadIndexRequest } from './read-only.ts';
 import {
   type AppendMessage,
@@ -33,9 +33,7 @@ import {
   type VoteResponseMessage,
 } from './types.ts';
 
-export type ProposeResult =
-  | { readonly ok: true; readonly index: number; readonly term: number }
-  | { readonly ok: false; readonly error: RaftError };
+export type ProposeResult = { readonly ok: true; readonly index: number; readonly term: number } | { readonly ok: false; readonly error: RaftError };
 
 /** The most committed entries one ready hands to the application. */
 const COMMITTED_ENTRIES_PER_READY_MAX = 4096;
@@ -149,7 +147,11 @@ export class Raft {
     // Followers that lose the leader together must not all campaign in the same tick and split the
     // vote: each waits one tick more than the voter before it in id order. An election takes a round
     // trip or two, far less than a tick, so the first is usually leader before the next one wakes.
-    const rank = this.log.membership().voters.filter((id) => id !== peer).sort().indexOf(this.id);
+    const rank = this.log
+      .membership()
+      .voters.filter((id) => id !== peer)
+      .sort()
+      .indexOf(this.id);
     const ticksLeft = 1 + Math.max(0, rank);
     this.electionElapsed = Math.max(this.electionElapsed, this.randomizedElectionTimeout - ticksLeft);
   }
@@ -284,10 +286,7 @@ export class Raft {
       readStates: this.readStates,
       readFailures: this.readFailures,
       mustSync:
-        entries.length > 0 ||
-        snapshot !== undefined ||
-        hardState.term !== this.persistedHardState.term ||
-        hardState.vote !== this.persistedHardState.vote,
+        entries.length > 0 || snapshot !== undefined || hardState.term !== this.persistedHardState.term || hardState.vote !== this.persistedHardState.vote,
     };
     this.messages = [];
     this.readStates = [];
@@ -508,9 +507,7 @@ export class Raft {
     // A recovering node's log and vote may be missing what it once promised: it grants nothing.
     const canVote =
       this.recoveringTo === undefined &&
-      (this.vote === message.from ||
-      (this.vote === NONE && this.leader === NONE) ||
-        (message.type === 'preVote' && message.term > this.term));
+      (this.vote === message.from || (this.vote === NONE && this.leader === NONE) || (message.type === 'preVote' && message.term > this.term));
     if (canVote && this.log.isUpToDate(message.lastIndex, message.lastTerm)) {
       // A granted pre-vote answers at the campaign's future term, so the candidate can count it.
       this.send({ type: responseType, to: message.from, term: message.term, reject: false });
@@ -654,10 +651,7 @@ export class Raft {
       this.acceptAppend(message.from, lastNewIndex);
       return;
     }
-    const [rejectHint, rejectTerm] = this.log.findConflictByTerm(
-      Math.min(message.prevIndex, this.log.lastIndex()),
-      message.prevTerm,
-    );
+    const [rejectHint, rejectTerm] = this.log.findConflictByTerm(Math.min(message.prevIndex, this.log.lastIndex()), message.prevTerm);
     this.send({
       type: 'appendResponse',
       to: message.from,
@@ -774,11 +768,29 @@ export class Raft {
     const local = request.from === this.id;
     if ('index' in outcome) {
       if (local) this.readStates.push({ context: request.context, index: outcome.index });
-      else this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: outcome.index, reject: false, refusal: 'READ_DROPPED' });
+      else
+        this.send({
+          type: 'readIndexResponse',
+          to: request.from,
+          term: this.term,
+          readContext: request.context,
+          index: outcome.index,
+          reject: false,
+          refusal: 'READ_DROPPED',
+        });
       return;
     }
     if (local) this.readFailures.push({ context: request.context, code: outcome.refusal });
-    else this.send({ type: 'readIndexResponse', to: request.from, term: this.term, readContext: request.context, index: 0, reject: true, refusal: outcome.refusal });
+    else
+      this.send({
+        type: 'readIndexResponse',
+        to: request.from,
+        term: this.term,
+        readContext: request.context,
+        index: 0,
+        reject: true,
+        refusal: outcome.refusal,
+      });
   }
 
   // ---------------------------------------------------------------- helpers

@@ -1,6 +1,6 @@
 import type { ErrorCode } from './client-protocol.ts';
-import { ClusterError } from './errors.ts';
 import { RETRYABLE_CODES } from './client-protocol.ts';
+import { ClusterError } from './errors.ts';
 
 /** An error a client sees: a stable code, words for a human, and when to retry if it may. */
 export class RequestError extends ClusterError<ErrorCode> {

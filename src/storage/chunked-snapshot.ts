@@ -69,8 +69,13 @@ export function decodeChunkedRecord(bytes: Uint8Array): ChunkedSnapshotRecord | 
   try {
     const record = decode(body) as Partial<ChunkedSnapshotRecord>;
     const sound =
-      typeof record.meta === 'object' && record.link instanceof Uint8Array && record.link.length === LINK_BYTES &&
-      record.dataChecksum instanceof Uint8Array && record.dataChecksum.length === CHECKSUM_BYTES && Number.isSafeInteger(record.bytes) && record.chunks === chunkCount(record.bytes ?? -1);
+      typeof record.meta === 'object' &&
+      record.link instanceof Uint8Array &&
+      record.link.length === LINK_BYTES &&
+      record.dataChecksum instanceof Uint8Array &&
+      record.dataChecksum.length === CHECKSUM_BYTES &&
+      Number.isSafeInteger(record.bytes) &&
+      record.chunks === chunkCount(record.bytes ?? -1);
     return sound ? (record as ChunkedSnapshotRecord) : undefined;
   } catch {
     return undefined;

@@ -19,7 +19,10 @@ const KINDS: EntryKind[] = ['normal', 'config', 'noop'];
 export function encodeEntry(entry: Entry, previousLink: Uint8Array): { value: Uint8Array; link: Uint8Array } {
   // Paired with `decodeEntry`: a link of another length makes a chain no load ever verifies.
   assert(previousLink.length === LINK_BYTES, 'a hash chain link is LINK_BYTES long');
-  assert(Number.isSafeInteger(entry.index) && entry.index >= 1 && Number.isSafeInteger(entry.term) && entry.term >= 0, 'entries are numbered from 1, in terms from 0');
+  assert(
+    Number.isSafeInteger(entry.index) && entry.index >= 1 && Number.isSafeInteger(entry.term) && entry.term >= 0,
+    'entries are numbered from 1, in terms from 0',
+  );
   const body = encode([entry.index, entry.term, KIND_CODES[entry.kind], entry.data, entry.membership ?? null]);
   const link = chainLink(previousLink, body);
   const value = new Uint8Array(LINK_BYTES + body.length);

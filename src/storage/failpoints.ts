@@ -38,7 +38,10 @@ export const FAILPOINTS_ENV = 'QUORUMQ_FAILPOINTS';
  */
 export function parseFailpoints(text: string): FailpointSpec[] {
   const specs: FailpointSpec[] = [];
-  for (const item of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+  for (const item of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')) {
     const match = /^([a-z-]+)=([a-z]+)(?:@(\d+))?$/.exec(item);
     if (match === null) invalid(`"${item}" is not name=crash or name=crash@N`);
     const [, name, action, hit] = match;
@@ -71,7 +74,10 @@ export class Failpoints {
   private readonly hits = new Map<FailpointName, number>();
   private readonly armed: Map<FailpointName, FailpointSpec>;
 
-  constructor(specs: readonly FailpointSpec[], private readonly crash: (name: FailpointName) => void = crashNow) {
+  constructor(
+    specs: readonly FailpointSpec[],
+    private readonly crash: (name: FailpointName) => void = crashNow,
+  ) {
     this.armed = new Map(specs.map((spec) => [spec.name, spec]));
   }
 

@@ -3,11 +3,19 @@ import type { Entry, HardState, PersistedState, Ready, Snapshot, SnapshotMeta } 
 import { decode, encode } from '../shared/codec.ts';
 import { assert, isNodeId } from '../shared/index.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
-import { type ChunkedSnapshotRecord, CHUNKED_RECORD_MARK, chunkCount, chunkOf, DataChecksum, decodeChunkedRecord, encodeChunkedRecord } from './chunked-snapshot.ts';
+import {
+  CHUNKED_RECORD_MARK,
+  type ChunkedSnapshotRecord,
+  chunkCount,
+  chunkOf,
+  DataChecksum,
+  decodeChunkedRecord,
+  encodeChunkedRecord,
+} from './chunked-snapshot.ts';
 import { decodeEntry, encodeEntry, GENESIS_LINK, LINK_BYTES } from './entry-codec.ts';
-import type { RaftStorage } from './storage-port.ts';
 import type { LevelOperation, PowerCut } from './power-cut.ts';
 import { StorageCorruptionError } from './storage-errors.ts';
+import type { RaftStorage } from './storage-port.ts';
 
 const LOG_PREFIX = 0x6c; // 'l'
 const META_PREFIX = 0x6d; // 'm'
@@ -427,7 +435,13 @@ function verifyEntry(key: Uint8Array, value: Uint8Array, previousLink: Uint8Arra
 function isHardState(value: unknown): value is HardState {
   const state = value as Partial<HardState> | null;
   // The vote goes into the acknowledged mark and back to the Raft core: a node id, or none.
-  return typeof state === 'object' && state !== null && Number.isSafeInteger(state.term) && Number.isSafeInteger(state.commit) && (state.vote === '' || isNodeId(state.vote));
+  return (
+    typeof state === 'object' &&
+    state !== null &&
+    Number.isSafeInteger(state.term) &&
+    Number.isSafeInteger(state.commit) &&
+    (state.vote === '' || isNodeId(state.vote))
+  );
 }
 
 function snapshotRange(): { gte: Uint8Array; lt: Uint8Array } {

@@ -131,7 +131,9 @@ function readSlot(slot: Uint8Array): { sequence: number; mark: AckedMark } | und
   try {
     const parsed = JSON.parse(new TextDecoder().decode(body)) as { sequence: unknown; mark: unknown };
     // The sequence picks the slot the next write goes to: anything but a count from 1 is damage.
-    return typeof parsed.sequence === 'number' && Number.isSafeInteger(parsed.sequence) && parsed.sequence >= 1 && isMark(parsed.mark) ? { sequence: parsed.sequence, mark: parsed.mark } : undefined;
+    return typeof parsed.sequence === 'number' && Number.isSafeInteger(parsed.sequence) && parsed.sequence >= 1 && isMark(parsed.mark)
+      ? { sequence: parsed.sequence, mark: parsed.mark }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -141,10 +143,14 @@ function readSlot(slot: Uint8Array): { sequence: number; mark: AckedMark } | und
 function isMark(value: unknown): value is AckedMark {
   const mark = value as Partial<AckedMark> | null;
   return (
-    typeof mark === 'object' && mark !== null &&
-    typeof mark.id === 'string' && mark.id !== '' &&
-    typeof mark.term === 'number' && typeof mark.vote === 'string' &&
-    isPosition(mark.previous) && isPosition(mark.current) &&
+    typeof mark === 'object' &&
+    mark !== null &&
+    typeof mark.id === 'string' &&
+    mark.id !== '' &&
+    typeof mark.term === 'number' &&
+    typeof mark.vote === 'string' &&
+    isPosition(mark.previous) &&
+    isPosition(mark.current) &&
     (mark.recoverTo === undefined || isPosition(mark.recoverTo))
   );
 }

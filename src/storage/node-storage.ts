@@ -6,8 +6,8 @@ import { isNodeId } from '../shared/index.ts';
 import type { AckedMark } from './acked-mark.ts';
 import type { DiskFaults } from './disk-faults.ts';
 import { FailpointStorage } from './failpoint-storage.ts';
-import { GuardedStorage } from './guarded-storage.ts';
 import type { Failpoints } from './failpoints.ts';
+import { GuardedStorage } from './guarded-storage.ts';
 import { LevelStorage } from './level-storage.ts';
 import { MARK_FILE_NAME, MarkFile } from './mark-file.ts';
 import { MarkedStorage } from './marked-storage.ts';
@@ -90,7 +90,9 @@ async function openLogStore(
     // Anything but a refusing disk that stops the load is damage: LevelDB does not check every
     // block's checksum, so a flipped bit may surface as a malformed key or an undecodable value.
     const stored = await level.load().catch((error: unknown) => {
-      throw isDiskRefusal(error) || error instanceof StorageCorruptionError ? error : new StorageCorruptionError(`the log store does not decode: ${describeError(error)}`);
+      throw isDiskRefusal(error) || error instanceof StorageCorruptionError
+        ? error
+        : new StorageCorruptionError(`the log store does not decode: ${describeError(error)}`);
     });
     await level.verifyReadable();
     await checkOwner(level, markId);
@@ -100,7 +102,11 @@ async function openLogStore(
     if (!isDamagedStore(error)) throw error;
     await moveStoreAside(directory);
     const fresh = await LevelStorage.open(directory, powerCut);
-    return { level: fresh, stored: await fresh.load(), unreadable: `the log store could not be read (${describeError(error)}): moved to ${DAMAGED_STORE_DIR}/` };
+    return {
+      level: fresh,
+      stored: await fresh.load(),
+      unreadable: `the log store could not be read (${describeError(error)}): moved to ${DAMAGED_STORE_DIR}/`,
+    };
   }
 }
 

@@ -73,7 +73,9 @@ export class PowerCut {
   /** The power goes now: synchronously, so no callback runs in between, then a SIGKILL. */
   cut(): void {
     const undo: UndoRecord = {
-      level: [...this.level].reverse().flatMap((write) => write.priors.map(([key, value]) => ({ key: base64(key), value: value === undefined ? null : base64(value) }))),
+      level: [...this.level]
+        .reverse()
+        .flatMap((write) => write.priors.map(([key, value]) => ({ key: base64(key), value: value === undefined ? null : base64(value) }))),
       marks: [...this.marks].reverse().map((mark) => ({ path: mark.path, offset: mark.offset, bytes: base64(mark.before) })),
     };
     const temporary = join(this.directory, `${POWER_CUT_FILE}.tmp`);
@@ -111,7 +113,8 @@ export async function undoPowerCut(directory: string): Promise<string | undefine
   if (undo.level.length > 0) {
     const db = new ClassicLevel<Uint8Array, Uint8Array>(directory, { keyEncoding: 'view', valueEncoding: 'view' });
     const operations: LevelOperation[] = undo.level.map(({ key, value }) =>
-      value === null ? { type: 'del', key: bytesOf(key) } : { type: 'put', key: bytesOf(key), value: bytesOf(value) });
+      value === null ? { type: 'del', key: bytesOf(key) } : { type: 'put', key: bytesOf(key), value: bytesOf(value) },
+    );
     await db.batch(operations, { sync: true });
     await db.close();
   }

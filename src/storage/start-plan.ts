@@ -30,11 +30,14 @@ export function planStart(id: NodeId, stored: PersistedState, damage: readonly s
   const findings = [...damage];
   const hardState = promisedHardState(stored.hardState, mark);
   const storeHardState = hardState !== stored.hardState;
-  if (storeHardState) findings.push(`the stored term and vote (${stored.hardState.term}, '${stored.hardState.vote}') are older than the mark's: restored from it`);
+  if (storeHardState)
+    findings.push(`the stored term and vote (${stored.hardState.term}, '${stored.hardState.vote}') are older than the mark's: restored from it`);
   const intact = mark === undefined ? damage.length === 0 : holdsPosition(stored, mark.previous) || holdsPosition(stored, mark.current);
   if (!intact) {
     const lost = lostPosition(stored, mark);
-    findings.push(`the stored log (ending at ${describe(lastPosition(stored))}) lacks what this node acknowledged (up to ${describe(lost)}): discarded, to be repaired from the leader`);
+    findings.push(
+      `the stored log (ending at ${describe(lastPosition(stored))}) lacks what this node acknowledged (up to ${describe(lost)}): discarded, to be repaired from the leader`,
+    );
     return startsAsMarked({
       persisted: { hardState: { term: hardState.term, vote: hardState.vote, commit: 0 }, entries: [], recovery: lost },
       discard: true,

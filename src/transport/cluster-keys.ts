@@ -43,7 +43,9 @@ export class ClusterKeys {
     if (keys.length > KEYS_MAX) throw new Error(`cluster key file ${source} holds ${keys.length} keys; at most ${KEYS_MAX} are accepted`);
     for (const [position, key] of keys.entries()) {
       if (key.length < KEY_LENGTH_MIN) {
-        throw new Error(`cluster key ${position + 1} in ${source} is ${key.length} characters; use at least ${KEY_LENGTH_MIN} random characters (openssl rand -base64 32)`);
+        throw new Error(
+          `cluster key ${position + 1} in ${source} is ${key.length} characters; use at least ${KEY_LENGTH_MIN} random characters (openssl rand -base64 32)`,
+        );
       }
     }
     return new ClusterKeys(keys.map((key) => Buffer.from(key, 'utf8')));

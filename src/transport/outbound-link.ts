@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { assert, PEER_SOCKET_PATH } from '../shared/index.ts';
-import { coalesceWrites } from './write-coalescing.ts';
 import { zeroMask } from '../shared/unmasked-frames.ts';
+import { coalesceWrites } from './write-coalescing.ts';
 
 /** TLS for peer links: the CA that signs every node's certificate, and this node's own (mutual TLS). */
 export interface PeerTls {

@@ -1,7 +1,6 @@
-import { isGossipMessage, type GossipMessage } from '../gossip/index.ts';
+import { type GossipMessage, isGossipMessage } from '../gossip/index.ts';
 import { isMessage, type Message, type NodeId } from '../raft/index.ts';
-import { type Fields, isFields as isRecord, isNodeId as isId } from '../shared/index.ts';
-import { ERROR_CODES, type ErrorBody, type WriteRequest } from '../shared/index.ts';
+import { ERROR_CODES, type ErrorBody, type Fields, isNodeId as isId, isFields as isRecord, type WriteRequest } from '../shared/index.ts';
 import { isNonce } from './cluster-keys.ts';
 import { isPeerAddress } from './peer-address.ts';
 import { isSnapshotAck, isSnapshotChunk, type SnapshotAckFrame, type SnapshotChunkFrame } from './snapshot-chunks.ts';

@@ -41,7 +41,8 @@ export class AcceptorHandshake {
     // Only a keyed acceptor waits for the dialer's proof (see `onHello`).
     assert(this.keys !== undefined, 'an acceptor without a key never waits for auth');
     if (frame.t !== 'auth') return { kind: 'refuse', reason: `expected auth, got ${frame.t}` };
-    if (!this.keys.verify('dialer', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    if (!this.keys.verify('dialer', parties, frame.proof))
+      return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
     return { kind: 'accept', peer };
   }
 
@@ -66,7 +67,13 @@ export class AcceptorHandshake {
     }
     const parties: HandshakeParties = { dialerId: peer.id, acceptorId: this.self.id, dialerNonce: frame.nonce, acceptorNonce: freshNonce() };
     this.awaitingAuth = { peer, parties };
-    const ack: HelloAckFrame = { t: 'helloAck', v: PEER_PROTOCOL_VERSION, ...this.self, nonce: parties.acceptorNonce, proof: this.keys.prove('acceptor', parties) };
+    const ack: HelloAckFrame = {
+      t: 'helloAck',
+      v: PEER_PROTOCOL_VERSION,
+      ...this.self,
+      nonce: parties.acceptorNonce,
+      proof: this.keys.prove('acceptor', parties),
+    };
     return { kind: 'send', frame: ack };
   }
 }
@@ -105,7 +112,8 @@ export class DialerHandshake {
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} offered no cluster key proof (it runs without --cluster-key-file)` };
     }
     const parties: HandshakeParties = { dialerId: this.self.id, acceptorId: peer.id, dialerNonce: this.nonce, acceptorNonce: frame.nonce };
-    if (!this.keys.verify('acceptor', parties, frame.proof)) return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    if (!this.keys.verify('acceptor', parties, frame.proof))
+      return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
     const auth: AuthFrame = { t: 'auth', proof: this.keys.prove('dialer', parties) };
     return { kind: 'sendThenAccept', frame: auth, peer };
   }

@@ -51,7 +51,10 @@ export class SnapshotReceiver {
     assembly.nextSeq++;
     // What the checks above refused is what keeps these: memory follows what arrived, in order,
     // and never goes past what the header announced.
-    assert(assembly.chunks.length === assembly.nextSeq && assembly.received <= assembly.header.bytes, 'an assembly holds its chunks in order, within its header');
+    assert(
+      assembly.chunks.length === assembly.nextSeq && assembly.received <= assembly.header.bytes,
+      'an assembly holds its chunks in order, within its header',
+    );
     if (assembly.received === assembly.header.bytes && !this.complete(from, assembly)) return;
     this.options.ack(from, { t: 'snapshotAck', transfer: chunk.transfer, seq: chunk.seq });
   }

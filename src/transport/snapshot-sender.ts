@@ -91,7 +91,10 @@ export class SnapshotSender {
       const seq = transfer.nextSeq;
       const chunk = data.subarray(seq * chunkBytes, (seq + 1) * chunkBytes);
       // Offsets advance by whole chunks: only the last may be short, and it ends the data.
-      assert(seq === transfer.chunks - 1 ? seq * chunkBytes + chunk.length === data.length : chunk.length === chunkBytes, 'a snapshot chunk must start where the one before it ended');
+      assert(
+        seq === transfer.chunks - 1 ? seq * chunkBytes + chunk.length === data.length : chunk.length === chunkBytes,
+        'a snapshot chunk must start where the one before it ended',
+      );
       const frame: SnapshotChunkFrame = {
         t: 'snapshotChunk',
         transfer: transfer.id,

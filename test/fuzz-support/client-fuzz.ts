@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { connect as tcpConnect } from 'node:net';
+import fc from 'fast-check';
 import WebSocket from 'ws';
 import { decode, decodeChecked, encode } from '../../src/shared/codec.ts';
 import { ERROR_CODES } from '../../src/shared/index.ts';
@@ -33,7 +33,11 @@ const frameId: fc.Arbitrary<unknown> = fc.oneof(
 
 /** A request frame: `{ id, op, ...fields }`, the fields of the op it names (or of another op). */
 export const clientFrame: fc.Arbitrary<Record<string, unknown>> = fc
-  .tuple(opValue, fc.constantFrom(...Object.keys({ enqueue: 1, receive: 1, ack: 1, nack: 1, extend: 1, configure: 1, getMessage: 1, subscribe: 1 })), fc.boolean())
+  .tuple(
+    opValue,
+    fc.constantFrom(...Object.keys({ enqueue: 1, receive: 1, ack: 1, nack: 1, extend: 1, configure: 1, getMessage: 1, subscribe: 1 })),
+    fc.boolean(),
+  )
   .chain(([op, fieldsOf, ownFields]) =>
     fc.tuple(frameId, requestFields(typeof op === 'string' && ownFields ? op : fieldsOf)).map(([id, fields]) => {
       const frame: Record<string, unknown> = { ...fields, op };
@@ -46,7 +50,14 @@ export const clientFrame: fc.Arbitrary<Record<string, unknown>> = fc
 const rawWebSocketBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ minLength: 1, maxLength: 64 }),
   fc
-    .tuple(fc.integer({ min: 0, max: 15 }), fc.boolean(), fc.integer({ min: 0, max: 7 }), fc.boolean(), fc.constantFrom(0, 5, 125, 126, 127), fc.uint8Array({ maxLength: 40 }))
+    .tuple(
+      fc.integer({ min: 0, max: 15 }),
+      fc.boolean(),
+      fc.integer({ min: 0, max: 7 }),
+      fc.boolean(),
+      fc.constantFrom(0, 5, 125, 126, 127),
+      fc.uint8Array({ maxLength: 40 }),
+    )
     .map(([opcode, fin, rsv, masked, lengthCode, payload]) => {
       const header = [(fin ? 0x80 : 0) | (rsv << 4) | opcode, (masked ? 0x80 : 0) | lengthCode];
       if (lengthCode === 126) header.push(0xff, 0xff);
@@ -64,7 +75,10 @@ export const clientInput: fc.Arbitrary<ClientFuzzInput> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('text' as const),
       node: fc.nat({ max: 2 }),
-      text: fc.oneof(clientFrame.map((frame) => JSON.stringify(frame) ?? ''), fc.string({ maxLength: 100 })),
+      text: fc.oneof(
+        clientFrame.map((frame) => JSON.stringify(frame) ?? ''),
+        fc.string({ maxLength: 100 }),
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('rawWebSocket' as const), node: fc.nat({ max: 2 }), bytes: rawWebSocketBytes }) },
@@ -117,8 +131,10 @@ export function judgeClientFrame(data: Buffer): { id?: number; code?: string } |
   if (typeof fields.id !== 'number') return { problem: `a reply without a numeric id: ${JSON.stringify(fields).slice(0, 300)}` };
   if (fields.ok === true) return { id: fields.id };
   const error = fields.error as { code?: unknown; message?: unknown } | undefined;
-  if (fields.ok !== false || typeof error !== 'object' || error === null) return { problem: `a reply neither ok nor an error: ${JSON.stringify(fields).slice(0, 300)}` };
-  if (typeof error.code !== 'string' || !ERROR_CODES.has(error.code) || typeof error.message !== 'string') return { problem: `an error reply without a known code and a message: ${JSON.stringify(fields).slice(0, 300)}` };
+  if (fields.ok !== false || typeof error !== 'object' || error === null)
+    return { problem: `a reply neither ok nor an error: ${JSON.stringify(fields).slice(0, 300)}` };
+  if (typeof error.code !== 'string' || !ERROR_CODES.has(error.code) || typeof error.message !== 'string')
+    return { problem: `an error reply without a known code and a message: ${JSON.stringify(fields).slice(0, 300)}` };
   if (error.code === 'INTERNAL') return { problem: `an INTERNAL error reply: ${error.message}` };
   return { id: fields.id, code: error.code };
 }

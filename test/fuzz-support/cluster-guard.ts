@@ -66,9 +66,24 @@ export class ClusterGuard {
 
 /** What `/cluster?stale=1` says (src/server/cluster-view.ts), the parts the suite reads. */
 export interface ClusterSelf {
-  readonly self: { readonly id: string; readonly address: string; readonly role: string; readonly term: number; readonly commitIndex: number; readonly appliedIndex: number };
+  readonly self: {
+    readonly id: string;
+    readonly address: string;
+    readonly role: string;
+    readonly term: number;
+    readonly commitIndex: number;
+    readonly appliedIndex: number;
+  };
   readonly leader: { readonly id: string; readonly address: string | null } | null;
-  readonly members: readonly { readonly id: string; readonly voter: boolean; readonly raft: string | null; readonly state: string; readonly matchIndex?: number; readonly address?: string | null; readonly inGossip?: boolean }[];
+  readonly members: readonly {
+    readonly id: string;
+    readonly voter: boolean;
+    readonly raft: string | null;
+    readonly state: string;
+    readonly matchIndex?: number;
+    readonly address?: string | null;
+    readonly inGossip?: boolean;
+  }[];
 }
 
 /**

@@ -22,16 +22,87 @@ export class RawJsonToken {
 
 /** Numbers at and around the documented limits (0..9, 20000, 1000, 2^53, ...), and past any range. */
 export const boundaryNumber: fc.Arbitrary<number> = fc.constantFrom(
-  -1, 0, 1, 2, 8, 9, 10, 63, 64, 65, 255, 256, 999, 1000, 1001, 1024, 4096, 20_000, 20_001, 65_536,
-  2 ** 31 - 1, 2 ** 31, 2 ** 32, 43_200_000, 43_200_001, 604_800_000, 604_800_001, 10_000_000, 10_000_001,
-  2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53) - 2, 1e21, 1e308, -1e308, 0.5, -0.5, 1.0000001, -0,
-  Number.MAX_VALUE, Number.MIN_VALUE, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN,
+  -1,
+  0,
+  1,
+  2,
+  8,
+  9,
+  10,
+  63,
+  64,
+  65,
+  255,
+  256,
+  999,
+  1000,
+  1001,
+  1024,
+  4096,
+  20_000,
+  20_001,
+  65_536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  43_200_000,
+  43_200_001,
+  604_800_000,
+  604_800_001,
+  10_000_000,
+  10_000_001,
+  2 ** 53 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53) - 2,
+  1e21,
+  1e308,
+  -1e308,
+  0.5,
+  -0.5,
+  1.0000001,
+  -0,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+  Number.NaN,
 );
 
 /** Strings chosen to trip parsers and printers: empty, control and separator characters, escapes, long. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('', ' ', '\u0000', '\r\n', '%', '%00', '%zz', '%E0%A4%A', '..', '/', '//[', '\\', '"', "'", '{}', '[]', 'null',
-    '__proto__', 'constructor', 'toString', '\uD800', '\uFFFF', 'é', '😀', '1:1', '0:0', ':', '-1', '1e999', 'NaN'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\r\n',
+    '%',
+    '%00',
+    '%zz',
+    '%E0%A4%A',
+    '..',
+    '/',
+    '//[',
+    '\\',
+    '"',
+    "'",
+    '{}',
+    '[]',
+    'null',
+    '__proto__',
+    'constructor',
+    'toString',
+    '\uD800',
+    '\uFFFF',
+    'é',
+    '😀',
+    '1:1',
+    '0:0',
+    ':',
+    '-1',
+    '1e999',
+    'NaN',
+  ),
   fc.string({ maxLength: 40 }),
   fc.string({ maxLength: 20, unit: 'binary' }),
   fc.constantFrom(255, 256, 1023, 1024, 1025, 4097, 65_537).map((length) => 'x'.repeat(length)),
@@ -73,7 +144,16 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: deepValue },
   { weight: 1, arbitrary: fc.array(fc.oneof(boundaryNumber, hostileString), { maxLength: 5 }) },
   { weight: 1, arbitrary: fc.uint8Array({ maxLength: 16 }) },
-  { weight: 1, arbitrary: fc.constantFrom(new RawJsonToken('1e999'), new RawJsonToken('-0'), new RawJsonToken('123456789012345678901234567890'), new RawJsonToken('1E2'), new RawJsonToken('0.0')) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      new RawJsonToken('1e999'),
+      new RawJsonToken('-0'),
+      new RawJsonToken('123456789012345678901234567890'),
+      new RawJsonToken('1E2'),
+      new RawJsonToken('0.0'),
+    ),
+  },
 );
 
 /** A field that is mostly valid (so requests reach the code behind validation), otherwise hostile. */
@@ -96,7 +176,12 @@ export function integerField(min: number, max: number, validCap = max): fc.Arbit
  */
 export const queueName: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...QUEUE_POOL) },
-  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 12 }), fc.constantFrom(' ', '/', '%', '!', 'é', '\u0000', '?', '#', ':', '*')).map(([text, bad]) => `${text}${bad}`) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.string({ maxLength: 12 }), fc.constantFrom(' ', '/', '%', '!', 'é', '\u0000', '?', '#', ':', '*'))
+      .map(([text, bad]) => `${text}${bad}`),
+  },
   { weight: 1, arbitrary: fc.constantFrom('', 'x'.repeat(129), 'fz a', '../fz-a', 'fz-a/', 'fz-a%2Fb') },
   { weight: 1, arbitrary: hostileValue.filter((value) => typeof value !== 'string') },
 );
@@ -110,7 +195,13 @@ export const messageIdValue: fc.Arbitrary<string> = fc.oneof(
 /** Lists of ids or receipts: plausible ones, wrong types inside, and lists past the 1000 limit. */
 export const idList: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.array(messageIdValue, { maxLength: 4 }) },
-  { weight: 2, arbitrary: fc.array(fc.tuple(fc.nat({ max: 3000 }), fc.nat({ max: 20 })).map(([id, lease]) => `${id}:${lease}`), { maxLength: 4 }) },
+  {
+    weight: 2,
+    arbitrary: fc.array(
+      fc.tuple(fc.nat({ max: 3000 }), fc.nat({ max: 20 })).map(([id, lease]) => `${id}:${lease}`),
+      { maxLength: 4 },
+    ),
+  },
   { weight: 1, arbitrary: fc.constantFrom(999, 1000, 1001).map((length) => Array.from({ length }, (_, index) => String(index + 1))) },
   { weight: 2, arbitrary: hostileValue },
 );
@@ -169,7 +260,10 @@ export const configValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Extra keys a hostile request carries besides the documented ones. */
 export const extraFields: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(
-  fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'id', 'op', 'then', 'length', ''), fc.string({ maxLength: 8 })),
+  fc.oneof(
+    fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'id', 'op', 'then', 'length', ''),
+    fc.string({ maxLength: 8 }),
+  ),
   hostileValue,
   { maxKeys: 2 },
 );
@@ -186,7 +280,12 @@ export const OP_FIELDS: Readonly<Record<string, Readonly<Record<string, fc.Arbit
   enqueue: {
     ...messageFields,
     messages: fc.oneof(
-      { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: fc.record(messageFields, { requiredKeys: [] }) }, { weight: 1, arbitrary: hostileValue }), { maxLength: 4 }) },
+      {
+        weight: 4,
+        arbitrary: fc.array(fc.oneof({ weight: 4, arbitrary: fc.record(messageFields, { requiredKeys: [] }) }, { weight: 1, arbitrary: hostileValue }), {
+          maxLength: 4,
+        }),
+      },
       { weight: 1, arbitrary: fc.constantFrom(1000, 1001).map((length) => Array.from({ length }, (_, index) => ({ body: index }))) },
       { weight: 1, arbitrary: hostileValue },
     ),
@@ -209,8 +308,14 @@ export const OP_FIELDS: Readonly<Record<string, Readonly<Record<string, fc.Arbit
   auth: { token: field(fc.string({ maxLength: 64 })) },
 };
 
-const smallIds = fc.array(fc.nat({ max: 300 }).map((id) => String(id + 1)), { minLength: 1, maxLength: 3 });
-const smallReceipts = fc.array(fc.tuple(fc.nat({ max: 300 }), fc.nat({ max: 5 })).map(([id, lease]) => `${id + 1}:${lease + 1}`), { minLength: 1, maxLength: 3 });
+const smallIds = fc.array(
+  fc.nat({ max: 300 }).map((id) => String(id + 1)),
+  { minLength: 1, maxLength: 3 },
+);
+const smallReceipts = fc.array(
+  fc.tuple(fc.nat({ max: 300 }), fc.nat({ max: 5 })).map(([id, lease]) => `${id + 1}:${lease + 1}`),
+  { minLength: 1, maxLength: 3 },
+);
 const validConfig = fc.record(
   {
     visibilityMs: fc.integer({ min: 1, max: 60_000 }),
@@ -232,13 +337,41 @@ const validConfig = fc.record(
  */
 export const VALID_FIELDS: Readonly<Record<string, fc.Arbitrary<Record<string, unknown>>>> = {
   enqueue: fc.oneof(
-    fc.record({ body: fc.jsonValue({ maxDepth: 3 }), priority: fc.integer({ min: 0, max: 9 }), delayMs: fc.integer({ min: 0, max: 2_000 }), dedupId: fc.string({ minLength: 1, maxLength: 8 }), ttlMs: fc.integer({ min: 0, max: 5_000 }) }, { requiredKeys: ['body'] }),
-    fc.record({ messages: fc.array(fc.record({ body: fc.jsonValue({ maxDepth: 2 }), priority: fc.integer({ min: 0, max: 9 }), dedupId: fc.string({ minLength: 1, maxLength: 8 }) }, { requiredKeys: ['body'] }), { minLength: 1, maxLength: 5 }) }),
-    fc.record({ body: fc.jsonValue({ maxDepth: 2 }), producer: fc.record({ id: fc.constantFrom('p1', 'p2'), seq: fc.nat({ max: 20 }), settledBelow: fc.constant(0) }) }),
+    fc.record(
+      {
+        body: fc.jsonValue({ maxDepth: 3 }),
+        priority: fc.integer({ min: 0, max: 9 }),
+        delayMs: fc.integer({ min: 0, max: 2_000 }),
+        dedupId: fc.string({ minLength: 1, maxLength: 8 }),
+        ttlMs: fc.integer({ min: 0, max: 5_000 }),
+      },
+      { requiredKeys: ['body'] },
+    ),
+    fc.record({
+      messages: fc.array(
+        fc.record(
+          { body: fc.jsonValue({ maxDepth: 2 }), priority: fc.integer({ min: 0, max: 9 }), dedupId: fc.string({ minLength: 1, maxLength: 8 }) },
+          { requiredKeys: ['body'] },
+        ),
+        { minLength: 1, maxLength: 5 },
+      ),
+    }),
+    fc.record({
+      body: fc.jsonValue({ maxDepth: 2 }),
+      producer: fc.record({ id: fc.constantFrom('p1', 'p2'), seq: fc.nat({ max: 20 }), settledBelow: fc.constant(0) }),
+    }),
   ),
-  receive: fc.record({ max: fc.integer({ min: 1, max: 20 }), visibilityMs: fc.integer({ min: 1, max: 60_000 }), waitMs: fc.constantFrom(0, 1, 10) }, { requiredKeys: [] }),
-  ack: fc.oneof(fc.record({ ids: smallIds }), fc.tuple(smallReceipts, fc.jsonValue({ maxDepth: 2 })).map(([receipts, result]) => ({ receipts, results: receipts.map(() => result) }))),
-  nack: fc.record({ ids: smallIds, receipts: smallReceipts, delayMs: fc.integer({ min: 0, max: 1_000 }), error: fc.string({ maxLength: 30 }) }, { requiredKeys: [] }).filter((fields) => fields.ids !== undefined || fields.receipts !== undefined),
+  receive: fc.record(
+    { max: fc.integer({ min: 1, max: 20 }), visibilityMs: fc.integer({ min: 1, max: 60_000 }), waitMs: fc.constantFrom(0, 1, 10) },
+    { requiredKeys: [] },
+  ),
+  ack: fc.oneof(
+    fc.record({ ids: smallIds }),
+    fc.tuple(smallReceipts, fc.jsonValue({ maxDepth: 2 })).map(([receipts, result]) => ({ receipts, results: receipts.map(() => result) })),
+  ),
+  nack: fc
+    .record({ ids: smallIds, receipts: smallReceipts, delayMs: fc.integer({ min: 0, max: 1_000 }), error: fc.string({ maxLength: 30 }) }, { requiredKeys: [] })
+    .filter((fields) => fields.ids !== undefined || fields.receipts !== undefined),
   extend: fc.record({ ids: smallIds, visibilityMs: fc.integer({ min: 1, max: 60_000 }) }),
   configure: fc.record({ config: validConfig }),
   getQueue: fc.record({ stale: fc.boolean() }, { requiredKeys: [] }),
@@ -251,7 +384,19 @@ export const VALID_FIELDS: Readonly<Record<string, fc.Arbitrary<Record<string, u
 export const validConfigFields: fc.Arbitrary<Record<string, unknown>> = validConfig;
 
 /** Ops that name a queue. */
-export const QUEUE_OPS: ReadonlySet<string> = new Set(['enqueue', 'receive', 'ack', 'nack', 'extend', 'configure', 'purge', 'delete', 'getQueue', 'getMessage', 'subscribe']);
+export const QUEUE_OPS: ReadonlySet<string> = new Set([
+  'enqueue',
+  'receive',
+  'ack',
+  'nack',
+  'extend',
+  'configure',
+  'purge',
+  'delete',
+  'getQueue',
+  'getMessage',
+  'subscribe',
+]);
 
 /**
  * A request of one operation with its fields mutated: each documented field present or not,
@@ -276,12 +421,14 @@ export function requestFields(op: string): fc.Arbitrary<Record<string, unknown>>
 
 /** A valid request with exactly one field made hostile (or removed): what validation must catch alone. */
 export function mutatedOnce(valid: fc.Arbitrary<Record<string, unknown>>, keys: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
-  return fc.tuple(valid, fc.constantFrom(...keys), fc.oneof({ weight: 4, arbitrary: hostileValue }, { weight: 1, arbitrary: fc.constant(undefined) })).map(([record, key, value]) => {
-    const mutated = { ...record };
-    if (value === undefined) delete mutated[key];
-    else mutated[key] = value;
-    return mutated;
-  });
+  return fc
+    .tuple(valid, fc.constantFrom(...keys), fc.oneof({ weight: 4, arbitrary: hostileValue }, { weight: 1, arbitrary: fc.constant(undefined) }))
+    .map(([record, key, value]) => {
+      const mutated = { ...record };
+      if (value === undefined) delete mutated[key];
+      else mutated[key] = value;
+      return mutated;
+    });
 }
 
 /** `op` is a known one most of the time; otherwise a made-up or wrong-typed one. */
@@ -319,14 +466,22 @@ export const jsonTextMutation: fc.Arbitrary<(text: string) => string> = fc.oneof
   { weight: 1, arbitrary: fc.nat().map((cut) => (text: string) => text.slice(0, text.length === 0 ? 0 : cut % text.length)) },
   {
     weight: 1,
-    arbitrary: fc.tuple(fc.nat(), fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', '\u0000', 'é', '\uFFFF', '1e999', ' ')).map(
-      ([at, insert]) => (text: string) => {
+    arbitrary: fc
+      .tuple(fc.nat(), fc.constantFrom('{', '}', '[', ']', '"', ',', ':', '\\', '\u0000', 'é', '\uFFFF', '1e999', ' '))
+      .map(([at, insert]) => (text: string) => {
         const position = text.length === 0 ? 0 : at % text.length;
         return `${text.slice(0, position)}${insert}${text.slice(position)}`;
-      },
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      (text: string) => `${text}${text}`,
+      (text: string) => ` \n\t${text}\n`,
+      (text: string) => `\uFEFF${text}`,
+      (text: string) => `[${text}]`,
     ),
   },
-  { weight: 1, arbitrary: fc.constantFrom((text: string) => `${text}${text}`, (text: string) => ` \n\t${text}\n`, (text: string) => `\uFEFF${text}`, (text: string) => `[${text}]`) },
 );
 
 /** Raw JSON texts no JSON.stringify would write: deep nesting, huge numbers, tricks. */
@@ -335,11 +490,35 @@ export const rawJsonText: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(66, 67, 68, 69, 1500).map((depth) => `{"messages":[{"body":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}]}`),
   fc.constantFrom(5_000, 200_000).map((depth) => `${'['.repeat(depth)}`),
   fc.constantFrom(
-    '{"body":1e999}', '{"body":1,"priority":1e999}', '{"max":-0}', '{"body":1,"priority":1.0}', '{"waitMs":1e-999}',
-    '{"body":123456789012345678901234567890}', '{"body":1,"delayMs":9007199254740993}', '{"ids":["1"],"results":[1e999]}',
-    '{"body":"\\ud800"}', '{"body":1,"__proto__":{"priority":42}}', '{"__proto__":{"body":1}}', '{"body":1,"body":2}',
-    '{"body":1,"dedupId":"a","dedupId":{"x":1}}', '{"config":{"__proto__":{"visibilityMs":-5}}}', 'null', '[]', '""', '1', 'true', '{}',
-    '{"body":}', '{"body":1', '{body:1}', "{'body':1}", '{"body":1}garbage', '{"body":NaN}', '{"body":Infinity}', '{"body":01}', '{"body":0x10}',
+    '{"body":1e999}',
+    '{"body":1,"priority":1e999}',
+    '{"max":-0}',
+    '{"body":1,"priority":1.0}',
+    '{"waitMs":1e-999}',
+    '{"body":123456789012345678901234567890}',
+    '{"body":1,"delayMs":9007199254740993}',
+    '{"ids":["1"],"results":[1e999]}',
+    '{"body":"\\ud800"}',
+    '{"body":1,"__proto__":{"priority":42}}',
+    '{"__proto__":{"body":1}}',
+    '{"body":1,"body":2}',
+    '{"body":1,"dedupId":"a","dedupId":{"x":1}}',
+    '{"config":{"__proto__":{"visibilityMs":-5}}}',
+    'null',
+    '[]',
+    '""',
+    '1',
+    'true',
+    '{}',
+    '{"body":}',
+    '{"body":1',
+    '{body:1}',
+    "{'body':1}",
+    '{"body":1}garbage',
+    '{"body":NaN}',
+    '{"body":Infinity}',
+    '{"body":01}',
+    '{"body":0x10}',
   ),
   fc.string({ maxLength: 64 }),
   fc.string({ maxLength: 64, unit: 'binary' }),
@@ -370,26 +549,44 @@ export function mapBytes(entries: readonly (readonly [Uint8Array, Uint8Array])[]
 /** Values that only raw bytes can carry: extensions, records, huge declared lengths, bad UTF-8, deep nesting. */
 export const hostileMsgpackValue: fc.Arbitrary<Uint8Array> = fc.oneof(
   // fixext 1/2/4/8/16 and ext 8 of any type (0 is msgpackr's undefined, -1 the timestamp).
-  fc.tuple(fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8), fc.integer({ min: -128, max: 127 }), fc.uint8Array({ minLength: 16, maxLength: 16 })).map(([code, type, data]) =>
-    concat([Uint8Array.of(code, type & 0xff), data.subarray(0, { 0xd4: 1, 0xd5: 2, 0xd6: 4, 0xd7: 8, 0xd8: 16 }[code]!)]),
-  ),
-  fc.tuple(fc.integer({ min: -128, max: 127 }), fc.uint8Array({ maxLength: 40 })).map(([type, data]) => concat([Uint8Array.of(0xc7, data.length, type & 0xff), data])),
+  fc
+    .tuple(fc.constantFrom(0xd4, 0xd5, 0xd6, 0xd7, 0xd8), fc.integer({ min: -128, max: 127 }), fc.uint8Array({ minLength: 16, maxLength: 16 }))
+    .map(([code, type, data]) => concat([Uint8Array.of(code, type & 0xff), data.subarray(0, { 0xd4: 1, 0xd5: 2, 0xd6: 4, 0xd7: 8, 0xd8: 16 }[code]!)])),
+  fc
+    .tuple(fc.integer({ min: -128, max: 127 }), fc.uint8Array({ maxLength: 40 }))
+    .map(([type, data]) => concat([Uint8Array.of(0xc7, data.length, type & 0xff), data])),
   // Declared lengths far beyond the bytes that follow.
   fc.constantFrom(
-    Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff), Uint8Array.of(0xdf, 0x7f, 0xff, 0xff, 0xff), Uint8Array.of(0xdb, 0x7f, 0xff, 0xff, 0xff, 0x61),
-    Uint8Array.of(0xc6, 0xff, 0xff, 0xff, 0xf0, 0x00), Uint8Array.of(0xdc, 0xff, 0xff), Uint8Array.of(0xc9, 0x7f, 0xff, 0xff, 0xff, 0x01),
-    Uint8Array.of(0xc1), Uint8Array.of(0xa3, 0xff, 0xfe, 0xfd), Uint8Array.of(0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
-    Uint8Array.of(0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0), Uint8Array.of(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0), Uint8Array.of(0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0),
-    Uint8Array.of(0xca, 0x7f, 0xc0, 0, 0), Uint8Array.of(0xd4, 0x00, 0x00), Uint8Array.of(0xd6, 0xff, 0, 0, 0, 1),
+    Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff),
+    Uint8Array.of(0xdf, 0x7f, 0xff, 0xff, 0xff),
+    Uint8Array.of(0xdb, 0x7f, 0xff, 0xff, 0xff, 0x61),
+    Uint8Array.of(0xc6, 0xff, 0xff, 0xff, 0xf0, 0x00),
+    Uint8Array.of(0xdc, 0xff, 0xff),
+    Uint8Array.of(0xc9, 0x7f, 0xff, 0xff, 0xff, 0x01),
+    Uint8Array.of(0xc1),
+    Uint8Array.of(0xa3, 0xff, 0xfe, 0xfd),
+    Uint8Array.of(0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff),
+    Uint8Array.of(0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0),
+    Uint8Array.of(0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0),
+    Uint8Array.of(0xcb, 0x7f, 0xf0, 0, 0, 0, 0, 0, 0),
+    Uint8Array.of(0xca, 0x7f, 0xc0, 0, 0),
+    Uint8Array.of(0xd4, 0x00, 0x00),
+    Uint8Array.of(0xd6, 0xff, 0, 0, 0, 1),
   ),
   // Nesting: arrays of one, maps of one, from a little past the limits to far past them.
-  fc.tuple(fc.constantFrom(63, 64, 65, 79, 80, 81, 1_000, 100_000), fc.boolean()).map(([depth, maps]) =>
-    concat([new Uint8Array(depth * (maps ? 3 : 1)).map((_, index) => (maps ? [0x81, 0xa1, 0x61][index % 3]! : 0x91)), Uint8Array.of(0xc0)]),
-  ),
+  fc
+    .tuple(fc.constantFrom(63, 64, 65, 79, 80, 81, 1_000, 100_000), fc.boolean())
+    .map(([depth, maps]) =>
+      concat([new Uint8Array(depth * (maps ? 3 : 1)).map((_, index) => (maps ? [0x81, 0xa1, 0x61][index % 3]! : 0x91)), Uint8Array.of(0xc0)]),
+    ),
   // Maps keyed by things that are not strings.
   fc.constantFrom(
-    Uint8Array.of(0x81, 0xc0, 0x01), Uint8Array.of(0x81, 0x91, 0x01, 0x01), Uint8Array.of(0x81, 0x80, 0x01), Uint8Array.of(0x81, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x01),
-    Uint8Array.of(0x81, 0xc4, 0x01, 0x61, 0x01), Uint8Array.of(0x82, 0x01, 0x01, 0x01, 0x02),
+    Uint8Array.of(0x81, 0xc0, 0x01),
+    Uint8Array.of(0x81, 0x91, 0x01, 0x01),
+    Uint8Array.of(0x81, 0x80, 0x01),
+    Uint8Array.of(0x81, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0, 0x01),
+    Uint8Array.of(0x81, 0xc4, 0x01, 0x61, 0x01),
+    Uint8Array.of(0x82, 0x01, 0x01, 0x01, 0x02),
   ),
   fc.jsonValue({ maxDepth: 2 }).map((value) => recordsPackr.pack([value, value])),
   fc.constantFrom(new Date(0), new Set([1]), new Map([[1, 2]]), /x/g, new Error('e'), BigInt(2) ** BigInt(70), new Float64Array(2)).map((value) => {
@@ -413,8 +610,14 @@ export function hostileFrameBytes(frame: fc.Arbitrary<Record<string, unknown>>, 
     }),
     frame.map((value) => bundlePackr.pack(value)),
     // A map with a hostile value under a key, after a valid id and op.
-    fc.tuple(id, fc.constantFrom('body', 'queue', 'op', 'ids', 'config', 'message', 'request', 'messages', 'id', '__proto__', 'constructor'), hostileMsgpackValue, frame).map(
-      ([frameId, key, bytes, value]) =>
+    fc
+      .tuple(
+        id,
+        fc.constantFrom('body', 'queue', 'op', 'ids', 'config', 'message', 'request', 'messages', 'id', '__proto__', 'constructor'),
+        hostileMsgpackValue,
+        frame,
+      )
+      .map(([frameId, key, bytes, value]) =>
         mapBytes([
           [encode('id'), encode(frameId)],
           [encode('op'), encode(value.op ?? 'enqueue')],
@@ -422,7 +625,7 @@ export function hostileFrameBytes(frame: fc.Arbitrary<Record<string, unknown>>, 
           [encode('queue'), encode(value.queue ?? 'fz-a')],
           [encode(key), bytes],
         ]),
-    ),
+      ),
     // A valid frame with bytes after it, or cut short.
     fc.tuple(frame, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([value, tail]) => concat([encode(value), tail])),
     fc.tuple(frame, fc.nat()).map(([value, cut]) => {

@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import {
   hostileJsonText,
   hostileString,
@@ -70,12 +70,30 @@ const ROUTE_TEMPLATES: readonly { method: string; path: string; op: string | und
   { method: 'GET', path: '/peer', op: undefined },
 ];
 
-const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'TRACE', 'CONNECT', 'PROPFIND', 'get', 'Post', 'G\u0000ET', '', 'GET GET', 'X'.repeat(300)];
+const METHODS = [
+  'GET',
+  'POST',
+  'PUT',
+  'DELETE',
+  'HEAD',
+  'OPTIONS',
+  'PATCH',
+  'TRACE',
+  'CONNECT',
+  'PROPFIND',
+  'get',
+  'Post',
+  'G\u0000ET',
+  '',
+  'GET GET',
+  'X'.repeat(300),
+];
 
 /** Percent-encodes the UTF-8 bytes of `text` (a lone surrogate becomes U+FFFD, as on the wire). */
 function percentEncode(text: string): string {
   let encoded = '';
-  for (const byte of Buffer.from(text, 'utf8')) encoded += /[A-Za-z0-9._~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (const byte of Buffer.from(text, 'utf8'))
+    encoded += /[A-Za-z0-9._~-]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
   return encoded;
 }
 
@@ -93,12 +111,30 @@ const pathParam = (value: fc.Arbitrary<unknown>): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 6, arbitrary: value.map((item) => percentEncode(asText(item))) },
     { weight: 1, arbitrary: value.map((item) => asText(item)) },
-    { weight: 1, arbitrary: fc.constantFrom('%', '%z', '%zz', '%E0%A4%A', '%00', '%2F', '%25', '%FF%FE', '..', '.', '%2e%2e', 'a%00b', '%C0%AF', 'x'.repeat(5000)) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom('%', '%z', '%zz', '%E0%A4%A', '%00', '%2F', '%25', '%FF%FE', '..', '.', '%2e%2e', 'a%00b', '%C0%AF', 'x'.repeat(5000)),
+    },
   );
 
 const query: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constant('') },
-  { weight: 2, arbitrary: fc.constantFrom('?stale=1', '?stale=true', '?stale=0', '?stale=%', '?stale=1&stale=0', '?', '?&&&', '?a=%zz', '#frag', '?stale=1#x', `?${'q'.repeat(9000)}`) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '?stale=1',
+      '?stale=true',
+      '?stale=0',
+      '?stale=%',
+      '?stale=1&stale=0',
+      '?',
+      '?&&&',
+      '?a=%zz',
+      '#frag',
+      '?stale=1#x',
+      `?${'q'.repeat(9000)}`,
+    ),
+  },
   { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((text) => `?${text}`) },
 );
 
@@ -109,7 +145,10 @@ const target: fc.Arbitrary<{ method: string; target: string; op: string | undefi
     arbitrary: fc
       .tuple(
         // Routes with a body (where validation has the most to do) come three times as often.
-        fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...ROUTE_TEMPLATES.filter((route) => route.op !== undefined)) }, { weight: 1, arbitrary: fc.constantFrom(...ROUTE_TEMPLATES) }),
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...ROUTE_TEMPLATES.filter((route) => route.op !== undefined)) },
+          { weight: 1, arbitrary: fc.constantFrom(...ROUTE_TEMPLATES) },
+        ),
         pathParam(queueName),
         pathParam(messageIdValue),
         query,
@@ -119,10 +158,38 @@ const target: fc.Arbitrary<{ method: string; target: string; op: string | undefi
   {
     weight: 2,
     arbitrary: fc
-      .constantFrom('//[', '//', '/[', '*', 'http://evil.example/queues', 'http://127.0.0.1/cluster', '/%', '/%%', '/queues/%/messages', '', ' ', '/\u0000', '/\u00ff',
-        '/queues/fz-a/messages/', '/queues//messages', '/queues/fz-a/messages/1/2', '/dashboard/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/queues?stale=1',
-        '/admin/faults/../../cluster', '/health?x', '/HEALTH', '/cluster/', `/${'a'.repeat(8_000)}`, `/${'a'.repeat(17_000)}`, `/${'a'.repeat(70_000)}`,
-        `/queues/${'%41'.repeat(3000)}`, '/queues/\u00e9/messages', '/queues/a b/messages', '\\queues\\fz-a')
+      .constantFrom(
+        '//[',
+        '//',
+        '/[',
+        '*',
+        'http://evil.example/queues',
+        'http://127.0.0.1/cluster',
+        '/%',
+        '/%%',
+        '/queues/%/messages',
+        '',
+        ' ',
+        '/\u0000',
+        '/\u00ff',
+        '/queues/fz-a/messages/',
+        '/queues//messages',
+        '/queues/fz-a/messages/1/2',
+        '/dashboard/../../etc/passwd',
+        '/%2e%2e/%2e%2e/etc/passwd',
+        '/queues?stale=1',
+        '/admin/faults/../../cluster',
+        '/health?x',
+        '/HEALTH',
+        '/cluster/',
+        `/${'a'.repeat(8_000)}`,
+        `/${'a'.repeat(17_000)}`,
+        `/${'a'.repeat(70_000)}`,
+        `/queues/${'%41'.repeat(3000)}`,
+        '/queues/\u00e9/messages',
+        '/queues/a b/messages',
+        '\\queues\\fz-a',
+      )
       .map((path) => ({ method: 'GET', target: path, op: undefined as string | undefined })),
   },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }).map((text) => ({ method: 'GET', target: `/${text}`, op: undefined as string | undefined })) },
@@ -130,7 +197,11 @@ const target: fc.Arbitrary<{ method: string; target: string; op: string | undefi
 
 /** A JSON body for a route's operation, with fields valid or hostile, mutated or not; or a raw trick. */
 function bodyFor(op: string | undefined): fc.Arbitrary<string> {
-  const configure = fc.oneof(validConfigFields, mutatedOnce(validConfigFields, ['visibilityMs', 'maxDeliveries', 'deadLetterQueue', 'backoff', 'maxLength', 'retentionMs']), OP_FIELDS.configure!.config as fc.Arbitrary<unknown>);
+  const configure = fc.oneof(
+    validConfigFields,
+    mutatedOnce(validConfigFields, ['visibilityMs', 'maxDeliveries', 'deadLetterQueue', 'backoff', 'maxLength', 'retentionMs']),
+    OP_FIELDS.configure!.config as fc.Arbitrary<unknown>,
+  );
   const fields = op === undefined ? fc.constant({}) : op === 'configure' ? configure : requestFields(op).map(({ queue: _queue, ...rest }) => rest);
   return fc.oneof(
     { weight: 8, arbitrary: fc.tuple(fields, jsonTextMutation).map(([value, mutate]) => mutate(hostileJsonText(value))) },
@@ -141,14 +212,50 @@ function bodyFor(op: string | undefined): fc.Arbitrary<string> {
 }
 
 const headerName: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('X-Fuzz', 'Accept', 'Cookie', 'Authorization', 'Origin', 'Sec-Fetch-Site', 'Expect', 'Upgrade', 'Connection', 'Content-Type', 'Content-Encoding', 'Host', 'Transfer-Encoding', 'Content-Length', 'Keep-Alive', 'TE', 'Trailer', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version'),
+  fc.constantFrom(
+    'X-Fuzz',
+    'Accept',
+    'Cookie',
+    'Authorization',
+    'Origin',
+    'Sec-Fetch-Site',
+    'Expect',
+    'Upgrade',
+    'Connection',
+    'Content-Type',
+    'Content-Encoding',
+    'Host',
+    'Transfer-Encoding',
+    'Content-Length',
+    'Keep-Alive',
+    'TE',
+    'Trailer',
+    'Sec-WebSocket-Key',
+    'Sec-WebSocket-Version',
+  ),
   fc.constantFrom('Bad Header', 'Bad:Header', 'X-\u0000', '', ' X-Lead', 'X-\u00e9', '(x)'),
   fc.string({ minLength: 1, maxLength: 12 }),
 );
 
 const headerValue: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: hostileString.map((text) => text.slice(0, 2000)) },
-  { weight: 1, arbitrary: fc.constantFrom('\r\nInjected: 1', 'a\rb', 'a\nb', 'x'.repeat(20_000), 'x'.repeat(70_000), 'close', 'keep-alive', 'upgrade', 'websocket', '100-continue', 'gzip', 'chunked, chunked') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '\r\nInjected: 1',
+      'a\rb',
+      'a\nb',
+      'x'.repeat(20_000),
+      'x'.repeat(70_000),
+      'close',
+      'keep-alive',
+      'upgrade',
+      'websocket',
+      '100-continue',
+      'gzip',
+      'chunked, chunked',
+    ),
+  },
 );
 
 interface HeaderChoices {
@@ -162,11 +269,17 @@ interface HeaderChoices {
 }
 
 const headerChoices: fc.Arbitrary<HeaderChoices> = fc.record({
-  host: fc.oneof({ weight: 12, arbitrary: fc.constant('normal' as const) }, { weight: 1, arbitrary: fc.constantFrom('missing', 'evil', 'duplicate', 'long', 'empty', 'localhost', 'ipv6', 'port') }),
+  host: fc.oneof(
+    { weight: 12, arbitrary: fc.constant('normal' as const) },
+    { weight: 1, arbitrary: fc.constantFrom('missing', 'evil', 'duplicate', 'long', 'empty', 'localhost', 'ipv6', 'port') },
+  ),
   contentType: fc.oneof({ weight: 12, arbitrary: fc.constant('json' as const) }, { weight: 1, arbitrary: fc.constantFrom('text', 'none', 'garbage') }),
   origin: fc.oneof({ weight: 12, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: fc.constantFrom('evil', 'null', 'self', 'crossSite') }),
   upgrade: fc.oneof({ weight: 20, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: fc.constantFrom('websocket', 'websocketBadKey', 'h2c') }),
-  extra: fc.oneof({ weight: 12, arbitrary: fc.constant([] as (readonly [string, string])[]) }, { weight: 1, arbitrary: fc.array(fc.tuple(headerName, headerValue), { maxLength: 4 }) }),
+  extra: fc.oneof(
+    { weight: 12, arbitrary: fc.constant([] as (readonly [string, string])[]) },
+    { weight: 1, arbitrary: fc.array(fc.tuple(headerName, headerValue), { maxLength: 4 }) },
+  ),
   many: fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(100, 2_100) }),
   connection: fc.constantFrom('none', 'none', 'close', 'keep-alive'),
 });
@@ -177,13 +290,37 @@ const framing: fc.Arbitrary<Framing> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .constantFrom('-1', 'abc', '1e3', ' 12', '12, 12', '99999999999999999999', '17000000', '16777217', '0x10', '', '+5', '1.5', '\u0000', 'LONGER', 'SHORTER', 'TWICE', 'TWICE_DIFFERENT')
+      .constantFrom(
+        '-1',
+        'abc',
+        '1e3',
+        ' 12',
+        '12, 12',
+        '99999999999999999999',
+        '17000000',
+        '16777217',
+        '0x10',
+        '',
+        '+5',
+        '1.5',
+        '\u0000',
+        'LONGER',
+        'SHORTER',
+        'TWICE',
+        'TWICE_DIFFERENT',
+      )
       .map((value) => ({ kind: 'bogusLength', value }) as Framing),
   },
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.integer({ min: 1, max: 4 }), fc.oneof({ weight: 4, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: fc.constantFrom('badSize', 'noTerminator', 'sizeTooBig', 'noCrlf', 'extension', 'trailer') }))
+      .tuple(
+        fc.integer({ min: 1, max: 4 }),
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant('none' as const) },
+          { weight: 1, arbitrary: fc.constantFrom('badSize', 'noTerminator', 'sizeTooBig', 'noCrlf', 'extension', 'trailer') },
+        ),
+      )
       .map(([chunks, fault]) => ({ kind: 'chunked', chunks, fault }) as Framing),
   },
   { weight: 1, arbitrary: fc.constantFrom('5', '0', 'abc').map((value) => ({ kind: 'both', value }) as Framing) },
@@ -199,13 +336,22 @@ export function httpRequestArbitrary(ports: readonly number[]): fc.Arbitrary<Htt
     .chain(([chosen, node]) =>
       fc.record({
         node: fc.constant(node),
-        method: fc.oneof({ weight: 30, arbitrary: fc.constant(chosen.method === 'GET' && chosen.op === undefined ? 'GET' : chosen.method) }, { weight: 2, arbitrary: fc.constantFrom(...METHODS) }),
+        method: fc.oneof(
+          { weight: 30, arbitrary: fc.constant(chosen.method === 'GET' && chosen.op === undefined ? 'GET' : chosen.method) },
+          { weight: 2, arbitrary: fc.constantFrom(...METHODS) },
+        ),
         target: fc.constant(chosen.target),
-        version: fc.oneof({ weight: 60, arbitrary: fc.constant('HTTP/1.1') }, { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', '', 'FTP/1.0', 'http/1.1') }),
+        version: fc.oneof(
+          { weight: 60, arbitrary: fc.constant('HTTP/1.1') },
+          { weight: 1, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'HTTP/1.1 extra', '', 'FTP/1.0', 'http/1.1') },
+        ),
         choices: headerChoices,
         framing,
         body: bodyFor(chosen.op),
-        splits: fc.oneof({ weight: 4, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 3 }) }),
+        splits: fc.oneof(
+          { weight: 4, arbitrary: fc.constant([] as number[]) },
+          { weight: 1, arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 3 }) },
+        ),
         lineEnd: fc.oneof({ weight: 60, arbitrary: fc.constant('\r\n' as const) }, { weight: 1, arbitrary: fc.constant('\n' as const) }),
       }),
     )
@@ -234,8 +380,14 @@ function headersOf(choices: HeaderChoices, port: number): (readonly [string, str
   else if (choices.origin === 'self') headers.push(['Origin', `http://127.0.0.1:${port}`]);
   else if (choices.origin === 'crossSite') headers.push(['Sec-Fetch-Site', 'cross-site']);
   if (choices.upgrade === 'websocket' || choices.upgrade === 'websocketBadKey') {
-    headers.push(['Connection', 'Upgrade'], ['Upgrade', 'websocket'], ['Sec-WebSocket-Version', '13'], ['Sec-WebSocket-Key', choices.upgrade === 'websocket' ? 'dGhlIHNhbXBsZSBub25jZQ==' : 'not a key']);
-  } else if (choices.upgrade === 'h2c') headers.push(['Connection', 'Upgrade, HTTP2-Settings'], ['Upgrade', 'h2c'], ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA']);
+    headers.push(
+      ['Connection', 'Upgrade'],
+      ['Upgrade', 'websocket'],
+      ['Sec-WebSocket-Version', '13'],
+      ['Sec-WebSocket-Key', choices.upgrade === 'websocket' ? 'dGhlIHNhbXBsZSBub25jZQ==' : 'not a key'],
+    );
+  } else if (choices.upgrade === 'h2c')
+    headers.push(['Connection', 'Upgrade, HTTP2-Settings'], ['Upgrade', 'h2c'], ['HTTP2-Settings', 'AAMAAABkAARAAAAAAAIAAAAA']);
   else if (choices.connection !== 'none') headers.push(['Connection', choices.connection]);
   headers.push(...choices.extra);
   for (let index = 0; index < choices.many; index++) headers.push([`X-Many-${index}`, String(index)]);
@@ -257,7 +409,14 @@ export function requestBytes(input: HttpFuzzInput): { bytes: Buffer; complete: b
     case 'none':
       break;
     case 'bogusLength': {
-      const value = framing.value === 'LONGER' ? String(body.length + 7) : framing.value === 'SHORTER' ? String(Math.max(0, body.length - 3)) : framing.value.startsWith('TWICE') ? String(body.length) : framing.value;
+      const value =
+        framing.value === 'LONGER'
+          ? String(body.length + 7)
+          : framing.value === 'SHORTER'
+            ? String(Math.max(0, body.length - 3))
+            : framing.value.startsWith('TWICE')
+              ? String(body.length)
+              : framing.value;
       headerLines.push(`Content-Length: ${value}`);
       // The same header twice: with one value (allowed), or two (a request smuggling classic).
       if (framing.value === 'TWICE') headerLines.push(`Content-Length: ${value}`);
@@ -291,7 +450,14 @@ function chunkedBody(body: Buffer, chunks: number, fault: ChunkFault, end: strin
   let complete = true;
   for (let offset = 0; offset < body.length; offset += size) {
     const piece = body.subarray(offset, offset + size);
-    const header = fault === 'badSize' ? 'zz' : fault === 'sizeTooBig' ? (piece.length + 10).toString(16) : fault === 'extension' ? `${piece.length.toString(16)};ext="x"` : piece.length.toString(16);
+    const header =
+      fault === 'badSize'
+        ? 'zz'
+        : fault === 'sizeTooBig'
+          ? (piece.length + 10).toString(16)
+          : fault === 'extension'
+            ? `${piece.length.toString(16)};ext="x"`
+            : piece.length.toString(16);
     parts.push(Buffer.from(`${header}${end}`), piece, Buffer.from(fault === 'noCrlf' ? '' : end));
   }
   if (fault === 'sizeTooBig') complete = false;
@@ -400,13 +566,21 @@ export function sendHttp(address: string, input: HttpFuzzInput, limits: { answer
     const examine = (closed: boolean) => {
       const parsed = parseResponse(raw(), input.method, closed);
       if (parsed === 'incomplete') {
-        if (closed) finish(received.length === 0 ? { kind: 'closed', raw: raw() } : { kind: 'garbage', raw: raw(), reason: 'the connection closed in the middle of a response' });
+        if (closed)
+          finish(
+            received.length === 0
+              ? { kind: 'closed', raw: raw() }
+              : { kind: 'garbage', raw: raw(), reason: 'the connection closed in the middle of a response' },
+          );
         return;
       }
       if ('reason' in parsed) finish({ kind: 'garbage', raw: raw(), reason: parsed.reason });
       else finish({ kind: 'response', response: parsed, raw: raw() });
     };
-    const timer = setTimeout(() => finish(complete ? { kind: 'hung', raw: raw() } : { kind: 'abandoned', raw: raw() }), complete ? limits.answerWithinMs : limits.incompleteWaitMs);
+    const timer = setTimeout(
+      () => finish(complete ? { kind: 'hung', raw: raw() } : { kind: 'abandoned', raw: raw() }),
+      complete ? limits.answerWithinMs : limits.incompleteWaitMs,
+    );
     socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
       examine(false);
@@ -447,7 +621,8 @@ export function judgeHttp(input: HttpFuzzInput, outcome: HttpOutcome): { verdict
   if (outcome.kind === 'closed') return { verdict: 'closed' };
   if (outcome.kind === 'abandoned') return { verdict: 'abandoned' };
   if (outcome.kind === 'hung') return { problem: `no answer and the connection still open (received ${outcome.raw.length} bytes)` };
-  if (outcome.kind === 'garbage') return { problem: `the answer is no HTTP response: ${outcome.reason}; ${JSON.stringify(outcome.raw.subarray(0, 200).toString('latin1'))}` };
+  if (outcome.kind === 'garbage')
+    return { problem: `the answer is no HTTP response: ${outcome.reason}; ${JSON.stringify(outcome.raw.subarray(0, 200).toString('latin1'))}` };
   const { status, headers, body } = outcome.response;
   const text = body.toString('utf8');
   const path = input.target.split('?')[0]!;
@@ -460,7 +635,12 @@ export function judgeHttp(input: HttpFuzzInput, outcome: HttpOutcome): { verdict
     if (status === 500 || (status > 500 && status !== 503 && status !== 504)) return { problem: `status ${status} to HEAD` };
     return { verdict: status < 400 ? 'success' : 'json' };
   }
-  if (isUpgrade && (path === '/ws' || path === '/peer') && (status === 101 || (status >= 400 && status < 500 && headers['content-type'] !== 'application/json'))) return { verdict: 'upgradeAnswer' };
+  if (
+    isUpgrade &&
+    (path === '/ws' || path === '/peer') &&
+    (status === 101 || (status >= 400 && status < 500 && headers['content-type'] !== 'application/json'))
+  )
+    return { verdict: 'upgradeAnswer' };
   let json: unknown;
   const isJson = (headers['content-type'] ?? '').startsWith('application/json');
   if (isJson) {

@@ -1,5 +1,5 @@
-import fc from 'fast-check';
 import { createHash, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { decodeChecked, encode } from '../../src/shared/codec.ts';
 import { ERROR_CODES } from '../../src/shared/index.ts';
 import { isPeerFrame, PEER_FRAME_DEPTH_MAX, PEER_PROTOCOL_VERSION } from '../../src/transport/peer-frames.ts';
@@ -67,10 +67,42 @@ export function peerFrameBytes(input: PeerFrameInput): Uint8Array {
   return 'bytes' in input ? input.bytes : encode(input.frame);
 }
 
-const RAFT_TYPES = ['append', 'appendResponse', 'heartbeat', 'heartbeatResponse', 'vote', 'preVote', 'voteResponse', 'preVoteResponse', 'timeoutNow', 'readIndex', 'readIndexResponse'] as const;
+const RAFT_TYPES = [
+  'append',
+  'appendResponse',
+  'heartbeat',
+  'heartbeatResponse',
+  'vote',
+  'preVote',
+  'voteResponse',
+  'preVoteResponse',
+  'timeoutNow',
+  'readIndex',
+  'readIndexResponse',
+] as const;
 
 /** Keys to mutate in a Raft message: those of every type, so a type gets another's fields too. */
-const RAFT_KEYS = ['type', 'from', 'to', 'term', 'prevIndex', 'prevTerm', 'entries', 'commit', 'index', 'reject', 'rejectHint', 'rejectTerm', 'recovering', 'readContext', 'lastIndex', 'lastTerm', 'transfer', 'refusal', 'snapshot'];
+const RAFT_KEYS = [
+  'type',
+  'from',
+  'to',
+  'term',
+  'prevIndex',
+  'prevTerm',
+  'entries',
+  'commit',
+  'index',
+  'reject',
+  'rejectHint',
+  'rejectTerm',
+  'recovering',
+  'readContext',
+  'lastIndex',
+  'lastTerm',
+  'transfer',
+  'refusal',
+  'snapshot',
+];
 
 function idArbitrary(context: PeerContext): fc.Arbitrary<string> {
   return fc.oneof(
@@ -82,12 +114,18 @@ function idArbitrary(context: PeerContext): fc.Arbitrary<string> {
 
 function termArbitrary(context: PeerContext): fc.Arbitrary<number> {
   if (!context.keyed) return fc.integer({ min: context.sentinelTerm, max: context.sentinelTerm + 1_000_000 });
-  return fc.oneof({ weight: 3, arbitrary: fc.integer({ min: Math.max(0, context.term - 2), max: context.term + 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: context.term + 3 }) });
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.integer({ min: Math.max(0, context.term - 2), max: context.term + 3 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: context.term + 3 }) },
+  );
 }
 
 /** An index anywhere from 0 to well past the end of the log, and the 2^53 boundary. */
 function indexArbitrary(context: PeerContext): fc.Arbitrary<number> {
-  return fc.oneof(fc.nat({ max: context.lastIndex + 10 }), fc.constantFrom(0, 1, context.commit, context.lastIndex, context.lastIndex + 1, 2 ** 31, 2 ** 53 - 1));
+  return fc.oneof(
+    fc.nat({ max: context.lastIndex + 10 }),
+    fc.constantFrom(0, 1, context.commit, context.lastIndex, context.lastIndex + 1, 2 ** 31, 2 ** 53 - 1),
+  );
 }
 
 const bytesArbitrary = fc.uint8Array({ maxLength: 64 });
@@ -103,7 +141,10 @@ const membership = (context: PeerContext) =>
 /** Entries `prevIndex + 1, ...` with terms that never fall and never pass `term`. */
 function entriesAfter(context: PeerContext, prevIndex: number, prevTerm: number, term: number): fc.Arbitrary<Record<string, unknown>[]> {
   return fc
-    .array(fc.tuple(fc.constantFrom('normal', 'config', 'noop'), fc.integer({ min: prevTerm, max: Math.max(prevTerm, term) }), bytesArbitrary, membership(context)), { minLength: 1, maxLength: 5 })
+    .array(
+      fc.tuple(fc.constantFrom('normal', 'config', 'noop'), fc.integer({ min: prevTerm, max: Math.max(prevTerm, term) }), bytesArbitrary, membership(context)),
+      { minLength: 1, maxLength: 5 },
+    )
     .map((items) => {
       let floor = prevTerm;
       return items.map(([kind, entryTerm, data, members], position) => {
@@ -119,7 +160,10 @@ function entriesAfter(context: PeerContext, prevIndex: number, prevTerm: number,
 function wellShapedRaft(context: PeerContext, target: number): fc.Arbitrary<Record<string, unknown>> {
   const base = fc.record({
     from: idArbitrary(context),
-    to: fc.oneof({ weight: 4, arbitrary: fc.constant(context.memberIds[target]!) }, { weight: 1, arbitrary: fc.constantFrom(...context.memberIds, context.selfId) }),
+    to: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(context.memberIds[target]!) },
+      { weight: 1, arbitrary: fc.constantFrom(...context.memberIds, context.selfId) },
+    ),
     term: termArbitrary(context),
   });
   const context256 = fc.oneof(fc.constant(''), fc.string({ maxLength: 20 }), fc.constant('r'.repeat(256)));
@@ -131,15 +175,32 @@ function wellShapedRaft(context: PeerContext, target: number): fc.Arbitrary<Reco
         case 'append':
           return fc.boolean().chain((withEntries): fc.Arbitrary<Record<string, unknown>> => {
             if (!withEntries) {
-              return fc.record({ prevIndex: indexArbitrary(context), prevTerm: fc.nat({ max: term }), commit: safeCommit, entries: fc.constant([] as unknown[]) }).map((fields) => ({ ...common, type, ...fields }));
+              return fc
+                .record({ prevIndex: indexArbitrary(context), prevTerm: fc.nat({ max: term }), commit: safeCommit, entries: fc.constant([] as unknown[]) })
+                .map((fields) => ({ ...common, type, ...fields }));
             }
-            return fc.tuple(fc.integer({ min: context.lastIndex + 1000, max: context.lastIndex + 1_000_000 }), fc.nat({ max: term })).chain(([prevIndex, prevTerm]) =>
-              entriesAfter(context, prevIndex, prevTerm, term).map((entries) => ({ ...common, type, prevIndex, prevTerm, entries, commit: Math.min(context.commit, prevIndex) })),
-            );
+            return fc
+              .tuple(fc.integer({ min: context.lastIndex + 1000, max: context.lastIndex + 1_000_000 }), fc.nat({ max: term }))
+              .chain(([prevIndex, prevTerm]) =>
+                entriesAfter(context, prevIndex, prevTerm, term).map((entries) => ({
+                  ...common,
+                  type,
+                  prevIndex,
+                  prevTerm,
+                  entries,
+                  commit: Math.min(context.commit, prevIndex),
+                })),
+              );
           });
         case 'appendResponse':
           return fc
-            .record({ index: fc.nat({ max: context.commit }), reject: fc.boolean(), rejectHint: indexArbitrary(context), rejectTerm: fc.nat({ max: term }), recovering: fc.constantFrom(undefined, true, false) })
+            .record({
+              index: fc.nat({ max: context.commit }),
+              reject: fc.boolean(),
+              rejectHint: indexArbitrary(context),
+              rejectTerm: fc.nat({ max: term }),
+              recovering: fc.constantFrom(undefined, true, false),
+            })
             .map((fields) => ({ ...common, type, ...fields }));
         case 'heartbeat':
           return fc.record({ commit: safeCommit, readContext: context256 }).map((fields) => ({ ...common, type, ...fields }));
@@ -147,7 +208,9 @@ function wellShapedRaft(context: PeerContext, target: number): fc.Arbitrary<Reco
           return fc.record({ readContext: context256, recovering: fc.constantFrom(undefined, true, false) }).map((fields) => ({ ...common, type, ...fields }));
         case 'vote':
         case 'preVote':
-          return fc.record({ lastIndex: indexArbitrary(context), lastTerm: fc.nat({ max: term }), transfer: fc.boolean() }).map((fields) => ({ ...common, type, ...fields }));
+          return fc
+            .record({ lastIndex: indexArbitrary(context), lastTerm: fc.nat({ max: term }), transfer: fc.boolean() })
+            .map((fields) => ({ ...common, type, ...fields }));
         case 'voteResponse':
         case 'preVoteResponse':
           return fc.constant({ ...common, type, reject: context.keyed ? true : false });
@@ -157,7 +220,12 @@ function wellShapedRaft(context: PeerContext, target: number): fc.Arbitrary<Reco
           return context256.filter((text) => text !== '').map((readContext) => ({ ...common, type, readContext }));
         case 'readIndexResponse':
           return fc
-            .record({ readContext: fc.string({ minLength: 1, maxLength: 20 }), index: indexArbitrary(context), reject: fc.boolean(), refusal: fc.constantFrom('NOT_LEADER', 'READ_DROPPED') })
+            .record({
+              readContext: fc.string({ minLength: 1, maxLength: 20 }),
+              index: indexArbitrary(context),
+              reject: fc.boolean(),
+              refusal: fc.constantFrom('NOT_LEADER', 'READ_DROPPED'),
+            })
             .map((fields) => ({ ...common, type, ...fields }));
       }
     }),
@@ -174,13 +242,62 @@ function malformedRaft(context: PeerContext, target: number): fc.Arbitrary<Recor
     }),
     fc.constantFrom('snapshot', 'Append', 'unknown', '', 'hello').map((type) => (message: Record<string, unknown>) => ({ ...message, type })),
     fc.constantFrom(-1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '5').map((term) => (message: Record<string, unknown>) => ({ ...message, term })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 3, prevTerm: 1, commit: 0, entries: [{ index: 5, term: 1, kind: 'normal', data: new Uint8Array(1) }] })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 3, prevTerm: 1, commit: 0, entries: [{ index: 4, term: (message.term as number) + 5, kind: 'normal', data: new Uint8Array(1) }] })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 3, prevTerm: 1, commit: 0, entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0) }] })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 3, prevTerm: 1, commit: 0, entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0), membership: { voters: ['a', 'a'], learners: [] } }] })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 3, prevTerm: 1, commit: 0, entries: [{ index: 4, term: 1, kind: 'normal', data: 'text' }] })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 0, prevTerm: 0, commit: 0, entries: Array.from({ length: 4097 }, (_, index) => ({ index: index + 1, term: 0, kind: 'noop', data: new Uint8Array(0) })) })),
-    fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', prevIndex: 5, prevTerm: (message.term as number) + 1, commit: 0, entries: [] })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 3,
+      prevTerm: 1,
+      commit: 0,
+      entries: [{ index: 5, term: 1, kind: 'normal', data: new Uint8Array(1) }],
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 3,
+      prevTerm: 1,
+      commit: 0,
+      entries: [{ index: 4, term: (message.term as number) + 5, kind: 'normal', data: new Uint8Array(1) }],
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 3,
+      prevTerm: 1,
+      commit: 0,
+      entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0) }],
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 3,
+      prevTerm: 1,
+      commit: 0,
+      entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0), membership: { voters: ['a', 'a'], learners: [] } }],
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 3,
+      prevTerm: 1,
+      commit: 0,
+      entries: [{ index: 4, term: 1, kind: 'normal', data: 'text' }],
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 0,
+      prevTerm: 0,
+      commit: 0,
+      entries: Array.from({ length: 4097 }, (_, index) => ({ index: index + 1, term: 0, kind: 'noop', data: new Uint8Array(0) })),
+    })),
+    fc.constant((message: Record<string, unknown>) => ({
+      ...message,
+      type: 'append',
+      prevIndex: 5,
+      prevTerm: (message.term as number) + 1,
+      commit: 0,
+      entries: [],
+    })),
     fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'readIndex', readContext: '' })),
     fc.constant((message: Record<string, unknown>) => ({ ...message, readContext: 'c'.repeat(257) })),
   );
@@ -189,7 +306,11 @@ function malformedRaft(context: PeerContext, target: number): fc.Arbitrary<Recor
 
 /** A gossip claim; about real members only alive or suspect, at small incarnations (see the top). */
 function claim(context: PeerContext): fc.Arbitrary<unknown> {
-  const anyAddress = fc.oneof(fc.constantFrom(...context.deadAddresses), fc.constantFrom(...context.memberAddresses), fc.constantFrom('127.0.0.1:99999', '', 'evil', '[::1]:0', 'a'.repeat(300)));
+  const anyAddress = fc.oneof(
+    fc.constantFrom(...context.deadAddresses),
+    fc.constantFrom(...context.memberAddresses),
+    fc.constantFrom('127.0.0.1:99999', '', 'evil', '[::1]:0', 'a'.repeat(300)),
+  );
   // About the fuzzing peer itself, the address it linked from: gossip holding it alive elsewhere
   // would (rightly) refuse its next link, and the rest of the batch would fuzz nothing.
   const addressOf = (id: string) => (id === context.selfId ? fc.constant(context.deadAddresses[0]!) : anyAddress);
@@ -211,16 +332,28 @@ function claim(context: PeerContext): fc.Arbitrary<unknown> {
   );
   return fc.oneof(
     { weight: 4, arbitrary: wellFormed },
-    { weight: 1, arbitrary: fc.tuple(wellFormed, fc.constantFrom('id', 'address', 'incarnation', 'state', 'by'), hostileValue).map(([item, key, value]) => ({ ...(item as object), [key]: value })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(wellFormed, fc.constantFrom('id', 'address', 'incarnation', 'state', 'by'), hostileValue)
+        .map(([item, key, value]) => ({ ...(item as object), [key]: value })),
+    },
     { weight: 1, arbitrary: hostileValue },
   );
 }
 
 function gossipMessage(context: PeerContext, target: number): fc.Arbitrary<Record<string, unknown>> {
-  const claims = fc.oneof({ weight: 6, arbitrary: fc.array(claim(context), { maxLength: 4 }) }, { weight: 1, arbitrary: fc.constant(Array.from({ length: 4097 }, () => ({}))) }, { weight: 1, arbitrary: hostileValue });
-  return fc
-    .record({
-      type: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('ping', 'ack', 'pingReq', 'sync', 'syncReply') }, { weight: 1, arbitrary: fc.constantFrom('suspect', 'PING', '', 'join') }),
+  const claims = fc.oneof(
+    { weight: 6, arbitrary: fc.array(claim(context), { maxLength: 4 }) },
+    { weight: 1, arbitrary: fc.constant(Array.from({ length: 4097 }, () => ({}))) },
+    { weight: 1, arbitrary: hostileValue },
+  );
+  return fc.record(
+    {
+      type: fc.oneof(
+        { weight: 8, arbitrary: fc.constantFrom('ping', 'ack', 'pingReq', 'sync', 'syncReply') },
+        { weight: 1, arbitrary: fc.constantFrom('suspect', 'PING', '', 'join') },
+      ),
       from: idArbitrary(context),
       to: fc.oneof(fc.constant(context.memberIds[target]!), fc.constantFrom(...context.memberIds), hostileString),
       updates: claims,
@@ -228,7 +361,9 @@ function gossipMessage(context: PeerContext, target: number): fc.Arbitrary<Recor
       target: fc.oneof(fc.constantFrom(...context.memberIds, context.selfId, 'fz-ghost-0'), hostileString),
       targetAddress: fc.oneof(fc.constantFrom(...context.deadAddresses, ...context.memberAddresses), hostileString),
       state: claims,
-    }, { requiredKeys: ['type', 'from', 'to', 'updates'] });
+    },
+    { requiredKeys: ['type', 'from', 'to', 'updates'] },
+  );
 }
 
 function snapshotHeaderMessage(context: PeerContext, target: number): fc.Arbitrary<Record<string, unknown>> {
@@ -278,7 +413,11 @@ function staleCompleteSnapshot(context: PeerContext, target: number): fc.Arbitra
     transfer,
     seq: 0,
     data,
-    header: { message: { ...message, term: Math.max(0, context.term - 1) }, bytes: data.length, digest: new Uint8Array(createHash('sha256').update(data).digest()) },
+    header: {
+      message: { ...message, term: Math.max(0, context.term - 1) },
+      bytes: data.length,
+      digest: new Uint8Array(createHash('sha256').update(data).digest()),
+    },
   }));
 }
 
@@ -287,7 +426,12 @@ function forwardFrame(): fc.Arbitrary<Record<string, unknown>> {
     t: fc.constant('forward'),
     requestId: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 2 ** 31 }) }, { weight: 1, arbitrary: hostileValue }),
     request: fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom('enqueue', 'receive', 'ack', 'nack', 'extend', 'configure', 'purge', 'delete', 'getQueue', 'cluster', 'subscribe').chain((op) => requestFields(op).map((fields) => ({ ...fields, op }))) },
+      {
+        weight: 4,
+        arbitrary: fc
+          .constantFrom('enqueue', 'receive', 'ack', 'nack', 'extend', 'configure', 'purge', 'delete', 'getQueue', 'cluster', 'subscribe')
+          .chain((op) => requestFields(op).map((fields) => ({ ...fields, op }))),
+      },
       { weight: 1, arbitrary: clientFrame },
       { weight: 1, arbitrary: hostileValue },
     ),
@@ -302,7 +446,11 @@ function forwardReplyFrame(): fc.Arbitrary<Record<string, unknown>> {
       ok: fc.oneof(fc.boolean(), hostileValue),
       result: hostileValue,
       error: fc.oneof(
-        fc.record({ code: fc.oneof(fc.constantFrom(...ERROR_CODES), hostileString), message: fc.oneof(fc.string({ maxLength: 20 }), fc.constant('m'.repeat(5000))), retryAfterMs: fc.oneof(fc.constant(undefined), fc.nat(), hostileValue) }),
+        fc.record({
+          code: fc.oneof(fc.constantFrom(...ERROR_CODES), hostileString),
+          message: fc.oneof(fc.string({ maxLength: 20 }), fc.constant('m'.repeat(5000))),
+          retryAfterMs: fc.oneof(fc.constant(undefined), fc.nat(), hostileValue),
+        }),
         hostileValue,
       ),
     },
@@ -315,16 +463,29 @@ function handshakeFrame(context: PeerContext): fc.Arbitrary<Record<string, unkno
     fc.constant({ t: 'hello', v: PEER_PROTOCOL_VERSION, id: context.selfId, address: context.deadAddresses[0]!, founders: null, nonce: new Uint8Array(32) }),
     fc.constant({ t: 'helloAck', v: PEER_PROTOCOL_VERSION, id: context.selfId, address: context.deadAddresses[0]!, founders: null }),
     fc.constant({ t: 'auth', proof: new Uint8Array(32) }),
-    fc.record({ t: fc.constantFrom('hello', 'helloAck'), v: fc.oneof(fc.constant(PEER_PROTOCOL_VERSION), hostileValue), id: fc.oneof(fc.constantFrom(...context.memberIds), hostileString), address: fc.oneof(fc.constantFrom('127.0.0.1:99999', 'a:b', '[::1]:1'), hostileString), founders: fc.oneof(fc.constant(null), hostileValue) }),
+    fc.record({
+      t: fc.constantFrom('hello', 'helloAck'),
+      v: fc.oneof(fc.constant(PEER_PROTOCOL_VERSION), hostileValue),
+      id: fc.oneof(fc.constantFrom(...context.memberIds), hostileString),
+      address: fc.oneof(fc.constantFrom('127.0.0.1:99999', 'a:b', '[::1]:1'), hostileString),
+      founders: fc.oneof(fc.constant(null), hostileValue),
+    }),
   );
 }
 
 /** Any peer frame object, well-shaped or broken, for a link to node `target`. */
 function peerFrame(context: PeerContext, target: number): fc.Arbitrary<Record<string, unknown>> {
   const raft = (message: fc.Arbitrary<Record<string, unknown>>) =>
-    fc.tuple(message, fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.constantFrom(0, 1_700_000_000_000, 1_800_000_000_000, -1, 1e15, 2 ** 53) }, { weight: 1, arbitrary: hostileValue })).map(([item, clock]) =>
-      clock === undefined ? { t: 'raft', message: item } : { t: 'raft', message: item, clock },
-    );
+    fc
+      .tuple(
+        message,
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant(undefined) },
+          { weight: 2, arbitrary: fc.constantFrom(0, 1_700_000_000_000, 1_800_000_000_000, -1, 1e15, 2 ** 53) },
+          { weight: 1, arbitrary: hostileValue },
+        ),
+      )
+      .map(([item, clock]) => (clock === undefined ? { t: 'raft', message: item } : { t: 'raft', message: item, clock }));
   return fc.oneof(
     { weight: 6, arbitrary: raft(wellShapedRaft(context, target)) },
     { weight: 4, arbitrary: raft(malformedRaft(context, target)) },
@@ -333,9 +494,19 @@ function peerFrame(context: PeerContext, target: number): fc.Arbitrary<Record<st
     { weight: 1, arbitrary: forwardReplyFrame() },
     { weight: 2, arbitrary: snapshotChunk(context, target) },
     { weight: context.keyed ? 1 : 0, arbitrary: staleCompleteSnapshot(context, target) },
-    { weight: 1, arbitrary: fc.record({ t: fc.constant('snapshotAck'), transfer: fc.oneof(fc.nat({ max: 4 }), hostileValue), seq: fc.oneof(fc.nat({ max: 4 }), hostileValue) }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant('snapshotAck'),
+        transfer: fc.oneof(fc.nat({ max: 4 }), hostileValue),
+        seq: fc.oneof(fc.nat({ max: 4 }), hostileValue),
+      }),
+    },
     { weight: 1, arbitrary: handshakeFrame(context) },
-    { weight: 1, arbitrary: fc.record({ t: fc.oneof(fc.constantFrom('Raft', 'unknown', '', 'ping'), hostileValue), message: hostileValue }, { requiredKeys: [] }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ t: fc.oneof(fc.constantFrom('Raft', 'unknown', '', 'ping'), hostileValue), message: hostileValue }, { requiredKeys: [] }),
+    },
   );
 }
 
@@ -419,8 +590,28 @@ export interface StrangerInput {
 export function canaryFrames(context: PeerContext, node: number, claimedId: string, canaryQueue: string, canaryMember: string): Record<string, unknown>[] {
   return [
     { t: 'forward', requestId: 7, request: { op: 'enqueue', queue: canaryQueue, body: 'canary' } },
-    { t: 'gossip', message: { type: 'sync', from: claimedId, to: context.memberIds[node]!, updates: [], state: [{ id: canaryMember, address: context.deadAddresses[0]!, incarnation: 1, state: 'alive', by: canaryMember }] } },
-    { t: 'raft', message: { type: 'vote', from: claimedId, to: context.memberIds[node]!, term: context.sentinelTerm, lastIndex: 2 ** 40, lastTerm: context.sentinelTerm, transfer: true } },
+    {
+      t: 'gossip',
+      message: {
+        type: 'sync',
+        from: claimedId,
+        to: context.memberIds[node]!,
+        updates: [],
+        state: [{ id: canaryMember, address: context.deadAddresses[0]!, incarnation: 1, state: 'alive', by: canaryMember }],
+      },
+    },
+    {
+      t: 'raft',
+      message: {
+        type: 'vote',
+        from: claimedId,
+        to: context.memberIds[node]!,
+        term: context.sentinelTerm,
+        lastIndex: 2 ** 40,
+        lastTerm: context.sentinelTerm,
+        transfer: true,
+      },
+    },
   ];
 }
 
@@ -431,8 +622,14 @@ export function strangerInput(context: PeerContext, canaryQueue: string, canaryM
         node: fc.constant(node),
         mode: fc.constantFrom<StrangerMode>('openOnly', 'helloNoKey', 'helloWrongKey', 'helloNonceNoAuth', 'dialNoKey', 'dialWrongKey'),
         claimedId: fc.oneof({ weight: 3, arbitrary: fc.constant(context.selfId) }, { weight: 2, arbitrary: fc.constantFrom(...context.memberIds) }),
-        claimedAddress: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...context.deadAddresses) }, { weight: 1, arbitrary: fc.constantFrom(...context.memberAddresses) }),
-        fuzzed: fc.array(peerFrameInput(context).map((input) => ({ ...input, node })), { minLength: 1, maxLength: 6 }),
+        claimedAddress: fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...context.deadAddresses) },
+          { weight: 1, arbitrary: fc.constantFrom(...context.memberAddresses) },
+        ),
+        fuzzed: fc.array(
+          peerFrameInput(context).map((input) => ({ ...input, node })),
+          { minLength: 1, maxLength: 6 },
+        ),
         canary: fc.nat({ max: 2 }),
         at: fc.nat(),
       })
@@ -449,12 +646,20 @@ export function strangerInput(context: PeerContext, canaryQueue: string, canaryM
  * its frames, and waits for the node to close the link. Returns how many frames it wrote while
  * the link was open, and whether the node closed it in time.
  */
-export async function runStranger(address: string, input: StrangerInput, closeWithinMs: number): Promise<{ sent: number; closed: boolean; code: number | undefined }> {
+export async function runStranger(
+  address: string,
+  input: StrangerInput,
+  closeWithinMs: number,
+): Promise<{ sent: number; closed: boolean; code: number | undefined }> {
   const wrongKey = randomBytes(32).toString('base64');
   let peer: RawPeer;
   try {
     if (input.mode === 'dialNoKey' || input.mode === 'dialWrongKey') {
-      const dialed = await RawPeer.dial(address, { id: input.claimedId, address: input.claimedAddress, ...(input.mode === 'dialWrongKey' ? { key: wrongKey } : {}) });
+      const dialed = await RawPeer.dial(address, {
+        id: input.claimedId,
+        address: input.claimedAddress,
+        ...(input.mode === 'dialWrongKey' ? { key: wrongKey } : {}),
+      });
       peer = dialed.peer;
     } else {
       peer = await RawPeer.open(address);
@@ -487,4 +692,3 @@ export function frameKind(bytes: Uint8Array): string {
   const message = accepted.message as { type?: string } | undefined;
   return message?.type === undefined ? String(accepted.t) : `${String(accepted.t)}:${message.type}`;
 }
-

@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { decode, encode } from '../../src/shared/codec.ts';
+import WebSocket from 'ws';
 import { connect } from '../../src/client/index.ts';
+import { decode, encode } from '../../src/shared/codec.ts';
 import { clusterForSuite, type TestCluster } from './cluster-harness.ts';
 
 // Goal: hostile or malformed input gets the documented error, and the node keeps serving.

@@ -52,7 +52,11 @@ describe('browser safety', () => {
     expect(otherPort.status).toBe(403);
     expect(errorCode(otherPort)).toBe('FORBIDDEN');
     await queueIsEmpty('origins');
-    const own = await post('/queues/origins/messages', { origin: `http://127.0.0.1:${port()}`, 'sec-fetch-site': 'same-origin', 'content-type': 'application/json' });
+    const own = await post('/queues/origins/messages', {
+      origin: `http://127.0.0.1:${port()}`,
+      'sec-fetch-site': 'same-origin',
+      'content-type': 'application/json',
+    });
     expect(own.status).toBe(201);
     const stats = await test.request(0, 'GET', '/queues/origins');
     expect(stats.body.ready).toBe(1);
@@ -78,7 +82,12 @@ describe('browser safety', () => {
     const rebound = await get(`attacker.example:${port()}`);
     expect(rebound.status).toBe(403);
     expect(errorCode(rebound)).toBe('FORBIDDEN');
-    const reboundWrite = await nodeRequest(address(), '/queues/rebound/messages', {}, { method: 'POST', headers: { host: `attacker.example:${port()}`, 'content-type': 'application/json' }, body: '{"body":1}' });
+    const reboundWrite = await nodeRequest(
+      address(),
+      '/queues/rebound/messages',
+      {},
+      { method: 'POST', headers: { host: `attacker.example:${port()}`, 'content-type': 'application/json' }, body: '{"body":1}' },
+    );
     expect(reboundWrite.status).toBe(403);
     await queueIsEmpty('rebound');
     const upgrade = await ClientSocket.upgrade(`ws://${address()}/ws`, { headers: { host: `attacker.example:${port()}` } });
@@ -97,9 +106,19 @@ describe('browser safety', () => {
         );
       });
     const base = `localhost:${port()}`;
-    const enqueued = (await curl(['-X', 'POST', `${base}/queues/jobs/messages`, '-H', 'content-type: application/json', '-d', '{"body":{"task":"resize","id":7}}'])) as { id: string; seq: number };
+    const enqueued = (await curl([
+      '-X',
+      'POST',
+      `${base}/queues/jobs/messages`,
+      '-H',
+      'content-type: application/json',
+      '-d',
+      '{"body":{"task":"resize","id":7}}',
+    ])) as { id: string; seq: number };
     expect(enqueued).toMatchObject({ id: expect.any(String), seq: expect.any(Number) });
-    const received = (await curl(['-X', 'POST', `${base}/queues/jobs/receive`, '-d', '{"max":10,"waitMs":5000}'])) as { messages: { receipt: string; body: unknown }[] };
+    const received = (await curl(['-X', 'POST', `${base}/queues/jobs/receive`, '-d', '{"max":10,"waitMs":5000}'])) as {
+      messages: { receipt: string; body: unknown }[];
+    };
     expect(received.messages.map((message) => message.body)).toEqual([{ task: 'resize', id: 7 }]);
     const acked = await curl(['-X', 'POST', `${base}/queues/jobs/ack`, '-d', JSON.stringify({ receipts: [received.messages[0]!.receipt] })]);
     expect(acked).toEqual({ acked: 1, rejected: [] });

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { connect, QuorumqError } from '../../src/client/index.ts';
 import { type NodeAccess, nodeRequest } from '../../cluster/node-http.ts';
+import { connect, QuorumqError } from '../../src/client/index.ts';
 import { tokensFor } from '../support/auth-tokens.ts';
 import { ClientSocket } from '../support/client-socket.ts';
 import { clusterForSuite, GiveUp, type TestCluster, waitFor } from './cluster-harness.ts';
@@ -43,20 +43,28 @@ describe('client authentication and authorization', () => {
   describe('audit log', () => {
     it('has a line for a refused request and for an admin action, each naming the token and the op', async () => {
       // Refusal lines are rate-limited (a few per window, the rest counted): ask again until one gets through.
-      const refused = await waitFor(async () => {
-        const reply = await test.request(0, 'POST', '/queues/other.audit/messages', { body: 1 }, undefined, as('jobs-app'));
-        if (reply.status !== 403) throw new GiveUp(`the enqueue answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-        const line = logLines().find((entry) => entry.audit === 'refused' && String(entry.reason).includes('other.audit'));
-        if (line === undefined) await new Promise((resolve) => setTimeout(resolve, 500));
-        return line;
-      }, 30_000, 'an audit line for the refused enqueue');
+      const refused = await waitFor(
+        async () => {
+          const reply = await test.request(0, 'POST', '/queues/other.audit/messages', { body: 1 }, undefined, as('jobs-app'));
+          if (reply.status !== 403) throw new GiveUp(`the enqueue answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+          const line = logLines().find((entry) => entry.audit === 'refused' && String(entry.reason).includes('other.audit'));
+          if (line === undefined) await new Promise((resolve) => setTimeout(resolve, 500));
+          return line;
+        },
+        30_000,
+        'an audit line for the refused enqueue',
+      );
       expect(refused.code).toBe('FORBIDDEN');
       expect(refused.reason).toMatch(/jobs-app/);
       expect(refused.reason).toMatch(/\benqueue\b/);
 
       const configured = await test.request(0, 'PUT', '/queues/jobs.audited', { visibilityMs: 5000 });
       expect(configured.status).toBe(201);
-      const admin = await waitFor(async () => logLines().find((entry) => entry.audit === 'admin' && entry.op === 'configure' && entry.resource === 'jobs.audited'), 10_000, 'an audit line for the configure');
+      const admin = await waitFor(
+        async () => logLines().find((entry) => entry.audit === 'admin' && entry.op === 'configure' && entry.resource === 'jobs.audited'),
+        10_000,
+        'an audit line for the configure',
+      );
       expect(admin.token).toBe('admin');
     });
   });

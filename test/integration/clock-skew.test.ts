@@ -32,10 +32,14 @@ describe('clock skew on the leader', () => {
       expect(await receive(4000)).toEqual([]);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const redelivered = await waitFor(async () => {
-      const messages = await receive(60_000);
-      return messages.length > 0 ? messages : undefined;
-    }, 15_000, 'the lease to end');
+    const redelivered = await waitFor(
+      async () => {
+        const messages = await receive(60_000);
+        return messages.length > 0 ? messages : undefined;
+      },
+      15_000,
+      'the lease to end',
+    );
     expect(redelivered.map((message) => message.body)).toEqual(['ahead']);
     await cluster.request(leader, 'POST', `/queues/${QUEUE}/ack`, { receipts: redelivered.map((message) => message.receipt) });
 
@@ -43,10 +47,14 @@ describe('clock skew on the leader', () => {
     await cluster.enqueue(leader, QUEUE, 'behind', 'behind');
     expect((await receive(1000)).map((message) => message.body)).toEqual(['behind']);
     // A leader trusting its own clock would hold this lease for ten minutes.
-    const again = await waitFor(async () => {
-      const messages = await receive(60_000);
-      return messages.length > 0 ? messages : undefined;
-    }, 15_000, 'the lease to end although the leader clock is behind');
+    const again = await waitFor(
+      async () => {
+        const messages = await receive(60_000);
+        return messages.length > 0 ? messages : undefined;
+      },
+      15_000,
+      'the lease to end although the leader clock is behind',
+    );
     expect(again.map((message) => message.body)).toEqual(['behind']);
   });
 });

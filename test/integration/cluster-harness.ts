@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { freePorts } from '../../cluster/free-ports.ts';
-import type { SecureSetup } from '../../cluster/secure-setup.ts';
 import { LocalCluster } from '../../cluster/local-cluster.ts';
 import { type NodeAccess, nodeRequest, nodeUrl } from '../../cluster/node-http.ts';
+import type { SecureSetup } from '../../cluster/secure-setup.ts';
 
 export interface HttpReply {
   readonly status: number;
@@ -37,7 +37,12 @@ export class TestCluster {
     const ports = await freePorts(size);
     const lines: string[] = [];
     const secure = setup === undefined ? undefined : await setup(dataRoot);
-    const cluster = new LocalCluster({ ports, dataRoot, extraArgs: [...(secure?.nodeArgs ?? []), ...extraArgs], onLine: (port, line) => lines.push(`[${port}] ${line}`) });
+    const cluster = new LocalCluster({
+      ports,
+      dataRoot,
+      extraArgs: [...(secure?.nodeArgs ?? []), ...extraArgs],
+      onLine: (port, line) => lines.push(`[${port}] ${line}`),
+    });
     const test = new TestCluster(cluster, dataRoot, lines, secure?.access ?? {});
     cluster.startAll();
     return test;
@@ -62,30 +67,38 @@ export class TestCluster {
    * unknown outcome) is retried with the same dedupId until it succeeds, so nothing is doubled.
    */
   async enqueue(node: number, queue: string, body: unknown, dedupId: string): Promise<{ id: string; seq: number }> {
-    return waitFor(async () => {
-      const reply = await this.request(node, 'POST', `/queues/${queue}/messages`, { body, dedupId });
-      if (reply.status === 201) return reply.body as { id: string; seq: number };
-      if (reply.status === 503 || reply.status === 504) return undefined;
-      throw new GiveUp(`enqueue answered ${reply.status}: ${JSON.stringify(reply.body)}`);
-    }, 30_000, `enqueue of ${dedupId}`);
+    return waitFor(
+      async () => {
+        const reply = await this.request(node, 'POST', `/queues/${queue}/messages`, { body, dedupId });
+        if (reply.status === 201) return reply.body as { id: string; seq: number };
+        if (reply.status === 503 || reply.status === 504) return undefined;
+        throw new GiveUp(`enqueue answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      },
+      30_000,
+      `enqueue of ${dedupId}`,
+    );
   }
 
   /** The index of the node that every live node (of `among`, if given) agrees is the leader. */
   async waitForLeader(timeoutMs = 20_000, among?: readonly number[]): Promise<number> {
-    return waitFor(async () => {
-      const leaders = new Set<string>();
-      for (let index = 0; index < this.cluster.nodes.length; index++) {
-        if (this.cluster.nodes[index]!.process === undefined || (among !== undefined && !among.includes(index))) continue;
-        const reply = await this.request(index, 'GET', '/cluster?stale=1').catch(() => undefined);
-        const leader = reply?.body?.leader?.address;
-        if (typeof leader !== 'string') return undefined;
-        leaders.add(leader);
-      }
-      if (leaders.size !== 1) return undefined;
-      const [address] = [...leaders];
-      const index = this.cluster.nodes.findIndex((node) => node.address === address);
-      return index >= 0 && this.cluster.nodes[index]!.process !== undefined ? index : undefined;
-    }, timeoutMs, 'a leader agreed by every live node');
+    return waitFor(
+      async () => {
+        const leaders = new Set<string>();
+        for (let index = 0; index < this.cluster.nodes.length; index++) {
+          if (this.cluster.nodes[index]!.process === undefined || (among !== undefined && !among.includes(index))) continue;
+          const reply = await this.request(index, 'GET', '/cluster?stale=1').catch(() => undefined);
+          const leader = reply?.body?.leader?.address;
+          if (typeof leader !== 'string') return undefined;
+          leaders.add(leader);
+        }
+        if (leaders.size !== 1) return undefined;
+        const [address] = [...leaders];
+        const index = this.cluster.nodes.findIndex((node) => node.address === address);
+        return index >= 0 && this.cluster.nodes[index]!.process !== undefined ? index : undefined;
+      },
+      timeoutMs,
+      'a leader agreed by every live node',
+    );
   }
 
   /** An unlabelled gauge or counter from node `index`'s /metrics. */
@@ -115,14 +128,18 @@ export class TestCluster {
 
   /** The one node hosting push subscriptions, once no other node hosts any. */
   async subscriptionHost(timeoutMs = 15_000): Promise<number> {
-    return waitFor(async () => {
-      const hosts: number[] = [];
-      for (let index = 0; index < this.cluster.nodes.length; index++) {
-        if (this.cluster.nodes[index]!.process === undefined) continue;
-        if ((await this.pushSubscriptions(index)) > 0) hosts.push(index);
-      }
-      return hosts.length === 1 ? hosts[0] : undefined;
-    }, timeoutMs, 'a single node hosting push subscriptions');
+    return waitFor(
+      async () => {
+        const hosts: number[] = [];
+        for (let index = 0; index < this.cluster.nodes.length; index++) {
+          if (this.cluster.nodes[index]!.process === undefined) continue;
+          if ((await this.pushSubscriptions(index)) > 0) hosts.push(index);
+        }
+        return hosts.length === 1 ? hosts[0] : undefined;
+      },
+      timeoutMs,
+      'a single node hosting push subscriptions',
+    );
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
-import { Script, createContext } from 'node:vm';
-import { beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { createContext, Script } from 'node:vm';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { nodeRequest } from '../../cluster/node-http.ts';
 import { makeSecureSetup } from '../../cluster/secure-setup.ts';
 import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
@@ -69,7 +69,7 @@ async function runDashboard(test: TestCluster, script: string) {
     next?.();
     await waitFor(async () => (polls > before ? true : undefined), 10_000, 'the dashboard to finish a refresh');
   };
-  await waitFor(async () => (polls > 0 ? true : undefined), 10_000, 'the dashboard\'s first refresh');
+  await waitFor(async () => (polls > 0 ? true : undefined), 10_000, "the dashboard's first refresh");
   return { element, poll, document };
 }
 
@@ -90,7 +90,10 @@ describe('dashboard', () => {
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     const html = await page.text();
-    for (const [path, type] of [['/dashboard/dashboard.js', /^text\/javascript/], ['/dashboard/dashboard.css', /^text\/css/]] as const) {
+    for (const [path, type] of [
+      ['/dashboard/dashboard.js', /^text\/javascript/],
+      ['/dashboard/dashboard.css', /^text\/css/],
+    ] as const) {
       expect(html).toContain(path);
       const asset = await fetch(test.url(0, path));
       expect(asset.status).toBe(200);

@@ -14,16 +14,24 @@ describe('dead letters through HTTP', () => {
     expect(configured.body).toMatchObject({ maxDeliveries: 2, deadLetterQueue: 'jobs.dlq' });
     const { id } = await test.enqueue(0, 'jobs', { task: 'poison' }, 'poison-1');
     for (let attempt = 1; attempt <= 2; attempt++) {
-      const delivery = await waitFor(async () => {
-        const reply = await test.request(0, 'POST', '/queues/jobs/receive', { waitMs: 1000 });
-        return reply.body.messages[0];
-      }, 10_000, `delivery ${attempt}`);
+      const delivery = await waitFor(
+        async () => {
+          const reply = await test.request(0, 'POST', '/queues/jobs/receive', { waitMs: 1000 });
+          return reply.body.messages[0];
+        },
+        10_000,
+        `delivery ${attempt}`,
+      );
       expect(delivery).toMatchObject({ id, attempt });
     }
-    const dead = await waitFor(async () => {
-      const reply = await test.request(0, 'POST', '/queues/jobs.dlq/receive', { waitMs: 1000 });
-      return reply.body?.messages?.[0];
-    }, 10_000, 'the message in the dead-letter queue');
+    const dead = await waitFor(
+      async () => {
+        const reply = await test.request(0, 'POST', '/queues/jobs.dlq/receive', { waitMs: 1000 });
+        return reply.body?.messages?.[0];
+      },
+      10_000,
+      'the message in the dead-letter queue',
+    );
     expect(dead).toMatchObject({ body: { task: 'poison' }, deadLetter: { queue: 'jobs', id, reason: 'maxDeliveries', attempts: 2 } });
     const stats = await test.request(0, 'GET', '/queues/jobs');
     expect(stats.body).toMatchObject({ ready: 0, inflight: 0, dead: 1 });

@@ -32,10 +32,14 @@ describe('a follower whose disk lost acknowledged entries', () => {
       await cluster.enqueue(leader, QUEUE, `m${i}`, `m${i}`);
       acknowledged.push(`m${i}`);
     }
-    await waitFor(async () => {
-      const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
-      return view.self.appliedIndex >= 60 ? true : undefined;
-    }, 20_000, 'the follower to hold every message');
+    await waitFor(
+      async () => {
+        const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
+        return view.self.appliedIndex >= 60 ? true : undefined;
+      },
+      20_000,
+      'the follower to hold every message',
+    );
 
     await cluster.cluster.kill(follower, 'SIGKILL');
     expect(await loseLogFrom(cluster.cluster.nodes[follower]!.dataDir, 3)).toBeGreaterThan(50);
@@ -45,11 +49,15 @@ describe('a follower whose disk lost acknowledged entries', () => {
       acknowledged.push(`m${i}`);
     }
 
-    const repaired = await waitFor(async () => {
-      const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
-      const voter = view.members.find((member: { id: string }) => member.id === view.self.id)?.raft === 'voter';
-      return !view.self.recovering && voter && view.self.appliedIndex >= view.self.commitIndex ? view : undefined;
-    }, 60_000, 'the follower to be repaired and a voter again');
+    const repaired = await waitFor(
+      async () => {
+        const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
+        const voter = view.members.find((member: { id: string }) => member.id === view.self.id)?.raft === 'voter';
+        return !view.self.recovering && voter && view.self.appliedIndex >= view.self.commitIndex ? view : undefined;
+      },
+      60_000,
+      'the follower to be repaired and a voter again',
+    );
     expect(repaired.self.id).toBe(before);
     expect(cluster.lines.some((line) => line.includes('recovering: this node lost data it had acknowledged'))).toBe(true);
     const onFollower = (await cluster.request(follower, 'GET', `/queues/${QUEUE}?stale=1`)).body;

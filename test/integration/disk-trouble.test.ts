@@ -27,10 +27,14 @@ describe('a disk that refuses writes', () => {
 
     const injected = await cluster.request(leader, 'POST', '/admin/faults/disk', { fail: 'ENOSPC' });
     expect(injected.body.disk).toBe('ENOSPC');
-    const health = await waitFor(async () => {
-      const reply = await cluster.request(leader, 'GET', '/health');
-      return reply.status === 503 && String(reply.body.reason).includes('ENOSPC') ? reply : undefined;
-    }, 15_000, 'the node to report its disk in /health');
+    const health = await waitFor(
+      async () => {
+        const reply = await cluster.request(leader, 'GET', '/health');
+        return reply.status === 503 && String(reply.body.reason).includes('ENOSPC') ? reply : undefined;
+      },
+      15_000,
+      'the node to report its disk in /health',
+    );
     expect(health.body.status).toBe('unavailable');
     expect(await cluster.metric(leader, 'quorumq_disk_unwritable')).toBe(1);
     const direct = await cluster.request(leader, 'POST', `/queues/${QUEUE}/messages`, { body: 'refused' });
@@ -39,10 +43,14 @@ describe('a disk that refuses writes', () => {
 
     // The others may name the old leader for a moment before they notice its links closed.
     const others = [0, 1, 2].filter((node) => node !== leader);
-    const newLeader = await waitFor(async () => {
-      const agreed = await cluster.waitForLeader(1000, others).catch(() => undefined);
-      return agreed !== undefined && agreed !== leader ? agreed : undefined;
-    }, 15_000, 'the other nodes to agree on a new leader');
+    const newLeader = await waitFor(
+      async () => {
+        const agreed = await cluster.waitForLeader(1000, others).catch(() => undefined);
+        return agreed !== undefined && agreed !== leader ? agreed : undefined;
+      },
+      15_000,
+      'the other nodes to agree on a new leader',
+    );
     expect(newLeader).not.toBe(leader);
     const before = acknowledged.length;
     await waitFor(async () => (acknowledged.length >= before + 50 ? true : undefined), 30_000, 'writes to go on without the failed node');
@@ -56,10 +64,14 @@ describe('a disk that refuses writes', () => {
 
     // The rejoined node holds everything acknowledged, including what it missed while out.
     const commitIndex = (await cluster.request(newLeader, 'GET', '/cluster')).body.self.commitIndex as number;
-    await waitFor(async () => {
-      const view = (await cluster.request(leader, 'GET', '/cluster?stale=1')).body;
-      return view.self.appliedIndex >= commitIndex ? true : undefined;
-    }, 20_000, 'the rejoined node to catch up');
+    await waitFor(
+      async () => {
+        const view = (await cluster.request(leader, 'GET', '/cluster?stale=1')).body;
+        return view.self.appliedIndex >= commitIndex ? true : undefined;
+      },
+      20_000,
+      'the rejoined node to catch up',
+    );
     const onRejoined = (await cluster.request(leader, 'GET', `/queues/${QUEUE}?stale=1`)).body;
     expect(onRejoined.ready).toBeGreaterThanOrEqual(acknowledged.length);
     await expectAllDelivered(cluster, leader, acknowledged);
@@ -78,10 +90,14 @@ describe('a disk that refuses writes', () => {
     // The first write after the fault is where each node finds out.
     const refused = await cluster.request(leader, 'POST', `/queues/${QUEUE}/messages`, { body: 'never', dedupId: 'never' });
     expect(refused.status).toBeGreaterThanOrEqual(500);
-    await waitFor(async () => {
-      const states = await Promise.all([0, 1, 2].map((node) => cluster.request(node, 'GET', '/health')));
-      return states.every((reply) => reply.status === 503 && String(reply.body.reason).includes('disk')) ? true : undefined;
-    }, 15_000, 'every node to report its disk');
+    await waitFor(
+      async () => {
+        const states = await Promise.all([0, 1, 2].map((node) => cluster.request(node, 'GET', '/health')));
+        return states.every((reply) => reply.status === 503 && String(reply.body.reason).includes('disk')) ? true : undefined;
+      },
+      15_000,
+      'every node to report its disk',
+    );
     for (const node of [0, 1, 2]) {
       const reply = await cluster.request(node, 'POST', `/queues/${QUEUE}/messages`, { body: 'never', dedupId: 'never' });
       expect(reply.status).toBe(503);
@@ -132,7 +148,10 @@ describe('a disk that stalls', () => {
       await waitFor(async () => ((await cluster.request(leader, 'GET', '/health')).status === 200 ? true : undefined), 20_000, 'the node to rejoin');
       expect(await cluster.metric(leader, 'quorumq_disk_recoveries')).toBe(1);
       // The stalled write finished once released, and the write-time histogram shows it (over 1 s).
-      const [writes, withinOneSecond] = await cluster.metrics(leader, ['quorumq_log_write_duration_seconds_count', 'quorumq_log_write_duration_seconds_bucket{le="1"}']);
+      const [writes, withinOneSecond] = await cluster.metrics(leader, [
+        'quorumq_log_write_duration_seconds_count',
+        'quorumq_log_write_duration_seconds_bucket{le="1"}',
+      ]);
       expect(writes - withinOneSecond).toBeGreaterThanOrEqual(1);
       await expectAllDelivered(cluster, newLeader, acknowledged);
       expect(cluster.lines.some((line) => line.includes('"level":60'))).toBe(false);
@@ -144,10 +163,14 @@ describe('a disk that stalls', () => {
 
 async function expectAllDelivered(cluster: TestCluster, node: number, acknowledged: readonly string[]): Promise<void> {
   const received = new Set<string>();
-  await waitFor(async () => {
-    const reply = await cluster.request(node, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
-    for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
-    return acknowledged.every((body) => received.has(body)) ? true : undefined;
-  }, 30_000, 'every acknowledged message to be delivered');
+  await waitFor(
+    async () => {
+      const reply = await cluster.request(node, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
+      for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
+      return acknowledged.every((body) => received.has(body)) ? true : undefined;
+    },
+    30_000,
+    'every acknowledged message to be delivered',
+  );
   expect(acknowledged.filter((body) => !received.has(body))).toEqual([]);
 }

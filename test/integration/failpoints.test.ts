@@ -27,28 +27,40 @@ describe('crash failpoints', () => {
       acknowledged.push(body);
     };
     // One write at a time: each enqueue is a ready of its own on the follower, so hits count writes.
-    await waitFor(async () => {
-      await enqueue();
-      return dead ? true : undefined;
-    }, 60_000, 'the follower to hit its failpoint');
+    await waitFor(
+      async () => {
+        await enqueue();
+        return dead ? true : undefined;
+      },
+      60_000,
+      'the follower to hit its failpoint',
+    );
     expect(await died).toBe('SIGKILL');
     for (let i = 0; i < 20; i++) await enqueue();
 
     cluster.cluster.start(follower);
     const commitIndex = (await cluster.request(leader, 'GET', '/cluster')).body.self.commitIndex as number;
-    await waitFor(async () => {
-      const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
-      return view.self.appliedIndex >= commitIndex ? true : undefined;
-    }, 30_000, 'the restarted follower to apply everything committed');
+    await waitFor(
+      async () => {
+        const view = (await cluster.request(follower, 'GET', '/cluster?stale=1')).body;
+        return view.self.appliedIndex >= commitIndex ? true : undefined;
+      },
+      30_000,
+      'the restarted follower to apply everything committed',
+    );
     const onFollower = (await cluster.request(follower, 'GET', `/queues/${QUEUE}?stale=1`)).body;
     expect(onFollower.ready).toBe(acknowledged.length);
 
     const received = new Set<string>();
-    await waitFor(async () => {
-      const reply = await cluster.request(follower, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
-      for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
-      return received.size >= acknowledged.length ? true : undefined;
-    }, 30_000, 'every acknowledged message to be delivered');
+    await waitFor(
+      async () => {
+        const reply = await cluster.request(follower, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
+        for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
+        return received.size >= acknowledged.length ? true : undefined;
+      },
+      30_000,
+      'every acknowledged message to be delivered',
+    );
     expect(acknowledged.filter((body) => !received.has(body))).toEqual([]);
   });
 

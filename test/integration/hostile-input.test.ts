@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { Packr } from 'msgpackr';
-import WebSocket from 'ws';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { decode, encode } from '../../src/shared/codec.ts';
-import { within } from '../support/within.ts';
+import { deadNodes, expectIntact, expectServes, type KeptMessages, keepMessages, settledLeadership } from '../support/cluster-watch.ts';
 import { admittedConnection, openTcp, rawExchange, SlowUpload } from '../support/raw-http.ts';
-import { deadNodes, expectIntact, expectServes, keepMessages, type KeptMessages, settledLeadership } from '../support/cluster-watch.ts';
+import { within } from '../support/within.ts';
 import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: nothing a client can send kills a node, stalls its leadership or grows it without bound
@@ -100,10 +100,15 @@ describe('hostile client input against a 3-node cluster', () => {
         break;
       }
       const node = round === 'follower' ? (leader + 1) % test.cluster.nodes.length : leader;
-      const reply = await test.request(node, 'POST', '/queues/deep/messages', undefined, deep).catch((error: unknown) => ({ status: 0, body: { error: { code: String(error) } } }));
+      const reply = await test
+        .request(node, 'POST', '/queues/deep/messages', undefined, deep)
+        .catch((error: unknown) => ({ status: 0, body: { error: { code: String(error) } } }));
       answers.push({ node, status: reply.status, code: reply.body?.error?.code });
     }
-    expect(answers.map(({ status, code }) => ({ status, code })), `${JSON.stringify(answers)}\n${test.tail()}`).toEqual([
+    expect(
+      answers.map(({ status, code }) => ({ status, code })),
+      `${JSON.stringify(answers)}\n${test.tail()}`,
+    ).toEqual([
       { status: 400, code: 'BAD_REQUEST' },
       { status: 400, code: 'BAD_REQUEST' },
       { status: 400, code: 'BAD_REQUEST' },
@@ -129,10 +134,14 @@ describe('hostile client input against a 3-node cluster', () => {
     sockets.push(client.socket);
     await new Promise<void>((resolve, reject) => client.socket.send(frame, (error) => (error ? reject(error) : resolve())));
     // The node reads the next request while (or right after) it refuses the frame.
-    const health = await waitFor(async () => {
-      const reply = await fetch(test.url(before.leaderIndex, '/health'), { signal: AbortSignal.timeout(10_000) });
-      return reply.status;
-    }, 15_000, 'a /health answer after the records frame');
+    const health = await waitFor(
+      async () => {
+        const reply = await fetch(test.url(before.leaderIndex, '/health'), { signal: AbortSignal.timeout(10_000) });
+        return reply.status;
+      },
+      15_000,
+      'a /health answer after the records frame',
+    );
     expect([200, 503]).toContain(health);
     const code = await within(client.closed, 15_000);
     expect(deadNodes(test)).toEqual([]);
@@ -170,7 +179,10 @@ describe('hostile client input against a 3-node cluster', () => {
     const target = (leadership.leaderIndex + 1) % test.cluster.nodes.length;
     const address = test.cluster.nodes[target]!.address;
     const residentBefore = await test.metric(target, 'process_resident_memory_bytes');
-    const uploads = Array.from({ length: 20 }, () => new SlowUpload(address, '/queues/slow/messages', { declaredBytes: 15 * MiB, sendBytes: 14 * MiB, chunkBytes: 256 * 1024, pauseMs: 20 }));
+    const uploads = Array.from(
+      { length: 20 },
+      () => new SlowUpload(address, '/queues/slow/messages', { declaredBytes: 15 * MiB, sendBytes: 14 * MiB, chunkBytes: 256 * 1024, pauseMs: 20 }),
+    );
     try {
       let residentMax = residentBefore;
       let done = false;
@@ -195,7 +207,10 @@ describe('hostile client input against a 3-node cluster', () => {
       expect(await requestsAnswered(test, target, 'OVERLOADED'), summary).toBeGreaterThan(0);
       const overloaded = results.filter((result) => result.status === 503 && result.text.includes('OVERLOADED'));
       expect(overloaded.length, `no upload heard 503 OVERLOADED; ${summary}`).toBeGreaterThan(0);
-      expect(results.filter((result) => result.status !== undefined && result.status !== 503), summary).toEqual([]);
+      expect(
+        results.filter((result) => result.status !== undefined && result.status !== 503),
+        summary,
+      ).toEqual([]);
     } finally {
       for (const upload of uploads) upload.close();
     }
@@ -216,17 +231,21 @@ describe('connections per remote address', () => {
     const test = suite();
     const address = test.cluster.nodes[0]!.address;
     // Start from a clean count: the harness's own keep-alive connections may linger for a while.
-    const admitted = await waitFor(async () => {
-      const batch: Socket[] = [];
-      for (let count = 0; count < 20; count++) {
-        const socket = await admittedConnection(address, 5_000);
-        if (socket === undefined) break;
-        batch.push(socket);
-      }
-      if (batch.length === 20) return batch;
-      for (const socket of batch) socket.destroy();
-      return undefined;
-    }, 30_000, '20 simultaneous connections admitted');
+    const admitted = await waitFor(
+      async () => {
+        const batch: Socket[] = [];
+        for (let count = 0; count < 20; count++) {
+          const socket = await admittedConnection(address, 5_000);
+          if (socket === undefined) break;
+          batch.push(socket);
+        }
+        if (batch.length === 20) return batch;
+        for (const socket of batch) socket.destroy();
+        return undefined;
+      },
+      30_000,
+      '20 simultaneous connections admitted',
+    );
     opened.push(...admitted);
     const refused = await openTcp(address);
     opened.push(refused);

@@ -10,7 +10,10 @@ describe('membership of real processes', () => {
 
   async function voters(cluster: TestCluster, via: number): Promise<string[]> {
     const view = await cluster.request(via, 'GET', '/cluster?stale=1');
-    return (view.body.members as { address: string; raft: string | null }[]).filter((m) => m.raft === 'voter').map((m) => m.address).sort();
+    return (view.body.members as { address: string; raft: string | null }[])
+      .filter((m) => m.raft === 'voter')
+      .map((m) => m.address)
+      .sort();
   }
 
   it('grows from 3 to 5 voters when two nodes join through a single seed each, then serves with two of five killed', async () => {
@@ -22,20 +25,28 @@ describe('membership of real processes', () => {
     cluster.cluster.start(d, ['--stabilization-ms', '500']);
     cluster.cluster.start(e, ['--stabilization-ms', '500']);
     const all = cluster.cluster.nodes.map((node) => node.address).sort();
-    await waitFor(async () => {
-      const leader = await cluster.waitForLeader();
-      const current = await voters(cluster, leader);
-      return current.length === 5 && current.every((address, i) => address === all[i]) ? true : undefined;
-    }, 60_000, 'all five nodes to be voters');
+    await waitFor(
+      async () => {
+        const leader = await cluster.waitForLeader();
+        const current = await voters(cluster, leader);
+        return current.length === 5 && current.every((address, i) => address === all[i]) ? true : undefined;
+      },
+      60_000,
+      'all five nodes to be voters',
+    );
 
     const leader = await cluster.waitForLeader();
     const victims = [0, 1, 2, 3, 4].filter((index) => index !== leader).slice(0, 2);
     for (const victim of victims) await cluster.cluster.kill(victim, 'SIGKILL');
     const survivor = [0, 1, 2, 3, 4].find((index) => !victims.includes(index) && index !== leader)!;
-    const enqueued = await waitFor(async () => {
-      const reply = await cluster.request(survivor, 'POST', '/queues/five/messages', { body: 'still serving', dedupId: 'five-1' });
-      return reply.status === 201 ? reply.body : undefined;
-    }, 20_000, 'an enqueue with two of five nodes down');
+    const enqueued = await waitFor(
+      async () => {
+        const reply = await cluster.request(survivor, 'POST', '/queues/five/messages', { body: 'still serving', dedupId: 'five-1' });
+        return reply.status === 201 ? reply.body : undefined;
+      },
+      20_000,
+      'an enqueue with two of five nodes down',
+    );
     const received = await cluster.request(survivor, 'POST', '/queues/five/receive', { waitMs: 2000 });
     expect(received.body.messages.map((m: { id: string }) => m.id)).toEqual([enqueued.id]);
   });
@@ -50,11 +61,18 @@ describe('membership of real processes', () => {
     const [port] = await freePorts(1);
     const fresh = cluster.cluster.add(port!, [cluster.cluster.nodes[leader]!.address]);
     cluster.cluster.start(fresh, flags);
-    const expected = cluster.cluster.nodes.filter((_, index) => index !== victim).map((node) => node.address).sort();
-    await waitFor(async () => {
-      const current = await voters(cluster, await cluster.waitForLeader());
-      return current.join() === expected.join() ? true : undefined;
-    }, 60_000, `the fresh node voting in place of ${victimAddress}`);
+    const expected = cluster.cluster.nodes
+      .filter((_, index) => index !== victim)
+      .map((node) => node.address)
+      .sort();
+    await waitFor(
+      async () => {
+        const current = await voters(cluster, await cluster.waitForLeader());
+        return current.join() === expected.join() ? true : undefined;
+      },
+      60_000,
+      `the fresh node voting in place of ${victimAddress}`,
+    );
     const view = await cluster.request(fresh, 'GET', '/cluster');
     expect(view.body.members.find((m: { address: string }) => m.address === victimAddress)?.raft ?? null).toBeNull();
   });
@@ -67,19 +85,27 @@ describe('membership of real processes', () => {
     await cluster.cluster.kill(wiped, 'SIGKILL');
     rmSync(cluster.cluster.nodes[wiped]!.dataDir, { recursive: true, force: true });
     cluster.cluster.start(wiped, flags);
-    const fresh = await waitFor(async () => {
-      const view = await cluster.request(wiped, 'GET', '/cluster?stale=1');
-      return view.body.self?.role === 'learner' ? (view.body.self.id as string) : undefined;
-    }, 30_000, 'the wiped node to rejoin as a learner under a new id');
+    const fresh = await waitFor(
+      async () => {
+        const view = await cluster.request(wiped, 'GET', '/cluster?stale=1');
+        return view.body.self?.role === 'learner' ? (view.body.self.id as string) : undefined;
+      },
+      30_000,
+      'the wiped node to rejoin as a learner under a new id',
+    );
     // Every node restarts: gossip now knows only the three live identities, not the one wiped.
     for (const index of [0, 1, 2]) await cluster.cluster.kill(index, 'SIGKILL');
     for (const index of [0, 1, 2]) cluster.cluster.start(index, flags);
-    await waitFor(async () => {
-      const via = await cluster.waitForLeader(30_000);
-      const view = await cluster.request(via, 'GET', '/cluster?stale=1');
-      const members = view.body.members as { id: string; raft: string | null }[];
-      const voterIds = members.filter((member) => member.raft === 'voter').map((member) => member.id);
-      return voterIds.length === 3 && voterIds.includes(fresh) ? true : undefined;
-    }, 60_000, 'the new identity to vote in place of the old one');
+    await waitFor(
+      async () => {
+        const via = await cluster.waitForLeader(30_000);
+        const view = await cluster.request(via, 'GET', '/cluster?stale=1');
+        const members = view.body.members as { id: string; raft: string | null }[];
+        const voterIds = members.filter((member) => member.raft === 'voter').map((member) => member.id);
+        return voterIds.length === 3 && voterIds.includes(fresh) ? true : undefined;
+      },
+      60_000,
+      'the new identity to vote in place of the old one',
+    );
   });
 });

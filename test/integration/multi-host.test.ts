@@ -77,7 +77,10 @@ describe('a cluster of real hosts: one node per network namespace, with the clus
   beforeAll(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'quorumq-multi-host-'));
     network = await NamespaceNetwork.create(HOSTS);
-    const token = await runQuickStartFiles(scratch, network.hosts.map((host) => host.address));
+    const token = await runQuickStartFiles(
+      scratch,
+      network.hosts.map((host) => host.address),
+    );
     access = { ca: readFileSync(join(scratch, 'ca.pem')), token };
     members = network.hosts.slice(0, MEMBERS).map((host) => startNode(host, nodeArgs(host, { keyFile: file('cluster.key'), bootstrapExpect: MEMBERS })));
   });
@@ -104,17 +107,30 @@ describe('a cluster of real hosts: one node per network namespace, with the clus
   /** The quick start's command line for `host`, with the key file given (or none). */
   function nodeArgs(host: NamespaceHost, options: { keyFile: string | undefined; bootstrapExpect: number }): string[] {
     return [
-      '--port', String(PORT),
-      '--host', host.address,
-      '--advertise-host', host.address,
-      '--seeds', network!.hosts.slice(0, MEMBERS).map((member) => `${member.address}:${PORT}`).join(','),
-      '--bootstrap-expect', String(options.bootstrapExpect),
-      '--data-dir', file(`data-${host.address}`),
+      '--port',
+      String(PORT),
+      '--host',
+      host.address,
+      '--advertise-host',
+      host.address,
+      '--seeds',
+      network!.hosts
+        .slice(0, MEMBERS)
+        .map((member) => `${member.address}:${PORT}`)
+        .join(','),
+      '--bootstrap-expect',
+      String(options.bootstrapExpect),
+      '--data-dir',
+      file(`data-${host.address}`),
       ...(options.keyFile === undefined ? [] : ['--cluster-key-file', options.keyFile]),
-      '--tls-cert', file(`node-${host.address}.pem`),
-      '--tls-key', file(`node-${host.address}-key.pem`),
-      '--tls-ca', file('ca.pem'),
-      '--auth-file', file('auth.json'),
+      '--tls-cert',
+      file(`node-${host.address}.pem`),
+      '--tls-key',
+      file(`node-${host.address}-key.pem`),
+      '--tls-ca',
+      file('ca.pem'),
+      '--auth-file',
+      file('auth.json'),
     ];
   }
 
@@ -183,7 +199,11 @@ describe('a cluster of real hosts: one node per network namespace, with the clus
   it('forms one cluster: each node in its own namespace, advertising its own address, all naming one leader', async () => {
     const nodePath = realpathSync(process.execPath);
     for (const node of members) {
-      await waitFor(async () => (readlinkSync(`/proc/${node.child.pid}/exe`) === nodePath ? true : undefined), START_WAIT_MS, `${node.address} to be the node process`);
+      await waitFor(
+        async () => (readlinkSync(`/proc/${node.child.pid}/exe`) === nodePath ? true : undefined),
+        START_WAIT_MS,
+        `${node.address} to be the node process`,
+      );
       expect(network!.isInside(node.child.pid!, node.host), `${node.address} runs in ${node.host.namespace}`).toBe(true);
     }
     const leader = await agreedLeader(members);
@@ -282,7 +302,10 @@ describe('a cluster of real hosts: one node per network namespace, with the clus
       }
       const own = await viewOf(stranger);
       expect(own.leader, 'the stranger knows a leader').toBeNull();
-      expect(own.members.filter((member) => memberIds.has(member.id) || memberAddresses().includes(member.address ?? '')), 'the stranger lists a member').toEqual([]);
+      expect(
+        own.members.filter((member) => memberIds.has(member.id) || memberAddresses().includes(member.address ?? '')),
+        'the stranger lists a member',
+      ).toEqual([]);
       polls++;
       await sleep(OBSERVATION_POLL_MS);
     }
@@ -293,7 +316,10 @@ describe('a cluster of real hosts: one node per network namespace, with the clus
     expect(memberAddresses().some((address) => refusal.includes(address))).toBe(true);
     // And the members saw it too: the stranger's links are counted where they arrived.
     const refusedOnMembers = await Promise.all(live.map(async (node) => refusedPeerLinks(node)));
-    expect(refusedOnMembers.some((count) => count > 0), `refused peer links on the members: ${refusedOnMembers.join(', ')}`).toBe(true);
+    expect(
+      refusedOnMembers.some((count) => count > 0),
+      `refused peer links on the members: ${refusedOnMembers.join(', ')}`,
+    ).toBe(true);
   });
 
   it('refuses to start a fifth host that listens on its address without a cluster key, naming --cluster-key-file', async () => {

@@ -47,7 +47,21 @@ describe('node startup checks', () => {
     const dataDir = mkdtempSync(join(scratch, 'node-'));
     const child = spawn(
       process.execPath,
-      [...NODE_V8_FLAGS, '--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'node.ts'), '--port', String(port), '--data-dir', dataDir, '--seeds', `127.0.0.1:${port}`, '--bootstrap-expect', '1', ...args],
+      [
+        ...NODE_V8_FLAGS,
+        '--import',
+        'tsx',
+        join(REPO_ROOT, 'src', 'cli', 'node.ts'),
+        '--port',
+        String(port),
+        '--data-dir',
+        dataDir,
+        '--seeds',
+        `127.0.0.1:${port}`,
+        '--bootstrap-expect',
+        '1',
+        ...args,
+      ],
       // The IPC channel makes the node shut down if this test process dies.
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
@@ -92,7 +106,12 @@ describe('node startup checks', () => {
     });
     expect(JSON.parse(health.text).status).toBe('ok');
     // And it serves what a client asks of it.
-    const enqueued = await nodeRequest(`127.0.0.1:${node.port}`, '/queues/q/messages', {}, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"body":1}' });
+    const enqueued = await nodeRequest(
+      `127.0.0.1:${node.port}`,
+      '/queues/q/messages',
+      {},
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"body":1}' },
+    );
     expect(enqueued.status).toBe(201);
   });
 

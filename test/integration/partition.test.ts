@@ -13,17 +13,25 @@ describe('a leader cut off from the other nodes', () => {
     const leader = await test.waitForLeader();
     const addresses = test.cluster.nodes.map((node) => node.address);
     const isolated = addresses[leader]!;
-    await partition(isolated, addresses.filter((address) => address !== isolated), false);
+    await partition(
+      isolated,
+      addresses.filter((address) => address !== isolated),
+      false,
+    );
     try {
       const held = await test.request(leader, 'POST', '/queues/cut/messages', { body: 'held', dedupId: 'held-1' });
       // Without the step-down grace this is 504 TIMEOUT, at the 10 s request timeout.
       expect(held.status).toBe(503);
       expect(['UNAVAILABLE', 'NO_LEADER']).toContain(held.body.error.code);
       const others = [0, 1, 2].filter((index) => index !== leader);
-      const served = await waitFor(async () => {
-        const reply = await test.request(others[0]!, 'POST', '/queues/cut/messages', { body: 'served', dedupId: 'served-1' });
-        return reply.status === 201 ? reply : undefined;
-      }, 20_000, 'the other two nodes to elect a leader and take an enqueue');
+      const served = await waitFor(
+        async () => {
+          const reply = await test.request(others[0]!, 'POST', '/queues/cut/messages', { body: 'served', dedupId: 'served-1' });
+          return reply.status === 201 ? reply : undefined;
+        },
+        20_000,
+        'the other two nodes to elect a leader and take an enqueue',
+      );
       expect(served.body.id).toEqual(expect.any(String));
     } finally {
       await healAll(addresses);

@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeSecureSetup, type SecureSetup } from '../../cluster/secure-setup.ts';
 import { freePorts } from '../../cluster/free-ports.ts';
+import { makeSecureSetup, type SecureSetup } from '../../cluster/secure-setup.ts';
 import { encode } from '../../src/shared/codec.ts';
 import { PEER_PROTOCOL_VERSION } from '../../src/transport/peer-frames.ts';
-import { deadNodes, expectIntact, expectServes, keepMessages, type KeptMessages, nodeIds, settledLeadership, beliefs } from '../support/cluster-watch.ts';
-import { within } from '../support/within.ts';
+import { beliefs, deadNodes, expectIntact, expectServes, type KeptMessages, keepMessages, nodeIds, settledLeadership } from '../support/cluster-watch.ts';
 import { PeerListener } from '../support/peer-listener.ts';
 import { type Closed, RawPeer } from '../support/raw-peer.ts';
+import { within } from '../support/within.ts';
 import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: only a peer that proves it holds the cluster key is heard, an id belongs to the link that
@@ -44,7 +44,21 @@ async function forgedRaftFrames(test: TestCluster, from: string, queue: string):
   const last = purged!.appliedIndex;
   const purge = encode({ type: 'purge', ts: Date.now(), queue });
   return new Map([
-    [purged!.index, [raft({ type: 'append', from, to: purged!.id, term, prevIndex: last, prevTerm: term, entries: [{ index: last + 1, term, kind: 'normal', data: purge }], commit: last + 1 })]],
+    [
+      purged!.index,
+      [
+        raft({
+          type: 'append',
+          from,
+          to: purged!.id,
+          term,
+          prevIndex: last,
+          prevTerm: term,
+          entries: [{ index: last + 1, term, kind: 'normal', data: purge }],
+          commit: last + 1,
+        }),
+      ],
+    ],
     [voted!.index, [raft({ type: 'vote', from, to: voted!.id, term: 1000, lastIndex: 1_000_000, lastTerm: 999, transfer: true })]],
     [leadership.leaderIndex, [raft({ type: 'heartbeat', from, to: leadership.leader, term, commit: 0, readContext: '' })]],
   ]);
@@ -144,8 +158,13 @@ describe('peer links of a cluster with a cluster key', () => {
     expect(await observe(id), `after a stranger without the key:\n${test.tail()}`).toEqual(unchanged(before));
     await expectUndisturbed(before, 'a stranger without the key');
     for (const [position, code] of closed.entries()) {
-      expect(code?.code, 'closed for failing authentication (1008), or at the handshake timeout').toSatisfy((value: number | undefined) => value === 1008 || value === 1006);
-      expect(linked[position]!.received.filter((frame) => (frame as { t?: string }).t === 'helloAck'), 'no answer to a hello without a proof').toEqual([]);
+      expect(code?.code, 'closed for failing authentication (1008), or at the handshake timeout').toSatisfy(
+        (value: number | undefined) => value === 1008 || value === 1006,
+      );
+      expect(
+        linked[position]!.received.filter((frame) => (frame as { t?: string }).t === 'helloAck'),
+        'no answer to a hello without a proof',
+      ).toEqual([]);
     }
   });
 
@@ -162,7 +181,11 @@ describe('peer links of a cluster with a cluster key', () => {
 
   it('closes a link whose hello names 127.0.0.1:99999 and lives', async () => {
     const before = await settledLeadership(test);
-    const { peer } = await RawPeer.dial(test.cluster.nodes[before.leaderIndex]!.address, { id: 'unreachable-address', address: '127.0.0.1:99999', key: clusterKey() });
+    const { peer } = await RawPeer.dial(test.cluster.nodes[before.leaderIndex]!.address, {
+      id: 'unreachable-address',
+      address: '127.0.0.1:99999',
+      key: clusterKey(),
+    });
     peers.push(peer);
     const closed = await within(peer.closed, LINK_CLOSE_WAIT_MS);
     expect(closed, 'the link was closed').toBeDefined();
@@ -206,7 +229,9 @@ describe('peer links of a cluster with a cluster key', () => {
 
     // 2. A heartbeat to the leader at its own term, then a forward of an enqueue with priority 42.
     const toLeader = await RawPeer.dial(leaderAddress, { id: insider, address: listener.address, key }).catch((error: unknown) => {
-      throw new Error(`the leader takes no link after an unknown Raft frame (${String(error)}); that link closed with ${JSON.stringify(unknownClosed)}\n${test.tail()}`);
+      throw new Error(
+        `the leader takes no link after an unknown Raft frame (${String(error)}); that link closed with ${JSON.stringify(unknownClosed)}\n${test.tail()}`,
+      );
     });
     peers.push(toLeader.peer);
     expect(toLeader.outcome).toBe('accepted');
@@ -228,7 +253,13 @@ describe('peer links of a cluster with a cluster key', () => {
     const toFollower = await RawPeer.dial(test.cluster.nodes[snapshotTarget]!.address, { id: insider, address: listener.address, key });
     peers.push(toFollower.peer);
     const header = {
-      message: { type: 'snapshot', from: insider, to: ids[snapshotTarget], term: before.term, snapshot: { meta: { index: 1_000_000, term: before.term, membership: { voters: [...ids], learners: [] } } } },
+      message: {
+        type: 'snapshot',
+        from: insider,
+        to: ids[snapshotTarget],
+        term: before.term,
+        snapshot: { meta: { index: 1_000_000, term: before.term, membership: { voters: [...ids], learners: [] } } },
+      },
       bytes: 2_000_000_000,
       digest: randomBytes(32),
     };
@@ -236,8 +267,15 @@ describe('peer links of a cluster with a cluster key', () => {
     await waitFor(async () => (listener.linkedFrom.has(ids[snapshotTarget]!) ? true : undefined), 15_000, 'the follower linking back to the insider');
     // The follower answers a forward (it is no leader) on the same link, so the chunk was handled before.
     toFollower.peer.send({ t: 'forward', requestId: 8, request: { op: 'purge', queue: 'nothing-here' } });
-    await waitFor(async () => (listener.received.some((entry) => entry.from === ids[snapshotTarget] && (entry.frame as { t?: string }).t === 'forwardReply') ? true : undefined), 15_000, 'the follower answering after the chunk').catch(() => undefined);
-    const [residentAfter, externalAfter] = await test.metrics(snapshotTarget, ['process_resident_memory_bytes', 'nodejs_external_memory_bytes']).catch(() => [Number.NaN, Number.NaN]);
+    await waitFor(
+      async () =>
+        listener.received.some((entry) => entry.from === ids[snapshotTarget] && (entry.frame as { t?: string }).t === 'forwardReply') ? true : undefined,
+      15_000,
+      'the follower answering after the chunk',
+    ).catch(() => undefined);
+    const [residentAfter, externalAfter] = await test
+      .metrics(snapshotTarget, ['process_resident_memory_bytes', 'nodejs_external_memory_bytes'])
+      .catch(() => [Number.NaN, Number.NaN]);
 
     // 4. Forged forward replies to a follower for request ids 1..2000 while a client enqueues through it.
     const toFlooded = await RawPeer.dial(test.cluster.nodes[floodTarget]!.address, { id: insider, address: listener.address, key });
@@ -246,7 +284,8 @@ describe('peer links of a cluster with a cluster key', () => {
     const flood = (async () => {
       let rounds = 0;
       while (enqueuing && toFlooded.peer.isOpen) {
-        for (let requestId = 1; requestId <= 2000; requestId++) toFlooded.peer.send({ t: 'forwardReply', requestId, ok: true, result: { id: `${900_000 + requestId}`, seq: 900_000 + requestId } });
+        for (let requestId = 1; requestId <= 2000; requestId++)
+          toFlooded.peer.send({ t: 'forwardReply', requestId, ok: true, result: { id: `${900_000 + requestId}`, seq: 900_000 + requestId } });
         rounds++;
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
@@ -254,7 +293,9 @@ describe('peer links of a cluster with a cluster key', () => {
     })();
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, number) =>
-        test.request(floodTarget, 'POST', '/queues/flooded/messages', { body: { number }, dedupId: `flooded-${number}` }).catch((error: unknown) => ({ status: 0, body: String(error) })),
+        test
+          .request(floodTarget, 'POST', '/queues/flooded/messages', { body: { number }, dedupId: `flooded-${number}` })
+          .catch((error: unknown) => ({ status: 0, body: String(error) })),
       ),
     ).finally(() => {
       enqueuing = false;
@@ -303,7 +344,9 @@ describe('peer links of a cluster without a key, on loopback', () => {
     const closed = await within(first.peer.closed, LINK_CLOSE_WAIT_MS);
 
     const second = await RawPeer.dial(leaderAddress, { id: 'loopback-stranger-2', address: await deadAddress() }).catch((error: unknown) => {
-      throw new Error(`the leader takes no link after an unknown Raft frame (${String(error)}); that link closed with ${JSON.stringify(closed)}\n${test.tail()}`);
+      throw new Error(
+        `the leader takes no link after an unknown Raft frame (${String(error)}); that link closed with ${JSON.stringify(closed)}\n${test.tail()}`,
+      );
     });
     peers.push(second.peer);
     second.peer.send(raft({ type: 'heartbeat', from: 'loopback-stranger-2', to: before.leader, term: before.term, commit: 0, readContext: '' }));

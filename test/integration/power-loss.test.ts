@@ -31,11 +31,15 @@ describe('power loss on every node at once', () => {
     cluster.cluster.startAll();
     const restarted = await cluster.waitForLeader(30_000);
     const received = new Set<string>();
-    await waitFor(async () => {
-      const reply = await cluster.request(restarted, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
-      for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
-      return acknowledged.every((body) => received.has(body)) ? true : undefined;
-    }, 30_000, 'every acknowledged message after the power came back');
+    await waitFor(
+      async () => {
+        const reply = await cluster.request(restarted, 'POST', `/queues/${QUEUE}/receive`, { max: 1000, visibilityMs: 60_000 });
+        for (const message of reply.body.messages as { body: string }[]) received.add(message.body);
+        return acknowledged.every((body) => received.has(body)) ? true : undefined;
+      },
+      30_000,
+      'every acknowledged message after the power came back',
+    );
     expect(acknowledged.filter((body) => !received.has(body))).toEqual([]);
     expect(cluster.lines.some((line) => line.includes('recovering: this node lost data'))).toBe(false);
   });

@@ -14,7 +14,12 @@ describe('queue features through HTTP on a 3-node cluster', () => {
   });
 
   /** Sends to the next node in turn and insists on the expected status. */
-  async function call(method: string, path: string, body?: unknown, expected = method === 'POST' && path.endsWith('/messages') ? 201 : 200): Promise<HttpReply> {
+  async function call(
+    method: string,
+    path: string,
+    body?: unknown,
+    expected = method === 'POST' && path.endsWith('/messages') ? 201 : 200,
+  ): Promise<HttpReply> {
     const node = turn++ % test.cluster.nodes.length;
     const reply = await test.request(node, method, path, body);
     if (reply.status !== expected) throw new Error(`${method} ${path} via node ${node}: ${reply.status} ${JSON.stringify(reply.body)}, expected ${expected}`);
@@ -27,7 +32,11 @@ describe('queue features through HTTP on a 3-node cluster', () => {
 
   /** The next delivery from `queue`, waiting for one to become available. */
   async function nextDelivery(queue: string, options: { visibilityMs?: number } = {}): Promise<any> {
-    return waitFor(async () => (await call('POST', `/queues/${queue}/receive`, { waitMs: 1000, ...options })).body.messages[0], 15_000, `a delivery from ${queue}`);
+    return waitFor(
+      async () => (await call('POST', `/queues/${queue}/receive`, { waitMs: 1000, ...options })).body.messages[0],
+      15_000,
+      `a delivery from ${queue}`,
+    );
   }
 
   it('delivers higher priorities first, each level in commit order', async () => {
@@ -76,10 +85,14 @@ describe('queue features through HTTP on a 3-node cluster', () => {
   it('refuses a late ack with LEASE_EXPIRED once the lease expired and the message went to someone else', async () => {
     await call('POST', '/queues/fenced/messages', { body: 'once' });
     const first = await nextDelivery('fenced', { visibilityMs: 300 });
-    const second = await waitFor(async () => {
-      const delivery = await nextDelivery('fenced');
-      return delivery.attempt === 2 ? delivery : undefined;
-    }, 15_000, 'the redelivery after the lease expired');
+    const second = await waitFor(
+      async () => {
+        const delivery = await nextDelivery('fenced');
+        return delivery.attempt === 2 ? delivery : undefined;
+      },
+      15_000,
+      'the redelivery after the lease expired',
+    );
     const late = await call('POST', '/queues/fenced/ack', { receipts: [first.receipt] });
     expect(late.body).toEqual({ acked: 0, rejected: [{ id: first.id, code: 'LEASE_EXPIRED' }] });
     expect((await call('POST', '/queues/fenced/ack', { receipts: [second.receipt] })).body.acked).toBe(1);

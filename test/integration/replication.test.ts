@@ -22,16 +22,20 @@ describe('a 3-node cluster of real processes', () => {
 
   async function drain(node: number, queue: string, expected: number): Promise<unknown[]> {
     const bodies: unknown[] = [];
-    await waitFor(async () => {
-      const reply = await test.request(node, 'POST', `/queues/${queue}/receive`, { max: 100, waitMs: 500 });
-      if (reply.status !== 200) return undefined;
-      for (const message of reply.body.messages) {
-        bodies.push(message.body);
-        const ack = await test.request(node, 'POST', `/queues/${queue}/ack`, { receipts: [message.receipt] });
-        if (ack.status !== 200 || ack.body.acked !== 1) return undefined;
-      }
-      return bodies.length >= expected ? true : undefined;
-    }, 30_000, `${expected} messages from ${queue}`);
+    await waitFor(
+      async () => {
+        const reply = await test.request(node, 'POST', `/queues/${queue}/receive`, { max: 100, waitMs: 500 });
+        if (reply.status !== 200) return undefined;
+        for (const message of reply.body.messages) {
+          bodies.push(message.body);
+          const ack = await test.request(node, 'POST', `/queues/${queue}/ack`, { receipts: [message.receipt] });
+          if (ack.status !== 200 || ack.body.acked !== 1) return undefined;
+        }
+        return bodies.length >= expected ? true : undefined;
+      },
+      30_000,
+      `${expected} messages from ${queue}`,
+    );
     return bodies;
   }
 
@@ -51,10 +55,14 @@ describe('a 3-node cluster of real processes', () => {
     await enqueue(0, 'lease', 'once');
     const first = await test.request(1, 'POST', '/queues/lease/receive', { visibilityMs: 300 });
     expect(first.body.messages).toHaveLength(1);
-    const again = await waitFor(async () => {
-      const reply = await test.request(2, 'POST', '/queues/lease/receive', { waitMs: 1000 });
-      return reply.body.messages.length === 1 ? reply.body.messages[0] : undefined;
-    }, 10_000, 'redelivery after the lease expired');
+    const again = await waitFor(
+      async () => {
+        const reply = await test.request(2, 'POST', '/queues/lease/receive', { waitMs: 1000 });
+        return reply.body.messages.length === 1 ? reply.body.messages[0] : undefined;
+      },
+      10_000,
+      'redelivery after the lease expired',
+    );
     expect(again.id).toBe(first.body.messages[0].id);
     expect(again.attempt).toBe(2);
     const late = await test.request(0, 'POST', '/queues/lease/ack', { receipts: [first.body.messages[0].receipt] });
@@ -70,10 +78,14 @@ describe('a 3-node cluster of real processes', () => {
     expect(newLeader).not.toBe(leader);
     for (let i = 30; i < 40; i++) await enqueue(newLeader, 'failover', i);
     test.cluster.start(leader);
-    await waitFor(async () => {
-      const reply = await test.request(leader, 'GET', '/queues/failover?stale=1');
-      return reply.status === 200 && reply.body.enqueued === 40 ? true : undefined;
-    }, 20_000, 'the restarted node to catch up');
+    await waitFor(
+      async () => {
+        const reply = await test.request(leader, 'GET', '/queues/failover?stale=1');
+        return reply.status === 200 && reply.body.enqueued === 40 ? true : undefined;
+      },
+      20_000,
+      'the restarted node to catch up',
+    );
     const bodies = await drain(survivor!, 'failover', 40);
     expect([...bodies].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });

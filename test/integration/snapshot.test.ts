@@ -32,10 +32,14 @@ describe('snapshots and compaction', () => {
     cluster.cluster.start(follower);
     const leaderStats = (await cluster.request(await cluster.waitForLeader(), 'GET', '/queues/snap')).body;
     expect(leaderStats).toMatchObject({ enqueued: 50_000, acked: 25_000, ready: 25_000, inflight: 0 });
-    await waitFor(async () => {
-      const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
-      return stats?.enqueued === 50_000 && stats.acked === 25_000 && stats.ready === 25_000 ? true : undefined;
-    }, 60_000, 'the restarted follower to reach the leader state');
+    await waitFor(
+      async () => {
+        const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
+        return stats?.enqueued === 50_000 && stats.acked === 25_000 && stats.ready === 25_000 ? true : undefined;
+      },
+      60_000,
+      'the restarted follower to reach the leader state',
+    );
     expect(await cluster.metric(follower, 'quorumq_snapshots_installed')).toBeGreaterThanOrEqual(1);
     // The state is several chunks long, so it was streamed, not sent as one frame.
     expect(await cluster.metric(follower, 'quorumq_snapshot_bytes')).toBeGreaterThan(1024 * 1024);
@@ -47,11 +51,15 @@ describe('snapshots and compaction', () => {
     const producer = connect({ nodes: cluster.cluster.nodes.map((node) => node.address), retryForMs: 60_000 });
     let extra = 0;
     try {
-      await waitFor(async () => {
-        await enqueueEach(producer, 2_000, `after${extra}-`);
-        extra += 2_000;
-        return (await cluster.metric(follower, 'quorumq_snapshots_taken')) >= 2 ? true : undefined;
-      }, 60_000, 'two local snapshots');
+      await waitFor(
+        async () => {
+          await enqueueEach(producer, 2_000, `after${extra}-`);
+          extra += 2_000;
+          return (await cluster.metric(follower, 'quorumq_snapshots_taken')) >= 2 ? true : undefined;
+        },
+        60_000,
+        'two local snapshots',
+      );
     } finally {
       producer.close();
     }
@@ -59,10 +67,14 @@ describe('snapshots and compaction', () => {
     await damageNewestSnapshot(cluster.cluster.nodes[follower]!.dataDir);
     cluster.cluster.start(follower);
     const expected = { enqueued: 50_000 + extra, acked: 25_000, ready: 25_000 + extra };
-    await waitFor(async () => {
-      const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
-      return stats?.enqueued === expected.enqueued && stats.acked === expected.acked && stats.ready === expected.ready ? true : undefined;
-    }, 60_000, 'the follower with a damaged snapshot to come back with the same state');
+    await waitFor(
+      async () => {
+        const stats = (await cluster.request(follower, 'GET', '/queues/snap?stale=1')).body;
+        return stats?.enqueued === expected.enqueued && stats.acked === expected.acked && stats.ready === expected.ready ? true : undefined;
+      },
+      60_000,
+      'the follower with a damaged snapshot to come back with the same state',
+    );
     expect(await cluster.metric(follower, 'quorumq_snapshots_damaged_at_start')).toBe(1);
   });
 });

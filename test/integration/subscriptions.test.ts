@@ -46,10 +46,14 @@ describe('push subscriptions on a 3-node cluster', () => {
     const { follower, other } = await pickFollowers();
     const client = clientOf(follower);
     const bodies: unknown[] = [];
-    await client.subscribe('push-basic', async (message) => {
-      bodies.push(message.body);
-      await client.ack('push-basic', { receipts: [message.receipt] });
-    }, { prefetch: 10 });
+    await client.subscribe(
+      'push-basic',
+      async (message) => {
+        bodies.push(message.body);
+        await client.ack('push-basic', { receipts: [message.receipt] });
+      },
+      { prefetch: 10 },
+    );
     await enqueueAll(other, 'push-basic', 20);
     await waitFor(async () => (bodies.length >= 20 ? true : undefined), 20_000, '20 pushed messages');
     expect(bodies).toEqual(Array.from({ length: 20 }, (_, i) => ({ n: i })));
@@ -62,11 +66,15 @@ describe('push subscriptions on a 3-node cluster', () => {
     const unsettled: Delivery[] = [];
     const seen = new Set<string>();
     let mostUnsettled = 0;
-    await client.subscribe('push-credit', (message) => {
-      seen.add(message.id);
-      unsettled.push(message);
-      mostUnsettled = Math.max(mostUnsettled, unsettled.length);
-    }, { prefetch, visibilityMs: 60_000 });
+    await client.subscribe(
+      'push-credit',
+      (message) => {
+        seen.add(message.id);
+        unsettled.push(message);
+        mostUnsettled = Math.max(mostUnsettled, unsettled.length);
+      },
+      { prefetch, visibilityMs: 60_000 },
+    );
     const ids = await enqueueAll(other, 'push-credit', 30);
     while (seen.size < ids.length) {
       // Settle two at a time, only once the subscription has used all its credit (or the queue ran dry).
@@ -83,18 +91,26 @@ describe('push subscriptions on a 3-node cluster', () => {
     const { follower, other } = await pickFollowers();
     const subscriber = clientOf(follower);
     const held: Delivery[] = [];
-    await subscriber.subscribe('push-release', (message) => {
-      held.push(message);
-    }, { prefetch: 5, visibilityMs: 60_000 });
+    await subscriber.subscribe(
+      'push-release',
+      (message) => {
+        held.push(message);
+      },
+      { prefetch: 5, visibilityMs: 60_000 },
+    );
     const ids = await enqueueAll(other, 'push-release', 5);
     await waitFor(async () => (held.length === 5 ? true : undefined), 20_000, 'five leases held by the subscriber');
     subscriber.close();
     const redelivered: Delivery[] = [];
-    await waitFor(async () => {
-      const reply = await test.request(other, 'POST', '/queues/push-release/receive', { max: 5, waitMs: 1000, visibilityMs: 60_000 });
-      redelivered.push(...(reply.body.messages as Delivery[]));
-      return redelivered.length >= 5 ? true : undefined;
-    }, 15_000, 'the five released messages, well within their 60 s visibility');
+    await waitFor(
+      async () => {
+        const reply = await test.request(other, 'POST', '/queues/push-release/receive', { max: 5, waitMs: 1000, visibilityMs: 60_000 });
+        redelivered.push(...(reply.body.messages as Delivery[]));
+        return redelivered.length >= 5 ? true : undefined;
+      },
+      15_000,
+      'the five released messages, well within their 60 s visibility',
+    );
     expect(redelivered.map((message) => message.id).sort()).toEqual([...ids].sort());
     expect(redelivered.every((message) => message.attempt === 2)).toBe(true);
   });
@@ -113,10 +129,14 @@ describe('push subscriptions on a 3-node cluster', () => {
     const client = connect({ nodes: test.cluster.nodes.map((node) => node.address), retryForMs: 30_000 });
     clients.push(client);
     const bodies = new Set<number>();
-    await client.subscribe('push-move', async (message) => {
-      bodies.add((message.body as { n: number }).n);
-      await client.ack('push-move', { receipts: [message.receipt] });
-    }, { prefetch: 10, visibilityMs: 5000 });
+    await client.subscribe(
+      'push-move',
+      async (message) => {
+        bodies.add((message.body as { n: number }).n);
+        await client.ack('push-move', { receipts: [message.receipt] });
+      },
+      { prefetch: 10, visibilityMs: 5000 },
+    );
     const host = await test.subscriptionHost();
     await test.cluster.kill(host, 'SIGKILL');
     const survivor = [0, 1, 2].find((index) => index !== host)!;

@@ -84,7 +84,22 @@ describe('TLS and the cluster key on a 3-node cluster', () => {
     const output = await new Promise<string>((resolve, reject) => {
       execFile(
         'curl',
-        ['-sS', '--max-time', '20', '--cacert', caFile, '-H', `Authorization: Bearer ${token}`, '-H', 'content-type: application/json', '-w', '\n%{http_code}', `https://127.0.0.1:${port}/queues/q/messages`, '-d', '{"body":1}'],
+        [
+          '-sS',
+          '--max-time',
+          '20',
+          '--cacert',
+          caFile,
+          '-H',
+          `Authorization: Bearer ${token}`,
+          '-H',
+          'content-type: application/json',
+          '-w',
+          '\n%{http_code}',
+          `https://127.0.0.1:${port}/queues/q/messages`,
+          '-d',
+          '{"body":1}',
+        ],
         { timeout: 30_000 },
         (error, stdout, stderr) => (error === null ? resolve(stdout) : reject(new Error(`curl failed: ${error.message} ${stderr}`))),
       );

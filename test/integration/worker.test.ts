@@ -28,10 +28,14 @@ describe('the Worker on a 3-node cluster', () => {
   }
 
   async function queueStats(queue: string): Promise<{ ready: number; inflight: number; delayed: number; dead: number }> {
-    return waitFor(async () => {
-      const reply = await test.request(await test.waitForLeader(), 'GET', `/queues/${queue}`);
-      return reply.status === 200 ? reply.body : undefined;
-    }, 20_000, `the stats of ${queue}`);
+    return waitFor(
+      async () => {
+        const reply = await test.request(await test.waitForLeader(), 'GET', `/queues/${queue}`);
+        return reply.status === 200 ? reply.body : undefined;
+      },
+      20_000,
+      `the stats of ${queue}`,
+    );
   }
 
   it('completes every one of 10,000 jobs with concurrency 16 while the leader is killed and restarted', async () => {
@@ -48,10 +52,17 @@ describe('the Worker on a 3-node cluster', () => {
     const completed = new Set<string>();
     let wrongResults = 0;
     const began = performance.now();
-    const worker = track(new Worker<{ n: number }, number>(client, 'work', async (job) => {
-      runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-      return job.data.n * 2;
-    }, { concurrency: 16, visibilityMs: 5000 }));
+    const worker = track(
+      new Worker<{ n: number }, number>(
+        client,
+        'work',
+        async (job) => {
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          return job.data.n * 2;
+        },
+        { concurrency: 16, visibilityMs: 5000 },
+      ),
+    );
     worker.on('completed', (job, result) => {
       completed.add(job.id);
       if (result !== job.data.n * 2) wrongResults++;
@@ -71,14 +82,20 @@ describe('the Worker on a 3-node cluster', () => {
     const missing = [...ids].filter((id) => !completed.has(id));
     const duplicates = [...runs.values()].reduce((sum, count) => sum + count - 1, 0);
     const where = host === leader ? 'on the killed leader' : 'on a follower';
-    console.info(`worker (subscribed ${where}): ${total} jobs in ${seconds.toFixed(1)} s, leader killed after ${killedAt} (new leader: node ${newLeader}), ${duplicates} duplicate runs`);
+    console.info(
+      `worker (subscribed ${where}): ${total} jobs in ${seconds.toFixed(1)} s, leader killed after ${killedAt} (new leader: node ${newLeader}), ${duplicates} duplicate runs`,
+    );
     expect(missing).toEqual([]);
     expect(wrongResults).toBe(0);
     await worker.close();
-    const stats = await waitFor(async () => {
-      const current = await queueStats('work');
-      return current.ready + current.inflight + current.delayed === 0 ? current : undefined;
-    }, 20_000, 'an empty queue');
+    const stats = await waitFor(
+      async () => {
+        const current = await queueStats('work');
+        return current.ready + current.inflight + current.delayed === 0 ? current : undefined;
+      },
+      20_000,
+      'an empty queue',
+    );
     expect(stats.dead).toBe(0);
   });
 
@@ -89,19 +106,30 @@ describe('the Worker on a 3-node cluster', () => {
     const { id: healthy } = await client.enqueue('flaky', { poison: false });
     const failures: { id: string; attempt: number; message: string }[] = [];
     const completed: string[] = [];
-    const worker = track(new Worker<{ poison: boolean }, string>(client, 'flaky', async (job) => {
-      if (job.data.poison) throw new Error(`attempt ${job.attempt} failed`);
-      return 'fine';
-    }, { concurrency: 2, visibilityMs: 10_000 }));
+    const worker = track(
+      new Worker<{ poison: boolean }, string>(
+        client,
+        'flaky',
+        async (job) => {
+          if (job.data.poison) throw new Error(`attempt ${job.attempt} failed`);
+          return 'fine';
+        },
+        { concurrency: 2, visibilityMs: 10_000 },
+      ),
+    );
     worker.on('failed', (job, error) => failures.push({ id: job.id, attempt: job.attempt, message: error.message }));
     worker.on('completed', (job) => completed.push(job.id));
     await waitFor(async () => (failures.length >= 3 && completed.length === 1 ? true : undefined), 30_000, 'three failed attempts and one completed job');
     expect(failures).toEqual([1, 2, 3].map((attempt) => ({ id: poison, attempt, message: `attempt ${attempt} failed` })));
     expect(completed).toEqual([healthy]);
-    const dead = await waitFor(async () => {
-      const reply = await test.request(0, 'POST', '/queues/flaky.dlq/receive', { waitMs: 1000 });
-      return reply.body?.messages?.[0];
-    }, 20_000, 'the poison job in flaky.dlq');
+    const dead = await waitFor(
+      async () => {
+        const reply = await test.request(0, 'POST', '/queues/flaky.dlq/receive', { waitMs: 1000 });
+        return reply.body?.messages?.[0];
+      },
+      20_000,
+      'the poison job in flaky.dlq',
+    );
     expect(dead).toMatchObject({ body: { poison: true }, deadLetter: { queue: 'flaky', id: poison, reason: 'maxDeliveries', attempts: 3 } });
   });
 
@@ -110,11 +138,18 @@ describe('the Worker on a 3-node cluster', () => {
     const release: (() => void)[] = [];
     const started: number[] = [];
     const completed: number[] = [];
-    const worker = track(new Worker<{ n: number }, number>(client, 'drain', async (job) => {
-      started.push(job.data.n);
-      await new Promise<void>((resolve) => release.push(resolve));
-      return job.data.n;
-    }, { concurrency: 2, visibilityMs: 30_000 }));
+    const worker = track(
+      new Worker<{ n: number }, number>(
+        client,
+        'drain',
+        async (job) => {
+          started.push(job.data.n);
+          await new Promise<void>((resolve) => release.push(resolve));
+          return job.data.n;
+        },
+        { concurrency: 2, visibilityMs: 30_000 },
+      ),
+    );
     worker.on('completed', (job) => completed.push(job.data.n));
     await waitFor(async () => (started.length === 2 ? true : undefined), 20_000, 'two running jobs');
     const closing = worker.close();

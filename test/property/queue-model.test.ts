@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { QueueStateMachine, type QueueCommand, type QueueConfig, type QueueResult, type RetentionLimits } from '../../src/queue/index.ts';
+import { type QueueCommand, type QueueConfig, type QueueResult, QueueStateMachine, type RetentionLimits } from '../../src/queue/index.ts';
 import { decode } from '../../src/shared/codec.ts';
 import { ReferenceQueues } from './reference-queues.ts';
 
@@ -59,7 +59,10 @@ type Operation =
   | { readonly kind: 'snapshot' };
 
 /** Producer queues mostly, dead-letter queues sometimes. */
-const queueIndex = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: PRODUCER_QUEUES - 1 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: QUEUES.length - 1 }) });
+const queueIndex = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: PRODUCER_QUEUES - 1 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: QUEUES.length - 1 }) },
+);
 
 /** Durations on a 10 ms grid, so that stamps often land exactly on a deadline (the edge cases). */
 function grid(minSteps: number, maxSteps: number): fc.Arbitrary<number> {
@@ -121,10 +124,20 @@ function configOf(queue: number): fc.Arbitrary<Partial<QueueConfig>> {
     .map(({ baseMs, extraMs, ...rest }) => (baseMs === undefined ? rest : { ...rest, backoff: { baseMs, maxMs: baseMs + (extraMs ?? 0) } }));
 }
 
-const configure = queueIndex.chain((queue) => fc.record({ kind: fc.constant('configure' as const), queue: fc.constant(queue), dt: timeStep, config: configOf(queue) }));
+const configure = queueIndex.chain((queue) =>
+  fc.record({ kind: fc.constant('configure' as const), queue: fc.constant(queue), dt: timeStep, config: configOf(queue) }),
+);
 
 const operation: fc.Arbitrary<Operation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('enqueue' as const), queue: queueIndex, dt: timeStep, messages: fc.array(messageSpec, { minLength: 1, maxLength: 4 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('enqueue' as const),
+      queue: queueIndex,
+      dt: timeStep,
+      messages: fc.array(messageSpec, { minLength: 1, maxLength: 4 }),
+    }),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -145,10 +158,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
 );
 
 /** Per-queue settings, then the commands; long runs so leases, retries, expiries and windows interact. */
-const scenario = fc.tuple(
-  fc.tuple(configOf(0), configOf(1)),
-  fc.array(operation, { maxLength: 70, size: 'max' }),
-);
+const scenario = fc.tuple(fc.tuple(configOf(0), configOf(1)), fc.array(operation, { maxLength: 70, size: 'max' }));
 
 /** Turns abstract operations into commands, stepping the model so later picks see current ids. */
 class CommandBuilder {
@@ -214,7 +224,8 @@ class CommandBuilder {
       const values = op.results;
       return values === null ? { type: 'ack', ...base } : { type: 'ack', ...base, results: receipts.map((_, index) => values[index % values.length]) };
     }
-    if (op.kind === 'nack') return { type: 'nack', ...base, delayMs: op.durationMs ?? undefined, seed: op.seed, ...(op.error === null ? {} : { error: op.error }) };
+    if (op.kind === 'nack')
+      return { type: 'nack', ...base, delayMs: op.durationMs ?? undefined, seed: op.seed, ...(op.error === null ? {} : { error: op.error }) };
     return { type: 'extend', ...base, visibilityMs: op.durationMs ?? 0 };
   }
 

@@ -1,16 +1,16 @@
 import {
-  defaultQueueConfig,
-  nackBackoffMs,
-  RETENTION_SWEEP_GRAIN_MS,
   type AckedStatus,
   type DeadStatus,
   type DeliveredMessage,
+  defaultQueueConfig,
   type MessageStatus,
   type NewMessage,
+  nackBackoffMs,
   type QueueCommand,
   type QueueConfig,
   type QueueResult,
   type QueueStats,
+  RETENTION_SWEEP_GRAIN_MS,
   type Rejection,
   type RetentionLimits,
   type SettleCommand,
@@ -316,7 +316,10 @@ export class ReferenceQueues {
   }
 
   private receive(queue: ModelQueue, max: number, visibilityMs: number): DeliveredMessage[] {
-    const chosen = queue.messages.filter((message) => message.state === 'ready').sort(lineOrder).slice(0, max);
+    const chosen = queue.messages
+      .filter((message) => message.state === 'ready')
+      .sort(lineOrder)
+      .slice(0, max);
     return chosen.map((message) => {
       message.attempt++;
       message.state = 'inflight';
@@ -400,7 +403,14 @@ export class ReferenceQueues {
       for (const { message, origin } of letters) {
         const ttl = target.config.messageTtlMs;
         const placed = this.admit(target, message, 0, ttl > 0 ? this.now + ttl : 0, origin);
-        const dead = { ...statusBase(message), state: 'dead' as const, deadAt: this.now, deadReason: origin.reason, deadLetterQueue: name, deadLetterId: placed.id };
+        const dead = {
+          ...statusBase(message),
+          state: 'dead' as const,
+          deadAt: this.now,
+          deadReason: origin.reason,
+          deadLetterQueue: name,
+          deadLetterId: placed.id,
+        };
         this.remember(source, dead);
       }
       pending.push(target);

@@ -6,7 +6,10 @@ import { SimCluster, type SimCounters } from './sim-cluster.ts';
 /** A failure at a given step: the schedule after that step is irrelevant to it. */
 export class ScheduleFailure extends Error {
   override name = 'ScheduleFailure';
-  constructor(readonly step: number, cause: unknown) {
+  constructor(
+    readonly step: number,
+    cause: unknown,
+  ) {
     super(`at step ${step}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
   }
 }
@@ -158,7 +161,9 @@ function healAndRequireProgress(cluster: SimCluster, roundsMax: number): number 
   }
   if (haltedByRecovery(cluster)) return 0;
   const status = cluster.upNodes().map(([, raft]) => raft.status());
-  return cluster.checker.fail(`Liveness: no fresh proposal applied by every member within ${roundsMax} rounds after healing: ${JSON.stringify(status.map(({ id, role, term, leader, commit, lastIndex, membership }) => ({ id, role, term, leader, commit, lastIndex, membership })))}`);
+  return cluster.checker.fail(
+    `Liveness: no fresh proposal applied by every member within ${roundsMax} rounds after healing: ${JSON.stringify(status.map(({ id, role, term, leader, commit, lastIndex, membership }) => ({ id, role, term, leader, commit, lastIndex, membership })))}`,
+  );
 }
 
 /**
@@ -181,9 +186,7 @@ function drain(cluster: SimCluster): void {
 
 function everyMemberApplied(cluster: SimCluster, leaderId: string, value: number): boolean {
   const membership = cluster.raftOf(leaderId)!.status().membership;
-  return cluster.ids
-    .filter((id) => isMember(membership, id))
-    .every((id) => cluster.stateOf(id).some((record) => record.value === value));
+  return cluster.ids.filter((id) => isMember(membership, id)).every((id) => cluster.stateOf(id).some((record) => record.value === value));
 }
 
 /** Every proposal a leader applied (and so acknowledged) is in the final state of the leader. */

@@ -91,7 +91,9 @@ export class SafetyChecker {
       if (committed === undefined || committed.term >= leaderTerm) continue;
       const held = raft.entryAt(index);
       if (held === undefined || !sameEntry(held, committed.entry)) {
-        this.fail(`Leader Completeness: leader ${id} of term ${leaderTerm} lacks index ${index} (entry term ${committed.entry.term}), committed in term ${committed.term}`);
+        this.fail(
+          `Leader Completeness: leader ${id} of term ${leaderTerm} lacks index ${index} (entry term ${committed.entry.term}), committed in term ${committed.term}`,
+        );
       }
     }
   }
@@ -153,7 +155,9 @@ export class SafetyChecker {
       return;
     }
     if (known.term !== record.term || known.value !== record.value) {
-      this.fail(`State Machine Safety: ${id} applied term ${record.term} value ${record.value} at index ${record.index}, another node term ${known.term} value ${known.value}`);
+      this.fail(
+        `State Machine Safety: ${id} applied term ${record.term} value ${record.value} at index ${record.index}, another node term ${known.term} value ${known.value}`,
+      );
     }
   }
 
@@ -186,11 +190,15 @@ export class SafetyChecker {
     for (const c of all) {
       const voters = c.membership.voters;
       if (!c.voting || !voters.includes(c.id) || tip.index <= c.snapshotIndex) continue;
-      const beaten = all.filter((v) => v.voting && voters.includes(v.id) && (c.lastTerm > v.lastTerm || (c.lastTerm === v.lastTerm && c.lastIndex >= v.lastIndex)));
+      const beaten = all.filter(
+        (v) => v.voting && voters.includes(v.id) && (c.lastTerm > v.lastTerm || (c.lastTerm === v.lastTerm && c.lastIndex >= v.lastIndex)),
+      );
       if (beaten.length < Math.floor(voters.length / 2) + 1) continue;
       const held = c.entryAt(tip.index);
       if (held === undefined || !sameEntry(held, tip)) {
-        this.fail(`Electable Completeness: ${c.id} (last ${c.lastIndex}/${c.lastTerm}) is as up to date as a quorum of [${voters}] but lacks committed index ${tip.index} (term ${tip.term})`);
+        this.fail(
+          `Electable Completeness: ${c.id} (last ${c.lastIndex}/${c.lastTerm}) is as up to date as a quorum of [${voters}] but lacks committed index ${tip.index} (term ${tip.term})`,
+        );
       }
     }
   }

@@ -69,9 +69,7 @@ export const actionArbitrary: fc.Arbitrary<SimAction> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'heal' as const }) },
   {
     weight: 3,
-    arbitrary: fc
-      .record({ change: fc.constantFrom('addLearner', 'addVoter', 'demote', 'remove'), node })
-      .map((r) => ({ kind: 'membership' as const, ...r })),
+    arbitrary: fc.record({ change: fc.constantFrom('addLearner', 'addVoter', 'demote', 'remove'), node }).map((r) => ({ kind: 'membership' as const, ...r })),
   },
   { weight: 1, arbitrary: node.map((n) => ({ kind: 'transfer' as const, node: n })) },
   { weight: 2, arbitrary: node.map((n) => ({ kind: 'compact' as const, node: n })) },
@@ -104,6 +102,8 @@ export function scheduleArbitrary(voters: number, steps: number): fc.Arbitrary<[
 /** One line per step, for a human reading a shrunk counterexample. */
 export function describeAction(action: SimAction): string {
   const { kind, ...rest } = action;
-  const args = Object.entries(rest).map(([key, value]) => `${key}=${value}`).join(' ');
+  const args = Object.entries(rest)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(' ');
   return args === '' ? kind : `${kind} ${args}`;
 }

@@ -63,8 +63,16 @@ export class SimCluster {
   readonly network = new SimNetwork();
   readonly checker = new SafetyChecker();
   readonly counters: SimCounters = {
-    elections: 0, snapshotsSent: 0, snapshotsInstalled: 0, membershipChanges: 0, transfers: 0, readsServed: 0, crashes: 0,
-    crashesMidWrite: 0, disksDamaged: 0, recoveries: 0,
+    elections: 0,
+    snapshotsSent: 0,
+    snapshotsInstalled: 0,
+    membershipChanges: 0,
+    transfers: 0,
+    readsServed: 0,
+    crashes: 0,
+    crashesMidWrite: 0,
+    disksDamaged: 0,
+    recoveries: 0,
   };
   private readonly nodes = new Map<NodeId, SimNode>();
   private readonly leaders = new Map<NodeId, Raft>();
@@ -271,9 +279,11 @@ export class SimCluster {
    */
   private checkWireShapes(node: SimNode, messages: readonly Message[]): void {
     for (const message of messages) {
-      const accepted =
-        message.type === 'snapshot' ? isSnapshotAnnouncement({ ...message, snapshot: { meta: message.snapshot.meta } }) : isMessage(message);
-      if (!accepted) this.checker.fail(`Wire: ${node.id} sent a ${message.type} that peers would refuse: ${JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? `<${value.length} bytes>` : value))}`);
+      const accepted = message.type === 'snapshot' ? isSnapshotAnnouncement({ ...message, snapshot: { meta: message.snapshot.meta } }) : isMessage(message);
+      if (!accepted)
+        this.checker.fail(
+          `Wire: ${node.id} sent a ${message.type} that peers would refuse: ${JSON.stringify(message, (_key, value: unknown) => (value instanceof Uint8Array ? `<${value.length} bytes>` : value))}`,
+        );
     }
   }
 
@@ -343,11 +353,14 @@ export class SimCluster {
     for (const m of messages) {
       const vote = m.type === 'vote' ? node.id : m.type === 'voteResponse' && !m.reject ? m.to : undefined;
       if (vote !== undefined && (hardState.term !== m.term || hardState.vote !== vote || mark.term !== m.term || mark.vote !== vote)) {
-        this.checker.fail(`Durability: ${node.id} sent ${m.type} for ${vote} in term ${m.term} with term ${hardState.term}, vote '${hardState.vote}' synced (mark: ${mark.term}, '${mark.vote}')`);
+        this.checker.fail(
+          `Durability: ${node.id} sent ${m.type} for ${vote} in term ${m.term} with term ${hardState.term}, vote '${hardState.vote}' synced (mark: ${mark.term}, '${mark.vote}')`,
+        );
       }
       if (m.type === 'appendResponse' && !m.reject && m.index > last) this.checker.fail(`Durability: ${node.id} acked ${m.index} with ${last} synced`);
       if (!recovering) continue;
-      if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject) this.checker.fail(`Recovery: ${node.id} granted a ${m.type} to ${m.to} while recovering`);
+      if ((m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject)
+        this.checker.fail(`Recovery: ${node.id} granted a ${m.type} to ${m.to} while recovering`);
       if (m.type === 'vote' || m.type === 'preVote') this.checker.fail(`Recovery: ${node.id} campaigned while recovering`);
       if ((m.type === 'appendResponse' || m.type === 'heartbeatResponse') && m.recovering !== true) {
         this.checker.fail(`Recovery: ${node.id} sent an unflagged ${m.type} while recovering`);
@@ -361,14 +374,30 @@ export class SimCluster {
     const voting = !this.isRecovering(id);
     if (raft !== undefined) {
       const s = raft.status();
-      return { id, voting, membership: s.membership, snapshotIndex: s.firstIndex - 1, lastIndex: s.lastIndex, lastTerm: raft.termAt(s.lastIndex)!, entryAt: (i) => raft.entryAt(i) };
+      return {
+        id,
+        voting,
+        membership: s.membership,
+        snapshotIndex: s.firstIndex - 1,
+        lastIndex: s.lastIndex,
+        lastTerm: raft.termAt(s.lastIndex)!,
+        entryAt: (i) => raft.entryAt(i),
+      };
     }
     const { snapshot, entries } = disk.synced;
     const base = snapshot?.meta.index ?? 0;
     let membership = snapshot?.meta.membership ?? EMPTY_MEMBERSHIP;
     for (const entry of entries) if (entry.kind === 'config') membership = entry.membership!;
     const last = entries[entries.length - 1];
-    return { id, voting, membership, snapshotIndex: base, lastIndex: last?.index ?? base, lastTerm: last?.term ?? snapshot?.meta.term ?? 0, entryAt: (i) => entries[i - base - 1] };
+    return {
+      id,
+      voting,
+      membership,
+      snapshotIndex: base,
+      lastIndex: last?.index ?? base,
+      lastTerm: last?.term ?? snapshot?.meta.term ?? 0,
+      entryAt: (i) => entries[i - base - 1],
+    };
   }
 
   private checkLogMatchingOf(id: NodeId, raft: Raft): void {
@@ -404,7 +433,6 @@ export class SimCluster {
   stateOf(id: NodeId): readonly AppliedRecord[] {
     return this.nodes.get(id)!.state;
   }
-
 }
 
 function encodeValue(value: number): Uint8Array {

@@ -69,9 +69,13 @@ export class SimDisk {
   }
 
   /** What a power loss now would leave. */
-  get synced(): Readonly<DiskState> { return this.durable; }
+  get synced(): Readonly<DiskState> {
+    return this.durable;
+  }
 
-  get mark(): AckedMark { return this.durableMark; }
+  get mark(): AckedMark {
+    return this.durableMark;
+  }
 
   powerLoss(): void {
     this.current = copy(this.durable);

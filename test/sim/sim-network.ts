@@ -52,7 +52,9 @@ export class SimNetwork {
   }
 
   /** Power went before the node's latest messages left its buffers. */
-  dropFrom(node: NodeId): void { this.inFlight = this.inFlight.filter((message) => message.from !== node); }
+  dropFrom(node: NodeId): void {
+    this.inFlight = this.inFlight.filter((message) => message.from !== node);
+  }
 
   cut(from: NodeId, to: NodeId): void {
     this.cuts.add(`${from}>${to}`);

@@ -14,7 +14,10 @@ export interface TokenSpec {
  * them to an auth file in the cluster's data folder (the format of HTTP-API.md) and passes it as
  * `--auth-file`. The cluster's own requests (`TestCluster.request`) use the token named `as`.
  */
-export function tokensFor<const Specs extends Readonly<Record<string, TokenSpec>>>(specs: Specs, as: keyof Specs & string): { tokens: Record<keyof Specs & string, string>; setup: (dir: string) => Promise<SecureSetup> } {
+export function tokensFor<const Specs extends Readonly<Record<string, TokenSpec>>>(
+  specs: Specs,
+  as: keyof Specs & string,
+): { tokens: Record<keyof Specs & string, string>; setup: (dir: string) => Promise<SecureSetup> } {
   type Names = keyof Specs & string;
   const names = Object.keys(specs) as Names[];
   const tokens = Object.fromEntries(names.map((name) => [name, generateToken()])) as Record<Names, string>;

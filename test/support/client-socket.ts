@@ -2,7 +2,9 @@ import WebSocket, { type ClientOptions } from 'ws';
 import { decode, encode } from '../../src/shared/codec.ts';
 
 /** How a WebSocket upgrade ended: an open socket, or the node's refusal with its status and body. */
-export type UpgradeOutcome = { readonly kind: 'open'; readonly socket: ClientSocket } | { readonly kind: 'refused'; readonly status: number; readonly body: string };
+export type UpgradeOutcome =
+  | { readonly kind: 'open'; readonly socket: ClientSocket }
+  | { readonly kind: 'refused'; readonly status: number; readonly body: string };
 
 /** How long a test waits for an upgrade or a reply before it fails (never a timing assertion). */
 const WAIT_MS = 15_000;

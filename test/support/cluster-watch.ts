@@ -48,15 +48,19 @@ export async function beliefs(test: TestCluster): Promise<NodeBelief[]> {
 /** The term and leader every node agrees on, once they do (an election may be ending). */
 export async function settledLeadership(test: TestCluster, timeoutMs = 20_000): Promise<{ term: number; leader: string; leaderIndex: number }> {
   let last: NodeBelief[] = [];
-  return waitFor(async () => {
-    const views = await beliefs(test);
-    last = views;
-    if (views.length !== test.cluster.nodes.length - deadNodes(test).length || views.length === 0) return undefined;
-    const first = views[0]!;
-    if (first.leader === undefined || views.some((view) => view.term !== first.term || view.leader !== first.leader)) return undefined;
-    const leaderIndex = views.find((view) => view.id === first.leader)?.index;
-    return leaderIndex === undefined ? undefined : { term: first.term, leader: first.leader, leaderIndex };
-  }, timeoutMs, 'every live node agreeing on one term and leader').catch((error: unknown) => {
+  return waitFor(
+    async () => {
+      const views = await beliefs(test);
+      last = views;
+      if (views.length !== test.cluster.nodes.length - deadNodes(test).length || views.length === 0) return undefined;
+      const first = views[0]!;
+      if (first.leader === undefined || views.some((view) => view.term !== first.term || view.leader !== first.leader)) return undefined;
+      const leaderIndex = views.find((view) => view.id === first.leader)?.index;
+      return leaderIndex === undefined ? undefined : { term: first.term, leader: first.leader, leaderIndex };
+    },
+    timeoutMs,
+    'every live node agreeing on one term and leader',
+  ).catch((error: unknown) => {
     const seen = last.map((view) => `node ${view.index}: term ${view.term}, leader ${view.leader ?? 'none'}`).join('; ');
     throw new Error(`${String(error)}; dead nodes [${deadNodes(test).join(', ')}]; last seen: ${seen}\n${test.tail(20)}`);
   });
@@ -102,10 +106,14 @@ export async function expectIntact(test: TestCluster, kept: KeptMessages): Promi
   for (let index = 0; index < test.cluster.nodes.length; index++) {
     if (deadNodes(test).includes(index)) continue;
     // A follower applies up to one tick after the leader: wait for it to reach the leader's commit.
-    await waitFor(async () => {
-      const view = await test.request(index, 'GET', '/cluster?stale=1');
-      return view.body.self.appliedIndex >= commit ? true : undefined;
-    }, 15_000, `node ${index} applying up to ${commit}`);
+    await waitFor(
+      async () => {
+        const view = await test.request(index, 'GET', '/cluster?stale=1');
+        return view.body.self.appliedIndex >= commit ? true : undefined;
+      },
+      15_000,
+      `node ${index} applying up to ${commit}`,
+    );
     const stats = await test.request(index, 'GET', `/queues/${kept.queue}?stale=1`);
     expect(stats.body.ready, `node ${index}'s own count of ${kept.queue}`).toBe(kept.ids.length);
   }

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, execFile, type SpawnOptions, spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 
@@ -76,7 +76,8 @@ export class NamespaceNetwork {
    * when `ip netns` is missing, or when any step fails.
    */
   static async create(hostCount: number): Promise<NamespaceNetwork> {
-    if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > HOSTS_MAX) throw new Error(`hostCount must be an integer from 1 to ${HOSTS_MAX}, not ${hostCount}`);
+    if (!Number.isInteger(hostCount) || hostCount < 1 || hostCount > HOSTS_MAX)
+      throw new Error(`hostCount must be an integer from 1 to ${HOSTS_MAX}, not ${hostCount}`);
     await checkPrerequisites();
     const network = new NamespaceNetwork(await unusedPrefix());
     try {
@@ -160,7 +161,8 @@ export class NamespaceNetwork {
     for (let attempt = 0; attempt < SUBNET_ATTEMPTS_MAX; attempt++) {
       const routes = await this.routes();
       const free = [...Array(256).keys()].filter((third) => !tried.has(third) && !routes.some((route) => overlaps(route, subnetOf(third))));
-      if (free.length === 0) throw new Error(`every ${NETWORK_PREFIX}.K.0/24 overlaps a route on this machine (ip route show table all); none is free for the test network`);
+      if (free.length === 0)
+        throw new Error(`every ${NETWORK_PREFIX}.K.0/24 overlaps a route on this machine (ip route show table all); none is free for the test network`);
       const third = free[randomInt(free.length)]!;
       tried.add(third);
       const address = `${NETWORK_PREFIX}.${third}.1/24`;

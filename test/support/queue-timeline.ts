@@ -1,10 +1,10 @@
 import {
-  QueueStateMachine,
   type DeliveredMessage,
   type MessageStatus,
   type NewMessage,
   type QueueConfig,
   type QueueResult,
+  QueueStateMachine,
   type QueueStats,
   type RetentionLimits,
 } from '../../src/queue/index.ts';

@@ -128,7 +128,11 @@ export class SlowUpload {
     this.outcome = this.run(address, path, options);
   }
 
-  private async run(address: string, path: string, options: { declaredBytes: number; sendBytes: number; chunkBytes: number; pauseMs: number }): Promise<UploadOutcome> {
+  private async run(
+    address: string,
+    path: string,
+    options: { declaredBytes: number; sendBytes: number; chunkBytes: number; pauseMs: number },
+  ): Promise<UploadOutcome> {
     const socket = await openTcp(address);
     this.socket = socket;
     let closed = false;
@@ -149,15 +153,16 @@ export class SlowUpload {
       const chunk = sent === 0 ? Buffer.concat([opening, Buffer.alloc(size - opening.length, 0x78)]) : Buffer.alloc(size, 0x78);
       const flushed = socket.write(chunk);
       sent += size;
-      if (!flushed) await new Promise<void>((resolve) => {
-        const done = () => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
+      if (!flushed)
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off('drain', done);
+            socket.off('close', done);
+            resolve();
+          };
+          socket.once('drain', done);
+          socket.once('close', done);
+        });
       await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
     if (closed) return outcome('closed', sent);

@@ -3,7 +3,7 @@
  * without building anything from request text, so a request cannot make the check slow.
  */
 import { assert } from '../../shared/index.ts';
-import { type Action, type AuthFile, type TokenGrant, hashToken } from './auth-file.ts';
+import { type Action, type AuthFile, hashToken, type TokenGrant } from './auth-file.ts';
 
 export type { Action } from './auth-file.ts';
 

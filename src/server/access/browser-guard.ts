@@ -14,7 +14,7 @@
  * ever repeats a name after it has passed the strict host-name character check.
  */
 import { BlockList, isIP } from 'node:net';
-import { ClusterError, assert } from '../../shared/index.ts';
+import { assert, ClusterError } from '../../shared/index.ts';
 
 export const BROWSER_GUARD_LIMITS = {
   /** A Host, Origin or Sec-Fetch-Site value; a real one is a host name and a port, far shorter. */

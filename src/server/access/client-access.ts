@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type ClientRequest, RequestError, type SubscriptionRequest } from '../../shared/index.ts';
-import { RateLimitedLog } from './rate-limited-log.ts';
 import type { AccessPolicy, Action, Principal } from './access-policy.ts';
+import { RateLimitedLog } from './rate-limited-log.ts';
 
 /** Who a request comes from, for the audit log. */
 export interface Caller {

@@ -2,16 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
-import { decodeChecked, encode } from '../../shared/codec.ts';
-import type { Caller, ClientAccess } from '../access/index.ts';
-import { refuseUpgrade } from './upgrade-refusal.ts';
-import { assert, type PushFrame, type ReplyFrame } from '../../shared/index.ts';
-import { requestOfFrame } from '../requests/index.ts';
-import { toErrorBody } from '../requests/index.ts';
 import type { QueueStateMachine } from '../../queue/index.ts';
-import type { ApiMetrics, ClientRequests } from './api-parts.ts';
-import { type ConnectionSubscriptions, isSubscriptionFrame, SubscriptionRegistry, subscriptionRequestOfFrame } from '../subscriptions/index.ts';
+import { decodeChecked, encode } from '../../shared/codec.ts';
+import { assert, type PushFrame, type ReplyFrame } from '../../shared/index.ts';
 import { coalesceWrites } from '../../transport/write-coalescing.ts';
+import type { Caller, ClientAccess } from '../access/index.ts';
+import { requestOfFrame, toErrorBody } from '../requests/index.ts';
+import { type ConnectionSubscriptions, isSubscriptionFrame, SubscriptionRegistry, subscriptionRequestOfFrame } from '../subscriptions/index.ts';
+import type { ApiMetrics, ClientRequests } from './api-parts.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 
 /** Requests one client connection may have outstanding; beyond it, the connection is read no further. */
 const REQUESTS_PER_CONNECTION_MAX = 4096;
@@ -136,7 +135,11 @@ export class ClientSockets {
     });
   }
 
-  private async answer(frame: Record<string, unknown> & { id: number }, connection: ConnectionState, subscriptions: ConnectionSubscriptions): Promise<ReplyFrame> {
+  private async answer(
+    frame: Record<string, unknown> & { id: number },
+    connection: ConnectionState,
+    subscriptions: ConnectionSubscriptions,
+  ): Promise<ReplyFrame> {
     const started = performance.now();
     const op = typeof frame.op === 'string' ? frame.op : 'unknown';
     try {

@@ -43,7 +43,8 @@ export function handleFaultAdmin(method: string, path: string, body: unknown, fa
   if (method === 'POST' && path === `${FAULT_ADMIN_PREFIX}/failpoint`) {
     const { name, onHit = 1 } = objectBody(body);
     if (name === null) faults.failpoints.disarmAll();
-    else if (typeof name !== 'string' || !isFailpointName(name)) throw new RequestError('BAD_REQUEST', `name must be null or one of ${FAILPOINT_NAMES.join(', ')}`);
+    else if (typeof name !== 'string' || !isFailpointName(name))
+      throw new RequestError('BAD_REQUEST', `name must be null or one of ${FAILPOINT_NAMES.join(', ')}`);
     else if (!Number.isSafeInteger(onHit) || (onHit as number) < 1) throw new RequestError('BAD_REQUEST', 'onHit must be a whole number from 1');
     else faults.failpoints.arm({ name, action: 'crash', onHit: onHit as number });
     return describe();

@@ -5,20 +5,20 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { type ClientRequest, type ErrorCode, jsonTextShape, PEER_SOCKET_PATH, RequestError } from '../../shared/index.ts';
 import type { HttpGuards } from '../access/index.ts';
-import { serveDashboard } from './dashboard.ts';
-import { refuseUpgrade } from './upgrade-refusal.ts';
-import { FAULT_ADMIN_PREFIX, type FaultControls, handleFaultAdmin } from './fault-admin.ts';
-import { toErrorBody } from '../requests/index.ts';
-import type { ApiMetrics, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
 import {
   configureRequest,
   enqueueRequest,
-  receiveRequest,
   REQUEST_LIMITS,
+  RETRY_AFTER_MS,
+  receiveRequest,
   settleRequest,
+  toErrorBody,
   validQueueName,
 } from '../requests/index.ts';
-import { RETRY_AFTER_MS } from '../requests/index.ts';
+import type { ApiMetrics, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
+import { serveDashboard } from './dashboard.ts';
+import { FAULT_ADMIN_PREFIX, type FaultControls, handleFaultAdmin } from './fault-admin.ts';
+import { refuseUpgrade } from './upgrade-refusal.ts';
 
 /** Nesting a JSON body may have: a message body's 64 levels (BODY_DEPTH_MAX), inside `{ messages: [ { body } ] }`. */
 const JSON_NESTING_MAX = 68;
@@ -68,11 +68,29 @@ function decodedParam(param: string): string {
 const queueParam = (params: string[]) => validQueueName(decodedParam(params[0]!));
 
 const ROUTES: Route[] = [
-  { method: 'POST', pattern: /^\/queues\/([^/]+)\/messages$/, hasBody: true, successStatus: () => 201, build: (p, _q, body) => enqueueRequest(queueParam(p), body) },
+  {
+    method: 'POST',
+    pattern: /^\/queues\/([^/]+)\/messages$/,
+    hasBody: true,
+    successStatus: () => 201,
+    build: (p, _q, body) => enqueueRequest(queueParam(p), body),
+  },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/receive$/, hasBody: true, successStatus: ok, build: (p, _q, body) => receiveRequest(queueParam(p), body) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/ack$/, hasBody: true, successStatus: ok, build: (p, _q, body) => settleRequest('ack', queueParam(p), body) },
-  { method: 'POST', pattern: /^\/queues\/([^/]+)\/nack$/, hasBody: true, successStatus: ok, build: (p, _q, body) => settleRequest('nack', queueParam(p), body) },
-  { method: 'POST', pattern: /^\/queues\/([^/]+)\/extend$/, hasBody: true, successStatus: ok, build: (p, _q, body) => settleRequest('extend', queueParam(p), body) },
+  {
+    method: 'POST',
+    pattern: /^\/queues\/([^/]+)\/nack$/,
+    hasBody: true,
+    successStatus: ok,
+    build: (p, _q, body) => settleRequest('nack', queueParam(p), body),
+  },
+  {
+    method: 'POST',
+    pattern: /^\/queues\/([^/]+)\/extend$/,
+    hasBody: true,
+    successStatus: ok,
+    build: (p, _q, body) => settleRequest('extend', queueParam(p), body),
+  },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/purge$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'purge', queue: queueParam(p) }) },
   {
     method: 'GET',
@@ -88,7 +106,13 @@ const ROUTES: Route[] = [
     successStatus: (result) => ((result as { created?: boolean }).created ? 201 : 200),
     build: (p, _q, body) => configureRequest(queueParam(p), body),
   },
-  { method: 'GET', pattern: /^\/queues\/([^/]+)$/, hasBody: false, successStatus: ok, build: (p, q) => ({ op: 'getQueue', queue: queueParam(p), stale: stale(q) }) },
+  {
+    method: 'GET',
+    pattern: /^\/queues\/([^/]+)$/,
+    hasBody: false,
+    successStatus: ok,
+    build: (p, q) => ({ op: 'getQueue', queue: queueParam(p), stale: stale(q) }),
+  },
   { method: 'DELETE', pattern: /^\/queues\/([^/]+)$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'delete', queue: queueParam(p) }) },
   { method: 'GET', pattern: /^\/queues$/, hasBody: false, successStatus: ok, build: (_p, q) => ({ op: 'listQueues', stale: stale(q) }) },
   { method: 'GET', pattern: /^\/cluster$/, hasBody: false, successStatus: ok, build: (_p, q) => ({ op: 'cluster', stale: stale(q) }) },
@@ -131,7 +155,9 @@ export class HttpApi {
     const handle = (request: IncomingMessage, response: ServerResponse) => void this.handle(request, response);
     const tls = this.guards.tls;
     const server: Server =
-      tls === undefined ? createServer(handle) : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handle);
+      tls === undefined
+        ? createServer(handle)
+        : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, handle);
     server.headersTimeout = this.options.headersTimeoutMs;
     server.requestTimeout = this.options.requestReceiveTimeoutMs;
     server.on('connection', (socket: Socket) => this.guards.connections.admit(socket));
@@ -254,7 +280,10 @@ export class HttpApi {
       request.on('data', (chunk: Buffer) => {
         if (refused) return;
         if (size + chunk.length > limit) refuse(new RequestError('TOO_LARGE', `the request body exceeds ${limit} bytes`));
-        else if (!budget.take(chunk.length)) refuse(new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, RETRY_AFTER_MS.bodyBudget));
+        else if (!budget.take(chunk.length))
+          refuse(
+            new RequestError('OVERLOADED', `this node holds ${budget.bytesMax} bytes of request bodies in flight; retry shortly`, RETRY_AFTER_MS.bodyBudget),
+          );
         else {
           size += chunk.length;
           chunks.push(chunk);
@@ -276,7 +305,12 @@ export class HttpApi {
         const text = Buffer.concat(chunks, size).toString('utf8');
         const shape = jsonTextShape(text, JSON_NESTING_MAX, JSON_VALUES_MAX);
         if (shape !== 'ok') {
-          reject(new RequestError('BAD_REQUEST', shape === 'tooDeep' ? `the body nests deeper than ${JSON_NESTING_MAX} levels` : `the body holds more than ${JSON_VALUES_MAX} values`));
+          reject(
+            new RequestError(
+              'BAD_REQUEST',
+              shape === 'tooDeep' ? `the body nests deeper than ${JSON_NESTING_MAX} levels` : `the body holds more than ${JSON_VALUES_MAX} values`,
+            ),
+          );
           return;
         }
         try {
@@ -307,7 +341,6 @@ function headerOf(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? undefined : value;
 }
-
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

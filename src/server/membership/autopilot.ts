@@ -90,10 +90,7 @@ export class Autopilot {
     this.addUnknown(now, self, status, health);
     this.trackReadiness(now, status, health);
     return (
-      this.removal(now, self, status, health) ??
-      this.demotion(now, self, status) ??
-      this.addition(status, members) ??
-      this.promotion(now, self, status, health)
+      this.removal(now, self, status, health) ?? this.demotion(now, self, status) ?? this.addition(status, members) ?? this.promotion(now, self, status, health)
     );
   }
 
@@ -155,9 +152,7 @@ export class Autopilot {
   private promotion(now: number, self: NodeId, status: RaftStatus, health: Map<NodeId, MemberHealth>): MembershipChange | undefined {
     const voters = status.membership.voters;
     const heard = (id: NodeId) => id === self || (health.get(id)?.heardAgoMs ?? Infinity) <= this.config.heardWithinMs;
-    const ready = status.membership.learners
-      .filter((id) => now - (this.readySince.get(id) ?? Infinity) >= this.config.stabilizationMs && heard(id))
-      .sort();
+    const ready = status.membership.learners.filter((id) => now - (this.readySince.get(id) ?? Infinity) >= this.config.stabilizationMs && heard(id)).sort();
     const candidate = ready[0];
     if (candidate === undefined) return undefined;
     // The voters after the change, counting those heard from just now, must still make a quorum

@@ -1,9 +1,7 @@
 import type { NodeId } from '../../raft/index.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
 
-export type BootstrapDecision =
-  | { readonly kind: 'bootstrap'; readonly founders: readonly NodeId[] }
-  | { readonly kind: 'wait'; readonly reason: string };
+export type BootstrapDecision = { readonly kind: 'bootstrap'; readonly founders: readonly NodeId[] } | { readonly kind: 'wait'; readonly reason: string };
 
 /**
  * Whether a node with no cluster state founds the cluster now. Every founder must write the same

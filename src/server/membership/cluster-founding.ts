@@ -3,8 +3,8 @@ import { bootstrapState, type NodeId, type PersistedState, type Raft } from '../
 import { decode, encode } from '../../shared/codec.ts';
 import type { RaftStorage } from '../../storage/index.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
-import { EMPTY_READY } from './empty-ready.ts';
 import { decideBootstrap } from './bootstrap-decision.ts';
+import { EMPTY_READY } from './empty-ready.ts';
 
 /** Runs an input on the core between ready batches; a Raft the input resolves to replaces the core. */
 export interface FoundingCore {

@@ -1,5 +1,5 @@
-import { isVoter, members, type NodeId, type RaftStatus } from '../../raft/index.ts';
 import type { Member } from '../../gossip/index.ts';
+import { isVoter, members, type NodeId, type RaftStatus } from '../../raft/index.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
 
 export interface ClusterView {

@@ -46,7 +46,13 @@ export class DiskTrouble {
   view(): DiskTroubleView | undefined {
     const episode = this.episode;
     if (episode === undefined) return undefined;
-    return { since: episode.since, reason: episode.error.reason, message: episode.error.message, attempts: episode.attempts, corruption: episode.first.corruption };
+    return {
+      since: episode.since,
+      reason: episode.error.reason,
+      message: episode.error.message,
+      attempts: episode.attempts,
+      corruption: episode.first.corruption,
+    };
   }
 
   /** What every request hears while the disk refuses writes; undefined when it takes them. */

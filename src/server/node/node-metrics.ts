@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueStateMachine } from '../../queue/index.ts';
 import { ERROR_CODES } from '../../shared/index.ts';
 import type { ClusterView } from '../membership/index.ts';
@@ -20,8 +20,24 @@ const ROLES = ['leader', 'follower', 'candidate', 'learner'] as const;
 
 /** Every operation of both client APIs, and the node's own routes. */
 const METRIC_OPS: ReadonlySet<string> = new Set([
-  'enqueue', 'receive', 'ack', 'nack', 'extend', 'configure', 'purge', 'delete',
-  'getQueue', 'listQueues', 'getMessage', 'cluster', 'subscribe', 'unsubscribe', 'auth', 'metrics', 'faults', 'unknown',
+  'enqueue',
+  'receive',
+  'ack',
+  'nack',
+  'extend',
+  'configure',
+  'purge',
+  'delete',
+  'getQueue',
+  'listQueues',
+  'getMessage',
+  'cluster',
+  'subscribe',
+  'unsubscribe',
+  'auth',
+  'metrics',
+  'faults',
+  'unknown',
 ]);
 
 /** Prometheus metrics of one node (`GET /metrics`), in a registry of its own. */
@@ -37,7 +53,12 @@ export class NodeMetrics {
     const registry = this.registry;
     // Process memory, event-loop lag and GC: what an operator checks first when a node misbehaves.
     collectDefaultMetrics({ register: registry });
-    this.requests = new Counter({ name: 'quorumq_requests_total', help: 'Client requests by operation and outcome', labelNames: ['op', 'code'], registers: [registry] });
+    this.requests = new Counter({
+      name: 'quorumq_requests_total',
+      help: 'Client requests by operation and outcome',
+      labelNames: ['op', 'code'],
+      registers: [registry],
+    });
     this.requestSeconds = new Histogram({
       name: 'quorumq_request_duration_seconds',
       help: 'Client request latency by operation',
@@ -74,15 +95,50 @@ export class NodeMetrics {
       },
     });
     const raftGauge = (name: string, help: string, read: (view: ClusterView) => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read(source.cluster())); } });
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read(source.cluster()));
+        },
+      });
     raftGauge('quorumq_raft_term', 'Current Raft term', (view) => view.self.term);
     raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
     raftGauge('quorumq_recovering', '1 while this node repairs data it lost on disk (it does not vote meanwhile)', (view) => (view.self.recovering ? 1 : 0));
-    new Gauge({ name: 'quorumq_snapshots_taken', help: 'Snapshots this node took since it started', registers: [registry], collect() { this.set(source.snapshots.taken); } });
-    new Gauge({ name: 'quorumq_snapshots_installed', help: 'Snapshots this node installed from a leader since it started', registers: [registry], collect() { this.set(source.snapshots.installed); } });
-    new Gauge({ name: 'quorumq_snapshots_damaged_at_start', help: 'Snapshots that failed their checksum at start; the node rebuilt from an older one', registers: [registry], collect() { this.set(source.damagedSnapshotsAtStart); } });
-    new Gauge({ name: 'quorumq_snapshot_bytes', help: 'Size of the newest snapshot this node took or installed', registers: [registry], collect() { this.set(source.snapshots.bytes); } });
+    new Gauge({
+      name: 'quorumq_snapshots_taken',
+      help: 'Snapshots this node took since it started',
+      registers: [registry],
+      collect() {
+        this.set(source.snapshots.taken);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_snapshots_installed',
+      help: 'Snapshots this node installed from a leader since it started',
+      registers: [registry],
+      collect() {
+        this.set(source.snapshots.installed);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_snapshots_damaged_at_start',
+      help: 'Snapshots that failed their checksum at start; the node rebuilt from an older one',
+      registers: [registry],
+      collect() {
+        this.set(source.damagedSnapshotsAtStart);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_snapshot_bytes',
+      help: 'Size of the newest snapshot this node took or installed',
+      registers: [registry],
+      collect() {
+        this.set(source.snapshots.bytes);
+      },
+    });
     new Gauge({
       name: 'quorumq_snapshot_streams',
       help: 'Snapshot transfers since start: completed and abandoned (as sender), rejected (as receiver: damaged, oversized or out of order)',
@@ -95,10 +151,38 @@ export class NodeMetrics {
         this.set({ outcome: 'rejected' }, streams.rejected);
       },
     });
-    new Gauge({ name: 'quorumq_disk_unwritable', help: '1 while the disk refuses writes (full, failing, read-only) or stalls on one: the node acknowledges nothing meanwhile', registers: [registry], collect() { this.set(source.diskTrouble.active ? 1 : 0); } });
-    new Gauge({ name: 'quorumq_disk_failures', help: 'Times since start the disk refused a write and the node stopped acknowledging', registers: [registry], collect() { this.set(source.diskTrouble.failures); } });
-    new Gauge({ name: 'quorumq_disk_recoveries', help: 'Times since start the disk took writes again and the node rejoined from it', registers: [registry], collect() { this.set(source.diskTrouble.recoveries); } });
-    new Gauge({ name: 'quorumq_push_subscriptions', help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases', registers: [registry], collect() { this.set(source.pushSubscriptions); } });
+    new Gauge({
+      name: 'quorumq_disk_unwritable',
+      help: '1 while the disk refuses writes (full, failing, read-only) or stalls on one: the node acknowledges nothing meanwhile',
+      registers: [registry],
+      collect() {
+        this.set(source.diskTrouble.active ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_disk_failures',
+      help: 'Times since start the disk refused a write and the node stopped acknowledging',
+      registers: [registry],
+      collect() {
+        this.set(source.diskTrouble.failures);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_disk_recoveries',
+      help: 'Times since start the disk took writes again and the node rejoined from it',
+      registers: [registry],
+      collect() {
+        this.set(source.diskTrouble.recoveries);
+      },
+    });
+    new Gauge({
+      name: 'quorumq_push_subscriptions',
+      help: 'Push subscriptions hosted by this node, including unsubscribed ones still holding leases',
+      registers: [registry],
+      collect() {
+        this.set(source.pushSubscriptions);
+      },
+    });
     new Gauge({
       name: 'quorumq_queue_messages',
       help: 'Messages per queue and state, as this node has applied them',

@@ -135,7 +135,11 @@ export function validateNodeOptions(options: NodeOptions): void {
   if (!Number.isInteger(options.votersMax) || options.votersMax < 1 || options.votersMax > 9) problems.push('voters-max must be 1..9');
   if (!Number.isInteger(options.deadRemoveAfterMs) || options.deadRemoveAfterMs < 0) problems.push('dead-remove-after-ms must be 0 or more');
   if (!Number.isInteger(options.snapshotEntries) || options.snapshotEntries < 10) problems.push('snapshot-entries must be at least 10');
-  for (const [name, value] of [['connectionsMax', options.connectionsMax], ['connectionsPerAddressMax', options.connectionsPerAddressMax], ['requestBufferBytesMax', options.requestBufferBytesMax]] as const) {
+  for (const [name, value] of [
+    ['connectionsMax', options.connectionsMax],
+    ['connectionsPerAddressMax', options.connectionsPerAddressMax],
+    ['requestBufferBytesMax', options.requestBufferBytesMax],
+  ] as const) {
     if (!Number.isSafeInteger(value) || value < 1) problems.push(`${name} must be a positive integer`);
   }
   if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isLoopbackHost } from './loopback.ts';
 import { ClusterError } from '../../shared/index.ts';
 import { ClusterKeys, type PeerTls } from '../../transport/index.ts';
+import { AccessPolicy, parseAuthFile } from '../access/index.ts';
+import { isLoopbackHost } from './loopback.ts';
 import type { NodeOptions } from './node-options.ts';
-import { AccessPolicy } from '../access/index.ts';
-import { parseAuthFile } from '../access/index.ts';
 
 /** What a node trusts and proves itself with, read from the files its options name. */
 export interface NodeSecurity {
@@ -20,11 +19,15 @@ export interface NodeSecurity {
  * listens, with the file it came from, so a typo in a path fails the start rather than a request.
  */
 export function loadNodeSecurity(options: NodeOptions): NodeSecurity {
-  const clusterKeys = options.clusterKeyFile === undefined ? undefined : ClusterKeys.parse(readConfigFile(options.clusterKeyFile, 'cluster key'), options.clusterKeyFile);
+  const clusterKeys =
+    options.clusterKeyFile === undefined ? undefined : ClusterKeys.parse(readConfigFile(options.clusterKeyFile, 'cluster key'), options.clusterKeyFile);
   const tlsFiles = [options.tlsCertFile, options.tlsKeyFile, options.tlsCaFile];
   const given = tlsFiles.filter((file) => file !== undefined).length;
   if (given !== 0 && given !== 3) {
-    throw new ClusterError('INVALID_CONFIG', 'TLS needs all three of --tls-cert, --tls-key and --tls-ca (the CA verifies peers, which present the same kind of certificate)');
+    throw new ClusterError(
+      'INVALID_CONFIG',
+      'TLS needs all three of --tls-cert, --tls-key and --tls-ca (the CA verifies peers, which present the same kind of certificate)',
+    );
   }
   const peerTls =
     given === 3

@@ -1,13 +1,7 @@
 import type { Message, NodeId, Raft } from '../../raft/index.ts';
-import {
-  DEFAULT_SNAPSHOT_STREAM_LIMITS,
-  type PeerFrame,
-  SnapshotReceiver,
-  SnapshotSender,
-} from '../../transport/index.ts';
+import { DEFAULT_SNAPSHOT_STREAM_LIMITS, type PeerFrame, SnapshotReceiver, SnapshotSender } from '../../transport/index.ts';
 import type { ClusterClock } from '../clocks/index.ts';
-import type { MembershipService } from '../membership/index.ts';
-import type { PeerActivity } from '../membership/index.ts';
+import type { MembershipService, PeerActivity } from '../membership/index.ts';
 import type { RequestPath } from '../requests/index.ts';
 
 /** The peer links, as this node's parts use them (`PeerTransport`). */

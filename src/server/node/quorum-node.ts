@@ -8,8 +8,8 @@ import {
   DiskFaults,
   Failpoints,
   type NodeStorageOptions,
-  openNodeStorage,
   type OpenedStorage,
+  openNodeStorage,
   PowerCut,
   probeDisk,
   type RaftStorage,
@@ -19,9 +19,18 @@ import { FaultFilter, flushCoalescedWrites, type PeerIdentity, PeerTransport } f
 import { createHttpGuards, RateLimitedLog } from '../access/index.ts';
 import { ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } from '../api/index.ts';
 import { ClusterClock, NodeClock } from '../clocks/index.ts';
-import { autopilotConfig, ClusterFounding, type ClusterView, clusterView, DEFAULT_AUTOPILOT, LeaderDuties, MembershipService, PeerActivity } from '../membership/index.ts';
+import {
+  autopilotConfig,
+  ClusterFounding,
+  type ClusterView,
+  clusterView,
+  DEFAULT_AUTOPILOT,
+  LeaderDuties,
+  MembershipService,
+  PeerActivity,
+} from '../membership/index.ts';
 import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withFailpoints } from '../replication/index.ts';
-import { RequestPath, RETRY_AFTER_MS } from '../requests/index.ts';
+import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
 import { NodeMetrics } from './node-metrics.ts';
@@ -212,7 +221,10 @@ export class QuorumNode {
       log,
     });
     this.httpServer = api.createServer(
-      new Map<string, WebSocketEndpoint>([[PEER_SOCKET_PATH, this.transport], [CLIENT_SOCKET_PATH, this.clientSockets]]),
+      new Map<string, WebSocketEndpoint>([
+        [PEER_SOCKET_PATH, this.transport],
+        [CLIENT_SOCKET_PATH, this.clientSockets],
+      ]),
     );
   }
 
@@ -293,17 +305,27 @@ export class QuorumNode {
     this.timers.push(setInterval(() => this.membership.tick(), this.options.gossipTickMs));
     this.timers.push(setInterval(() => this.runAutopilot(), this.options.autopilotIntervalMs));
     this.timers.push(setInterval(() => void this.diskWatch.checkFreeSpace(), FREE_SPACE_CHECK_MS));
-    this.log.info({ address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshots.snapshotIndex, lastIndex: this.driver.core.status().lastIndex }, 'node started');
+    this.log.info(
+      { address: this.address, dataDir: this.options.dataDir, snapshotIndex: this.snapshots.snapshotIndex, lastIndex: this.driver.core.status().lastIndex },
+      'node started',
+    );
   }
 
   /** Takes what storage holds as this node's state: at start, and again after disk trouble. */
   private async rebuildFrom({ storage, persisted, damagedSnapshots, findings }: OpenedStorage): Promise<void> {
     this.storage = storage;
-    if (persisted.recovery !== undefined) this.log.warn({ findings, lost: persisted.recovery }, 'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader');
+    if (persisted.recovery !== undefined)
+      this.log.warn(
+        { findings, lost: persisted.recovery },
+        'recovering: this node lost data it had acknowledged; it will not vote until repaired from the leader',
+      );
     else if (findings.length > 0) this.log.warn({ findings }, 'storage checked and repaired at start');
     this.damagedAtStart = damagedSnapshots.length;
     if (this.damagedAtStart > 0) {
-      this.log.warn({ damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 }, 'damaged snapshots skipped: rebuilt from the previous snapshot and the log');
+      this.log.warn(
+        { damaged: damagedSnapshots, using: persisted.snapshot?.meta.index ?? 0 },
+        'damaged snapshots skipped: rebuilt from the previous snapshot and the log',
+      );
     }
     // The queues are rebuilt from the snapshot and the committed log, as at any start.
     this.replica.restore(persisted.snapshot);

@@ -1,4 +1,16 @@
-import { type Entry, type HeartbeatMessage, isSendableBeforePersist, type Message, type NodeId, type Raft, type ReadFailure, type ReadState, type Ready, type Snapshot, type SoftState } from '../../raft/index.ts';
+import {
+  type Entry,
+  type HeartbeatMessage,
+  isSendableBeforePersist,
+  type Message,
+  type NodeId,
+  type Raft,
+  type ReadFailure,
+  type ReadState,
+  type Ready,
+  type Snapshot,
+  type SoftState,
+} from '../../raft/index.ts';
 import { assert } from '../../shared/index.ts';
 import { type RaftStorage, StorageWriteError } from '../../storage/index.ts';
 
@@ -39,7 +51,11 @@ export class RaftDriver {
   private raft: Raft;
   private storage: RaftStorage;
 
-  constructor(raft: Raft, storage: RaftStorage, private readonly hooks: RaftDriverOptions) {
+  constructor(
+    raft: Raft,
+    storage: RaftStorage,
+    private readonly hooks: RaftDriverOptions,
+  ) {
     this.raft = raft;
     this.storage = storage;
   }

@@ -1,7 +1,7 @@
 import type { NodeId } from '../../raft/index.ts';
 import { assert, RequestError, type WriteRequest } from '../../shared/index.ts';
-import { fromErrorBody } from './error-body.ts';
 import type { PeerFrame } from '../../transport/index.ts';
+import { fromErrorBody } from './error-body.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface InFlight {

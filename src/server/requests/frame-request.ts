@@ -1,12 +1,5 @@
 import { type ClientRequest, RequestError, type WriteRequest } from '../../shared/index.ts';
-import {
-  configureRequest,
-  enqueueRequest,
-  objectBody,
-  receiveRequest,
-  settleRequest,
-  validQueueName,
-} from './request-validation.ts';
+import { configureRequest, enqueueRequest, objectBody, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
 
 /**
  * Turns a WebSocket request frame (`{ id, op, queue?, ...fields }`) into a client request, with

@@ -29,7 +29,8 @@ export class LeaderWait {
       const leader = this.options.leader();
       if (leader !== '' && this.options.reachable(leader)) return leader;
       const remaining = deadline - Date.now();
-      if (this.options.cutOff()) throw new RequestError('NO_LEADER', 'this node hears no other node: it is cut off from the cluster; try another node', RETRY_AFTER_MS.noLeader);
+      if (this.options.cutOff())
+        throw new RequestError('NO_LEADER', 'this node hears no other node: it is cut off from the cluster; try another node', RETRY_AFTER_MS.noLeader);
       if (remaining <= 0) throw new RequestError('NO_LEADER', 'no leader is known right now; retry shortly', RETRY_AFTER_MS.noLeader);
       await new Promise<void>((resolve) => {
         const done = () => {

@@ -30,7 +30,11 @@ export class PendingProposals<T> {
     const earlier = this.pending.get(index);
     if (earlier !== undefined) this.end(index, earlier).reject(notApplied());
     return new Promise<T>((resolve, reject) => {
-      const timer = this.expireAfter(index, this.timeoutMs, () => new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`));
+      const timer = this.expireAfter(
+        index,
+        this.timeoutMs,
+        () => new RequestError('TIMEOUT', `not committed within ${this.timeoutMs} ms; the outcome is unknown`),
+      );
       this.pending.set(index, { term, resolve, reject, timer, deadline: performance.now() + this.timeoutMs });
     });
   }
@@ -43,7 +47,12 @@ export class PendingProposals<T> {
    */
   expireWithin(graceMs: number): void {
     const deadline = performance.now() + graceMs;
-    const lost = () => new RequestError('UNAVAILABLE', 'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown', RETRY_AFTER_MS.leaderChanged);
+    const lost = () =>
+      new RequestError(
+        'UNAVAILABLE',
+        'this node stopped being leader before the request committed, and no new leader has settled it; the outcome is unknown',
+        RETRY_AFTER_MS.leaderChanged,
+      );
     for (const [index, pending] of this.pending) {
       if (pending.deadline <= deadline) continue;
       clearTimeout(pending.timer);

@@ -118,7 +118,8 @@ export class QueueService {
   }
 
   /** Called for every applied command, on every node, in log order. */
-  onApplied(command: QueueCommand): void {    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
+  onApplied(command: QueueCommand): void {
+    // Any command may fill a line someone waits on: an enqueue or nack its own queue, a last nack
     // or a tick another queue's dead-letter queue. Waiting queues are few; checking each is cheap.
     for (const queue of [...this.waiters.keys()]) {
       if (command.type === 'tick' || this.options.machine.hasDeliverable(queue)) this.wake(queue, 'filled');

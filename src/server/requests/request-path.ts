@@ -4,14 +4,13 @@ import { assert, type ClientRequest, RequestError, type WriteRequest } from '../
 import type { PeerFrame } from '../../transport/index.ts';
 import type { ClusterView } from '../membership/index.ts';
 import { toErrorBody } from './error-body.ts';
-import { forwardedRequest } from './frame-request.ts';
 import { Forwarder } from './forwarder.ts';
+import { forwardedRequest } from './frame-request.ts';
 import { LeaderWait } from './leader-wait.ts';
 import { isReadRequest, readLocally } from './local-reads.ts';
 import { QueueService } from './queue-service.ts';
 import { ReadBarrier } from './read-barrier.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
-
 
 /** Runs inputs on the Raft core between ready batches (the `RaftDriver`). */
 export interface CoreInput {

@@ -1,14 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import {
-  assert,
-  type ClientRequest,
-  type DeliveredMessage,
-  type ErrorBody,
-  type PushFrame,
-  RETRYABLE_CODES,
-  type WriteRequest,
-} from '../../shared/index.ts';
+import { assert, type ClientRequest, type DeliveredMessage, type ErrorBody, type PushFrame, RETRYABLE_CODES, type WriteRequest } from '../../shared/index.ts';
 import { toErrorBody } from '../requests/index.ts';
 import { HeldLeases } from './held-leases.ts';
 import { releaseLeases } from './lease-release.ts';

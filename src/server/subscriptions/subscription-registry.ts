@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
+import type { QueueStateMachine } from '../../queue/index.ts';
 import { defaultQueueConfig, QUEUE_LIMITS } from '../../queue/index.ts';
 import { assert, type ClientRequest, type PushFrame, RequestError, SUBSCRIPTION_LIMITS, type SubscriptionRequest } from '../../shared/index.ts';
-import type { QueueStateMachine } from '../../queue/index.ts';
 import type { RequestPath } from '../requests/index.ts';
-import { PushSubscription } from './push-subscription.ts';
 import { RETRY_AFTER_MS } from '../requests/index.ts';
+import { PushSubscription } from './push-subscription.ts';
 
 // One receive must be able to fill a whole prefetch, and one nack give it all back.
 assert(SUBSCRIPTION_LIMITS.prefetchMax <= QUEUE_LIMITS.receiveMax, 'prefetchMax exceeds what one receive delivers');
@@ -56,10 +56,19 @@ export class SubscriptionRegistry {
   }
 
   /** Internal to the subscriptions of this node: a new one, if the node-wide bound allows. */
-  create(id: number, request: Extract<SubscriptionRequest, { op: 'subscribe' }>, push: (frame: PushFrame) => boolean, onFinished: (subscription: PushSubscription) => void): PushSubscription {
+  create(
+    id: number,
+    request: Extract<SubscriptionRequest, { op: 'subscribe' }>,
+    push: (frame: PushFrame) => boolean,
+    onFinished: (subscription: PushSubscription) => void,
+  ): PushSubscription {
     if (this.stopped) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', RETRY_AFTER_MS.goneHere);
     if (this.count >= SUBSCRIPTIONS_PER_NODE_MAX) {
-      throw new RequestError('OVERLOADED', `this node hosts its limit of ${SUBSCRIPTIONS_PER_NODE_MAX} subscriptions; try another node`, RETRY_AFTER_MS.useAnotherNode);
+      throw new RequestError(
+        'OVERLOADED',
+        `this node hosts its limit of ${SUBSCRIPTIONS_PER_NODE_MAX} subscriptions; try another node`,
+        RETRY_AFTER_MS.useAnotherNode,
+      );
     }
     this.count++;
     const spec = { queue: request.queue, prefetch: request.prefetch, visibilityMs: request.visibilityMs };
@@ -96,7 +105,10 @@ export class ConnectionSubscriptions {
     if (this.closed) throw new RequestError('UNAVAILABLE', 'the connection is closing', RETRY_AFTER_MS.goneHere);
     if (request.op === 'unsubscribe') return this.unsubscribe(request.subscription);
     if (this.byId.size >= SUBSCRIPTION_LIMITS.perConnectionMax) {
-      throw new RequestError('BAD_REQUEST', `a connection may hold at most ${SUBSCRIPTION_LIMITS.perConnectionMax} subscriptions (unsubscribed ones count until their leases are settled)`);
+      throw new RequestError(
+        'BAD_REQUEST',
+        `a connection may hold at most ${SUBSCRIPTION_LIMITS.perConnectionMax} subscriptions (unsubscribed ones count until their leases are settled)`,
+      );
     }
     const subscription = this.registry.create(this.nextId++, request, this.push, (finished) => this.byId.delete(finished.id));
     this.byId.set(subscription.id, subscription);

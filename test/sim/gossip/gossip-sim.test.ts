@@ -48,7 +48,10 @@ function partitionThenHeal(scenario: Scenario, duration: number, bound: number):
   const mask = 1 + (scenario.pick % (2 ** scenario.size - 2));
   sim.partition(sim.ids.filter((_, i) => (mask >> i) & 1));
   sim.run(duration);
-  expect(sim.ids.every((id) => sim.aliveSet(id).join() !== everyone), 'each side buried the other').toBe(true);
+  expect(
+    sim.ids.every((id) => sim.aliveSet(id).join() !== everyone),
+    'each side buried the other',
+  ).toBe(true);
   sim.heal();
   return sim.runUntil(() => sim.ids.every((id) => sim.aliveSet(id).join() === everyone), bound);
 }

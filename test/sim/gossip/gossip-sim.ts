@@ -1,9 +1,9 @@
 import {
   Gossip,
-  gossipConfig,
   type GossipCounters,
   type GossipLimits,
   type GossipMessage,
+  gossipConfig,
   type Member,
   type MembershipEvent,
 } from '../../../src/gossip/index.ts';
@@ -79,7 +79,10 @@ export class GossipSim {
 
   /** Ids `of` holds alive, itself included, sorted. */
   aliveSet(of: string): string[] {
-    return this.node(of).members().filter((member) => member.state === 'alive').map((member) => member.id);
+    return this.node(of)
+      .members()
+      .filter((member) => member.state === 'alive')
+      .map((member) => member.id);
   }
 
   kill(id: string): void {

@@ -1,17 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  type CompletionType,
-  type DeliveredMessage,
-  type History,
-  HistoryRecorder,
-} from '../../../scripts/chaos/history.ts';
-import {
-  checkQueueHistory,
-  longestUnavailabilityMs,
-  type QueueCheckOptions,
-  summarize,
-} from '../../../scripts/chaos/queue-checker.ts';
+import { type CompletionType, type DeliveredMessage, type History, HistoryRecorder } from '../../../scripts/chaos/history.ts';
+import { checkQueueHistory, longestUnavailabilityMs, type QueueCheckOptions, summarize } from '../../../scripts/chaos/queue-checker.ts';
 
 const STRICT: QueueCheckOptions = { drained: true, strictOrder: true };
 
@@ -202,19 +192,25 @@ describe('checkQueueHistory: order within a producer', () => {
 
   it('does not count deliveries from receives that overlapped in time, but does count a later receive', () => {
     const timeline = new Timeline().enqueue(1, 'p1-1').enqueue(1, 'p1-2').enqueue(1, 'p1-3');
-    timeline.invokeReceive(2).invokeReceive(3).completeReceive(3, [message('p1-3')]).completeReceive(2, [message('p1-1')]);
+    timeline
+      .invokeReceive(2)
+      .invokeReceive(3)
+      .completeReceive(3, [message('p1-3')])
+      .completeReceive(2, [message('p1-1')]);
     timeline.receive(4, message('p1-2'));
     const result = checkQueueHistory(timeline.history, STRICT);
     expect(result.orderInversions).toEqual({ count: 1, examples: [{ enqueuedFirst: 'p1-2', deliveredFirst: 'p1-3' }] });
   });
 
   it('counts the same inversions as a naive pairwise count, for any delivery order and batching', () => {
-    const scenario = fc.integer({ min: 1, max: 24 }).chain((size) =>
-      fc.tuple(
-        fc.shuffledSubarray([...Array(size).keys()], { minLength: size, maxLength: size }),
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: size, maxLength: size }),
-      ),
-    );
+    const scenario = fc
+      .integer({ min: 1, max: 24 })
+      .chain((size) =>
+        fc.tuple(
+          fc.shuffledSubarray([...Array(size).keys()], { minLength: size, maxLength: size }),
+          fc.array(fc.integer({ min: 1, max: 4 }), { minLength: size, maxLength: size }),
+        ),
+      );
     fc.assert(
       fc.property(scenario, ([order, batchSizes]) => {
         const timeline = new Timeline();
@@ -257,9 +253,7 @@ describe('checkQueueHistory: acks', () => {
     timeline.receive(2, message('p1-1')).at(50).ack(2, ['id-p1-1:1']).at(60).receive(3, message('p1-1', 2));
     const result = checkQueueHistory(timeline.history, STRICT);
     expect(result.valid).toBe(false);
-    expect(result.redeliveredAfterAck.examples).toEqual([
-      { value: 'p1-1', id: 'id-p1-1', receipt: 'id-p1-1:2', ackedAtMs: 51, receiveInvokedAtMs: 60 },
-    ]);
+    expect(result.redeliveredAfterAck.examples).toEqual([{ value: 'p1-1', id: 'id-p1-1', receipt: 'id-p1-1:2', ackedAtMs: 51, receiveInvokedAtMs: 60 }]);
   });
 
   it('allows a redelivery by a receive already under way when the ack completed, or after an indeterminate ack', () => {

@@ -1,13 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { type Server, createServer } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { makeTestCertificates } from '../../../cluster/tls-certs.ts';
-import { connect, QuorumqError, type QuorumqClient } from '../../../src/client/index.ts';
+import { connect, type QuorumqClient, QuorumqError } from '../../../src/client/index.ts';
 import { decode, encode } from '../../../src/shared/codec.ts';
 import type { ClientFrame, ErrorBody } from '../../../src/shared/index.ts';
 
@@ -36,7 +36,8 @@ class SecureFakeNode {
     server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
       const authorization = request.headers.authorization;
       this.upgrades.push(authorization);
-      if (authorization === `Bearer ${READ_ONLY_TOKEN}`) return refuse(socket, 403, { code: 'FORBIDDEN', message: 'this token may not use the WebSocket protocol' });
+      if (authorization === `Bearer ${READ_ONLY_TOKEN}`)
+        return refuse(socket, 403, { code: 'FORBIDDEN', message: 'this token may not use the WebSocket protocol' });
       if (authorization !== `Bearer ${GOOD_TOKEN}`) return refuse(socket, 401, { code: 'UNAUTHORIZED', message: 'a valid bearer token is required' });
       webSockets.handleUpgrade(request, socket, head, (webSocket) => {
         webSocket.on('message', (data: Buffer) => {
@@ -77,7 +78,9 @@ class Refusal {
 function refuse(socket: Socket, status: 401 | 403, error: ErrorBody): void {
   const body = JSON.stringify({ error });
   const reason = status === 401 ? 'Unauthorized' : 'Forbidden';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A leader that accepts every enqueue and reports an empty queue. */
@@ -154,7 +157,9 @@ describe('the SDK against a node with TLS and tokens', () => {
   });
 
   it('takes an UNAUTHORIZED or FORBIDDEN error reply as final, without sending the request again', async () => {
-    node = await SecureFakeNode.start(nodeCertificate, (frame) => (frame.op === 'enqueue' ? new Refusal({ code: 'FORBIDDEN', message: 'may not produce to jobs' }) : leader(frame)));
+    node = await SecureFakeNode.start(nodeCertificate, (frame) =>
+      frame.op === 'enqueue' ? new Refusal({ code: 'FORBIDDEN', message: 'may not produce to jobs' }) : leader(frame),
+    );
     client = connect({ nodes: [node.address], token: GOOD_TOKEN, tls: { ca }, retryForMs: 10_000 });
 
     await expect(client.enqueue('jobs', 'a')).rejects.toMatchObject({ code: 'FORBIDDEN', retryable: false });

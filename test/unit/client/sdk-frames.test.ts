@@ -132,9 +132,13 @@ describe('the SDK on the wire', () => {
 
   it('nacks, after the backoff, a message whose handler threw, and reports the error', async () => {
     const errors: Error[] = [];
-    await client.subscribe('jobs', () => {
-      throw new Error('boom');
-    }, { prefetch: 1, onError: (error) => errors.push(error) });
+    await client.subscribe(
+      'jobs',
+      () => {
+        throw new Error('boom');
+      },
+      { prefetch: 1, onError: (error) => errors.push(error) },
+    );
     node.push({ push: 'deliver', subscription: 7, queue: 'jobs', messages: [message('a')] });
     await vi.waitFor(() => expect(node.framesOf('nack')).toHaveLength(1));
     expect(node.framesOf('nack')[0]).toMatchObject({ receipts: ['a:1'], error: 'boom' });

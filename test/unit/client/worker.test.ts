@@ -94,12 +94,17 @@ describe('the Worker', () => {
     const gates = new Map(['a', 'b', 'c'].map((id) => [id, gate()]));
     const running = new Set<string>();
     let mostRunning = 0;
-    const worker = new Worker(client, 'jobs', async (job) => {
-      running.add(job.id);
-      mostRunning = Math.max(mostRunning, running.size);
-      await gates.get(job.id)!.promise;
-      running.delete(job.id);
-    }, { concurrency: 2 });
+    const worker = new Worker(
+      client,
+      'jobs',
+      async (job) => {
+        running.add(job.id);
+        mostRunning = Math.max(mostRunning, running.size);
+        await gates.get(job.id)!.promise;
+        running.delete(job.id);
+      },
+      { concurrency: 2 },
+    );
     await started(client, worker);
     client.deliver(message('a'), message('b'), message('c'));
     await vi.waitFor(() => expect([...running].sort()).toEqual(['a', 'b']));
@@ -155,10 +160,15 @@ describe('the Worker', () => {
   it('on close, waits for running jobs, gives back those not started and those delivered later', async () => {
     const client = new FakeClient();
     const job = gate();
-    const worker = new Worker(client, 'jobs', async () => {
-      await job.promise;
-      return 'done';
-    }, { concurrency: 1 });
+    const worker = new Worker(
+      client,
+      'jobs',
+      async () => {
+        await job.promise;
+        return 'done';
+      },
+      { concurrency: 1 },
+    );
     await started(client, worker);
     client.deliver(message('running'), message('waiting'));
     let closed = false;

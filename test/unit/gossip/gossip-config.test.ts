@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_GOSSIP_LIMITS,
-  failureDetectionTicksMax,
-  Gossip,
-  gossipConfig,
-  type GossipConfig,
-  type GossipLimits,
-} from '../../../src/gossip/index.ts';
+import { DEFAULT_GOSSIP_LIMITS, failureDetectionTicksMax, Gossip, type GossipConfig, type GossipLimits, gossipConfig } from '../../../src/gossip/index.ts';
 import { Prng } from '../../../src/shared/index.ts';
 import { configError } from '../../support/config-error.ts';
-
 
 describe('gossipConfig', () => {
   it('fills every limit from the defaults and keeps overrides', () => {
@@ -26,7 +18,11 @@ describe('gossipConfig', () => {
     ['a minimum suspicion above the maximum', 'suspicionMinTicks must not exceed suspicionMaxTicks', { suspicionMinTicks: 200, suspicionMaxTicks: 100 }],
     ['a suspicion shorter than a probe interval', 'suspicionMinTicks must be at least probeIntervalTicks', { suspicionMinTicks: 9 }],
     ['syncs more frequent than probes', 'syncIntervalTicks must be at least probeIntervalTicks', { syncIntervalTicks: 5 }],
-    ['a retention shorter than a suspicion and a sync', 'deadRetentionTicks must be at least suspicionMaxTicks + syncIntervalTicks', { deadRetentionTicks: 300 }],
+    [
+      'a retention shorter than a suspicion and a sync',
+      'deadRetentionTicks must be at least suspicionMaxTicks + syncIntervalTicks',
+      { deadRetentionTicks: 300 },
+    ],
     ['probing the dead after they are forgotten', 'deadProbeTicks must not exceed deadRetentionTicks', { deadProbeTicks: 3001 }],
     ['a single-member limit', 'membersMax must be between 2 and 4096', { membersMax: 1 }],
     ['a view too large to sync', 'membersMax must be between 2 and 4096', { membersMax: 5000 }],

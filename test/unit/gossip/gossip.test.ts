@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AckMessage,
-  DEFAULT_GOSSIP_LIMITS,
-  failureDetectionTicksMax,
-  type GossipMessage,
-  type PingReqMessage,
-} from '../../../src/gossip/index.ts';
 import { retransmitLimit } from '../../../src/gossip/broadcast-queue.ts';
+import { type AckMessage, DEFAULT_GOSSIP_LIMITS, failureDetectionTicksMax, type GossipMessage, type PingReqMessage } from '../../../src/gossip/index.ts';
 import { suspicionTimeoutTicks } from '../../../src/gossip/suspicion.ts';
-import { carries, claim, Cluster, ping } from './harness.ts';
+import { Cluster, carries, claim, ping } from './harness.ts';
 
 const FIVE = ['a', 'b', 'c', 'd', 'e'] as const;
 const { probeIntervalTicks, suspicionMinTicks, suspicionMaxTicks } = DEFAULT_GOSSIP_LIMITS;
@@ -25,7 +19,7 @@ function ticksBetween(cluster: Cluster, at: string, about: string): number {
 }
 
 describe('joining', () => {
-  it('a node joining through one seed learns every member from the seed\'s sync reply', () => {
+  it("a node joining through one seed learns every member from the seed's sync reply", () => {
     const cluster = Cluster.formed(['a', 'b', 'c', 'd']);
     const joiner = cluster.start('e', 'a');
     expect(joiner.members().map((member) => [member.id, member.state])).toEqual(FIVE.map((id) => [id, 'alive']));
@@ -58,7 +52,7 @@ describe('refutation', () => {
     expect(cluster.view('c', 'a')).toMatchObject({ state: 'alive', incarnation: 1 });
   });
 
-  it('a claim of another address at the member\'s own incarnation is refuted, and every view gets the right address back', () => {
+  it("a claim of another address at the member's own incarnation is refuted, and every view gets the right address back", () => {
     // Found by the fuzz suite: a member that took such a claim (it knew an older incarnation) kept
     // the wrong address for good, since the member's own claims at the same incarnation did not
     // supersede it, and the member took the claim as its own.
@@ -106,7 +100,13 @@ describe('anti-entropy', () => {
     const split = () => buried('a', 'c') && buried('b', 'c') && buried('c', 'a') && buried('c', 'b');
     expect(cluster.runUntil(split, bound)).toBeDefined();
     cluster.drop = () => false;
-    const everyoneAlive = () => ['a', 'b', 'c'].every((at) => cluster.node(at).members().every((m) => m.state === 'alive'));
+    const everyoneAlive = () =>
+      ['a', 'b', 'c'].every((at) =>
+        cluster
+          .node(at)
+          .members()
+          .every((m) => m.state === 'alive'),
+      );
     expect(cluster.runUntil(everyoneAlive, 2 * 2 * probeIntervalTicks)).toBeDefined();
     expect(cluster.view('a', 'c')?.incarnation).toBe(1);
   });
@@ -132,7 +132,9 @@ describe('incarnation precedence', () => {
 
   it('at one incarnation a suspicion overrides alive, but alive does not override a suspicion', () => {
     expect(viewAfter({ id: 'z', state: 'alive', incarnation: 1 }, { id: 'z', state: 'suspect', incarnation: 1 })).toEqual(['suspect', 1]);
-    expect(viewAfter({ id: 'z', state: 'alive', incarnation: 1 }, { id: 'z', state: 'suspect', incarnation: 1 }, { id: 'z', state: 'alive', incarnation: 1 })).toEqual(['suspect', 1]);
+    expect(
+      viewAfter({ id: 'z', state: 'alive', incarnation: 1 }, { id: 'z', state: 'suspect', incarnation: 1 }, { id: 'z', state: 'alive', incarnation: 1 }),
+    ).toEqual(['suspect', 1]);
   });
 
   it('at one incarnation dead and left override alive and suspect', () => {
@@ -141,7 +143,9 @@ describe('incarnation precedence', () => {
   });
 
   it('a higher incarnation overrides any state, which is how the dead come back', () => {
-    expect(viewAfter({ id: 'z', state: 'alive', incarnation: 1 }, { id: 'z', state: 'dead', incarnation: 1 }, { id: 'z', state: 'alive', incarnation: 2 })).toEqual(['alive', 2]);
+    expect(
+      viewAfter({ id: 'z', state: 'alive', incarnation: 1 }, { id: 'z', state: 'dead', incarnation: 1 }, { id: 'z', state: 'alive', incarnation: 2 }),
+    ).toEqual(['alive', 2]);
   });
 
   it('does not admit a member first heard of as dead or left', () => {
@@ -203,7 +207,7 @@ describe('probing', () => {
 });
 
 describe('suspicion timeout', () => {
-  it('an accusation nobody else confirms lasts suspicionMaxTicks, however often the accuser\'s probes fail again', () => {
+  it("an accusation nobody else confirms lasts suspicionMaxTicks, however often the accuser's probes fail again", () => {
     const cluster = Cluster.formed(['a', 'b', 'c']);
     cluster.down.add('b').add('c');
     cluster.run(2 * probeIntervalTicks + suspicionMaxTicks + 2 * probeIntervalTicks);
@@ -253,7 +257,12 @@ describe('piggybacking', () => {
   it('refuses and counts members beyond membersMax', () => {
     const cluster = Cluster.formed(['a', 'b', 'c', 'd'], { membersMax: 4, indirectChecks: 2 });
     cluster.start('e', 'a');
-    expect(cluster.node('a').members().map((m) => m.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(
+      cluster
+        .node('a')
+        .members()
+        .map((m) => m.id),
+    ).toEqual(['a', 'b', 'c', 'd']);
     expect(cluster.node('a').counters().membersRejected).toBeGreaterThan(0);
     expect(cluster.node('e').members()).toHaveLength(4);
   });
@@ -268,7 +277,12 @@ describe('leaving and forgetting', () => {
     cluster.down.add('d');
     cluster.run(failureDetectionTicksMax(DEFAULT_GOSSIP_LIMITS, 4));
     for (const id of ['a', 'b', 'c']) expect(cluster.view(id, 'd')).toMatchObject({ state: 'left', incarnation: 1 });
-    expect(cluster.eventsAbout('d', 'left').map((event) => event.at).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      cluster
+        .eventsAbout('d', 'left')
+        .map((event) => event.at)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     expect(cluster.eventsAbout('d', 'dead')).toEqual([]);
   });
 

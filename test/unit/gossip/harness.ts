@@ -1,8 +1,8 @@
 import {
   Gossip,
-  gossipConfig,
   type GossipLimits,
   type GossipMessage,
+  gossipConfig,
   type Member,
   type MembershipEvent,
   type MemberUpdate,

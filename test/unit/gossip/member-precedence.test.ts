@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { supersedes } from '../../../src/gossip/member-precedence.ts';
 import type { MemberState } from '../../../src/gossip/index.ts';
+import { supersedes } from '../../../src/gossip/member-precedence.ts';
 
 type Row = [MemberState, number, MemberState, number, boolean];
 

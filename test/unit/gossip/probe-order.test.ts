@@ -21,7 +21,12 @@ describe('ProbeOrder', () => {
     const first = order.next(MEMBERS, prng)!;
     const rest = MEMBERS.filter((id) => id !== first);
     const [gone, ...remaining] = rest;
-    const picked = remaining.map(() => order.next(rest.filter((id) => id !== gone), prng));
+    const picked = remaining.map(() =>
+      order.next(
+        rest.filter((id) => id !== gone),
+        prng,
+      ),
+    );
     expect([...picked].sort()).toEqual([...remaining].sort());
   });
 

@@ -85,7 +85,11 @@ describe('QueueStateMachine', () => {
       queue.tick(100);
       expect(queue.counts()).toMatchObject({ ready: 3, inflight: 0 });
       const again = queue.receive(200, 10);
-      expect(again.map((entry) => [entry.body, entry.attempt])).toEqual([['a', 2], ['b', 1], ['c', 1]]);
+      expect(again.map((entry) => [entry.body, entry.attempt])).toEqual([
+        ['a', 2],
+        ['b', 1],
+        ['c', 1],
+      ]);
     });
 
     it('expires a lease on the next command for its queue, even without a tick', () => {
@@ -532,7 +536,9 @@ describe('QueueStateMachine: dead letters', () => {
     machine.apply({ type: 'tick', ts: 300 });
     expect(machine.stats('work')).toMatchObject({ ready: 0, inflight: 0, dead: 1 });
     const dead = machine.apply({ type: 'receive', ts: 300, queue: 'work.dlq', max: 1, visibilityMs: undefined });
-    expect(dead).toMatchObject({ messages: [{ body: 'poison', priority: 3, attempt: 1, deadLetter: { queue: 'work', reason: 'maxDeliveries', attempts: 2 } }] });
+    expect(dead).toMatchObject({
+      messages: [{ body: 'poison', priority: 3, attempt: 1, deadLetter: { queue: 'work', reason: 'maxDeliveries', attempts: 2 } }],
+    });
   });
 
   it('moves a message nacked for the last allowed time, and keeps it when deliveries are unlimited', () => {
@@ -554,6 +560,8 @@ describe('QueueStateMachine: dead letters', () => {
     const restored = new QueueStateMachine();
     restored.restore(machine.snapshot());
     expect(restored.stats('work')).toMatchObject({ dead: 1 });
-    expect(restored.apply({ type: 'receive', ts: 300, queue: 'work.dlq', max: 1, visibilityMs: undefined })).toMatchObject({ messages: [{ deadLetter: { queue: 'work' } }] });
+    expect(restored.apply({ type: 'receive', ts: 300, queue: 'work.dlq', max: 1, visibilityMs: undefined })).toMatchObject({
+      messages: [{ deadLetter: { queue: 'work' } }],
+    });
   });
 });

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  bootstrapState,
-  DEFAULT_RAFT_LIMITS,
-  Raft,
-  raftConfig,
-  type RaftConfig,
-} from '../../../src/raft/index.ts';
+import { bootstrapState, DEFAULT_RAFT_LIMITS, Raft, type RaftConfig, raftConfig } from '../../../src/raft/index.ts';
 import { Prng } from '../../../src/shared/index.ts';
 import { configError } from '../../support/config-error.ts';
-
 
 describe('raftConfig', () => {
   it('fills every limit from the defaults and keeps overrides', () => {
@@ -22,7 +15,11 @@ describe('raftConfig', () => {
     ['a negative limit', 'appendEntriesMax must be a positive integer', { appendEntriesMax: -1 }],
     ['a fractional limit', 'heartbeatTicks must be a positive integer', { heartbeatTicks: 1.5 }],
     ['a NaN limit', 'pendingReadsMax must be a positive integer', { pendingReadsMax: Number.NaN }],
-    ['proposals larger than the uncommitted budget', 'proposalBytesMax must not exceed uncommittedBytesMax', { proposalBytesMax: 2048, uncommittedBytesMax: 1024 }],
+    [
+      'proposals larger than the uncommitted budget',
+      'proposalBytesMax must not exceed uncommittedBytesMax',
+      { proposalBytesMax: 2048, uncommittedBytesMax: 1024 },
+    ],
     ['a snapshot timeout shorter than an election', 'snapshotTimeoutTicks must be at least electionTicks', { electionTicks: 10, snapshotTimeoutTicks: 9 }],
   ])('rejects %s with INVALID_CONFIG', (_, message, overrides) => {
     const error = configError(() => raftConfig('n1', overrides));

@@ -194,23 +194,20 @@ describe('elections', () => {
       },
     };
 
-    it.each(Object.keys(setups) as (keyof typeof setups)[])(
-      'a %s comes back as a follower with its term, vote, log and commit intact',
-      (role) => {
-        const cluster = new Cluster({ voters: THREE });
-        const id = setups[role](cluster);
-        const before = cluster.status(id);
-        expect(before.role).toBe(role);
-        cluster.restart(id);
-        expect(cluster.status(id)).toMatchObject({
-          role: 'follower',
-          leader: '',
-          term: before.term,
-          vote: before.vote,
-          lastIndex: before.lastIndex,
-          commit: before.commit,
-        });
-      },
-    );
+    it.each(Object.keys(setups) as (keyof typeof setups)[])('a %s comes back as a follower with its term, vote, log and commit intact', (role) => {
+      const cluster = new Cluster({ voters: THREE });
+      const id = setups[role](cluster);
+      const before = cluster.status(id);
+      expect(before.role).toBe(role);
+      cluster.restart(id);
+      expect(cluster.status(id)).toMatchObject({
+        role: 'follower',
+        leader: '',
+        term: before.term,
+        vote: before.vote,
+        lastIndex: before.lastIndex,
+        commit: before.commit,
+      });
+    });
   });
 });

@@ -12,11 +12,11 @@ import {
   type ProposeResult,
   Raft,
   type RaftConfig,
-  raftConfig,
   type RaftStatus,
   type ReadFailure,
   type ReadState,
   type Ready,
+  raftConfig,
   type Snapshot,
 } from '../../../src/raft/index.ts';
 import { Prng } from '../../../src/shared/index.ts';
@@ -121,8 +121,15 @@ export class Cluster {
       const initial = options.states?.[id] ?? (founding ? bootstrapState(membership) : EMPTY_STATE);
       const disk = new Disk(initial);
       this.nodes.set(id, {
-        id, disk, raft: this.boot(id, disk, 1), up: true, starts: 1,
-        applied: [], installedSnapshots: [], readStates: [], readFailures: [],
+        id,
+        disk,
+        raft: this.boot(id, disk, 1),
+        up: true,
+        starts: 1,
+        applied: [],
+        installedSnapshots: [],
+        readStates: [],
+        readFailures: [],
       });
     }
   }
@@ -272,7 +279,9 @@ export class Cluster {
 
   /** Payloads of the normal entries `id` applied, in order. */
   appliedData(id: NodeId): string[] {
-    return this.node(id).applied.filter((entry) => entry.kind === 'normal').map(text);
+    return this.node(id)
+      .applied.filter((entry) => entry.kind === 'normal')
+      .map(text);
   }
 
   private boot(id: NodeId, disk: Disk, starts: number): Raft {
@@ -305,9 +314,7 @@ export function accepted(result: ProposeResult): number {
 /** A predicate for messages of `type`, optionally between given nodes, that narrows the message type. */
 export function is<T extends MessageType>(type: T, route: { from?: NodeId; to?: NodeId } = {}) {
   return (message: Message): message is Message & { type: T } =>
-    message.type === type &&
-    (route.from === undefined || message.from === route.from) &&
-    (route.to === undefined || message.to === route.to);
+    message.type === type && (route.from === undefined || message.from === route.from) && (route.to === undefined || message.to === route.to);
 }
 
 export function bytes(value: string): Uint8Array {
@@ -344,15 +351,20 @@ export function lonelyFollower(disk: PersistedState = bootstrapState(THREE_VOTER
 
 /** An AppendEntries from `from` to `to`, with the fields a test does not care about defaulted. */
 export function appendMessage(fields: {
-  from?: NodeId; to?: NodeId; term: number; prevIndex: number; prevTerm: number; entries?: readonly Entry[]; commit?: number;
+  from?: NodeId;
+  to?: NodeId;
+  term: number;
+  prevIndex: number;
+  prevTerm: number;
+  entries?: readonly Entry[];
+  commit?: number;
 }): Message {
   return { type: 'append', from: 'n1', to: 'n2', entries: [], commit: 0, ...fields };
 }
 
 /** Messages in either direction between `a` and `b`. */
 export function between(a: NodeId, b: NodeId) {
-  return (message: Message): boolean =>
-    (message.from === a && message.to === b) || (message.from === b && message.to === a);
+  return (message: Message): boolean => (message.from === a && message.to === b) || (message.from === b && message.to === a);
 }
 
 /** Terms of entries firstIndex..lastIndex of `id`'s log. */

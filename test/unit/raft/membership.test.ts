@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MembershipChange } from '../../../src/raft/index.ts';
-import {
-  accepted, appendMessage, Cluster, configEntry, diskWith, ELECTION_TICKS, entry, is, lonelyFollower, THREE, THREE_VOTERS,
-} from './harness.ts';
+import { accepted, appendMessage, Cluster, configEntry, diskWith, ELECTION_TICKS, entry, is, lonelyFollower, THREE, THREE_VOTERS } from './harness.ts';
 
 function change(cluster: Cluster, leader: string, proposed: MembershipChange) {
   return cluster.on(leader, (raft) => raft.proposeMembershipChange(proposed));

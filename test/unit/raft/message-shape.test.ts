@@ -3,7 +3,15 @@ import { isMessage, isSnapshotAnnouncement, type Message } from '../../../src/ra
 
 const entry = (index: number, term: number) => ({ index, term, kind: 'normal', data: new Uint8Array(1) });
 const append = (overrides: Record<string, unknown> = {}): unknown => ({
-  type: 'append', from: 'a', to: 'b', term: 5, prevIndex: 10, prevTerm: 4, commit: 9, entries: [entry(11, 4), entry(12, 5)], ...overrides,
+  type: 'append',
+  from: 'a',
+  to: 'b',
+  term: 5,
+  prevIndex: 10,
+  prevTerm: 4,
+  commit: 9,
+  entries: [entry(11, 4), entry(12, 5)],
+  ...overrides,
 });
 
 // Goal: a Raft message from the network reaches the core only in a shape correct nodes send; the
@@ -38,7 +46,13 @@ describe('Raft message shape', () => {
   it('refuses unknown types, whole snapshots, and fields of the wrong type or range', () => {
     for (const bad of [
       { type: 'gossip', from: 'a', to: 'b', term: 1 },
-      { type: 'snapshot', from: 'a', to: 'b', term: 1, snapshot: { meta: { index: 1, term: 1, membership: { voters: [], learners: [] } }, data: new Uint8Array() } },
+      {
+        type: 'snapshot',
+        from: 'a',
+        to: 'b',
+        term: 1,
+        snapshot: { meta: { index: 1, term: 1, membership: { voters: [], learners: [] } }, data: new Uint8Array() },
+      },
       { type: 'heartbeat', from: 'a', to: 'b', term: -1, commit: 0, readContext: '' },
       { type: 'heartbeat', from: 'a', to: 'b', term: 1.5, commit: 0, readContext: '' },
       { type: 'heartbeat', from: 'a', to: 'b', term: 2 ** 60, commit: 0, readContext: '' },

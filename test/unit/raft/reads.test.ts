@@ -31,8 +31,10 @@ describe('ReadIndex (thesis §6.4)', () => {
   it('serves a read at the commit index once a majority answers a heartbeat sent after it', () => {
     const cluster = ledCluster({}, FIVE);
     read(cluster, 'n1', 'r1');
-    const heartbeatWith = (peer: string) => (m: Message): boolean =>
-      (m.type === 'heartbeat' || m.type === 'heartbeatResponse') && between('n1', peer)(m);
+    const heartbeatWith =
+      (peer: string) =>
+      (m: Message): boolean =>
+        (m.type === 'heartbeat' || m.type === 'heartbeatResponse') && between('n1', peer)(m);
     cluster.deliver(heartbeatWith('n2'));
     expect(cluster.node('n1').readStates).toEqual([]);
     cluster.deliver(heartbeatWith('n3'));

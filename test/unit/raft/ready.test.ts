@@ -50,10 +50,18 @@ describe('the Ready contract', () => {
     };
     const vote = readyAfter(() => raft.step({ type: 'vote', from: 'n1', to: 'n2', term: 2, lastIndex: 1, lastTerm: 1, transfer: false }));
     expect(vote).toMatchObject({ mustSync: true, hardState: { term: 2, vote: 'n1' } });
-    const append = readyAfter(() => raft.step({
-      type: 'append', from: 'n1', to: 'n2', term: 2, prevIndex: 1, prevTerm: 1, commit: 1,
-      entries: [{ index: 2, term: 2, kind: 'noop', data: new Uint8Array(0) }],
-    }));
+    const append = readyAfter(() =>
+      raft.step({
+        type: 'append',
+        from: 'n1',
+        to: 'n2',
+        term: 2,
+        prevIndex: 1,
+        prevTerm: 1,
+        commit: 1,
+        entries: [{ index: 2, term: 2, kind: 'noop', data: new Uint8Array(0) }],
+      }),
+    );
     expect(append.mustSync).toBe(true);
     expect(append.entries.map((e) => e.index)).toEqual([2]);
     const commit = readyAfter(() => raft.step({ type: 'heartbeat', from: 'n1', to: 'n2', term: 2, commit: 2, readContext: '' }));

@@ -12,8 +12,7 @@ function lastPosition(cluster: Cluster, id: NodeId): LogPosition {
   return { index: lastIndex, term: cluster.raft(id).termAt(lastIndex)! };
 }
 
-const grantedVote = (from: NodeId) => (m: Message) =>
-  m.from === from && (m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject;
+const grantedVote = (from: NodeId) => (m: Message) => m.from === from && (m.type === 'voteResponse' || m.type === 'preVoteResponse') && !m.reject;
 
 /** Successful append answers `from` sent since message number `since`. */
 const acknowledgementsFrom = (cluster: Cluster, from: NodeId, since = 0) =>

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/raft/index.ts';
-import {
-  accepted,
-  appendMessage,
-  between,
-  bytes,
-  Cluster,
-  diskWith,
-  entry,
-  is,
-  lonelyFollower,
-  type Overrides,
-  termsOf,
-  THREE,
-} from './harness.ts';
+import { accepted, appendMessage, between, bytes, Cluster, diskWith, entry, is, lonelyFollower, type Overrides, THREE, termsOf } from './harness.ts';
 
 function answersToN1(cluster: Cluster): Message[] {
   return cluster.drop(is('appendResponse', { to: 'n1' }));
@@ -121,7 +108,10 @@ describe('leader side of AppendEntries', () => {
     cluster.heal();
     cluster.tick('n1');
     const heartbeats = cluster.drop(is('heartbeat'));
-    expect(heartbeats.map((m) => [m.to, m.type === 'heartbeat' && m.commit])).toEqual([['n2', 5], ['n3', 2]]);
+    expect(heartbeats.map((m) => [m.to, m.type === 'heartbeat' && m.commit])).toEqual([
+      ['n2', 5],
+      ['n3', 2],
+    ]);
   });
 
   // Each case has the leader n1 in term 3 holding [1, 3, 3, 3, 3, 3] and n2 holding something else.

@@ -15,7 +15,7 @@ describe('a leader hearing impossible answers', () => {
     return cluster;
   }
 
-  it('drops an acknowledgement past its log, and stays leader with the follower\'s progress unchanged', () => {
+  it("drops an acknowledgement past its log, and stays leader with the follower's progress unchanged", () => {
     const cluster = leaderWithLog();
     const { term, lastIndex } = cluster.status('n1');
     const before = cluster.progressOf('n1', 'n2');
@@ -25,10 +25,20 @@ describe('a leader hearing impossible answers', () => {
     expect(cluster.status('n1').commit).toBe(lastIndex);
   });
 
-  it('reads a recovering rejection\'s hint past its log as the log\'s end, and keeps replicating', () => {
+  it("reads a recovering rejection's hint past its log as the log's end, and keeps replicating", () => {
     const cluster = leaderWithLog();
     const { term, lastIndex } = cluster.status('n1');
-    cluster.inject({ type: 'appendResponse', from: 'n2', to: 'n1', term, index: 0, reject: true, rejectHint: lastIndex + 1000, rejectTerm: 0, recovering: true });
+    cluster.inject({
+      type: 'appendResponse',
+      from: 'n2',
+      to: 'n1',
+      term,
+      index: 0,
+      reject: true,
+      rejectHint: lastIndex + 1000,
+      rejectTerm: 0,
+      recovering: true,
+    });
     cluster.inject({ type: 'appendResponse', from: 'n3', to: 'n1', term, index: lastIndex, reject: true, rejectHint: lastIndex + 1000, rejectTerm: 0 });
     expect(cluster.status('n1').role).toBe('leader');
     expect(cluster.progressOf('n1', 'n2').next).toBeLessThanOrEqual(lastIndex + 1);
@@ -43,8 +53,12 @@ describe('a leader hearing impossible answers', () => {
 describe('membership changes within the node limits', () => {
   it('refuses a node id longer than every layer accepts, and a member beyond the limit', () => {
     const three: Membership = { voters: ['a', 'b', 'c'], learners: [] };
-    expect(applyMembershipChange(three, { type: 'addLearner', node: 'x'.repeat(NODE_LIMITS.idLengthMax + 1) })).toMatchObject({ invalid: expect.stringMatching(/characters/) });
-    expect(applyMembershipChange(three, { type: 'addLearner', node: 'x'.repeat(NODE_LIMITS.idLengthMax) })).toMatchObject({ learners: ['x'.repeat(NODE_LIMITS.idLengthMax)] });
+    expect(applyMembershipChange(three, { type: 'addLearner', node: 'x'.repeat(NODE_LIMITS.idLengthMax + 1) })).toMatchObject({
+      invalid: expect.stringMatching(/characters/),
+    });
+    expect(applyMembershipChange(three, { type: 'addLearner', node: 'x'.repeat(NODE_LIMITS.idLengthMax) })).toMatchObject({
+      learners: ['x'.repeat(NODE_LIMITS.idLengthMax)],
+    });
     const full: Membership = { voters: ['a', 'b', 'c'], learners: Array.from({ length: NODE_LIMITS.membersMax - 3 }, (_, i) => `l${i}`) };
     expect(applyMembershipChange(full, { type: 'addLearner', node: 'one-more' })).toMatchObject({ invalid: expect.stringMatching(/at most/) });
     expect(applyMembershipChange(full, { type: 'addVoter', node: 'l0' })).not.toHaveProperty('invalid');

@@ -4,7 +4,15 @@ import { decode, encode, encodeRecords } from '../../../src/shared/codec.ts';
 
 // Goal: the parts of a large value (snapshots) are packed with records, written once per shape, in
 // bytes that stand alone: any decoder reads them, whatever was encoded before or after.
-const records = Array.from({ length: 1000 }, (_, n) => ({ id: `m${n}`, seq: n, attempt: 1, enqueuedAt: 1_763_990_000_000 + n, result: undefined, deadLetterQueue: undefined, state: 'acked' }));
+const records = Array.from({ length: 1000 }, (_, n) => ({
+  id: `m${n}`,
+  seq: n,
+  attempt: 1,
+  enqueuedAt: 1_763_990_000_000 + n,
+  result: undefined,
+  deadLetterQueue: undefined,
+  state: 'acked',
+}));
 
 describe('encoding the parts of large values', () => {
   it('writes the keys of a repeated shape once, in bytes that any decoder reads on their own', () => {

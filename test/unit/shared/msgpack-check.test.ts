@@ -135,7 +135,16 @@ describe('checkMsgpack: what it accepts', () => {
   });
 
   it('accepts string and integer keys of every width', () => {
-    const keys = [[0xa1, 0x61], [0xd9, 0x01, 0x62], [0x07], [0xff], [0xcc, 0xff], [0xd1, 0x80, 0x00], [0xcf, 0, 0, 0, 1, 0, 0, 0, 0], [0xd3, 0xff, 0, 0, 0, 0, 0, 0, 0]];
+    const keys = [
+      [0xa1, 0x61],
+      [0xd9, 0x01, 0x62],
+      [0x07],
+      [0xff],
+      [0xcc, 0xff],
+      [0xd1, 0x80, 0x00],
+      [0xcf, 0, 0, 0, 1, 0, 0, 0, 0],
+      [0xd3, 0xff, 0, 0, 0, 0, 0, 0, 0],
+    ];
     for (const key of keys) expect(check([0x81, ...key, 0x01]), `key ${key.join(',')}`).toBeUndefined();
     expect(decodeChecked(Uint8Array.from([0x82, 0xa1, 0x61, 0x01, 0x07, 0x02]), LIMITS)).toEqual({ a: 1, 7: 2 });
   });
@@ -211,23 +220,54 @@ function referenceDepth(bytes: Uint8Array): number | undefined {
     if (token >= 0x90 && token <= 0x9f) return container(at + 1, token - 0x90, false);
     if (token >= 0xa0 && token <= 0xbf) return leaf(at + 1 + token - 0xa0);
     switch (token) {
-      case 0xc0: case 0xc2: case 0xc3: return leaf(at + 1);
-      case 0xcc: case 0xd0: return leaf(at + 2);
-      case 0xcd: case 0xd1: return leaf(at + 3);
-      case 0xca: case 0xce: case 0xd2: return leaf(at + 5);
-      case 0xcb: case 0xcf: case 0xd3: return leaf(at + 9);
-      case 0xc4: case 0xd9: need(at + 2); return leaf(at + 2 + view.getUint8(at + 1));
-      case 0xc5: case 0xda: need(at + 3); return leaf(at + 3 + view.getUint16(at + 1));
-      case 0xc6: case 0xdb: need(at + 5); return leaf(at + 5 + view.getUint32(at + 1));
-      case 0xdc: need(at + 3); return container(at + 3, view.getUint16(at + 1), false);
-      case 0xdd: need(at + 5); return container(at + 5, view.getUint32(at + 1), false);
-      case 0xde: need(at + 3); return container(at + 3, view.getUint16(at + 1) * 2, true);
-      case 0xdf: need(at + 5); return container(at + 5, view.getUint32(at + 1) * 2, true);
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        return leaf(at + 1);
+      case 0xcc:
+      case 0xd0:
+        return leaf(at + 2);
+      case 0xcd:
+      case 0xd1:
+        return leaf(at + 3);
+      case 0xca:
+      case 0xce:
+      case 0xd2:
+        return leaf(at + 5);
+      case 0xcb:
+      case 0xcf:
+      case 0xd3:
+        return leaf(at + 9);
+      case 0xc4:
+      case 0xd9:
+        need(at + 2);
+        return leaf(at + 2 + view.getUint8(at + 1));
+      case 0xc5:
+      case 0xda:
+        need(at + 3);
+        return leaf(at + 3 + view.getUint16(at + 1));
+      case 0xc6:
+      case 0xdb:
+        need(at + 5);
+        return leaf(at + 5 + view.getUint32(at + 1));
+      case 0xdc:
+        need(at + 3);
+        return container(at + 3, view.getUint16(at + 1), false);
+      case 0xdd:
+        need(at + 5);
+        return container(at + 5, view.getUint32(at + 1), false);
+      case 0xde:
+        need(at + 3);
+        return container(at + 3, view.getUint16(at + 1) * 2, true);
+      case 0xdf:
+        need(at + 5);
+        return container(at + 5, view.getUint32(at + 1) * 2, true);
       case 0xd4:
         need(at + 3);
         if (bytes[at + 1] !== 0 || bytes[at + 2] !== 0) throw new Refusal();
         return leaf(at + 3);
-      default: throw new Refusal();
+      default:
+        throw new Refusal();
     }
   };
   try {
@@ -246,11 +286,7 @@ function valueDepth(value: unknown): number {
   return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, valueDepth(child)), 0);
 }
 
-const leaves = fc.oneof(
-  fc.jsonValue({ maxDepth: 0 }),
-  fc.uint8Array({ maxLength: 40 }),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
-);
+const leaves = fc.oneof(fc.jsonValue({ maxDepth: 0 }), fc.uint8Array({ maxLength: 40 }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }));
 const { tree } = fc.letrec((tie) => ({
   tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaves, tie('array'), tie('object')),
   array: fc.array(tie('tree'), { maxLength: 5 }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Ready } from '../../../src/raft/index.ts';
 import { FailpointStorage } from '../../../src/storage/failpoint-storage.ts';
-import { FAILPOINT_NAMES, type FailpointName, Failpoints, FAILPOINTS_ENV, MemoryStorage, parseFailpoints } from '../../../src/storage/index.ts';
+import { FAILPOINT_NAMES, FAILPOINTS_ENV, type FailpointName, Failpoints, MemoryStorage, parseFailpoints } from '../../../src/storage/index.ts';
 import { configError } from '../../support/config-error.ts';
 
 describe('failpoints', () => {
@@ -56,8 +56,16 @@ describe('failpoints', () => {
 
 describe('FailpointStorage', () => {
   const ready = (fields: Partial<Ready>): Ready => ({
-    softState: undefined, hardState: undefined, snapshot: undefined, entries: [], committedEntries: [],
-    messages: [], readStates: [], readFailures: [], mustSync: true, ...fields,
+    softState: undefined,
+    hardState: undefined,
+    snapshot: undefined,
+    entries: [],
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
+    ...fields,
   });
 
   it('fires vote points only for a new term or vote, append points for entries, each side of the write', async () => {
@@ -68,7 +76,10 @@ describe('FailpointStorage', () => {
       events.push('write');
       await save(r);
     };
-    const points = new Failpoints(FAILPOINT_NAMES.map((name) => ({ name, action: 'crash', onHit: 1_000 })), () => undefined);
+    const points = new Failpoints(
+      FAILPOINT_NAMES.map((name) => ({ name, action: 'crash', onHit: 1_000 })),
+      () => undefined,
+    );
     const hits: string[] = [];
     const hit = points.hit.bind(points);
     points.hit = (name) => {

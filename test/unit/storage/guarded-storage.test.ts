@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AssertionError } from '../../../src/shared/index.ts';
-import { DiskFaults, MemoryStorage, StorageWriteError } from '../../../src/storage/index.ts';
-import { GuardedStorage } from '../../../src/storage/guarded-storage.ts';
-import type { RaftStorage } from '../../../src/storage/index.ts';
 import type { Ready } from '../../../src/raft/index.ts';
 import { EMPTY_READY } from '../../../src/server/membership/empty-ready.ts';
+import { AssertionError } from '../../../src/shared/index.ts';
+import { GuardedStorage } from '../../../src/storage/guarded-storage.ts';
+import type { RaftStorage } from '../../../src/storage/index.ts';
+import { DiskFaults, MemoryStorage, StorageWriteError } from '../../../src/storage/index.ts';
 
 const APPEND: Ready = { ...EMPTY_READY, entries: [{ index: 1, term: 1, kind: 'normal', data: new Uint8Array([1]) }], mustSync: true };
 
@@ -59,7 +59,9 @@ describe('GuardedStorage', () => {
     const onSave = (await storage.save(APPEND).catch((caught: unknown) => caught)) as StorageWriteError;
     expect(onSave.reason).toBe('ENOSPC');
     expect(onSave.message).toContain('writing the log failed');
-    const onSnapshot = (await storage.saveSnapshot({ meta: { index: 1, term: 1, membership: { voters: ['a'], learners: [] } }, data: new Uint8Array() }).catch((caught: unknown) => caught)) as StorageWriteError;
+    const onSnapshot = (await storage
+      .saveSnapshot({ meta: { index: 1, term: 1, membership: { voters: ['a'], learners: [] } }, data: new Uint8Array() })
+      .catch((caught: unknown) => caught)) as StorageWriteError;
     expect(onSnapshot.reason).toBe('EIO');
     expect(onSnapshot.corruption).toBe(false);
     const corrupt = new StorageWriteError('writing the log', Object.assign(new Error('Corruption: block checksum mismatch'), { code: 'LEVEL_CORRUPTION' }));

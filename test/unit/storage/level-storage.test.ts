@@ -70,7 +70,12 @@ describe('LevelStorage', () => {
   async function storeLog(lastIndex: number, snapshots: readonly Snapshot[]): Promise<void> {
     const storage = await reopen();
     await storage.load();
-    await storage.save(readyWith(Array.from({ length: lastIndex }, (_, i) => entry(i + 1, 1)), lastIndex));
+    await storage.save(
+      readyWith(
+        Array.from({ length: lastIndex }, (_, i) => entry(i + 1, 1)),
+        lastIndex,
+      ),
+    );
     for (const snapshot of snapshots) await storage.saveSnapshot(snapshot);
     await storage.close();
   }
@@ -87,7 +92,11 @@ describe('LevelStorage', () => {
     await storage.save(readyWith([entry(3, 2)], 2, 2));
     await storage.close();
     const loaded = await (await reopen()).load();
-    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
     expect(loaded.hardState).toEqual({ term: 2, vote: 'a', commit: 2 });
   });
 
@@ -98,7 +107,11 @@ describe('LevelStorage', () => {
     await storage.save(readyWith([entry(3, 2, 'replacement')], 0, 2));
     await storage.close();
     const loaded = await (await reopen()).load();
-    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect(loaded.entries.map((e) => [e.index, e.term])).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 2],
+    ]);
     expect(new TextDecoder().decode(loaded.entries[2]!.data)).toBe('replacement');
   });
 
@@ -199,10 +212,13 @@ describe('LevelStorage', () => {
   });
 
   it.each([
-    ['one record, its checksum in front (0xc1)', (body: Uint8Array) => {
-      const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
-      return Uint8Array.from([0xc1, ...checksum, ...body]);
-    }],
+    [
+      'one record, its checksum in front (0xc1)',
+      (body: Uint8Array) => {
+        const checksum = createHash('sha256').update(body).digest().subarray(0, 16);
+        return Uint8Array.from([0xc1, ...checksum, ...body]);
+      },
+    ],
     ['one record, msgpack of body and checksum', (body: Uint8Array) => encode({ body, checksum: createHash('sha256').update(body).digest().subarray(0, 16) })],
   ])('reads a snapshot stored in an earlier layout: %s', async (_layout, recordOf) => {
     await storeLog(3, [snapshotAt(2, 20)]);
@@ -286,7 +302,12 @@ describe('LevelStorage', () => {
   it('stores a snapshot from the leader in chunks too, dropping the chunks of the local ones it replaces', async () => {
     const storage = await reopen();
     await storage.load();
-    await storage.save(readyWith([1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)), 6));
+    await storage.save(
+      readyWith(
+        [1, 2, 3, 4, 5, 6].map((i) => entry(i, 1)),
+        6,
+      ),
+    );
     await storage.saveSnapshot(large(2, 2));
     await storage.saveSnapshot(large(4, 4));
     await storage.save({ ...readyWith([], 10), snapshot: large(10, 9) });

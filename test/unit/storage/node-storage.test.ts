@@ -5,15 +5,22 @@ import { ClassicLevel } from 'classic-level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
 import { encode } from '../../../src/shared/codec.ts';
+import { type OpenedStorage, openNodeStorage } from '../../../src/storage/index.ts';
 import { MARK_FILE_NAME, MarkFile } from '../../../src/storage/mark-file.ts';
-import { openNodeStorage, type OpenedStorage } from '../../../src/storage/index.ts';
 
 const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new TextEncoder().encode(`e${index}`) });
 
 function ready(entries: Entry[], term = 2, vote = 'peer'): Ready {
   return {
-    softState: undefined, hardState: { term, vote, commit: 0 }, snapshot: undefined, entries, committedEntries: [],
-    messages: [], readStates: [], readFailures: [], mustSync: true,
+    softState: undefined,
+    hardState: { term, vote, commit: 0 },
+    snapshot: undefined,
+    entries,
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
   };
 }
 
@@ -143,7 +150,9 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     await raw.compactRange(Uint8Array.of(0), Uint8Array.of(0xff));
     await raw.close();
     // The largest table holds the big value.
-    const table = readdirSync(directory).filter((name) => name.endsWith('.ldb')).sort((a, b) => statSync(join(directory, b)).size - statSync(join(directory, a)).size)[0]!;
+    const table = readdirSync(directory)
+      .filter((name) => name.endsWith('.ldb'))
+      .sort((a, b) => statSync(join(directory, b)).size - statSync(join(directory, a)).size)[0]!;
     const bytes = readFileSync(join(directory, table));
     for (let at = 100; at < bytes.length - 200; at += 97) bytes[at] = bytes[at]! ^ 0x5a;
     writeFileSync(join(directory, table), bytes);
@@ -154,7 +163,7 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(reopened.persisted.recovery).toEqual({ index: 2, term: 2 });
   });
 
-  it('a store naming another node than the mark is not used: the node recovers under the mark\'s id', async () => {
+  it("a store naming another node than the mark is not used: the node recovers under the mark's id", async () => {
     const first = await runWith([[entry(1, 1)], [entry(2, 2)]]);
     await writeRaw(new TextEncoder().encode('mnode-id'), new TextEncoder().encode('someone-else'));
     const reopened = await openNodeStorage(directory);

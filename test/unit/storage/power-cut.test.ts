@@ -11,8 +11,15 @@ const entry = (index: number): Entry => ({ index, term: 2, kind: 'normal', data:
 
 function ready(entries: Entry[]): Ready {
   return {
-    softState: undefined, hardState: { term: 2, vote: 'peer', commit: 0 }, snapshot: undefined, entries, committedEntries: [],
-    messages: [], readStates: [], readFailures: [], mustSync: true,
+    softState: undefined,
+    hardState: { term: 2, vote: 'peer', commit: 0 },
+    snapshot: undefined,
+    entries,
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
   };
 }
 
@@ -39,10 +46,11 @@ describe('simulated power cut', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const writeMark = cut.writeMark.bind(cut);
-    cut.writeMark = (path, offset, before, write) => writeMark(path, offset, before, async () => {
-      await held;
-      await write();
-    });
+    cut.writeMark = (path, offset, before, write) =>
+      writeMark(path, offset, before, async () => {
+        await held;
+        await write();
+      });
     const inFlight = opened.storage.save(ready([entry(3)]));
     await until(() => cut.uncovered === 2);
     cut.cut();

@@ -7,8 +7,16 @@ const entry = (index: number, term: number): Entry => ({ index, term, kind: 'nor
 
 function ready(fields: Partial<Ready>): Ready {
   return {
-    softState: undefined, hardState: undefined, snapshot: undefined, entries: [], committedEntries: [],
-    messages: [], readStates: [], readFailures: [], mustSync: true, ...fields,
+    softState: undefined,
+    hardState: undefined,
+    snapshot: undefined,
+    entries: [],
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
+    ...fields,
   };
 }
 
@@ -17,7 +25,12 @@ function stored(terms: number[], term = 2, vote = 'a'): PersistedState {
 }
 
 const mark = (fields: Partial<AckedMark>): AckedMark => ({
-  id: 'n1', term: 2, vote: 'a', previous: { index: 0, term: 0 }, current: { index: 0, term: 0 }, ...fields,
+  id: 'n1',
+  term: 2,
+  vote: 'a',
+  previous: { index: 0, term: 0 },
+  current: { index: 0, term: 0 },
+  ...fields,
 });
 
 describe('acknowledged mark', () => {
@@ -35,7 +48,10 @@ describe('acknowledged mark', () => {
   it('follows a conflicting tail down, and a leader snapshot, and records a new term and vote', () => {
     const truncated = markFor(mark({ current: { index: 9, term: 2 } }), ready({ entries: [entry(5, 3)], hardState: { term: 3, vote: 'b', commit: 0 } }))!;
     expect(truncated).toMatchObject({ term: 3, vote: 'b', current: { index: 5, term: 3 } });
-    const installed = markFor(truncated, ready({ snapshot: { meta: { index: 40, term: 3, membership: { voters: [], learners: [] } }, data: new Uint8Array(0) } }))!;
+    const installed = markFor(
+      truncated,
+      ready({ snapshot: { meta: { index: 40, term: 3, membership: { voters: [], learners: [] } }, data: new Uint8Array(0) } }),
+    )!;
     expect(installed.current).toEqual({ index: 40, term: 3 });
   });
 
@@ -58,7 +74,12 @@ describe('start plan (protocol-aware recovery at start)', () => {
   });
 
   it('discards a log shorter than what it acknowledged and starts recovering toward the lost end', () => {
-    const plan = planStart('n1', stored([1, 2]), ['log entry 3 fails its hash chain'], mark({ previous: { index: 4, term: 2 }, current: { index: 5, term: 2 } }));
+    const plan = planStart(
+      'n1',
+      stored([1, 2]),
+      ['log entry 3 fails its hash chain'],
+      mark({ previous: { index: 4, term: 2 }, current: { index: 5, term: 2 } }),
+    );
     expect(plan.discard).toBe(true);
     expect(plan.persisted).toEqual({ hardState: { term: 2, vote: 'a', commit: 0 }, entries: [], recovery: { index: 5, term: 2 } });
     expect(plan.mark.recoverTo).toEqual({ index: 5, term: 2 });

@@ -14,8 +14,16 @@ const entry = (index: number, term: number): Entry => ({ index, term, kind: 'nor
 
 function ready(fields: Partial<Ready>): Ready {
   return {
-    softState: undefined, hardState: undefined, snapshot: undefined, entries: [], committedEntries: [],
-    messages: [], readStates: [], readFailures: [], mustSync: true, ...fields,
+    softState: undefined,
+    hardState: undefined,
+    snapshot: undefined,
+    entries: [],
+    committedEntries: [],
+    messages: [],
+    readStates: [],
+    readFailures: [],
+    mustSync: true,
+    ...fields,
   };
 }
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { isPeerAddress } from '../../../src/transport/peer-address.ts';
 import { isPeerFrame, PEER_PROTOCOL_VERSION } from '../../../src/transport/peer-frames.ts';
 
-const hello = (overrides: Record<string, unknown> = {}) => ({ t: 'hello', v: PEER_PROTOCOL_VERSION, id: 'n1', address: '127.0.0.1:7001', founders: null, ...overrides });
+const hello = (overrides: Record<string, unknown> = {}) => ({
+  t: 'hello',
+  v: PEER_PROTOCOL_VERSION,
+  id: 'n1',
+  address: '127.0.0.1:7001',
+  founders: null,
+  ...overrides,
+});
 
 // Goal: a peer frame is trusted only in the shape our nodes send, so nothing a peer sends can reach
 // an assertion or make this node dial an address it cannot use.
@@ -39,6 +46,7 @@ describe('peer frame shape', () => {
 
   it('knows a dialable address', () => {
     for (const good of ['127.0.0.1:1', 'localhost:7001', 'node-1.example.com:65535', '[::1]:7001']) expect(isPeerAddress(good), good).toBe(true);
-    for (const bad of ['127.0.0.1:0', '127.0.0.1:65536', ':7001', 'host:', 'a b:1', '[::1:7001', 'x'.repeat(300) + ':1', 'host:+1', 42]) expect(isPeerAddress(bad), String(bad)).toBe(false);
+    for (const bad of ['127.0.0.1:0', '127.0.0.1:65536', ':7001', 'host:', 'a b:1', '[::1:7001', 'x'.repeat(300) + ':1', 'host:+1', 42])
+      expect(isPeerAddress(bad), String(bad)).toBe(false);
   });
 });

@@ -61,7 +61,11 @@ describe('peer handshake', () => {
     const added = keys(`${KEY_A}\n${KEY_B}`);
     const moved = keys(`${KEY_B}\n${KEY_A}`);
     const after = keys(KEY_B);
-    const steps = [[before, added], [added, moved], [moved, after]];
+    const steps = [
+      [before, added],
+      [added, moved],
+      [moved, after],
+    ];
     for (const nodes of steps) {
       for (const dialer of nodes) for (const acceptor of nodes) expect(handshake(dialer!, acceptor!).acceptor?.kind).toBe('accept');
     }
@@ -69,7 +73,7 @@ describe('peer handshake', () => {
     expect(handshake(keys(KEY_A), keys(KEY_B)).dialer.kind).toBe('refuse');
   });
 
-  it('refuses a peer that claims the acceptor\'s own id, and anything but hello first', () => {
+  it("refuses a peer that claims the acceptor's own id, and anything but hello first", () => {
     const acceptor = new AcceptorHandshake(keys(KEY_A), acceptorSelf);
     expect(acceptor.onFrame({ t: 'hello', v: 3, id: 'acceptor', address: '127.0.0.1:9', founders: null, nonce: new Uint8Array(32) }).kind).toBe('refuse');
     expect(new AcceptorHandshake(keys(KEY_A), acceptorSelf).onFrame({ t: 'gossip', message: {} } as unknown as PeerFrame).kind).toBe('refuse');

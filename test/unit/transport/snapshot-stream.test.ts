@@ -8,7 +8,13 @@ const limits: SnapshotStreamLimits = { chunkBytes: 1000, windowChunks: 3, idleTi
 
 function snapshotMessage(bytes: number, fill = 7): SnapshotMessage {
   const data = new Uint8Array(bytes).map((_, i) => (i * fill) % 251);
-  return { type: 'snapshot', from: 'leader', to: 'follower', term: 3, snapshot: { meta: { index: 42, term: 3, membership: { voters: ['leader', 'follower'], learners: [] } }, data } };
+  return {
+    type: 'snapshot',
+    from: 'leader',
+    to: 'follower',
+    term: 3,
+    snapshot: { meta: { index: 42, term: 3, membership: { voters: ['leader', 'follower'], learners: [] } }, data },
+  };
 }
 
 /** A leader's sender and a follower's receiver joined by an explicit, step-by-step link. */
@@ -27,7 +33,11 @@ function pair(receiverLimits = limits) {
       return true;
     },
   });
-  const receiver = new SnapshotReceiver({ limits: receiverLimits, ack: (_to, frame) => acks.push(frame), deliver: (_from, message) => delivered.push(message) });
+  const receiver = new SnapshotReceiver({
+    limits: receiverLimits,
+    ack: (_to, frame) => acks.push(frame),
+    deliver: (_from, message) => delivered.push(message),
+  });
   /** Delivers every chunk in flight, then every acknowledgement, until nothing moves. */
   const run = (tamper: (frame: SnapshotChunkFrame) => SnapshotChunkFrame = (frame) => frame) => {
     while (inFlight.length > 0 || acks.length > 0) {

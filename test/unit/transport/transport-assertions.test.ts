@@ -12,7 +12,13 @@ const dialerSelf: PeerIdentity = { id: 'dialer', address: '127.0.0.1:7001', foun
 const acceptorSelf: PeerIdentity = { id: 'acceptor', address: '127.0.0.1:7002', founders: null };
 
 function snapshotMessage(bytes: number): SnapshotMessage {
-  return { type: 'snapshot', from: 'leader', to: 'follower', term: 3, snapshot: { meta: { index: 42, term: 3, membership: { voters: ['leader', 'follower'], learners: [] } }, data: new Uint8Array(bytes) } };
+  return {
+    type: 'snapshot',
+    from: 'leader',
+    to: 'follower',
+    term: 3,
+    snapshot: { meta: { index: 42, term: 3, membership: { voters: ['leader', 'follower'], learners: [] } }, data: new Uint8Array(bytes) },
+  };
 }
 
 // Goal: what the transport's own callers must honour fails loudly, and what a peer sends never does.

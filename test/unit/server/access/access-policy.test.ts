@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Action, AccessPolicy, NamePattern } from '../../../../src/server/access/access-policy.ts';
+import { AccessPolicy, type Action, NamePattern } from '../../../../src/server/access/access-policy.ts';
 import { generateToken, hashToken, parseAuthFile } from '../../../../src/server/access/auth-file.ts';
 
 const JOBS_TOKEN = generateToken();
@@ -50,7 +50,21 @@ describe('access policy: authentication', () => {
   });
 
   it('refuses malformed Authorization headers', () => {
-    for (const header of ['', 'Bearer', 'Bearer ', `Basic ${JOBS_TOKEN}`, 'Basic x', `Bearer ${JOBS_TOKEN} b`, 'Bearer a b', `Bearer\t${JOBS_TOKEN}`, `Bearer${JOBS_TOKEN}`, ` Bearer ${JOBS_TOKEN}`, `Bearer ${JOBS_TOKEN} `, `Bearer ${JOBS_TOKEN}\n`, `Token ${JOBS_TOKEN}`]) {
+    for (const header of [
+      '',
+      'Bearer',
+      'Bearer ',
+      `Basic ${JOBS_TOKEN}`,
+      'Basic x',
+      `Bearer ${JOBS_TOKEN} b`,
+      'Bearer a b',
+      `Bearer\t${JOBS_TOKEN}`,
+      `Bearer${JOBS_TOKEN}`,
+      ` Bearer ${JOBS_TOKEN}`,
+      `Bearer ${JOBS_TOKEN} `,
+      `Bearer ${JOBS_TOKEN}\n`,
+      `Token ${JOBS_TOKEN}`,
+    ]) {
       expect(policy.authenticate(header), JSON.stringify(header)).toBeUndefined();
     }
   });

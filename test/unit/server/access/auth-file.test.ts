@@ -23,7 +23,10 @@ function fileWith(...tokens: unknown[]): string {
 describe('auth file', () => {
   it('parses tokens, lowercasing digests and granting every queue when queues are omitted', () => {
     const file = parseAuthFile(
-      fileWith({ name: 'jobs-app', sha256: 'ABCDEF'.padEnd(64, '0'), actions: ['produce', 'consume'], queues: ['jobs*'] }, { name: 'ops@example.com', sha256: DIGEST, actions: ['admin'] }),
+      fileWith(
+        { name: 'jobs-app', sha256: 'ABCDEF'.padEnd(64, '0'), actions: ['produce', 'consume'], queues: ['jobs*'] },
+        { name: 'ops@example.com', sha256: DIGEST, actions: ['admin'] },
+      ),
       'tokens.json',
     );
     expect(file.tokens).toEqual([
@@ -47,7 +50,11 @@ describe('auth file', () => {
   });
 
   it('names the file and the JSON path in the message', () => {
-    const text = fileWith({ name: 'a', sha256: DIGEST, actions: ['read'] }, { name: 'b', sha256: OTHER_DIGEST, actions: ['read'] }, { name: 'c', sha256: 'xyz', actions: ['read'] });
+    const text = fileWith(
+      { name: 'a', sha256: DIGEST, actions: ['read'] },
+      { name: 'b', sha256: OTHER_DIGEST, actions: ['read'] },
+      { name: 'c', sha256: 'xyz', actions: ['read'] },
+    );
     expect(() => parseAuthFile(text, 'tokens.json')).toThrow(/^auth file tokens\.json: tokens\[2\]\.sha256 must be 64 hex characters/);
     expect(() => parseAuthFile(text, 'tokens.json')).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', fileName: 'tokens.json' }));
   });

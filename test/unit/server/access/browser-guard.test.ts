@@ -23,7 +23,15 @@ describe('browser guard: Host', () => {
   });
 
   it('allows loopback names and configured names, ignoring case and a trailing dot', () => {
-    for (const host of ['localhost:7001', 'LOCALHOST', 'localhost.:7001', 'app.localhost:7001', 'node-1.internal:7001', 'queue.example.com', 'QUEUE.example.com.:443']) {
+    for (const host of [
+      'localhost:7001',
+      'LOCALHOST',
+      'localhost.:7001',
+      'app.localhost:7001',
+      'node-1.internal:7001',
+      'queue.example.com',
+      'QUEUE.example.com.:443',
+    ]) {
       expect(allowed({ host }), host).toBe(true);
     }
   });
@@ -36,7 +44,26 @@ describe('browser guard: Host', () => {
   });
 
   it('refuses a malformed Host', () => {
-    for (const host of ['', ':7001', '::1', '::1:7001', '[::1', '[::1]7001', '[::1]:', '[evil.example]:7001', '[127.0.0.1]', 'localhost:', 'localhost:x', 'localhost:70000', 'localhost:123456', 'user@localhost', 'local host', 'localhost/x', 'ex%41mple.com', 'exämple.com']) {
+    for (const host of [
+      '',
+      ':7001',
+      '::1',
+      '::1:7001',
+      '[::1',
+      '[::1]7001',
+      '[::1]:',
+      '[evil.example]:7001',
+      '[127.0.0.1]',
+      'localhost:',
+      'localhost:x',
+      'localhost:70000',
+      'localhost:123456',
+      'user@localhost',
+      'local host',
+      'localhost/x',
+      'ex%41mple.com',
+      'exämple.com',
+    ]) {
       expect(allowed({ host }), JSON.stringify(host)).toBe(false);
     }
   });
@@ -48,7 +75,18 @@ describe('browser guard: Origin', () => {
   });
 
   it("allows this node's own origins at its port", () => {
-    for (const origin of ['http://127.0.0.1:7001', 'https://127.0.0.1:7001', 'http://127.8.9.10:7001', 'http://localhost:7001', 'http://LocalHost.:7001', 'http://[::1]:7001', 'http://[::ffff:127.0.0.1]:7001', 'http://node-1.internal:7001', 'http://queue.example.com:7001', 'http://[fd00::7]:7001']) {
+    for (const origin of [
+      'http://127.0.0.1:7001',
+      'https://127.0.0.1:7001',
+      'http://127.8.9.10:7001',
+      'http://localhost:7001',
+      'http://LocalHost.:7001',
+      'http://[::1]:7001',
+      'http://[::ffff:127.0.0.1]:7001',
+      'http://node-1.internal:7001',
+      'http://queue.example.com:7001',
+      'http://[fd00::7]:7001',
+    ]) {
       expect(allowed({ host: '127.0.0.1:7001', origin }), origin).toBe(true);
     }
   });
@@ -82,7 +120,21 @@ describe('browser guard: Origin', () => {
 
   it('refuses a null Origin and anything that is not an http(s) origin', () => {
     expect(guard.check({ host: '127.0.0.1:7001', origin: 'null' })).toMatch(/null/);
-    for (const origin of ['', 'localhost:7001', '127.0.0.1:7001', 'file:///etc/passwd', 'chrome-extension://abc', 'ws://127.0.0.1:7001', 'http://127.0.0.1:7001/page', 'http://127.0.0.1:7001?x', 'http://user@127.0.0.1:7001', 'http://', 'http://[::1', 'http://a b', 'http://ex!ample:7001']) {
+    for (const origin of [
+      '',
+      'localhost:7001',
+      '127.0.0.1:7001',
+      'file:///etc/passwd',
+      'chrome-extension://abc',
+      'ws://127.0.0.1:7001',
+      'http://127.0.0.1:7001/page',
+      'http://127.0.0.1:7001?x',
+      'http://user@127.0.0.1:7001',
+      'http://',
+      'http://[::1',
+      'http://a b',
+      'http://ex!ample:7001',
+    ]) {
       expect(allowed({ host: '127.0.0.1:7001', origin }), JSON.stringify(origin)).toBe(false);
     }
   });
@@ -161,7 +213,9 @@ describe('browser guard: untrusted input', () => {
   });
 
   it('refuses malformed configured names at construction', () => {
-    expect(() => new BrowserGuard({ port: 7001, allowedHosts: ['ok.example', 'bad name'] })).toThrow(/allowed hosts must be host names or IP addresses: "bad name"/);
+    expect(() => new BrowserGuard({ port: 7001, allowedHosts: ['ok.example', 'bad name'] })).toThrow(
+      /allowed hosts must be host names or IP addresses: "bad name"/,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AccessPolicy } from '../../../../src/server/access/access-policy.ts';
-import { parseAuthFile, hashToken } from '../../../../src/server/access/auth-file.ts';
+import { hashToken, parseAuthFile } from '../../../../src/server/access/auth-file.ts';
 import { BodyBudget } from '../../../../src/server/access/body-budget.ts';
 import { ClientAccess } from '../../../../src/server/access/client-access.ts';
 import { ConnectionLimits } from '../../../../src/server/access/connection-limits.ts';
@@ -59,8 +59,14 @@ describe('client access', () => {
       [{ op: 'cluster', stale: true }, undefined, undefined],
     ];
     for (const [request, forApp, forOps] of cases) {
-      expect(codeOf(() => access.authorize(app, request)), `app ${request.op}`).toBe(forApp);
-      expect(codeOf(() => access.authorize(ops, request)), `ops ${request.op}`).toBe(forOps);
+      expect(
+        codeOf(() => access.authorize(app, request)),
+        `app ${request.op}`,
+      ).toBe(forApp);
+      expect(
+        codeOf(() => access.authorize(ops, request)),
+        `ops ${request.op}`,
+      ).toBe(forOps);
     }
   });
 
@@ -93,7 +99,14 @@ describe('body budget', () => {
 describe('connection limits', () => {
   /** Enough of a socket for the limits: an address, destroy, and close. */
   function socketFrom(remoteAddress: string): Socket & { destroyed: boolean } {
-    const socket = Object.assign(new EventEmitter(), { remoteAddress, destroyed: false, destroy() { socket.destroyed = true; socket.emit('close'); } });
+    const socket = Object.assign(new EventEmitter(), {
+      remoteAddress,
+      destroyed: false,
+      destroy() {
+        socket.destroyed = true;
+        socket.emit('close');
+      },
+    });
     return socket as unknown as Socket & { destroyed: boolean };
   }
 

@@ -5,11 +5,29 @@ import { NODE_LIMITS } from '../../../../src/shared/index.ts';
 
 function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100, recovering: readonly string[] = []): RaftStatus {
   return {
-    id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: lastIndex, applied: lastIndex, firstIndex: 1, lastIndex,
-    membership, leadTransferee: '', recovering: false, strayLeaderMessages: 0,
-    progress: [...membership.voters, ...membership.learners].filter((id) => id !== 'a').map((id) => ({
-      id, match: matches[id] ?? lastIndex, next: lastIndex + 1, state: 'replicate', recentActive: true, recovering: recovering.includes(id),
-    })),
+    id: 'a',
+    role: 'leader',
+    term: 2,
+    vote: 'a',
+    leader: 'a',
+    commit: lastIndex,
+    applied: lastIndex,
+    firstIndex: 1,
+    lastIndex,
+    membership,
+    leadTransferee: '',
+    recovering: false,
+    strayLeaderMessages: 0,
+    progress: [...membership.voters, ...membership.learners]
+      .filter((id) => id !== 'a')
+      .map((id) => ({
+        id,
+        match: matches[id] ?? lastIndex,
+        next: lastIndex + 1,
+        state: 'replicate',
+        recentActive: true,
+        recovering: recovering.includes(id),
+      })),
   };
 }
 
@@ -51,14 +69,22 @@ describe('autopilot', () => {
     expect(first.nextChange(4500, 'a', view, members)).toBeUndefined();
     // The leader changes before the learner's stabilization ends: the next one need not start over.
     const next = new Autopilot(config);
-    const unheard = { ...view, term: 3, progress: view.progress.map((progress) => (progress.id === 'd' ? { ...progress, match: 0, state: 'probe' as const } : progress)) };
+    const unheard = {
+      ...view,
+      term: 3,
+      progress: view.progress.map((progress) => (progress.id === 'd' ? { ...progress, match: 0, state: 'probe' as const } : progress)),
+    };
     expect(next.nextChange(4990, 'a', unheard, members)).toBeUndefined();
     expect(next.nextChange(5000, 'a', { ...view, term: 3 }, members)).toEqual({ type: 'addVoter', node: 'd' });
   });
 
   it('in a new term, starts the clock over for a learner it sees behind', () => {
     const pilot = new Autopilot(config);
-    const members: MemberHealth[] = [...alive('a', 'b', 'c'), { id: 'd', state: 'alive', since: 0, heardAgoMs: 0 }, { id: 'e', state: 'alive', since: 0, heardAgoMs: 0 }];
+    const members: MemberHealth[] = [
+      ...alive('a', 'b', 'c'),
+      { id: 'd', state: 'alive', since: 0, heardAgoMs: 0 },
+      { id: 'e', state: 'alive', since: 0, heardAgoMs: 0 },
+    ];
     const caughtUp = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] });
     expect(pilot.nextChange(500, 'a', caughtUp, members)).toBeUndefined();
     const behind = status({ voters: ['a', 'b', 'c'], learners: ['d', 'e'] }, { d: 10 }, 1000);

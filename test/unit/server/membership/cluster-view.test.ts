@@ -3,8 +3,19 @@ import type { RaftStatus } from '../../../../src/raft/index.ts';
 import { clusterView } from '../../../../src/server/membership/cluster-view.ts';
 
 const status: RaftStatus = {
-  id: 'a', role: 'leader', term: 2, vote: 'a', leader: 'a', commit: 10, applied: 10, firstIndex: 1, lastIndex: 10,
-  membership: { voters: ['a', 'b', 'c'], learners: ['d'] }, leadTransferee: '', recovering: false, strayLeaderMessages: 0,
+  id: 'a',
+  role: 'leader',
+  term: 2,
+  vote: 'a',
+  leader: 'a',
+  commit: 10,
+  applied: 10,
+  firstIndex: 1,
+  lastIndex: 10,
+  membership: { voters: ['a', 'b', 'c'], learners: ['d'] },
+  leadTransferee: '',
+  recovering: false,
+  strayLeaderMessages: 0,
   progress: ['b', 'c', 'd'].map((id) => ({ id, match: 10, next: 11, state: 'replicate', recentActive: true, recovering: false })),
 };
 

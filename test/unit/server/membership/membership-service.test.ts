@@ -29,7 +29,7 @@ describe('membership service', () => {
     expect(b).toMatchObject({ state: 'alive', since: 1000 });
   });
 
-  it('starts a member\'s clock over when its state changes', () => {
+  it("starts a member's clock over when its state changes", () => {
     const clock = { now: 1000 };
     const membership = service(clock);
     membership.addPeer('b', 'host-b:7000');

@@ -70,16 +70,24 @@ describe('openWhenWritable', () => {
   it('waits out a disk that refuses writes at start, and fails at once on anything else', async () => {
     vi.useFakeTimers();
     let attempts = 0;
-    const opening = openWhenWritable(async () => {
-      attempts++;
-      if (attempts < 3) throw Object.assign(new Error('IO error: 000005.log: No space left on device'), { code: 'LEVEL_IO_ERROR' });
-      return 'opened';
-    }, pino({ level: 'silent' }));
+    const opening = openWhenWritable(
+      async () => {
+        attempts++;
+        if (attempts < 3) throw Object.assign(new Error('IO error: 000005.log: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+        return 'opened';
+      },
+      pino({ level: 'silent' }),
+    );
     await vi.advanceTimersByTimeAsync(500 + 1000);
     await expect(opening).resolves.toBe('opened');
     expect(attempts).toBe(3);
-    await expect(openWhenWritable(async () => {
-      throw new Error('the data directory holds two node ids');
-    }, pino({ level: 'silent' }))).rejects.toThrow(/two node ids/);
+    await expect(
+      openWhenWritable(
+        async () => {
+          throw new Error('the data directory holds two node ids');
+        },
+        pino({ level: 'silent' }),
+      ),
+    ).rejects.toThrow(/two node ids/);
   });
 });

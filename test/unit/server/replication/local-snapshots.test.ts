@@ -18,7 +18,10 @@ interface NodeSettings {
   readonly snapshotBytes?: number;
 }
 
-function node(draw: number, settings: NodeSettings = {}): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; released: { count: number }; snapshots: LocalSnapshots } {
+function node(
+  draw: number,
+  settings: NodeSettings = {},
+): { apply: (through: number) => Promise<void>; taken: number[]; saved: number[]; released: { count: number }; snapshots: LocalSnapshots } {
   const { stepsPerSnapshot = 1, bytesBetween = Number.MAX_SAFE_INTEGER, snapshotBytes = 1 } = settings;
   const taken: number[] = [];
   const saved: number[] = [];
@@ -115,7 +118,7 @@ describe('LocalSnapshots', () => {
     expect(huge.taken).toEqual([10, 50, 90]);
   });
 
-  it('lets a take go when the core has moved past this node\'s state (a leader\'s snapshot stepped in, not yet applied), and snapshots later as usual', async () => {
+  it("lets a take go when the core has moved past this node's state (a leader's snapshot stepped in, not yet applied), and snapshots later as usual", async () => {
     // Found by chaos (seed 7003, a 5 s pause of a follower): the take ran with the core's log already
     // restored from a leader's snapshot at a higher index, and the core asserted.
     const queued: ((raft: Raft) => void)[] = [];

@@ -5,7 +5,10 @@ import { RequestError } from '../../../../src/shared/index.ts';
 /** The outcome a promise has settled with so far, without awaiting it. */
 function outcome<T>(promise: Promise<T>): () => { value?: T; error?: RequestError } | undefined {
   let settled: { value?: T; error?: RequestError } | undefined;
-  promise.then((value) => (settled = { value }), (error: RequestError) => (settled = { error }));
+  promise.then(
+    (value) => (settled = { value }),
+    (error: RequestError) => (settled = { error }),
+  );
   return () => settled;
 }
 
