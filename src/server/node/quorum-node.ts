@@ -81,6 +81,8 @@ export class QuorumNode {
   private readonly httpServer: Server;
   /** Refused peer links: logged, at a rate no stranger can raise. */
   private readonly refusalLog: RateLimitedLog;
+  /** Replaced when storage is reopened after disk trouble. */
+  private storage: RaftStorage;
   private softState: SoftState = { role: 'follower', leader: '' };
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
@@ -227,8 +229,6 @@ export class QuorumNode {
       ]),
     );
   }
-
-  private storage: RaftStorage;
 
   static async start(options: NodeOptions, log: Logger): Promise<QuorumNode> {
     checkExposure(options);
