@@ -5,6 +5,9 @@ import {
   type EnqueueBatchResult,
   type EnqueueResult,
   type MessageInput,
+  PEEK_LIMITS,
+  type PeekResult,
+  type PeekState,
   type PushFrame,
   parseReceipt,
   type QueueConfigInput,
@@ -201,6 +204,22 @@ export class QuorumqClient {
   /** The queue's counts and config; NOT_FOUND when it does not exist. */
   getQueue(queue: string, options: { stale?: boolean } = {}): Promise<QueueStatsResult> {
     return this.call({ op: 'getQueue', queue, stale: options.stale ?? false });
+  }
+
+  /**
+   * A page of `queue`'s messages in one state (default `ready`), in enqueue order, bodies included
+   * (acked and dead ones are remembered without): nothing is leased or counted as a delivery. Pass
+   * the answer's `next` as `after` for the following page.
+   */
+  peek(queue: string, options: { state?: PeekState; limit?: number; after?: string; stale?: boolean } = {}): Promise<PeekResult> {
+    const request = {
+      op: 'peek' as const,
+      queue,
+      state: options.state ?? 'ready',
+      limit: options.limit ?? PEEK_LIMITS.limitDefault,
+      stale: options.stale ?? false,
+    };
+    return this.call(options.after === undefined ? request : { ...request, after: options.after });
   }
 
   /** The answering node's view of the cluster: itself, the leader, and every member. */

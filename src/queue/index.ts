@@ -1,5 +1,6 @@
 export { nackBackoffMs } from './backoff.ts';
 export { commandsOf, type LogRecord, recordOf } from './log-record.ts';
+export { idNumber } from './message-peek.ts';
 export type { AckedStatus, DeadStatus, MessageStatus } from './message-status.ts';
 export { PRODUCER_LIMITS, ProducerSessions } from './producer-sessions.ts';
 export type {

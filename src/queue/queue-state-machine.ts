@@ -1,5 +1,5 @@
 import { decode, encode } from '../shared/codec.ts';
-import { assert, parseReceipt, unreachable } from '../shared/index.ts';
+import { assert, type PeekResult, type PeekState, parseReceipt, unreachable } from '../shared/index.ts';
 import type { MessageStatus } from './message-status.ts';
 import { ProducerSessions } from './producer-sessions.ts';
 import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
@@ -100,6 +100,11 @@ export class QueueStateMachine {
   /** A live message, or an acked or dead one still remembered (as of the last applied stamp). */
   messageStatus(name: string, id: string): MessageStatus | undefined {
     return this.queues.get(name)?.status(id, this.now);
+  }
+
+  /** A page of a queue's messages in one state (see `PeekResult`), as of the last applied stamp; undefined for no such queue. */
+  peek(name: string, state: PeekState, limit: number, after: number): PeekResult | undefined {
+    return this.queues.get(name)?.peek(state, limit, after, this.now);
   }
 
   /** The whole state at the last applied command, for a Raft snapshot. */

@@ -1,7 +1,8 @@
-import { type AttemptRecord, assert, type DeadLetterOrigin, parseReceipt, receiptOf } from '../shared/index.ts';
+import { type AttemptRecord, assert, type DeadLetterOrigin, type PeekResult, type PeekState, parseReceipt, receiptOf } from '../shared/index.ts';
 import { endedAttempt, NO_ATTEMPTS, withAttempt } from './attempt-history.ts';
 import { nackBackoffMs } from './backoff.ts';
 import { expiryOf, hasExpired } from './message-expiry.ts';
+import { peekLive, peekRetained } from './message-peek.ts';
 import { describeMessage, describeRetained, type MessageStatus } from './message-status.ts';
 import { MinHeap } from './min-heap.ts';
 import type { DeliveredMessage, NewMessage, QueueStats, Rejection, SettleCommand } from './queue-commands.ts';
@@ -239,6 +240,12 @@ export class QueueState {
     if (message !== undefined && message.state !== 'new') return describeMessage(message);
     const record = this.retained.find(id, now);
     return record === undefined ? undefined : describeRetained(record);
+  }
+
+  /** A page of messages in `state` after the id numbered `after`, read without changing anything. */
+  peek(state: PeekState, limit: number, after: number, now: number): PeekResult {
+    if (state === 'acked' || state === 'dead') return peekRetained(this.retained.values(), state, limit, after, now);
+    return peekLive(this.messages.values(), state, limit, after);
   }
 
   stats(): QueueStats {

@@ -100,7 +100,19 @@ export type ReadRequest =
   | { readonly op: 'getQueue'; readonly queue: string; readonly stale: boolean }
   | { readonly op: 'listQueues'; readonly stale: boolean }
   | { readonly op: 'getMessage'; readonly queue: string; readonly id: string; readonly stale: boolean }
+  /** `after`: the `next` of the previous page. */
+  | { readonly op: 'peek'; readonly queue: string; readonly state: PeekState; readonly limit: number; readonly after?: string; readonly stale: boolean }
   | { readonly op: 'cluster'; readonly stale: boolean };
+
+/** What a peek may ask for: a live state, `waiting` (ready or delayed: not yet delivered), or a remembered one. */
+export const PEEK_STATES = ['ready', 'delayed', 'inflight', 'waiting', 'acked', 'dead'] as const;
+export type PeekState = (typeof PEEK_STATES)[number];
+
+export const PEEK_LIMITS = {
+  /** Messages one peek answers at most, and by default. */
+  limitMax: 1000,
+  limitDefault: 50,
+} as const;
 
 export type ClientRequest = WriteRequest | ReadRequest;
 
@@ -287,6 +299,27 @@ export type MessageStatusResult =
       readonly deadLetterId: string;
     });
 
+/** One message as a peek shows it. Acked and dead ones are remembered without their body. */
+export interface PeekedMessage {
+  readonly id: string;
+  readonly seq: number;
+  readonly state: 'ready' | 'delayed' | 'inflight' | 'acked' | 'dead';
+  readonly priority: number;
+  readonly attempt: number;
+  readonly enqueuedAt: number;
+  readonly body?: unknown;
+  readonly availableAt?: number;
+  readonly leaseDeadline?: number;
+  readonly deadLetter?: DeadLetterOrigin;
+}
+
+/** `peek`: a page of a queue's messages in one state, in enqueue order, read without leasing anything. */
+export interface PeekResult {
+  readonly messages: readonly PeekedMessage[];
+  /** The id to pass as `after` for the next page; absent on the last. */
+  readonly next?: string;
+}
+
 /** `cluster`: the answering node's Raft view and its gossip view of every member, side by side. */
 export interface ClusterResult {
   readonly self: {
@@ -347,6 +380,7 @@ export interface OperationResults {
   getQueue: QueueStatsResult;
   listQueues: ListQueuesResult;
   getMessage: MessageStatusResult;
+  peek: PeekResult;
   cluster: ClusterResult;
   subscribe: SubscribeResult;
   unsubscribe: UnsubscribeResult;

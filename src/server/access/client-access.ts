@@ -122,6 +122,7 @@ function accessFor(request: ClientRequest | SubscriptionRequest): { action: Acti
       return { action: 'admin', resource: request.queue };
     case 'getQueue':
     case 'getMessage':
+    case 'peek':
       return { action: 'read', resource: request.queue };
     case 'listQueues':
       return { action: 'read' };

@@ -8,6 +8,7 @@ import type { HttpGuards } from '../access/index.ts';
 import {
   configureRequest,
   enqueueRequest,
+  peekRequest,
   REQUEST_LIMITS,
   RETRY_AFTER_MS,
   receiveRequest,
@@ -74,6 +75,14 @@ const ROUTES: Route[] = [
     hasBody: true,
     successStatus: () => 201,
     build: (p, _q, body) => enqueueRequest(queueParam(p), body),
+  },
+  {
+    method: 'GET',
+    pattern: /^\/queues\/([^/]+)\/messages$/,
+    hasBody: false,
+    successStatus: ok,
+    build: (p, q) =>
+      peekRequest(queueParam(p), { state: q.get('state') ?? undefined, limit: q.get('limit') ?? undefined, after: q.get('after') ?? undefined }, stale(q)),
   },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/receive$/, hasBody: true, successStatus: ok, build: (p, _q, body) => receiveRequest(queueParam(p), body) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/ack$/, hasBody: true, successStatus: ok, build: (p, _q, body) => settleRequest('ack', queueParam(p), body) },

@@ -31,6 +31,7 @@ const METRIC_OPS: ReadonlySet<string> = new Set([
   'getQueue',
   'listQueues',
   'getMessage',
+  'peek',
   'cluster',
   'subscribe',
   'unsubscribe',

@@ -1,4 +1,5 @@
 import { type ClientRequest, RequestError, type WriteRequest } from '../../shared/index.ts';
+import { peekRequest } from './peek-request.ts';
 import { configureRequest, enqueueRequest, objectBody, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
 
 /**
@@ -33,6 +34,8 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
     case 'getMessage':
       if (typeof frame.messageId !== 'string') throw new RequestError('BAD_REQUEST', 'messageId must be a string');
       return { op, queue: validQueueName(frame.queue), id: frame.messageId, stale };
+    case 'peek':
+      return peekRequest(validQueueName(frame.queue), { state: frame.state, limit: frame.limit, after: frame.after }, stale);
     default:
       throw new RequestError('BAD_REQUEST', `unknown op ${JSON.stringify(op)}`);
   }
@@ -49,6 +52,7 @@ export function forwardedRequest(value: Record<string, unknown>): WriteRequest {
     case 'getQueue':
     case 'listQueues':
     case 'getMessage':
+    case 'peek':
     case 'cluster':
       throw new RequestError('BAD_REQUEST', `${request.op} is answered where it was asked, never forwarded`);
     default:

@@ -1,4 +1,4 @@
-import type { QueueStateMachine } from '../../queue/index.ts';
+import { idNumber, type QueueStateMachine } from '../../queue/index.ts';
 import { type ClientRequest, type ReadRequest, RequestError } from '../../shared/index.ts';
 import type { ClusterView } from '../membership/index.ts';
 
@@ -8,6 +8,7 @@ export function isReadRequest(request: ClientRequest): request is ReadRequest {
     case 'getQueue':
     case 'listQueues':
     case 'getMessage':
+    case 'peek':
     case 'cluster':
       return true;
     default:
@@ -24,6 +25,11 @@ export function readLocally(machine: QueueStateMachine, cluster: () => ClusterVi
       return { queues: machine.list() };
     case 'getMessage':
       return machine.messageStatus(request.queue, request.id) ?? notFound(`message ${request.id} is not in queue ${request.queue}`);
+    case 'peek':
+      return (
+        machine.peek(request.queue, request.state, request.limit, request.after === undefined ? -1 : idNumber(request.after)) ??
+        notFound(`queue ${request.queue} does not exist`)
+      );
     case 'cluster':
       return cluster();
   }
