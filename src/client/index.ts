@@ -18,6 +18,7 @@ export type {
   MessageStatusResult,
   NackResult,
   OperationResults,
+  PauseResult,
   PeekedMessage,
   PeekResult,
   PeekState,

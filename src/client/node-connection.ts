@@ -5,6 +5,7 @@ import { CLIENT_SOCKET_PATH, type PushFrame, type ReplyFrame, type ResultFor, ty
 import { zeroMask } from '../shared/unmasked-frames.ts';
 import { coalesceWrites } from '../transport/write-coalescing.ts';
 import { QuorumqError } from './client-errors.ts';
+import { SilenceWatch } from './timing.ts';
 
 interface Waiting {
   readonly resolve: (result: unknown) => void;
@@ -98,13 +99,27 @@ function pemOption(pem: PemInput): string | Buffer | (string | Buffer)[] {
  */
 const PING_EVERY_MS = 200;
 const SILENT_FOR_MS_MAX = 800;
+/**
+ * A ping timer that fires up to this late has met ordinary jitter (a GC pause, a busy turn); later
+ * than that, the client's own event loop was held, and the wait is not counted as the node's silence.
+ */
+const PING_LAG_TOLERANCE_MS = 100;
 
 /** One WebSocket to one node, with requests matched to replies by id. */
 export class NodeConnection {
   private nextId = 1;
   private waiting = new Map<number, Waiting>();
   private closed = false;
-  private lastHeard = Date.now();
+  /**
+   * Not `Date.now() - lastHeard`: that counted the client's own stalls as the node's silence. A job
+   * that held the event loop for 1.5 s let no ping out and no pong in, and the timer, which runs
+   * before the socket is read once the loop is free, saw 1.5 s of silence and dropped a live node:
+   * the node gave the job's lease back, the job ran again elsewhere, and the same happened there.
+   */
+  private readonly silence = new SilenceWatch(
+    { intervalMs: PING_EVERY_MS, silentForMsMax: SILENT_FOR_MS_MAX, lagToleranceMs: PING_LAG_TOLERANCE_MS },
+    performance.now(),
+  );
   private readonly pinger: NodeJS.Timeout;
 
   private constructor(
@@ -113,12 +128,12 @@ export class NodeConnection {
     private readonly events: ConnectionEvents,
   ) {
     socket.on('message', (data: Buffer) => {
-      this.lastHeard = Date.now();
+      this.silence.heard(performance.now());
       this.onFrame(data);
     });
-    socket.on('pong', () => {
-      this.lastHeard = Date.now();
-    });
+    // The node's own pings (it checks its clients too) are word from it as much as its pongs.
+    socket.on('pong', () => this.silence.heard(performance.now()));
+    socket.on('ping', () => this.silence.heard(performance.now()));
     this.pinger = setInterval(() => this.checkAlive(), PING_EVERY_MS);
     this.pinger.unref();
     socket.on('close', () => {
@@ -190,7 +205,7 @@ export class NodeConnection {
   }
 
   private checkAlive(): void {
-    if (Date.now() - this.lastHeard > SILENT_FOR_MS_MAX) {
+    if (this.silence.tick(performance.now())) {
       this.socket.terminate();
       return;
     }

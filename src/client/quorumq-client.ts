@@ -5,6 +5,7 @@ import {
   type EnqueueBatchResult,
   type EnqueueResult,
   type MessageInput,
+  type PauseResult,
   PEEK_LIMITS,
   type PeekResult,
   type PeekState,
@@ -204,6 +205,15 @@ export class QuorumqClient {
   /** The queue's counts and config; NOT_FOUND when it does not exist. */
   getQueue(queue: string, options: { stale?: boolean } = {}): Promise<QueueStatsResult> {
     return this.call({ op: 'getQueue', queue, stale: options.stale ?? false });
+  }
+
+  /** Stops deliveries from `queue` (receives and subscriptions wait; enqueues go on) until `resume`. */
+  pause(queue: string): Promise<PauseResult> {
+    return this.call({ op: 'pause', queue });
+  }
+
+  resume(queue: string): Promise<PauseResult> {
+    return this.call({ op: 'resume', queue });
   }
 
   /**

@@ -54,6 +54,8 @@ export type QueueCommand =
   | { readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> }
   | { readonly type: 'purge'; readonly ts: number; readonly queue: string }
   | { readonly type: 'delete'; readonly ts: number; readonly queue: string }
+  /** Pauses (`paused: true`) or resumes a queue: a paused queue takes enqueues and delivers nothing. */
+  | { readonly type: 'pause'; readonly ts: number; readonly queue: string; readonly paused: boolean }
   /** Proposed by the leader when a lease or delay falls due, so that expiry happens in the log. */
   | { readonly type: 'tick'; readonly ts: number };
 
@@ -77,6 +79,8 @@ export interface QueueStats {
   readonly enqueued: number;
   readonly acked: number;
   readonly bytes: number;
+  /** Delivers nothing while true (see the `pause` command); enqueues, delays and lease expiry go on. */
+  readonly paused: boolean;
   readonly config: QueueConfig;
 }
 
@@ -87,5 +91,6 @@ export type QueueResult =
   | { readonly type: 'configured'; readonly created: boolean; readonly config: QueueConfig }
   | { readonly type: 'purged'; readonly purged: number }
   | { readonly type: 'deleted'; readonly existed: boolean }
+  | { readonly type: 'paused'; readonly paused: boolean }
   | { readonly type: 'ticked' }
   | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES' | 'OVERLOADED' | 'BAD_REQUEST'; readonly message: string };

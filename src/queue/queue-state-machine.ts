@@ -58,6 +58,11 @@ export class QueueStateMachine {
       }
       case 'delete':
         return { type: 'deleted', existed: this.queues.delete(command.queue) };
+      case 'pause': {
+        const queue = this.queues.get(command.queue);
+        if (queue === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
+        return { type: 'paused', paused: queue.setPaused(command.paused) };
+      }
       case 'tick':
         for (const queue of this.queues.values()) queue.advanceTime(this.now);
         this.producers.expire(this.now);
@@ -94,7 +99,7 @@ export class QueueStateMachine {
 
   /** Whether `receive` on `name` would deliver something now. */
   hasDeliverable(name: string): boolean {
-    return (this.queues.get(name)?.stats().ready ?? 0) > 0;
+    return this.queues.get(name)?.hasDeliverable() ?? false;
   }
 
   /** A live message, or an acked or dead one still remembered (as of the last applied stamp). */

@@ -39,6 +39,8 @@ export interface QueueSnapshot {
   readonly messages: readonly StoredMessage[];
   readonly dedup: readonly (readonly [key: string, record: DedupRecord])[];
   readonly retained: readonly RetainedRecord[];
+  /** Written only when true: snapshots of queues never paused stay as they were before pausing existed. */
+  readonly paused?: true;
 }
 
 /** Higher priority first, then place in line: a returning message takes back its old place. */
@@ -69,6 +71,7 @@ export class QueueState {
   private enqueued = 0;
   private acked = 0;
   private dead = 0;
+  private paused = false;
   /** Messages that left for the dead-letter queue since the machine last collected them. */
   private deadLetters: DeadLetter[] = [];
   /** Snapshots being encoded, each with the messages it holds by reference: those below `seqBelow`. */
@@ -151,6 +154,7 @@ export class QueueState {
 
   receive(now: number, max: number, visibilityMs: number): DeliveredMessage[] {
     const delivered: DeliveredMessage[] = [];
+    if (this.paused) return delivered;
     while (delivered.length < max) {
       const message = this.ready.pop();
       if (message === undefined) break;
@@ -248,6 +252,17 @@ export class QueueState {
     return peekLive(this.messages.values(), state, limit, after);
   }
 
+  /** Stops or restarts deliveries; returns whether the queue is paused now. */
+  setPaused(paused: boolean): boolean {
+    this.paused = paused;
+    return this.paused;
+  }
+
+  /** Whether a receive would deliver something now. */
+  hasDeliverable(): boolean {
+    return !this.paused && this.readyCount > 0;
+  }
+
   stats(): QueueStats {
     return {
       name: this.name,
@@ -258,6 +273,7 @@ export class QueueState {
       enqueued: this.enqueued,
       acked: this.acked,
       bytes: this.bytes,
+      paused: this.paused,
       config: this.config,
     };
   }
@@ -292,6 +308,7 @@ export class QueueState {
       messages: this.captured(capture),
       dedup: [...this.dedup.entries()],
       retained: [...this.retained.values()],
+      ...(this.paused ? { paused: true as const } : {}),
     };
     capture.holdsMessagesOf(snapshot);
     return snapshot;
@@ -305,6 +322,7 @@ export class QueueState {
     queue.enqueued = snapshot.enqueued;
     queue.acked = snapshot.acked;
     queue.dead = snapshot.dead;
+    queue.paused = snapshot.paused === true;
     for (const saved of snapshot.messages) {
       assert(saved.state !== 'new', 'a snapshot holds only placed messages');
       const message: StoredMessage = { ...saved, state: 'new' };

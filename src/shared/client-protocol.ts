@@ -93,7 +93,9 @@ export type WriteRequest =
   | ({ readonly op: 'extend'; readonly queue: string; readonly visibilityMs: number } & Selector)
   | { readonly op: 'configure'; readonly queue: string; readonly config: QueueConfigInput }
   | { readonly op: 'purge'; readonly queue: string }
-  | { readonly op: 'delete'; readonly queue: string };
+  | { readonly op: 'delete'; readonly queue: string }
+  /** A paused queue takes enqueues and delivers nothing (receives and subscriptions wait) until resumed. */
+  | { readonly op: 'pause' | 'resume'; readonly queue: string };
 
 /** Reads: linearizable through ReadIndex unless `stale`, answered by the node the client asked. */
 export type ReadRequest =
@@ -261,6 +263,8 @@ export interface QueueStatsResult {
   readonly acked: number;
   /** Bytes of message bodies the queue holds (their JSON size). */
   readonly bytes: number;
+  /** Delivers nothing while true (`pause`); enqueues go on. */
+  readonly paused: boolean;
   readonly config: EffectiveQueueConfig;
 }
 
@@ -298,6 +302,11 @@ export type MessageStatusResult =
       readonly deadLetterQueue: string;
       readonly deadLetterId: string;
     });
+
+/** `pause` and `resume`: whether the queue is paused now. */
+export interface PauseResult {
+  readonly paused: boolean;
+}
 
 /** One message as a peek shows it. Acked and dead ones are remembered without their body. */
 export interface PeekedMessage {
@@ -381,6 +390,8 @@ export interface OperationResults {
   listQueues: ListQueuesResult;
   getMessage: MessageStatusResult;
   peek: PeekResult;
+  pause: PauseResult;
+  resume: PauseResult;
   cluster: ClusterResult;
   subscribe: SubscribeResult;
   unsubscribe: UnsubscribeResult;

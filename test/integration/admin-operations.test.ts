@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connect, type QuorumqClient } from '../../src/client/index.ts';
-import { clusterForSuite, type TestCluster } from './cluster-harness.ts';
+import { clusterForSuite, type TestCluster, waitFor } from './cluster-harness.ts';
 
 // Goal: an operator can look at a queue's messages, by state and with their bodies, from any node,
 // without leasing them: a look never counts as a delivery nor pushes a message toward the DLQ.
@@ -38,5 +38,39 @@ describe('admin operations on a real cluster', () => {
     expect((await test.request(0, 'GET', '/queues/peeked/messages?limit=0')).status).toBe(400);
     expect((await test.request(0, 'GET', '/queues/peeked/messages?after=..%2F')).status).toBe(400);
     expect((await test.request(0, 'GET', '/queues/nothing-here/messages')).status).toBe(404);
+  });
+
+  it('pauses a queue: enqueues go on, receives and subscriptions get nothing until it is resumed', async () => {
+    const leader = await test.waitForLeader();
+    const follower = (leader + 2) % 3;
+    await client.enqueue('paused', { n: 0 });
+    const delivered: unknown[] = [];
+    const subscription = await client.subscribe(
+      'paused',
+      async (message) => {
+        delivered.push(message.body);
+        await client.ack('paused', { receipts: [message.receipt] });
+      },
+      { prefetch: 10 },
+    );
+    await waitFor(async () => (delivered.length === 1 ? true : undefined), 10_000, 'the first message delivered');
+    expect((await test.request(follower, 'POST', '/queues/paused/pause')).body).toEqual({ paused: true });
+    expect(await client.getQueue('paused')).toMatchObject({ paused: true });
+    for (let n = 1; n <= 3; n++) await client.enqueue('paused', { n });
+    // A long poll over the pause hears nothing, and neither does the subscription meanwhile.
+    const polled = await test.request(leader, 'POST', '/queues/paused/receive', { waitMs: 1500 });
+    expect(polled.body.messages).toEqual([]);
+    expect(delivered).toEqual([{ n: 0 }]);
+    expect(await client.getQueue('paused')).toMatchObject({ ready: 3, paused: true });
+    expect(await client.resume('paused')).toEqual({ paused: false });
+    await waitFor(async () => (delivered.length === 4 ? true : undefined), 15_000, 'the messages enqueued while paused, delivered after resume');
+    expect(delivered).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    await subscription.close();
+  });
+
+  it('refuses to pause a queue that does not exist', async () => {
+    const reply = await test.request(0, 'POST', '/queues/never-made/pause');
+    expect(reply.status).toBe(404);
+    expect(reply.body.error.code).toBe('NOT_FOUND');
   });
 });

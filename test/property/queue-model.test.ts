@@ -55,6 +55,7 @@ type Operation =
   | { readonly kind: 'configure'; readonly queue: number; readonly dt: number; readonly config: Partial<QueueConfig> }
   | { readonly kind: 'tick'; readonly dt: number }
   | { readonly kind: 'purge' | 'delete'; readonly queue: number; readonly dt: number }
+  | { readonly kind: 'pause'; readonly queue: number; readonly dt: number; readonly paused: boolean }
   /** Replaces the machine by one restored from its snapshot; the model does not notice. */
   | { readonly kind: 'snapshot' };
 
@@ -154,6 +155,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), dt: grid(0, 25) }) },
   { weight: 1, arbitrary: configure },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('purge' as const, 'delete' as const), queue: queueIndex, dt: timeStep }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), queue: queueIndex, dt: timeStep, paused: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
 );
 
@@ -183,6 +185,8 @@ class CommandBuilder {
         return { type: op.kind, ts, queue: this.queueName(op.queue) };
       case 'configure':
         return { type: 'configure', ts, queue: this.queueName(op.queue), config: op.config };
+      case 'pause':
+        return { type: 'pause', ts, queue: this.queueName(op.queue), paused: op.paused };
       case 'receive':
         return { type: 'receive', ts, queue: this.queueName(op.queue), max: op.max, visibilityMs: op.visibilityMs ?? undefined };
       case 'enqueue': {

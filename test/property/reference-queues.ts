@@ -62,6 +62,8 @@ interface ModelQueue {
   dead: number;
   /** Acked and dead messages still held: dropped when the queue sees time pass or remembers another. */
   records: ModelRecord[];
+  /** A paused queue delivers nothing; everything else goes on. */
+  paused: boolean;
   /** Messages that left during the current command, in the order they left. */
   leaving: { message: ModelMessage; origin: DeadLetterOrigin }[];
 }
@@ -118,6 +120,12 @@ export class ReferenceQueues {
       }
       case 'delete':
         return { type: 'deleted', existed: this.queues.delete(command.queue) };
+      case 'pause': {
+        const queue = this.queues.get(command.queue);
+        if (queue === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
+        queue.paused = command.paused;
+        return { type: 'paused', paused: queue.paused };
+      }
       case 'tick':
         for (const queue of this.queues.values()) this.advance(queue);
         return { type: 'ticked' };
@@ -137,6 +145,7 @@ export class ReferenceQueues {
       enqueued: queue.enqueued,
       acked: queue.acked,
       bytes: queue.messages.reduce((sum, message) => sum + message.bytes, 0),
+      paused: queue.paused,
       config: queue.config,
     };
   }
@@ -179,7 +188,8 @@ export class ReferenceQueues {
   }
 
   hasDeliverable(name: string): boolean {
-    return (this.stats(name)?.ready ?? 0) > 0;
+    const stats = this.stats(name);
+    return stats !== undefined && !stats.paused && stats.ready > 0;
   }
 
   /** Ids of the messages in `name`, those leased or all of them. */
@@ -213,6 +223,7 @@ export class ReferenceQueues {
       acked: 0,
       dead: 0,
       records: [],
+      paused: false,
       leaving: [],
     };
     this.queues.set(name, queue);
@@ -316,6 +327,7 @@ export class ReferenceQueues {
   }
 
   private receive(queue: ModelQueue, max: number, visibilityMs: number): DeliveredMessage[] {
+    if (queue.paused) return [];
     const chosen = queue.messages
       .filter((message) => message.state === 'ready')
       .sort(lineOrder)

@@ -119,6 +119,8 @@ function accessFor(request: ClientRequest | SubscriptionRequest): { action: Acti
     case 'configure':
     case 'purge':
     case 'delete':
+    case 'pause':
+    case 'resume':
       return { action: 'admin', resource: request.queue };
     case 'getQueue':
     case 'getMessage':

@@ -76,6 +76,8 @@ const ROUTES: Route[] = [
     successStatus: () => 201,
     build: (p, _q, body) => enqueueRequest(queueParam(p), body),
   },
+  { method: 'POST', pattern: /^\/queues\/([^/]+)\/pause$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'pause', queue: queueParam(p) }) },
+  { method: 'POST', pattern: /^\/queues\/([^/]+)\/resume$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'resume', queue: queueParam(p) }) },
   {
     method: 'GET',
     pattern: /^\/queues\/([^/]+)\/messages$/,

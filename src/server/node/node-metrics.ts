@@ -32,6 +32,8 @@ const METRIC_OPS: ReadonlySet<string> = new Set([
   'listQueues',
   'getMessage',
   'peek',
+  'pause',
+  'resume',
   'cluster',
   'subscribe',
   'unsubscribe',

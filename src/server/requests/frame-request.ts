@@ -25,6 +25,8 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
       return configureRequest(validQueueName(frame.queue), frame.config === undefined ? {} : objectBody(frame.config));
     case 'purge':
     case 'delete':
+    case 'pause':
+    case 'resume':
       return { op, queue: validQueueName(frame.queue) };
     case 'getQueue':
       return { op, queue: validQueueName(frame.queue), stale };

@@ -69,6 +69,11 @@ export class QueueService {
         return { purged: expect(await this.propose({ type: 'purge', ts: this.stamp(), queue: request.queue }), 'purged').purged };
       case 'delete':
         return { deleted: expect(await this.propose({ type: 'delete', ts: this.stamp(), queue: request.queue }), 'deleted').existed };
+      case 'pause':
+      case 'resume': {
+        const command: QueueCommand = { type: 'pause', ts: this.stamp(), queue: request.queue, paused: request.op === 'pause' };
+        return { paused: expect(await this.propose(command), 'paused').paused };
+      }
     }
   }
 
