@@ -24,6 +24,80 @@ const CLIENT_FRAME_VALUES_MAX = 1_000_000;
 /** With an auth file, a connection that has not authenticated after this long is closed. */
 const AUTHENTICATE_WITHIN_MS = 10_000;
 
+/** How the node tells a client that is gone from one that is only busy. */
+export interface ClientLivenessTiming {
+  /** How often every client is pinged and the silent ones are looked for. */
+  readonly pingEveryMs: number;
+  /** A client not heard from for this long (a frame, a ping or a pong) is closed. */
+  readonly silentForMsMax: number;
+}
+
+/**
+ * A client's event loop may be held for seconds by its own work (a Worker's synchronous job, a
+ * long GC), and meanwhile it answers no ping: such a client is busy, not gone, and closing its
+ * connection would give back every lease its subscriptions hold, for its jobs to run again
+ * elsewhere. So the node waits 30 s, three times the 10 s a busy client is promised, before it
+ * closes a silent connection. It does close one: a client whose host vanished (power, network)
+ * sends no FIN, and without this the node would keep its subscriptions leasing into a socket
+ * nobody reads, each lease held until its visibility ends, for as long as TCP takes to notice
+ * (about 15 minutes with unacknowledged data, never on an idle socket). A gone client is closed
+ * 30 to 35 s after its last word (the limit plus one sweep), about the default visibility: its
+ * leases come back no later than they would have expired. The SDK pings every 200 ms, so its
+ * connections are heard from without these pings; they are for other clients (every WebSocket
+ * library answers a ping on its own).
+ */
+export const CLIENT_LIVENESS: ClientLivenessTiming = { pingEveryMs: 5000, silentForMsMax: 30_000 };
+
+/**
+ * When each client was last heard from, by a monotonic clock the caller gives (tested without
+ * waiting). A sweep that comes late means the node's own event loop was held: its clients' answers
+ * wait unread in their sockets, so the lateness is not counted as their silence.
+ */
+export class ClientLiveness<Client> {
+  private readonly lastHeard = new Map<Client, number>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly timing: ClientLivenessTiming,
+    now: number,
+  ) {
+    this.lastSweep = now;
+  }
+
+  get size(): number {
+    return this.lastHeard.size;
+  }
+
+  add(client: Client, now: number): void {
+    this.lastHeard.set(client, now);
+  }
+
+  heard(client: Client, now: number): void {
+    if (this.lastHeard.has(client)) this.lastHeard.set(client, now);
+  }
+
+  remove(client: Client): void {
+    this.lastHeard.delete(client);
+  }
+
+  /** Called every `pingEveryMs`: the clients silent for too long (forgotten here), and the others, to ping. */
+  sweep(now: number): { readonly silent: Client[]; readonly alive: Client[] } {
+    // Up to a period late is a busy node; later than that, its loop was held for the excess.
+    const stalledMs = now - this.lastSweep - 2 * this.timing.pingEveryMs;
+    this.lastSweep = now;
+    const silent: Client[] = [];
+    const alive: Client[] = [];
+    for (const [client, heard] of this.lastHeard) {
+      const since = stalledMs > 0 ? Math.min(now, heard + stalledMs) : heard;
+      if (since !== heard) this.lastHeard.set(client, since);
+      if (now - since > this.timing.silentForMsMax) silent.push(client);
+      else alive.push(client);
+    }
+    for (const client of silent) this.lastHeard.delete(client);
+    return { silent, alive };
+  }
+}
+
 export interface ClientSocketsOptions {
   readonly requests: ClientRequests;
   /** This node's replica: subscriptions read a queue's visibility from it. */
@@ -33,6 +107,8 @@ export interface ClientSocketsOptions {
   readonly clientFrameBytesMax: number;
   readonly clientConnectionsMax: number;
   readonly log: Logger;
+  /** `CLIENT_LIVENESS` unless a test wants it shorter. */
+  readonly liveness?: ClientLivenessTiming;
 }
 
 /**
@@ -45,6 +121,8 @@ export class ClientSockets {
   private readonly server: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
   private readonly subscriptions: SubscriptionRegistry;
+  private readonly liveness: ClientLiveness<WebSocket>;
+  private readonly livenessTimer: NodeJS.Timeout;
 
   private readonly access: ClientAccess;
   private readonly log: Logger;
@@ -54,6 +132,10 @@ export class ClientSockets {
     this.log = options.log;
     this.server = new WebSocketServer({ noServer: true, maxPayload: options.clientFrameBytesMax, perMessageDeflate: false });
     this.subscriptions = new SubscriptionRegistry({ requests: options.requests, machine: options.machine, log: options.log });
+    const liveness = options.liveness ?? CLIENT_LIVENESS;
+    this.liveness = new ClientLiveness(liveness, performance.now());
+    this.livenessTimer = setInterval(() => this.checkLiveness(), liveness.pingEveryMs);
+    this.livenessTimer.unref();
   }
 
   get subscriptionCount(): number {
@@ -94,6 +176,7 @@ export class ClientSockets {
   }
 
   close(): void {
+    clearInterval(this.livenessTimer);
     this.subscriptions.stop();
     for (const socket of this.sockets) socket.terminate();
     this.server.close();
@@ -112,13 +195,18 @@ export class ClientSockets {
           }, AUTHENTICATE_WITHIN_MS)
         : undefined;
     authDeadline?.unref();
+    this.liveness.add(socket, performance.now());
     socket.on('close', () => {
       clearTimeout(authDeadline);
       this.sockets.delete(socket);
+      this.liveness.remove(socket);
       subscriptions.close();
     });
     socket.on('error', () => socket.terminate());
+    socket.on('ping', () => this.liveness.heard(socket, performance.now()));
+    socket.on('pong', () => this.liveness.heard(socket, performance.now()));
     socket.on('message', (data: Buffer, isBinary: boolean) => {
+      this.liveness.heard(socket, performance.now());
       const frame = parseFrame(data, isBinary);
       if (frame === undefined) {
         socket.close(1002, 'malformed frame');
@@ -133,6 +221,17 @@ export class ClientSockets {
         socket.send(encode(reply));
       });
     });
+  }
+
+  /** Closes the connections of clients that are gone (no close handshake: nobody would answer it) and pings the rest. */
+  private checkLiveness(): void {
+    const now = performance.now();
+    // A connection the node stopped reading (too many requests outstanding) cannot be heard: that silence is the node's.
+    for (const socket of this.sockets) if (socket.isPaused) this.liveness.heard(socket, now);
+    const { silent, alive } = this.liveness.sweep(now);
+    if (silent.length > 0) this.log.info({ connections: silent.length }, 'closing client connections silent for too long');
+    for (const socket of silent) socket.terminate();
+    for (const socket of alive) if (socket.readyState === WebSocket.OPEN) socket.ping();
   }
 
   private async answer(
