@@ -8,7 +8,7 @@ import { assert } from '../../src/shared/index.ts';
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
 export type CompletionType = Exclude<EventType, 'invoke'>;
-export type OperationName = 'enqueue' | 'receive' | 'ack';
+export type OperationName = 'enqueue' | 'receive' | 'ack' | 'pause';
 
 /** The value a producer enqueues: unique across the run, `<producer>-<sequence>` such as "p3-17". */
 export interface EnqueueValue {
@@ -55,14 +55,21 @@ export interface AckEvent extends EventBase {
   readonly value: AckValue;
 }
 
-export type HistoryEvent = EnqueueEvent | ReceiveEvent | AckEvent;
+/** An operator pausing (`paused: true`) or resuming the queue. */
+export interface PauseEvent extends EventBase {
+  readonly f: 'pause';
+  readonly value: { readonly paused: boolean };
+}
+
+export type HistoryEvent = EnqueueEvent | ReceiveEvent | AckEvent | PauseEvent;
 export type History = readonly HistoryEvent[];
 
 /** What a client is about to do or has just done, without the bookkeeping the recorder adds. */
 export type Operation =
   | { readonly f: 'enqueue'; readonly value: EnqueueValue }
   | { readonly f: 'receive'; readonly value: readonly DeliveredMessage[] | null }
-  | { readonly f: 'ack'; readonly value: AckValue };
+  | { readonly f: 'ack'; readonly value: AckValue }
+  | { readonly f: 'pause'; readonly value: { readonly paused: boolean } };
 
 /**
  * Appends events in the order they happen, so the position in the history is a true real-time order

@@ -3,6 +3,7 @@
 // timestamps: the recorder appends events as they happen, so positions order ties truthfully.
 import { assert, unreachable } from '../../src/shared/index.ts';
 import type { DeliveredMessage, History, HistoryEvent } from './history.ts';
+import { checkPauses, type PauseFindings } from './pause-checker.ts';
 
 export interface QueueCheckOptions {
   /** The queue was drained to empty after every fault healed; without it "lost" means nothing. */
@@ -74,6 +75,8 @@ export interface QueueCheckResult {
   readonly oneIdTwoBodies: Finding<IdConflictExample>;
   readonly orderInversions: Finding<OrderInversionExample>;
   readonly leasesEndedEarly: Finding<EarlyLeaseEndExample>;
+  /** Receives that delivered while the queue was known paused (see `pause-checker.ts`). */
+  readonly pauses: PauseFindings;
   readonly longestUnavailabilityMs: number;
 }
 
@@ -156,6 +159,7 @@ export function checkQueueHistory(history: History, options: QueueCheckOptions):
     oneIdTwoBodies: checkIdBodies(deliveries, examplesMax),
     orderInversions: checkOrder(enqueues, deliveries, examplesMax),
     leasesEndedEarly: checkLeaseLengths(deliveries, options.visibilityMs, examplesMax),
+    pauses: checkPauses(history, examplesMax),
     longestUnavailabilityMs: longestUnavailabilityMs(history),
   };
   const { reasons, warnings } = judge(result, options);
@@ -178,6 +182,8 @@ function judge(result: Judged, options: QueueCheckOptions): { reasons: string[];
   }
   if (result.leasesEndedEarly.count > 0) reasons.push(`${result.leasesEndedEarly.count} leases ended before their visibility timeout`);
   if (result.oneIdTwoBodies.count > 0) reasons.push(`${result.oneIdTwoBodies.count} message ids carried two different values`);
+  const whilePaused = result.pauses.deliveredWhilePaused.count;
+  if (whilePaused > 0) reasons.push(`${whilePaused} receives delivered while the queue was known paused`);
   const inversions = `${result.orderInversions.count} order inversions within a producer`;
   if (result.orderInversions.count > 0 && options.strictOrder) reasons.push(inversions);
   if (result.orderInversions.count > 0 && !options.strictOrder) warnings.push(inversions);
@@ -538,7 +544,8 @@ export function summarize(result: QueueCheckResult): string {
       `attempted ${result.attempted}, failed ${result.failed}, indeterminate ${result.indeterminate}; ` +
       `delivered ${result.delivered} in ${result.deliveries} deliveries, duplicated ${result.duplicated.count}, ` +
       `recovered ${result.recovered.count}, acked twice ${result.ackedTwice.count}, ` +
-      `order inversions ${result.orderInversions.count}, leases ended early ${result.leasesEndedEarly.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
+      `order inversions ${result.orderInversions.count}, leases ended early ${result.leasesEndedEarly.count}; ` +
+      `queue paused ${result.pauses.windows} times, delivered while paused ${result.pauses.deliveredWhilePaused.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
   ];
   for (const reason of result.reasons) lines.push(`  violation: ${reason}`);
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
@@ -551,6 +558,7 @@ export function summarize(result: QueueCheckResult): string {
     ['order inversions', result.orderInversions],
     ['leases ended early', result.leasesEndedEarly],
     ['acked twice', result.ackedTwice],
+    ['delivered while paused', result.pauses.deliveredWhilePaused],
   ];
   for (const [label, finding] of examples) {
     if (finding.count === 0) continue;

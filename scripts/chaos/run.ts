@@ -1,9 +1,10 @@
-// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure]
+// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure] [--no-queue-pauses]
 // (also wipe, powerloss and powerloss-all: the last two start the nodes with --test-power-loss)
 // --secure: the nodes run with a cluster key, an auth file and TLS (throwaway files in the run's
 // data folder); every client, the nemesis and the final reads use the CA and the admin token.
 // Starts a fresh cluster, runs producers and consumers against random nodes while a seeded nemesis
-// injects faults, heals everything, drains the queue and checks the history. Exits non-zero on any
+// injects faults and an operator pauses and resumes the queue, heals everything, drains the queue
+// and checks the history. Exits non-zero on any
 // loss or other violation. The whole history and the result go to chaos-results/.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     consumers: { type: 'string', default: '3' },
     'drain-seconds': { type: 'string', default: '90' },
     secure: { type: 'boolean', default: false },
+    /** Without it, an operator pauses and resumes the queue now and then during the run. */
+    'no-queue-pauses': { type: 'boolean', default: false },
     /** Where to write the history and result (default: a new file under chaos-results/). */
     out: { type: 'string' },
   },
@@ -101,6 +104,7 @@ async function runChaos(): Promise<number> {
     visibilityMs: VISIBILITY_MS,
     requestTimeoutMs: 5000,
     access,
+    queuePauses: values['no-queue-pauses'] !== true,
   });
   const nemesis = new Nemesis({
     cluster: ownedCluster(cluster, access),
@@ -119,6 +123,7 @@ async function runChaos(): Promise<number> {
   await nemesis.healEverything();
   log('faults healed; producers stop, consumers drain');
   workload.stopProducing();
+  await workload.stopOperating();
   const drained = await drain(addresses);
   clearInterval(progress);
   await workload.stop();

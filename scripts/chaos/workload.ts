@@ -17,7 +17,12 @@ export interface WorkloadOptions {
   readonly requestTimeoutMs: number;
   /** A secured cluster's CA and token, given to every HTTP call and SDK client. */
   readonly access?: NodeAccess;
+  /** An operator pauses the queue now and then, briefly, and resumes it (see `pause-checker.ts`). */
+  readonly queuePauses: boolean;
 }
+
+/** The operator's process number in the history, apart from producers' and consumers'. */
+const OPERATOR_PROCESS = 2000;
 
 /**
  * Producers of unique values and consumers that receive and ack, through random nodes, half of
@@ -26,15 +31,24 @@ export interface WorkloadOptions {
 export class Workload {
   private producing = true;
   private consuming = true;
+  private operating = true;
+  private operator: Promise<void> | undefined;
   private readonly running: Promise<void>[] = [];
   private readonly clients: QuorumqClient[] = [];
-  counts = { enqueued: 0, delivered: 0, acked: 0 };
+  counts = { enqueued: 0, delivered: 0, acked: 0, pauses: 0 };
 
   constructor(private readonly options: WorkloadOptions) {}
 
   start(): void {
     for (let p = 0; p < this.options.producers; p++) this.running.push(this.produce(p));
     for (let c = 0; c < this.options.consumers; c++) this.running.push(this.consume(1000 + c));
+    if (this.options.queuePauses) this.operator = this.operate();
+  }
+
+  /** The operator stops, leaving the queue resumed (it retries the resume until one is acknowledged). */
+  async stopOperating(): Promise<void> {
+    this.operating = false;
+    await this.operator;
   }
 
   stopProducing(): void {
@@ -151,6 +165,29 @@ export class Workload {
     const rejected = receipts.filter((receipt) => rejectedIds.has(receipt.slice(0, receipt.lastIndexOf(':'))));
     recorder.complete(process, 'ok', { f: 'ack', value: { receipts, rejected } }, node);
     this.counts.acked += receipts.length - rejected.length;
+  }
+
+  /** Every 1.5 to 3 s, pauses the queue for 0.3 to 0.8 s; ends with a resume that was acknowledged. */
+  private async operate(): Promise<void> {
+    while (this.operating) {
+      await pause(1500 + this.options.prng.int(1500));
+      if (!this.operating) break;
+      await this.setPaused(true);
+      await pause(300 + this.options.prng.int(500));
+      while ((await this.setPaused(false)) !== 'ok') await pause(100);
+    }
+  }
+
+  private async setPaused(paused: boolean): Promise<'ok' | 'fail' | 'info'> {
+    const node = this.pickNode();
+    const recorder = this.options.recorder;
+    recorder.invoke(OPERATOR_PROCESS, { f: 'pause', value: { paused } }, node);
+    const path = `/queues/${this.options.queue}/${paused ? 'pause' : 'resume'}`;
+    const reply = await httpCall(node, 'POST', path, undefined, this.options.requestTimeoutMs, this.options.access);
+    const type = completionOf(reply.code);
+    recorder.complete(OPERATOR_PROCESS, type, { f: 'pause', value: { paused } }, node);
+    if (type === 'ok') this.counts.pauses += paused ? 1 : 0;
+    return type;
   }
 
   private sdk(): QuorumqClient {
