@@ -22,6 +22,22 @@ export class LeaseLostError extends Error {
   }
 }
 
+/**
+ * A job's processor did not settle within the worker's `processTimeoutMs`: the job failed, and was
+ * nacked like any failure (the queue's backoff, `maxDeliveries` and dead-letter queue apply). The
+ * processor is not stopped (a promise cannot be cancelled): `job.signal` is aborted with this error
+ * for a processor that wants to stop its work.
+ */
+export class JobTimeoutError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`job ${jobId} ran longer than its processTimeoutMs of ${timeoutMs} ms`);
+    this.name = 'JobTimeoutError';
+  }
+}
+
 /** Whatever was thrown, as an Error (a processor may throw anything). */
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));

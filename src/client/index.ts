@@ -32,7 +32,7 @@ export type {
   SubscribeResult,
   UnsubscribeResult,
 } from '../shared/index.ts';
-export { LeaseLostError, QuorumqError } from './client-errors.ts';
+export { JobTimeoutError, LeaseLostError, QuorumqError } from './client-errors.ts';
 export type { ClientTlsOptions, PemInput } from './node-connection.ts';
 export {
   type AckOptions,

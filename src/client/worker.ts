@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { DeliveredMessage } from '../shared/index.ts';
-import { asError, LeaseLostError, QuorumqError } from './client-errors.ts';
+import { asError, JobTimeoutError, LeaseLostError, QuorumqError } from './client-errors.ts';
 import { backoffMs, sleep, within } from './timing.ts';
 import { type Job, type Processor, type WorkerClient, type WorkerEvents, type WorkerOptions, type WorkerSettings, workerSettings } from './worker-options.ts';
 
@@ -18,14 +18,17 @@ interface HeldJob {
 type Outcome<Result> = { readonly ok: true; readonly result: Result } | { readonly ok: false; readonly error: Error };
 
 const RESUBSCRIBE_DELAY_MS_MAX = 5000;
+/** What the timer of `processTimeoutMs` resolves to. */
+const TIMED_OUT = Symbol('timed out');
 /** Receipts per extend or nack request: the nodes' limit on ids per request. */
 const SETTLE_BATCH_MAX = 1000;
 
 /**
  * Processes a queue's messages as jobs, in BullMQ's manner: a push subscription with prefetch =
  * concurrency feeds the processor; what it returns is sent with the ack, what it throws nacks the
- * job (the queue's backoff and maxDeliveries apply). Leases of running jobs are extended while
- * they run. `close()` takes no more jobs and waits, up to a bound, for the running ones.
+ * job (the queue's backoff and maxDeliveries apply), as does running past `processTimeoutMs`.
+ * Leases of running jobs are extended while they run. `close()` takes no more jobs and waits, up
+ * to a bound, for the running ones.
  */
 export class Worker<Data = unknown, Result = unknown> extends EventEmitter<WorkerEvents<Data, Result>> {
   private readonly settings: WorkerSettings;
@@ -125,11 +128,35 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter<Worke
   }
 
   private async process(held: HeldJob): Promise<void> {
-    const job = toJob<Data>(this.queue, held.message);
-    const outcome = await this.run(job);
+    const controller = new AbortController();
+    const job = toJob<Data>(this.queue, held.message, controller.signal);
+    const outcome = await this.runWithin(job, controller);
     if (held.abandoned || held.leaseLost) return;
     if (outcome.ok) await this.complete(held, job, outcome.result);
     else await this.fail(held, job, outcome.error);
+  }
+
+  /**
+   * The processor's outcome, or a JobTimeoutError once `processTimeoutMs` has passed without one.
+   * The timer cannot fire while a synchronous processor holds the event loop, and such a processor
+   * settles, in a microtask, before any timer runs: so the time is also checked when the outcome
+   * comes, and an outcome that comes too late is a timeout all the same.
+   */
+  private async runWithin(job: Job<Data>, controller: AbortController): Promise<Outcome<Result>> {
+    const timeoutMs = this.settings.processTimeoutMs;
+    if (timeoutMs === 0) return this.run(job);
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs)));
+    try {
+      const outcome = await Promise.race([this.run(job), timedOut]);
+      if (outcome !== TIMED_OUT && performance.now() - started <= timeoutMs) return outcome;
+    } finally {
+      clearTimeout(timer);
+    }
+    const error = new JobTimeoutError(job.id, timeoutMs);
+    controller.abort(error);
+    return { ok: false, error };
   }
 
   private async run(job: Job<Data>): Promise<Outcome<Result>> {
@@ -234,7 +261,15 @@ export class Worker<Data = unknown, Result = unknown> extends EventEmitter<Worke
   }
 }
 
-function toJob<Data>(queue: string, message: DeliveredMessage): Job<Data> {
-  const job = { id: message.id, queue, data: message.body as Data, attempt: message.attempt, priority: message.priority, enqueuedAt: message.enqueuedAt };
+function toJob<Data>(queue: string, message: DeliveredMessage, signal: AbortSignal): Job<Data> {
+  const job = {
+    id: message.id,
+    queue,
+    data: message.body as Data,
+    attempt: message.attempt,
+    priority: message.priority,
+    enqueuedAt: message.enqueuedAt,
+    signal,
+  };
   return message.deadLetter === undefined ? job : { ...job, deadLetter: message.deadLetter };
 }
