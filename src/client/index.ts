@@ -26,6 +26,7 @@ export type {
   QueueConfigInput,
   QueueStatsResult,
   ReceiveResult,
+  RedriveResult,
   RejectionCode,
   ResultOf,
   SettleRejection,

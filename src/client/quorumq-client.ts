@@ -13,6 +13,8 @@ import {
   parseReceipt,
   type QueueConfigInput,
   type QueueStatsResult,
+  REDRIVE_LIMITS,
+  type RedriveResult,
   type ResultFor,
   type SettleRejection,
   type SocketRequest,
@@ -205,6 +207,25 @@ export class QuorumqClient {
   /** The queue's counts and config; NOT_FOUND when it does not exist. */
   getQueue(queue: string, options: { stale?: boolean } = {}): Promise<QueueStatsResult> {
     return this.call({ op: 'getQueue', queue, stale: options.stale ?? false });
+  }
+
+  /**
+   * Moves dead letters of `queue` back to the queues they died in (or all to `to`), up to `max`, at
+   * most `ratePerSec` a second. One call may end before all moved (see `RedriveResult`): this one
+   * asks again until nothing is left or nothing more moves, and answers the totals.
+   */
+  async redrive(queue: string, options: { to?: string; max?: number; ratePerSec?: number } = {}): Promise<RedriveResult> {
+    const wanted = options.max ?? REDRIVE_LIMITS.maxMax;
+    let moved = 0;
+    for (;;) {
+      const extra = {
+        ...(options.to === undefined ? {} : { to: options.to }),
+        ...(options.ratePerSec === undefined ? {} : { ratePerSec: options.ratePerSec }),
+      };
+      const step = await this.call({ op: 'redrive', queue, max: wanted - moved, ...extra });
+      moved += step.moved;
+      if (step.moved === 0 || step.remaining === 0 || moved >= wanted) return { moved, remaining: step.remaining };
+    }
   }
 
   /** Stops deliveries from `queue` (receives and subscriptions wait; enqueues go on) until `resume`. */

@@ -54,6 +54,12 @@ export type QueueCommand =
   | { readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> }
   | { readonly type: 'purge'; readonly ts: number; readonly queue: string }
   | { readonly type: 'delete'; readonly ts: number; readonly queue: string }
+  /**
+   * Moves up to `max` ready messages of `queue` (a dead-letter queue, typically), in enqueue order,
+   * to `to`, or each to the queue it died in: as new messages there, in one step, so a message is
+   * in exactly one of the two queues whatever happens to the leader between two redrives.
+   */
+  | { readonly type: 'redrive'; readonly ts: number; readonly queue: string; readonly to?: string; readonly max: number }
   /** Pauses (`paused: true`) or resumes a queue: a paused queue takes enqueues and delivers nothing. */
   | { readonly type: 'pause'; readonly ts: number; readonly queue: string; readonly paused: boolean }
   /** Proposed by the leader when a lease or delay falls due, so that expiry happens in the log. */
@@ -92,5 +98,7 @@ export type QueueResult =
   | { readonly type: 'purged'; readonly purged: number }
   | { readonly type: 'deleted'; readonly existed: boolean }
   | { readonly type: 'paused'; readonly paused: boolean }
+  /** `remaining`: ready messages still in the source queue. */
+  | { readonly type: 'redriven'; readonly moved: number; readonly remaining: number }
   | { readonly type: 'ticked' }
   | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES' | 'OVERLOADED' | 'BAD_REQUEST'; readonly message: string };

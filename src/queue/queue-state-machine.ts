@@ -2,7 +2,7 @@ import { decode, encode } from '../shared/codec.ts';
 import { assert, type PeekResult, type PeekState, parseReceipt, unreachable } from '../shared/index.ts';
 import type { MessageStatus } from './message-status.ts';
 import { ProducerSessions } from './producer-sessions.ts';
-import type { QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
+import type { NewMessage, QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
@@ -58,6 +58,8 @@ export class QueueStateMachine {
       }
       case 'delete':
         return { type: 'deleted', existed: this.queues.delete(command.queue) };
+      case 'redrive':
+        return this.redrive(command);
       case 'pause': {
         const queue = this.queues.get(command.queue);
         if (queue === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
@@ -188,6 +190,30 @@ export class QueueStateMachine {
       seqs.push(placed.seq);
     }
     return { type: 'enqueued', ids, seqs };
+  }
+
+  /**
+   * Each message goes to `to` or its origin (one without an origin, or whose target is the source
+   * itself, stays); one its target cannot take (full, or no room for another queue) stays too.
+   */
+  private redrive(command: Extract<QueueCommand, { type: 'redrive' }>): QueueResult {
+    const source = this.advanced(command.queue);
+    if (source === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
+    const allocateId = () => (this.nextMessageNumber++).toString(36);
+    let moved = 0;
+    for (const message of source.readyMessages()) {
+      if (moved >= command.max) break;
+      const name = command.to ?? message.deadLetter?.queue;
+      if (name === undefined || name === command.queue) continue;
+      // Not advanced: expiries a target owes are placed when a command of its own runs, as ever.
+      const target = this.queues.get(name) ?? this.create(name, {});
+      const fresh: NewMessage = { body: message.body, priority: message.priority, delayMs: 0, bytes: message.bytes };
+      if (target === undefined || !target.fits([fresh])) continue;
+      source.removeReady(message);
+      target.enqueue(this.now, fresh, allocateId);
+      moved++;
+    }
+    return { type: 'redriven', moved, remaining: source.stats().ready };
   }
 
   private configure(name: string, config: Partial<QueueConfig>): QueueResult {

@@ -252,6 +252,17 @@ export class QueueState {
     return peekLive(this.messages.values(), state, limit, after);
   }
 
+  /** The ready messages, in enqueue order; a redrive may remove the one it was just given. */
+  *readyMessages(): Generator<StoredMessage> {
+    for (const message of this.messages.values()) if (message.state === 'ready') yield message;
+  }
+
+  /** A ready message leaves this queue for another (a redrive): it is no longer here, nor counted. */
+  removeReady(message: StoredMessage): void {
+    assert(message.state === 'ready', 'a redrive takes only ready messages');
+    this.remove(message);
+  }
+
   /** Stops or restarts deliveries; returns whether the queue is paused now. */
   setPaused(paused: boolean): boolean {
     this.paused = paused;

@@ -95,7 +95,20 @@ export type WriteRequest =
   | { readonly op: 'purge'; readonly queue: string }
   | { readonly op: 'delete'; readonly queue: string }
   /** A paused queue takes enqueues and delivers nothing (receives and subscriptions wait) until resumed. */
-  | { readonly op: 'pause' | 'resume'; readonly queue: string };
+  | { readonly op: 'pause' | 'resume'; readonly queue: string }
+  /**
+   * Moves ready messages of `queue` (a dead-letter queue) to `to`, or each to the queue it died in,
+   * up to `max`, at most `ratePerSec` a second, in batches that each move atomically (REDRIVE_LIMITS).
+   */
+  | { readonly op: 'redrive'; readonly queue: string; readonly to?: string; readonly max: number; readonly ratePerSec?: number };
+
+export const REDRIVE_LIMITS = {
+  /** Messages one log entry moves: a batch is in one queue or the other, never both, never neither. */
+  batchMax: 1000,
+  /** Messages one request may ask for, and what it asks for by default: all there are. */
+  maxMax: 10_000_000,
+  ratePerSecMax: 1_000_000,
+} as const;
 
 /** Reads: linearizable through ReadIndex unless `stale`, answered by the node the client asked. */
 export type ReadRequest =
@@ -303,6 +316,16 @@ export type MessageStatusResult =
       readonly deadLetterId: string;
     });
 
+/**
+ * `redrive`: what moved, and the ready messages left in the source. A request ends early (a redrive
+ * of many, or a slow rate) after about half the node's request timeout: ask again while `remaining`
+ * is above 0 and `moved` is too. Every batch that moved is done for good: a retry never moves it twice.
+ */
+export interface RedriveResult {
+  readonly moved: number;
+  readonly remaining: number;
+}
+
 /** `pause` and `resume`: whether the queue is paused now. */
 export interface PauseResult {
   readonly paused: boolean;
@@ -392,6 +415,7 @@ export interface OperationResults {
   peek: PeekResult;
   pause: PauseResult;
   resume: PauseResult;
+  redrive: RedriveResult;
   cluster: ClusterResult;
   subscribe: SubscribeResult;
   unsubscribe: UnsubscribeResult;

@@ -56,6 +56,8 @@ type Operation =
   | { readonly kind: 'tick'; readonly dt: number }
   | { readonly kind: 'purge' | 'delete'; readonly queue: number; readonly dt: number }
   | { readonly kind: 'pause'; readonly queue: number; readonly dt: number; readonly paused: boolean }
+  /** `to`: an index into QUEUES, or null for each message's origin. */
+  | { readonly kind: 'redrive'; readonly queue: number; readonly dt: number; readonly to: number | null; readonly max: number }
   /** Replaces the machine by one restored from its snapshot; the model does not notice. */
   | { readonly kind: 'snapshot' };
 
@@ -156,6 +158,17 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
   { weight: 1, arbitrary: configure },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('purge' as const, 'delete' as const), queue: queueIndex, dt: timeStep }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pause' as const), queue: queueIndex, dt: timeStep, paused: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('redrive' as const),
+      // From a dead-letter queue mostly: that is where messages have an origin to go back to.
+      queue: fc.oneof({ weight: 3, arbitrary: fc.integer({ min: PRODUCER_QUEUES, max: QUEUES.length - 1 }) }, { weight: 1, arbitrary: queueIndex }),
+      dt: timeStep,
+      to: fc.option(queueIndex, { freq: 2 }),
+      max: fc.integer({ min: 0, max: 5 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
 );
 
@@ -187,6 +200,10 @@ class CommandBuilder {
         return { type: 'configure', ts, queue: this.queueName(op.queue), config: op.config };
       case 'pause':
         return { type: 'pause', ts, queue: this.queueName(op.queue), paused: op.paused };
+      case 'redrive': {
+        const command = { type: 'redrive' as const, ts, queue: this.queueName(op.queue), max: op.max };
+        return op.to === null ? command : { ...command, to: this.queueName(op.to) };
+      }
       case 'receive':
         return { type: 'receive', ts, queue: this.queueName(op.queue), max: op.max, visibilityMs: op.visibilityMs ?? undefined };
       case 'enqueue': {

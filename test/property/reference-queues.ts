@@ -120,6 +120,24 @@ export class ReferenceQueues {
       }
       case 'delete':
         return { type: 'deleted', existed: this.queues.delete(command.queue) };
+      case 'redrive': {
+        const source = this.advanced(command.queue);
+        if (source === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
+        let moved = 0;
+        for (const message of [...source.messages]) {
+          if (moved >= command.max) break;
+          const name = command.to ?? message.origin?.queue;
+          if (message.state !== 'ready' || name === undefined || name === command.queue) continue;
+          const target = this.queues.get(name) ?? this.create(name, {});
+          const bytes = target.messages.reduce((sum, held) => sum + held.bytes, 0);
+          if (target.messages.length + 1 > target.config.maxLength || bytes + message.bytes > target.config.maxBytes) continue;
+          source.messages = source.messages.filter((held) => held !== message);
+          const ttl = target.config.messageTtlMs;
+          this.admit(target, message, 0, ttl > 0 ? this.now + ttl : 0, undefined);
+          moved++;
+        }
+        return { type: 'redriven', moved, remaining: source.messages.filter((held) => held.state === 'ready').length };
+      }
       case 'pause': {
         const queue = this.queues.get(command.queue);
         if (queue === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };

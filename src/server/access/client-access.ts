@@ -121,6 +121,7 @@ function accessFor(request: ClientRequest | SubscriptionRequest): { action: Acti
     case 'delete':
     case 'pause':
     case 'resume':
+    case 'redrive':
       return { action: 'admin', resource: request.queue };
     case 'getQueue':
     case 'getMessage':

@@ -12,6 +12,7 @@ import {
   REQUEST_LIMITS,
   RETRY_AFTER_MS,
   receiveRequest,
+  redriveRequest,
   settleRequest,
   toErrorBody,
   validQueueName,
@@ -76,6 +77,7 @@ const ROUTES: Route[] = [
     successStatus: () => 201,
     build: (p, _q, body) => enqueueRequest(queueParam(p), body),
   },
+  { method: 'POST', pattern: /^\/queues\/([^/]+)\/redrive$/, hasBody: true, successStatus: ok, build: (p, _q, body) => redriveRequest(queueParam(p), body) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/pause$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'pause', queue: queueParam(p) }) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/resume$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'resume', queue: queueParam(p) }) },
   {

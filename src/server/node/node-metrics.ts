@@ -34,6 +34,7 @@ const METRIC_OPS: ReadonlySet<string> = new Set([
   'peek',
   'pause',
   'resume',
+  'redrive',
   'cluster',
   'subscribe',
   'unsubscribe',

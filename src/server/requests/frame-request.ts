@@ -1,5 +1,6 @@
 import { type ClientRequest, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { peekRequest } from './peek-request.ts';
+import { redriveRequest } from './redrive-request.ts';
 import { configureRequest, enqueueRequest, objectBody, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
 
 /**
@@ -28,6 +29,8 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
     case 'pause':
     case 'resume':
       return { op, queue: validQueueName(frame.queue) };
+    case 'redrive':
+      return redriveRequest(validQueueName(frame.queue), { to: frame.to, max: frame.max, ratePerSec: frame.ratePerSec });
     case 'getQueue':
       return { op, queue: validQueueName(frame.queue), stale };
     case 'listQueues':

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { NewMessage, QueueCommand, QueueResult, QueueStateMachine } from '../../queue/index.ts';
 import type { Raft } from '../../raft/index.ts';
-import { RequestError, type WriteRequest } from '../../shared/index.ts';
+import { REDRIVE_LIMITS, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { ProposalBatcher } from './proposal-batcher.ts';
 
 export interface QueueServiceOptions {
@@ -69,11 +69,35 @@ export class QueueService {
         return { purged: expect(await this.propose({ type: 'purge', ts: this.stamp(), queue: request.queue }), 'purged').purged };
       case 'delete':
         return { deleted: expect(await this.propose({ type: 'delete', ts: this.stamp(), queue: request.queue }), 'deleted').existed };
+      case 'redrive':
+        return this.redrive(request);
       case 'pause':
       case 'resume': {
         const command: QueueCommand = { type: 'pause', ts: this.stamp(), queue: request.queue, paused: request.op === 'pause' };
         return { paused: expect(await this.propose(command), 'paused').paused };
       }
+    }
+  }
+
+  /**
+   * Proposes one `redrive` command per batch (each moves atomically), at most `ratePerSec` messages
+   * a second, and answers after about half the request timeout at the latest, with what is left:
+   * the caller asks again. A batch that failed to commit moved nothing; one that committed is done.
+   */
+  private async redrive(request: Extract<WriteRequest, { op: 'redrive' }>): Promise<{ moved: number; remaining: number }> {
+    const started = this.options.monoMs();
+    const answerBy = started + this.options.proposalTimeoutMs / 2;
+    const rate = request.ratePerSec ?? Number.POSITIVE_INFINITY;
+    let moved = 0;
+    for (;;) {
+      const batch = Math.min(REDRIVE_LIMITS.batchMax, request.max - moved, rate);
+      const to = request.to === undefined ? {} : { to: request.to };
+      const result = expect(await this.propose({ type: 'redrive', ts: this.stamp(), queue: request.queue, max: batch, ...to }), 'redriven');
+      moved += result.moved;
+      if (result.moved < batch || moved >= request.max || result.remaining === 0) return { moved, remaining: result.remaining };
+      const dueAt = started + (moved / rate) * 1000;
+      if (Math.max(dueAt, this.options.monoMs()) >= answerBy) return { moved, remaining: result.remaining };
+      if (dueAt > this.options.monoMs()) await new Promise((resolve) => setTimeout(resolve, dueAt - this.options.monoMs()));
     }
   }
 
