@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE_MALLOC_ENV, NODE_V8_FLAGS } from '../src/cli/node-process.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -27,20 +28,8 @@ export interface LocalNode {
   process: ChildProcess | undefined;
 }
 
-/**
- * glibc settings for node processes (read only at process start): large buffers get maps of their
- * own and fewer arenas exist, which keeps the native heap from fragmenting under 100 KB-1 MB
- * frames and 10 MB snapshots. Measured: the main heap stayed near 92 MB instead of 250-530 MB.
- */
-export const NODE_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' } as const;
-
-/**
- * V8 settings for node processes, as `npm run node` passes them too. A young generation of 4 MB
- * semi-spaces instead of 16: a node's garbage is mostly frames and commands that die within a
- * turn, so scavenging more often costs nothing measurable, and it saves 40-50 MB of resident
- * size (W1, 3 runs each: peak RSS of the largest node 357 -> 313 MB, throughput 18.4k -> 19.1k/s).
- */
-export const NODE_V8_FLAGS = ['--max-semi-space-size=4'] as const;
+// The settings every launched node gets live with `quorumq cluster`, which ships in the package.
+export { NODE_MALLOC_ENV, NODE_V8_FLAGS };
 
 /** How long a node gets to stop on SIGTERM before it is killed. */
 const STOP_GRACE_MS = 10_000;

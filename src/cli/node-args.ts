@@ -1,12 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NODE_OPTIONS, type NodeOptions, validateNodeOptions } from '../server/node/node-options.ts';
+import { clusterDefaults } from './cluster-defaults.ts';
+import { UsageError } from './usage-error.ts';
 
-export const NODE_USAGE = `usage: npm run node -- --port N [options]
+export { clusterDefaults, UsageError };
+
+export const NODE_USAGE = `usage: quorumq node --port N [options]     (from a checkout: npm run node -- --port N [options])
   --host H                  interface to listen on (default from cluster/defaults.json)
   --advertise-host H        host that peers and clients use to reach this node (default: --host)
-  --data-dir DIR            where this node keeps its data (default data/node-<port>)
+  --data-dir DIR            where this node keeps its data (default data/node-<port> in the current directory)
   --seeds h:p,h:p           nodes to contact at start (default from cluster/defaults.json)
   --bootstrap-expect K      found a new cluster once K blank nodes know each other (default 3; 1 = single node)
   --tick-ms N               length of one Raft tick (default 50)
@@ -37,17 +40,6 @@ export const NODE_USAGE = `usage: npm run node -- --port N [options]
   --enable-fault-injection  allow the fault-injection admin routes
   --test-power-loss         tests only: journal every write; SIGUSR2 then loses what no fsync covered and kills the node
   environment: QUORUMQ_FAILPOINTS=name=crash[@N],...  crash points for tests (see src/storage/failpoints.ts)`;
-
-interface ClusterDefaults {
-  readonly seeds: string[];
-  readonly bootstrapExpect: number;
-  readonly host: string;
-}
-
-/** The defaults that let three terminals with only `--port` form a cluster. */
-export function clusterDefaults(root: string): ClusterDefaults {
-  return JSON.parse(readFileSync(join(root, 'cluster', 'defaults.json'), 'utf8')) as ClusterDefaults;
-}
 
 export function parseNodeArgs(argv: string[], root: string): { options: NodeOptions; logLevel: string } {
   const { values } = parseArgs({
@@ -95,7 +87,8 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     host,
     advertiseHost: values['advertise-host'] ?? host,
     port,
-    dataDir: values['data-dir'] ?? join(root, 'data', `node-${port}`),
+    // The current directory, not the package's: an installed package's own folder is no place for data.
+    dataDir: values['data-dir'] ?? resolve('data', `node-${port}`),
     seeds: values.seeds === undefined ? defaults.seeds : values.seeds.split(',').filter((seed) => seed !== ''),
     bootstrapExpect: values['bootstrap-expect'] === undefined ? defaults.bootstrapExpect : integer(values['bootstrap-expect'], '--bootstrap-expect'),
     tickMs: optionalInteger(values['tick-ms'], '--tick-ms', DEFAULT_NODE_OPTIONS.tickMs),
@@ -126,10 +119,6 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
   };
   validateNodeOptions(options);
   return { options, logLevel: values['log-level'] ?? 'info' };
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 function optionalInteger(text: string | undefined, flag: string, fallback: number): number {

@@ -1,0 +1,154 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../../cluster/free-ports.ts';
+import { REPO_ROOT } from '../../cluster/local-cluster.ts';
+import { makeSecureSetup, type SecureSetup } from '../../cluster/secure-setup.ts';
+import { type CommandIo, EXIT, runOperatorCommand } from '../../src/cli/operator-commands.ts';
+import { clusterForSuite, waitFor } from './cluster-harness.ts';
+
+// Goal: the operator commands of `quorumq` against a real 3-node cluster secured as in production
+// (auth file, TLS): each command's --json output is the server's answer, refusals exit 1 with the
+// error code, usage errors exit 2, and a node that cannot be reached is passed over. Most commands run
+// in this process (runOperatorCommand, as the bin calls it); the exit statuses also from a real process.
+let secure: SecureSetup | undefined;
+const setup = async (dir: string): Promise<SecureSetup> => {
+  secure = await makeSecureSetup(join(dir, 'secure'), { auth: true, tls: true });
+  return secure;
+};
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('the quorumq operator commands on a real cluster', () => {
+  const suite = clusterForSuite(3, [], setup);
+  let servers: string;
+  let credentials: string[];
+
+  beforeAll(() => {
+    servers = suite()
+      .cluster.nodes.map((node) => node.address)
+      .join(',');
+    credentials = ['--token', suite().access.token!, '--ca', secure!.files.caFile!];
+  });
+
+  /** The command in this process, with the cluster's servers and credentials unless `bare`. */
+  async function quorumq(args: readonly string[], bare = false): Promise<Run> {
+    let stdout = '';
+    let stderr = '';
+    const io: CommandIo = { stdout: (text) => (stdout += `${text}\n`), stderr: (text) => (stderr += `${text}\n`), env: {}, readStdin: async () => '' };
+    const code = await runOperatorCommand(bare ? args : [...args, '--server', servers, ...credentials], io, []);
+    return { code, stdout, stderr };
+  }
+
+  async function json(args: readonly string[]): Promise<any> {
+    const run = await quorumq([...args, '--json']);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    return JSON.parse(run.stdout);
+  }
+
+  /** The bin as a process (from source, through tsx), for its real exit status. */
+  function quorumqProcess(args: readonly string[]): Run {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'quorumq.ts'), ...args], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, QUORUMQ_SERVER: servers, QUORUMQ_CA: secure!.files.caFile!, QUORUMQ_TOKEN: suite().access.token! },
+    });
+    return { code: child.status ?? -1, stdout: child.stdout, stderr: child.stderr };
+  }
+
+  it('status: every member, the leader, replication lag and health', async () => {
+    // Just after the election a follower may not have answered its first append yet: wait for every match.
+    const view = await waitFor(
+      async () => {
+        const status = await json(['status']);
+        return status.members.every((member: { lag: unknown; health: { ok: boolean } }) => typeof member.lag === 'number' && member.health.ok)
+          ? status
+          : undefined;
+      },
+      15_000,
+      'every member caught up and healthy',
+    );
+    const addresses = suite().cluster.nodes.map((node) => node.address);
+    expect(view.members.map((member: { address: string }) => member.address).sort()).toEqual([...addresses].sort());
+    expect(addresses).toContain(view.leader.address);
+    expect(view.members.filter((member: { role: string }) => member.role === 'leader')).toHaveLength(1);
+    for (const member of view.members) expect(member).toMatchObject({ raft: 'voter', state: 'alive', lag: expect.any(Number), term: view.term });
+    const text = await quorumq(['status']);
+    expect(text.stdout).toMatch(/^leader \S+ at 127\.0\.0\.1:\d+, term \d+, commit index \d+\nID +ADDRESS +ROLE/);
+  });
+
+  it('enqueue, get, queues and queues info show one message', async () => {
+    const enqueued = await json(['enqueue', 'cli.jobs', '{"task":"resize","id":7}', '--priority', '5']);
+    expect(enqueued).toEqual({ id: expect.any(String), seq: expect.any(Number) });
+    const message = await json(['get', 'cli.jobs', enqueued.id]);
+    expect(message).toMatchObject({ id: enqueued.id, state: 'ready', priority: 5, attempt: 0 });
+    const list = await json(['queues']);
+    expect(list.queues.find((queue: { name: string }) => queue.name === 'cli.jobs')).toMatchObject({ ready: 1, enqueued: 1 });
+    const text = await quorumq(['queues']);
+    expect(text.stdout).toMatch(/^QUEUE +DEPTH .*\ncli\.jobs +1 +1 /m);
+    const info = await json(['queues', 'info', 'cli.jobs']);
+    expect(info).toMatchObject({ name: 'cli.jobs', ready: 1, inflight: 0, config: { visibilityMs: 30_000 } });
+  });
+
+  it('queues configure changes the config by flags and by a JSON body', async () => {
+    const configured = await json([
+      'queues',
+      'configure',
+      'cli.jobs',
+      '--visibility-ms',
+      '1234',
+      '--max-deliveries',
+      '3',
+      '--backoff-base-ms',
+      '10',
+      '--backoff-max-ms',
+      '200',
+    ]);
+    expect(configured.config).toMatchObject({ visibilityMs: 1234, maxDeliveries: 3, backoff: { baseMs: 10, maxMs: 200 } });
+    const created = await json(['queues', 'configure', 'cli.other', '{"messageTtlMs":60000}']);
+    expect(created.config).toMatchObject({ messageTtlMs: 60_000 });
+    const info = await json(['queues', 'info', 'cli.jobs']);
+    expect(info.config).toMatchObject({ visibilityMs: 1234, maxDeliveries: 3 });
+  });
+
+  it('queues purge drops the messages and queues delete the queue; an unknown queue then exits 1 with NOT_FOUND', async () => {
+    await json(['enqueue', 'cli.jobs', '"second"']);
+    expect(await json(['queues', 'purge', 'cli.jobs'])).toEqual({ purged: 2 });
+    expect(await json(['queues', 'info', 'cli.jobs'])).toMatchObject({ ready: 0 });
+    await json(['queues', 'delete', 'cli.jobs']);
+    const gone = await quorumq(['queues', 'info', 'cli.jobs', '--json']);
+    expect(gone.code).toBe(EXIT.failed);
+    expect(JSON.parse(gone.stdout)).toMatchObject({ error: { code: 'NOT_FOUND', status: 404 } });
+    expect(gone.stderr).toMatch(/^quorumq: NOT_FOUND \(404\)/);
+  });
+
+  it('passes over a node that cannot be reached', async () => {
+    const [unused] = await freePorts(1);
+    const run = await quorumq(['queues', '--json', '--server', `127.0.0.1:${unused},${servers}`, ...credentials], true);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(run.stdout).queues.map((queue: { name: string }) => queue.name)).toContain('cli.other');
+  });
+
+  it('exits 0, 1 with the code (unknown queue, unknown message, bad token) and 2 (usage) as a process', () => {
+    const ok = quorumqProcess(['queues', 'info', 'cli.other', '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ name: 'cli.other' });
+    const unknownQueue = quorumqProcess(['queues', 'info', 'cli.nope']);
+    expect(unknownQueue.code).toBe(1);
+    expect(unknownQueue.stderr).toMatch(/NOT_FOUND/);
+    const unknownMessage = quorumqProcess(['get', 'cli.other', '12345']);
+    expect(unknownMessage.code).toBe(1);
+    expect(unknownMessage.stderr).toMatch(/NOT_FOUND/);
+    const badToken = quorumqProcess(['queues', '--token', 'qq_notAtokenThisNodeKnows0000000000000000000000']);
+    expect(badToken.code).toBe(1);
+    expect(badToken.stderr).toMatch(/UNAUTHORIZED \(401\)/);
+    const usage = quorumqProcess(['queues', 'info']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/queues info needs QUEUE/);
+  });
+});
