@@ -28,7 +28,7 @@ export interface SecureSetup {
  * The files a secured local cluster runs with, in `dir`: a random cluster key, an auth file holding
  * one admin token, certificates. What exists is reused, so a relaunch keeps its key, token and CA
  * (clients configured for them keep working). For playgrounds and tests: production keys and
- * certificates come from the operator's own tooling (README "Security").
+ * certificates come from the operator's own tooling (docs/operations.md, "Security").
  */
 export async function makeSecureSetup(dir: string, options: SecureSetupOptions): Promise<SecureSetup> {
   await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,4 +1,4 @@
-/** Per-queue settings, as `PUT /queues/:q` takes them (HTTP-API.md). */
+/** Per-queue settings, as `PUT /queues/:q` takes them (docs/http-api.md). */
 export interface QueueConfig {
   readonly visibilityMs: number;
   /** 0 = unlimited. */

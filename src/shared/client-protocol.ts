@@ -183,7 +183,7 @@ export type ReplyFrame =
 
 /*
  * What each operation answers when it succeeds: the `result` of its reply frame, and, unless noted,
- * the HTTP API's response body. Fields are only ever added, never renamed or dropped (HTTP-API.md).
+ * the HTTP API's response body. Fields are only ever added, never renamed or dropped (docs/http-api.md).
  */
 
 /** `enqueue` of one message (`batch: false`): where it went. A repeated dedupId answers the first. */

@@ -16,7 +16,7 @@ import {
 
 /**
  * Hostile HTTP/1.1 requests written byte by byte on a raw TCP socket, and a strict reader of what
- * comes back. What a node may answer (docs: README "HTTP API", ../shared/HTTP-API.md):
+ * comes back. What a node may answer (docs/http-api.md):
  * a well-formed response, under 500 except 503 NO_LEADER/UNAVAILABLE/OVERLOADED and 504 TIMEOUT,
  * with `{ error: { code, message } }` on errors; or a closed connection. Never a 500.
  */

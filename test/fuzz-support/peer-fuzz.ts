@@ -12,7 +12,7 @@ import { hostileFrameBytes, hostileString, hostileValue, requestFields } from '.
  * src/transport/snapshot-chunks.ts) as a stranger or a fuzzing peer sends them.
  *
  * What the generators hold back, and why. A peer that holds the cluster key is a member by the
- * threat model (README "Security"): a perfectly forged, well-shaped Raft frame from it may
+ * threat model (docs/operations.md, "Security"): a perfectly forged, well-shaped Raft frame from it may
  * legitimately rewrite the log (a Byzantine member), which no Raft implementation survives. So
  * with the key, every frame that passes the node's own shape check (`isPeerFrame`) also keeps to
  * these rules, and a mutation that would break them falls back to the unmutated frame:

@@ -12,7 +12,7 @@ import type { ClusterView } from '../../src/server/membership/cluster-view.ts';
 import { listeningAddresses, type NamespaceHost, NamespaceNetwork } from '../support/network-namespaces.ts';
 import { waitFor } from './cluster-harness.ts';
 
-// Goal: the README's multi-host quick start works on hosts that are really apart. Three nodes, each
+// Goal: the multi-host quick start (docs/operations.md) works on hosts that are really apart. Three nodes, each
 // in its own network namespace with its own address, bound to it (--host, --advertise-host), made
 // with the quick start's own commands (a cluster key, a CA and one certificate per host, an auth
 // file with a hashed token), form a cluster that this test process reaches from the root namespace
@@ -32,7 +32,7 @@ const START_WAIT_MS = 30_000;
 const DRAIN_MS = 20_000;
 
 /**
- * The quick start's commands that make the cluster's files (README, "Running on several hosts"), run
+ * The quick start's commands that make the cluster's files (docs/operations.md, "Running on several hosts"), run
  * here as written, with the hosts as "$@": the cluster key; one CA; for each host a key and a
  * certificate naming its address, for serving and for dialing peers; an auth file holding the
  * SHA-256 of an admin token, which is printed.

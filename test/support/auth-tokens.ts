@@ -11,7 +11,7 @@ export interface TokenSpec {
 
 /**
  * Fresh tokens for the grants in `specs` (keyed by token name), and a cluster setup that writes
- * them to an auth file in the cluster's data folder (the format of HTTP-API.md) and passes it as
+ * them to an auth file in the cluster's data folder (the format of docs/http-api.md) and passes it as
  * `--auth-file`. The cluster's own requests (`TestCluster.request`) use the token named `as`.
  */
 export function tokensFor<const Specs extends Readonly<Record<string, TokenSpec>>>(

@@ -131,7 +131,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/cluster$/, hasBody: false, successStatus: ok, build: (_p, q) => ({ op: 'cluster', stale: stale(q) }) },
 ];
 
-/** The HTTP/JSON contract of HTTP-API.md. Every failure is `{ error: { code, message } }`. */
+/** The HTTP/JSON contract of docs/http-api.md. Every failure is `{ error: { code, message } }`. */
 export interface WebSocketEndpoint {
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }

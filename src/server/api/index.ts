@@ -1,5 +1,5 @@
 /**
- * The client-facing edges on the node's one port: the HTTP/JSON routes (HTTP-API.md), the
+ * The client-facing edges on the node's one port: the HTTP/JSON routes (docs/http-api.md), the
  * WebSocket client protocol (docs/protocol.md), the dashboard's files and the fault-injection
  * routes. Every request they take goes to the `RequestPath`; nothing here runs one itself.
  */

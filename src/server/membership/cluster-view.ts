@@ -42,7 +42,7 @@ export interface ClusterViewInput {
   readonly isConnected: (peer: NodeId) => boolean;
 }
 
-/** `GET /cluster` (HTTP-API.md): the Raft view and the gossip view of every member, side by side. */
+/** `GET /cluster` (docs/http-api.md): the Raft view and the gossip view of every member, side by side. */
 export function clusterView(input: ClusterViewInput): ClusterView {
   const { self, status } = input;
   const gossipOf = new Map(input.gossip.map((member) => [member.id, member]));

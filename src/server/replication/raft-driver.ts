@@ -32,7 +32,7 @@ export interface RaftDriverOptions {
 }
 
 /**
- * The Ready loop (README "The Ready loop"): the only code that touches the core. Inputs queue up
+ * The Ready loop (docs/internals.md, "The Ready loop"): the only code that touches the core. Inputs queue up
  * while a batch is being written, and are stepped together before the next ready: that is the
  * group commit, one synced write for everything that arrived during the previous one.
  */
