@@ -219,7 +219,9 @@ export class QueueService {
    * only as far as the voters' median allows.
    */
   private stamp(): number {
-    this.lastStamp = Math.max(this.lastStamp, this.options.machine.clock, this.options.clusterWallMs());
+    // Whole milliseconds: the cluster's clock is a median of readings kept on a monotonic clock, and
+    // a fraction of it would reach clients in every enqueuedAt and deadline.
+    this.lastStamp = Math.max(this.lastStamp, this.options.machine.clock, Math.floor(this.options.clusterWallMs()));
     return this.lastStamp;
   }
 }

@@ -48,13 +48,13 @@ class ManualLog {
 }
 
 /** A leader's queue service over a log that commits only when a test steps it. */
-function setUp() {
+function setUp(wallMs = 1_000_000) {
   const log = new ManualLog();
   const machine = new QueueStateMachine();
   const service = new QueueService({
     submit: log.submit,
     machine,
-    clusterWallMs: () => 1_000_000,
+    clusterWallMs: () => wallMs,
     monoMs: () => 0,
     proposalTimeoutMs: 10_000,
     pendingProposalsMax: 1000,
@@ -63,6 +63,7 @@ function setUp() {
   let applied = 0;
   return {
     service,
+    machine,
     /** This node is no longer leader: the log refuses proposals. */
     depose: () => {
       log.leader = false;
@@ -167,5 +168,13 @@ describe('the queue service on the leader', () => {
     void queue.enqueue({ body: 'two' });
     await queue.step();
     expect((await waiting).messages.map((message) => message.body)).toEqual(['two']);
+  });
+
+  it('stamps entries in whole milliseconds, though the cluster clock has a fraction', async () => {
+    const node = setUp(1_000_000.5383);
+    const enqueued = node.enqueue({ body: 'x' });
+    await node.step();
+    const { id } = await enqueued;
+    expect(node.machine.messageStatus('jobs', id)?.enqueuedAt).toBe(1_000_000);
   });
 });
