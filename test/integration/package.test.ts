@@ -120,6 +120,9 @@ describe('the packed package, installed', () => {
       'cluster/defaults.json',
       'CHANGELOG.md',
       'README.md',
+      // The README links into docs/: an installed package keeps its guides.
+      'docs/sdk.md',
+      'docs/http-api.md',
     ]) {
       expect(packedFiles).toContain(file);
     }
