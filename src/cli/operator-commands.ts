@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CommandFailure, NodeApi, serverUrl } from './node-api.ts';
+import { tailQueue } from './queue-tail.ts';
 import { cell, keyValues, shortJson, table } from './text-output.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -30,11 +31,14 @@ interface Context {
   readonly io: CommandIo;
 }
 
-/** What a command answers: the JSON for --json, and the same for people. */
+/** What a command answers: the JSON for --json, and the same for people; undefined when it printed as it went (tail). */
 interface Output {
   readonly json: unknown;
   readonly text: string;
 }
+
+/** A command that wrote its output line by line as it ran. */
+const PRINTED_AS_IT_WENT: Output = { json: undefined, text: '' };
 
 interface Command {
   /** The words that name it: `['queues', 'info']`. */
@@ -88,7 +92,11 @@ export const OPERATOR_HELP = `Operate a cluster over its HTTP API:
                                   [--state ready|delayed|inflight|waiting|acked|dead] [--limit N] [--after ID]
   pause QUEUE, resume QUEUE       stop and restart deliveries (enqueues are still taken)
   redrive QUEUE                   move dead letters (of QUEUE, a dead-letter queue) back
-                                  [--to QUEUE] [--max N] [--rate N]   (N per second)
+                                  [--to QUEUE] [--max N] [--rate N]   (N per second);
+                                  progress on stderr while it runs
+  tail QUEUE [--count N]          print messages as they are enqueued, without consuming
+                                  them (a line each; JSON lines with --json); those enqueued
+                                  and acked within a quarter second may not show
 
 Flags of the operator commands:
   --server ADDR[,ADDR...]   nodes to ask, as host:port or http(s)://host:port, tried in turn when one
@@ -194,6 +202,7 @@ const COMMANDS: readonly Command[] = [
   { path: ['pause'], args: ['queue'], options: {}, run: (context) => pauseOrResume(context, 'pause') },
   { path: ['resume'], args: ['queue'], options: {}, run: (context) => pauseOrResume(context, 'resume') },
   { path: ['redrive'], args: ['queue'], options: { to: STRING, max: STRING, rate: STRING }, run: redrive },
+  { path: ['tail'], args: ['queue'], options: { count: STRING }, run: tail },
 ];
 
 /** Every flag any operator command takes: to find the command's words among the flags before it is known. */
@@ -214,7 +223,7 @@ export async function runOperatorCommand(argv: readonly string[], io: CommandIo,
     }
     const api = new NodeApi(await apiSettings(values, io.env, defaultServers));
     const output = await command.run({ api, args, flags: values, io });
-    io.stdout(json ? JSON.stringify(output.json, null, 2) : output.text);
+    if (output !== PRINTED_AS_IT_WENT) io.stdout(json ? JSON.stringify(output.json, null, 2) : output.text);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -475,15 +484,48 @@ async function pauseOrResume({ api, args }: Context, action: 'pause' | 'resume')
   return { json: reply.body, text: `queue ${args.queue} ${paused ? 'paused: it takes enqueues and delivers nothing' : 'delivers again'}` };
 }
 
-async function redrive({ api, args, flags }: Context): Promise<Output> {
+/**
+ * Asks again while the node answers part of the move (it answers after about half its request
+ * timeout), printing each part on stderr: a redrive of 100,000 shows its progress, and stdout keeps
+ * only the totals (for --json). Each request moves whole batches that never move twice.
+ */
+async function redrive({ api, args, flags, io }: Context): Promise<Output> {
   const to = stringFlag(flags, 'to');
   const max = integerFlag(flags, 'max', 1);
   const ratePerSec = integerFlag(flags, 'rate', 1);
-  const body = { ...(to === undefined ? {} : { to }), ...(max === undefined ? {} : { max }), ...(ratePerSec === undefined ? {} : { ratePerSec }) };
-  const reply = await api.send('POST', `/queues/${segment(args.queue)}/redrive`, 'once', body);
-  const result = (reply.body ?? {}) as Record<string, unknown>;
-  const text = typeof result.moved === 'number' ? `moved ${result.moved} message${result.moved === 1 ? '' : 's'} out of ${args.queue}` : keyValues(result);
-  return { json: result, text };
+  let moved = 0;
+  let remaining = 0;
+  for (;;) {
+    const left = max === undefined ? undefined : max - moved;
+    const body = { ...(to === undefined ? {} : { to }), ...(left === undefined ? {} : { max: left }), ...(ratePerSec === undefined ? {} : { ratePerSec }) };
+    const reply = await api.send('POST', `/queues/${segment(args.queue)}/redrive`, 'once', body);
+    const part = (reply.body ?? {}) as { moved?: number; remaining?: number };
+    moved += part.moved ?? 0;
+    remaining = part.remaining ?? 0;
+    const done = (part.moved ?? 0) === 0 || remaining === 0 || (max !== undefined && moved >= max);
+    if (!done) io.stderr(`moved ${moved} so far, ${remaining} left in ${args.queue}`);
+    if (done) break;
+  }
+  return { json: { moved, remaining }, text: `moved ${moved} message${moved === 1 ? '' : 's'} out of ${args.queue}; ${remaining} left there` };
+}
+
+/** Prints each new message as a line (a JSON object per line with --json) until --count or Ctrl-C. */
+async function tail({ api, args, flags, io }: Context): Promise<Output> {
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once('SIGINT', stop);
+  try {
+    await tailQueue(api, args.queue!, {
+      count: integerFlag(flags, 'count', 1),
+      stopped: () => stopped,
+      print: (message) => io.stdout(flags.json === true ? JSON.stringify(message) : `${message.id} ${message.state} ${shortJson(message.body)}`),
+    });
+    return PRINTED_AS_IT_WENT;
+  } finally {
+    process.removeListener('SIGINT', stop);
+  }
 }
 
 // ------------------------------------------------------------------ helpers

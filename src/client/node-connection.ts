@@ -194,7 +194,7 @@ export class NodeConnection {
       }, timeoutMs);
       this.waiting.set(id, { resolve, reject, timer });
       coalesceWrites(this.socket);
-      this.socket.send(encode({ ...request, id }));
+      this.socket.send(encode(frameOf(request, id)));
     }) as Promise<ResultFor<Request>>;
   }
 
@@ -316,4 +316,10 @@ function tlsHint(code: string, message: string): string | undefined {
   // OpenSSL's words for a plain-text answer to a TLS hello; Node gives them no code of their own.
   if (code === 'EPROTO' && message.includes('wrong version number')) return 'it does not speak TLS: leave out `tls` for a node started without --tls-cert';
   return undefined;
+}
+
+/** The wire frame of a request: the frame's own `id` correlates the reply, so a message's id travels as `messageId`. */
+function frameOf(request: SocketRequest, id: number): Record<string, unknown> {
+  if (request.op === 'getMessage') return { op: request.op, queue: request.queue, messageId: request.id, stale: request.stale, id };
+  return { ...request, id };
 }

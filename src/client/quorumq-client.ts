@@ -1,14 +1,18 @@
 import {
   type ClusterResult,
   type ConfigureResult,
+  type DeleteResult,
   type DeliveredMessage,
   type EnqueueBatchResult,
   type EnqueueResult,
+  type ListQueuesResult,
   type MessageInput,
+  type MessageStatusResult,
   type PauseResult,
   PEEK_LIMITS,
   type PeekResult,
   type PeekState,
+  type PurgeResult,
   type PushFrame,
   parseReceipt,
   type QueueConfigInput,
@@ -251,6 +255,26 @@ export class QuorumqClient {
       stale: options.stale ?? false,
     };
     return this.call(options.after === undefined ? request : { ...request, after: options.after });
+  }
+
+  /** Every queue with its counts and config (those the token may read). */
+  listQueues(options: { stale?: boolean } = {}): Promise<ListQueuesResult> {
+    return this.call({ op: 'listQueues', stale: options.stale ?? false });
+  }
+
+  /** Drops every message of `queue` (ready, delayed and leased); its settings stay. */
+  purgeQueue(queue: string): Promise<PurgeResult> {
+    return this.call({ op: 'purge', queue });
+  }
+
+  /** Deletes `queue` with its messages and settings; `deleted` is false when there was none. */
+  deleteQueue(queue: string): Promise<DeleteResult> {
+    return this.call({ op: 'delete', queue });
+  }
+
+  /** One message's state, attempts and outcome (never its body); NOT_FOUND once forgotten. */
+  getMessage(queue: string, id: string, options: { stale?: boolean } = {}): Promise<MessageStatusResult> {
+    return this.call({ op: 'getMessage', queue, id, stale: options.stale ?? false });
   }
 
   /** The answering node's view of the cluster: itself, the leader, and every member. */

@@ -73,4 +73,15 @@ describe('admin operations on a real cluster', () => {
     expect(reply.status).toBe(404);
     expect(reply.body.error.code).toBe('NOT_FOUND');
   });
+
+  it('lists, reads, purges and deletes queues through the SDK', async () => {
+    const { id } = await client.enqueue('sdk-admin', { n: 1 });
+    expect((await client.listQueues()).queues.map((queue) => queue.name)).toContain('sdk-admin');
+    expect(await client.getMessage('sdk-admin', id)).toMatchObject({ id, state: 'ready', attempt: 0 });
+    expect(await client.purgeQueue('sdk-admin')).toEqual({ purged: 1 });
+    expect(await client.getQueue('sdk-admin')).toMatchObject({ ready: 0 });
+    expect(await client.deleteQueue('sdk-admin')).toEqual({ deleted: true });
+    await expect(client.getQueue('sdk-admin')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(await client.deleteQueue('sdk-admin')).toEqual({ deleted: false });
+  });
 });

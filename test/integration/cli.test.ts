@@ -127,6 +127,60 @@ describe('the quorumq operator commands on a real cluster', () => {
     expect(gone.stderr).toMatch(/^quorumq: NOT_FOUND \(404\)/);
   });
 
+  it('peek, pause, resume and redrive: dead letters looked at, then sent back with progress and totals', async () => {
+    await json(['queues', 'configure', 'cli.dead', '{"maxDeliveries":1}']);
+    for (let n = 0; n < 3; n++) await json(['enqueue', 'cli.dead', JSON.stringify({ n })]);
+    const peeked = await json(['peek', 'cli.dead', '--limit', '2']);
+    expect(peeked.messages.map((message: { body: { n: number } }) => message.body.n)).toEqual([0, 1]);
+    expect(peeked.next).toEqual(expect.any(String));
+    expect(await json(['pause', 'cli.dead'])).toEqual({ paused: true });
+    expect(await json(['queues', 'info', 'cli.dead'])).toMatchObject({ paused: true, ready: 3 });
+    expect(await json(['resume', 'cli.dead'])).toEqual({ paused: false });
+    // Three dead letters: leased once each and given back, with maxDeliveries 1.
+    const leased = await suite().request(0, 'POST', '/queues/cli.dead/receive', { max: 3 });
+    const receipts = leased.body.messages.map((message: { receipt: string }) => message.receipt);
+    await suite().request(0, 'POST', '/queues/cli.dead/nack', { receipts, delayMs: 0 });
+    const dead = await waitFor(
+      async () => {
+        const page = await json(['peek', 'cli.dead.dlq']);
+        return page.messages.length === 3 ? page : undefined;
+      },
+      10_000,
+      'three dead letters',
+    );
+    expect(dead.messages[0]).toMatchObject({ deadLetter: { queue: 'cli.dead', reason: 'maxDeliveries' } });
+    // One message a second: the node answers part of the move, and the command asks again, saying so.
+    const slow = await quorumq(['redrive', 'cli.dead.dlq', '--max', '2', '--rate', '1', '--json']);
+    expect(slow.code, slow.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(slow.stdout)).toEqual({ moved: 2, remaining: 1 });
+    expect(await json(['redrive', 'cli.dead.dlq'])).toEqual({ moved: 1, remaining: 0 });
+    expect(await json(['queues', 'info', 'cli.dead'])).toMatchObject({ ready: 3 });
+  });
+
+  it('tail prints messages enqueued after it started, as JSON lines, and consumes none', async () => {
+    await json(['enqueue', 'cli.tail', '{"before":true}']);
+    const lines: { id: string; body: unknown }[] = [];
+    const io: CommandIo = { stdout: (text) => lines.push(JSON.parse(text)), stderr: () => undefined, env: {}, readStdin: async () => '' };
+    const tailing = runOperatorCommand(['tail', 'cli.tail', '--count', '2', '--json', '--server', servers, ...credentials], io, []);
+    // The tail starts past what is there when it first looks: enqueue until it has shown two.
+    const enqueued: string[] = [];
+    await waitFor(
+      async () => {
+        if (lines.length < 2) enqueued.push((await json(['enqueue', 'cli.tail', JSON.stringify({ n: enqueued.length })])).id);
+        return lines.length >= 2 ? true : undefined;
+      },
+      15_000,
+      'two messages shown by tail',
+    );
+    expect(await tailing).toBe(EXIT.ok);
+    // Two messages enqueued one after the other, in order, none of them the one from before.
+    const first = enqueued.indexOf(lines[0]!.id);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(lines.map((line) => line.id)).toEqual(enqueued.slice(first, first + 2));
+    expect(lines.map((line) => line.body)).toEqual([{ n: first }, { n: first + 1 }]);
+    expect(await json(['queues', 'info', 'cli.tail'])).toMatchObject({ ready: enqueued.length + 1, inflight: 0 });
+  });
+
   it('passes over a node that cannot be reached', async () => {
     const [unused] = await freePorts(1);
     const run = await quorumq(['queues', '--json', '--server', `127.0.0.1:${unused},${servers}`, ...credentials], true);
