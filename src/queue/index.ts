@@ -17,6 +17,7 @@ export type {
 export {
   DEFAULT_RETENTION_LIMITS,
   defaultQueueConfig,
+  NEW_QUEUE_SETTINGS,
   QUEUE_LIMITS,
   QUEUE_NAME_PATTERN,
   type QueueConfig,

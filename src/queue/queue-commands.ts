@@ -21,14 +21,24 @@ export interface MessageSelector {
   readonly receipts: readonly string[];
 }
 
+/**
+ * On a command that may create its queue: the settings a queue it creates starts with, over the
+ * machine's own defaults. The leader writes them (`NEW_QUEUE_SETTINGS`) when it sees no such queue,
+ * so that a default changed by a later release is in the log: an entry written before replays as it
+ * applied then, on every replica, whatever release replays it.
+ */
+export interface CreatesQueue {
+  readonly createWith?: Partial<QueueConfig>;
+}
+
 export type QueueCommand =
-  | {
+  | ({
       readonly type: 'enqueue';
       readonly ts: number;
       readonly queue: string;
       readonly messages: readonly NewMessage[];
       readonly producer?: ProducerStamp;
-    }
+    } & CreatesQueue)
   | {
       readonly type: 'receive';
       readonly ts: number;
@@ -51,7 +61,7 @@ export type QueueCommand =
       readonly seed: number;
     } & MessageSelector)
   | ({ readonly type: 'extend'; readonly ts: number; readonly queue: string; readonly visibilityMs: number } & MessageSelector)
-  | { readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> }
+  | ({ readonly type: 'configure'; readonly ts: number; readonly queue: string; readonly config: Partial<QueueConfig> } & CreatesQueue)
   | { readonly type: 'purge'; readonly ts: number; readonly queue: string }
   | { readonly type: 'delete'; readonly ts: number; readonly queue: string }
   /**
@@ -59,7 +69,7 @@ export type QueueCommand =
    * to `to`, or each to the queue it died in: as new messages there, in one step, so a message is
    * in exactly one of the two queues whatever happens to the leader between two redrives.
    */
-  | { readonly type: 'redrive'; readonly ts: number; readonly queue: string; readonly to?: string; readonly max: number }
+  | ({ readonly type: 'redrive'; readonly ts: number; readonly queue: string; readonly to?: string; readonly max: number } & CreatesQueue)
   /** Pauses (`paused: true`) or resumes a queue: a paused queue takes enqueues and delivers nothing. */
   | { readonly type: 'pause'; readonly ts: number; readonly queue: string; readonly paused: boolean }
   /** Proposed by the leader when a lease or delay falls due, so that expiry happens in the log. */

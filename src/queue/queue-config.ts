@@ -64,6 +64,14 @@ export const DEFAULT_RETENTION_LIMITS: RetentionLimits = { recordsMax: 10_000, b
  */
 export const QUEUE_NAME_PATTERN = /^[A-Za-z0-9._-]{1,128}(?:\.dlq)?$/;
 
+/**
+ * What a queue created by a client's request starts with, over `defaultQueueConfig`: a poison
+ * message reaches the dead-letter queue after 20 deliveries (RabbitMQ's default for quorum queues)
+ * instead of coming back for ever. Dead-letter queues the machine makes keep 0 (unlimited): their
+ * own dead letters would need yet another queue. Written into the log by the leader (`createWith`).
+ */
+export const NEW_QUEUE_SETTINGS: Partial<QueueConfig> = { maxDeliveries: 20 };
+
 export function defaultQueueConfig(name: string): QueueConfig {
   return {
     visibilityMs: 30_000,

@@ -51,7 +51,7 @@ export class QueueStateMachine {
         return { type: 'settled', ...queue.settle(command, this.now) };
       }
       case 'configure':
-        return this.configure(command.queue, command.config);
+        return this.configure(command.queue, command.config, command.createWith);
       case 'purge': {
         const queue = this.queues.get(command.queue);
         return { type: 'purged', purged: queue === undefined ? 0 : queue.purge() };
@@ -176,7 +176,7 @@ export class QueueStateMachine {
   }
 
   private enqueueMessages(command: Extract<QueueCommand, { type: 'enqueue' }>): QueueResult {
-    const queue = this.advanced(command.queue) ?? this.create(command.queue, {});
+    const queue = this.advanced(command.queue) ?? this.create(command.queue, command.createWith ?? {});
     if (queue === undefined) return tooManyQueues();
     if (!queue.fits(command.messages)) {
       return { type: 'error', code: 'QUEUE_FULL', message: `queue ${command.queue} is at its maxLength or maxBytes` };
@@ -206,7 +206,7 @@ export class QueueStateMachine {
       const name = command.to ?? message.deadLetter?.queue;
       if (name === undefined || name === command.queue) continue;
       // Not advanced: expiries a target owes are placed when a command of its own runs, as ever.
-      const target = this.queues.get(name) ?? this.create(name, {});
+      const target = this.queues.get(name) ?? this.create(name, command.createWith ?? {});
       const fresh: NewMessage = { body: message.body, priority: message.priority, delayMs: 0, bytes: message.bytes };
       if (target === undefined || !target.fits([fresh])) continue;
       source.removeReady(message);
@@ -216,13 +216,13 @@ export class QueueStateMachine {
     return { type: 'redriven', moved, remaining: source.stats().ready };
   }
 
-  private configure(name: string, config: Partial<QueueConfig>): QueueResult {
+  private configure(name: string, config: Partial<QueueConfig>, createWith: Partial<QueueConfig> = {}): QueueResult {
     const existing = this.queues.get(name);
     if (existing !== undefined) {
       existing.config = { ...existing.config, ...config };
       return { type: 'configured', created: false, config: existing.config };
     }
-    const created = this.create(name, config);
+    const created = this.create(name, { ...createWith, ...config });
     if (created === undefined) return tooManyQueues();
     return { type: 'configured', created: true, config: created.config };
   }

@@ -44,4 +44,22 @@ describe('dead letters through HTTP', () => {
     expect(ttl.status).toBe(201);
     expect(ttl.body).toMatchObject({ messageTtlMs: 1000, deadLetterQueue: 'expiring.dlq' });
   });
+
+  it('sends a poison message to the dead-letter queue by default, after 20 deliveries', async () => {
+    const { id } = await test.enqueue(0, 'by-default', { task: 'poison' }, 'poison-default');
+    expect((await test.request(0, 'GET', '/queues/by-default')).body.config).toMatchObject({ maxDeliveries: 20 });
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const delivered = await test.request(0, 'POST', '/queues/by-default/receive', { waitMs: 2000 });
+      expect(delivered.body.messages).toMatchObject([{ id, attempt }]);
+      await test.request(0, 'POST', '/queues/by-default/nack', { receipts: [delivered.body.messages[0].receipt], delayMs: 0 });
+    }
+    const dead = await waitFor(
+      async () => (await test.request(0, 'POST', '/queues/by-default.dlq/receive', { waitMs: 1000 })).body?.messages?.[0],
+      10_000,
+      'the poison message in the dead-letter queue',
+    );
+    expect(dead).toMatchObject({ body: { task: 'poison' }, deadLetter: { queue: 'by-default', id, reason: 'maxDeliveries', attempts: 20 } });
+    // The dead-letter queue keeps unlimited deliveries: its dead letters have nowhere further to go.
+    expect((await test.request(0, 'GET', '/queues/by-default.dlq')).body.config).toMatchObject({ maxDeliveries: 0 });
+  });
 });

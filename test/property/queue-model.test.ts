@@ -39,7 +39,8 @@ interface TargetSpec {
 }
 
 type Operation =
-  | { readonly kind: 'enqueue'; readonly queue: number; readonly dt: number; readonly messages: readonly MessageSpec[] }
+  /** `createWith`: what the leader writes when it sees no such queue (null: none, as entries from before it). */
+  | { readonly kind: 'enqueue'; readonly queue: number; readonly dt: number; readonly messages: readonly MessageSpec[]; readonly createWith: number | null }
   | { readonly kind: 'receive'; readonly queue: number; readonly dt: number; readonly max: number; readonly visibilityMs: number | null }
   | {
       readonly kind: 'ack' | 'nack' | 'extend';
@@ -139,6 +140,7 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       queue: queueIndex,
       dt: timeStep,
       messages: fc.array(messageSpec, { minLength: 1, maxLength: 4 }),
+      createWith: fc.option(fc.integer({ min: 0, max: 3 }), { freq: 2 }),
     }),
   },
   {
@@ -215,7 +217,8 @@ class CommandBuilder {
           ...(spec.dedupKey === null ? {} : { dedupId: `k${spec.dedupKey}` }),
           ...(spec.ttlMs === null ? {} : { ttlMs: spec.ttlMs }),
         }));
-        return { type: 'enqueue', ts, queue: this.queueName(op.queue), messages };
+        const createWith = op.createWith === null ? {} : { createWith: { maxDeliveries: op.createWith } };
+        return { type: 'enqueue', ts, queue: this.queueName(op.queue), messages, ...createWith };
       }
       case 'ack':
       case 'nack':

@@ -94,11 +94,11 @@ export class ReferenceQueues {
       case 'configure': {
         const existing = this.queues.get(command.queue);
         if (existing !== undefined) existing.config = { ...existing.config, ...command.config };
-        const queue = existing ?? this.create(command.queue, command.config);
+        const queue = existing ?? this.create(command.queue, { ...(command.createWith ?? {}), ...command.config });
         return { type: 'configured', created: existing === undefined, config: queue.config };
       }
       case 'enqueue':
-        return this.enqueue(this.advanced(command.queue) ?? this.create(command.queue, {}), command.messages);
+        return this.enqueue(this.advanced(command.queue) ?? this.create(command.queue, command.createWith ?? {}), command.messages);
       case 'receive': {
         const queue = this.advanced(command.queue);
         if (queue === undefined) return { type: 'received', messages: [] };
@@ -128,7 +128,7 @@ export class ReferenceQueues {
           if (moved >= command.max) break;
           const name = command.to ?? message.origin?.queue;
           if (message.state !== 'ready' || name === undefined || name === command.queue) continue;
-          const target = this.queues.get(name) ?? this.create(name, {});
+          const target = this.queues.get(name) ?? this.create(name, command.createWith ?? {});
           const bytes = target.messages.reduce((sum, held) => sum + held.bytes, 0);
           if (target.messages.length + 1 > target.config.maxLength || bytes + message.bytes > target.config.maxBytes) continue;
           source.messages = source.messages.filter((held) => held !== message);

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { NewMessage, QueueCommand, QueueResult, QueueStateMachine } from '../../queue/index.ts';
+import { NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfig, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
 import type { Raft } from '../../raft/index.ts';
 import { REDRIVE_LIMITS, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { ProposalBatcher } from './proposal-batcher.ts';
@@ -45,7 +45,7 @@ export class QueueService {
         const messages = request.messages.map(toNewMessage);
         this.admit(messages);
         const producer = request.producer === undefined ? {} : { producer: request.producer };
-        const proposal = this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer });
+        const proposal = this.propose({ type: 'enqueue', ts: this.stamp(), queue: request.queue, messages, ...producer, ...this.createWith(request.queue) });
         // One waiter per message at most: more could only come back empty.
         const readyNow = messages.filter((message) => message.delayMs === 0).length;
         if (readyNow > 0) this.wake(request.queue, 'filling', readyNow);
@@ -62,7 +62,8 @@ export class QueueService {
         return { [countKey]: settled.count, rejected: settled.rejected };
       }
       case 'configure': {
-        const configured = expect(await this.propose({ type: 'configure', ts: this.stamp(), queue: request.queue, config: request.config }), 'configured');
+        const command: QueueCommand = { type: 'configure', ts: this.stamp(), queue: request.queue, config: request.config, ...this.createWith(request.queue) };
+        const configured = expect(await this.propose(command), 'configured');
         return { created: configured.created, config: configured.config, name: request.queue };
       }
       case 'purge':
@@ -92,13 +93,25 @@ export class QueueService {
     for (;;) {
       const batch = Math.min(REDRIVE_LIMITS.batchMax, request.max - moved, rate);
       const to = request.to === undefined ? {} : { to: request.to };
-      const result = expect(await this.propose({ type: 'redrive', ts: this.stamp(), queue: request.queue, max: batch, ...to }), 'redriven');
+      // Targets are the origins of dead letters, or `to`: queues a client named, which a redrive may create.
+      const createWith = request.to === undefined ? { createWith: NEW_QUEUE_SETTINGS } : this.createWith(request.to);
+      const result = expect(await this.propose({ type: 'redrive', ts: this.stamp(), queue: request.queue, max: batch, ...to, ...createWith }), 'redriven');
       moved += result.moved;
       if (result.moved < batch || moved >= request.max || result.remaining === 0) return { moved, remaining: result.remaining };
       const dueAt = started + (moved / rate) * 1000;
       if (Math.max(dueAt, this.options.monoMs()) >= answerBy) return { moved, remaining: result.remaining };
       if (dueAt > this.options.monoMs()) await new Promise((resolve) => setTimeout(resolve, dueAt - this.options.monoMs()));
     }
+  }
+
+  /**
+   * The settings a queue this command would create starts with (see `CreatesQueue`), when this
+   * leader's replica has no such queue; none for a queue named as a dead-letter queue, which keeps
+   * the machine's defaults as the dead-letter queues it makes do.
+   */
+  private createWith(queue: string): { createWith?: Partial<QueueConfig> } {
+    if (this.options.machine.stats(queue) !== undefined || queue.endsWith('.dlq')) return {};
+    return { createWith: NEW_QUEUE_SETTINGS };
   }
 
   private settleCommand(request: Extract<WriteRequest, { op: 'ack' | 'nack' | 'extend' }>): QueueCommand {

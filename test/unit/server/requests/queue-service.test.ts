@@ -75,6 +75,8 @@ function setUp(wallMs = 1_000_000) {
     },
     /** The commands of the newest entry. */
     newestEntry: () => log.commandTypes(log.entries.length),
+    /** The last command of the newest entry. */
+    newestCommand: () => commandsOf(decode(log.entries[log.entries.length - 1]!) as LogRecord).at(-1),
     entryCount: () => log.entries.length,
     enqueue: (message: MessageInput) => service.execute({ op: 'enqueue', queue: 'jobs', batch: false, messages: [message] }) as Promise<{ id: string }>,
     /** A long poll: it waits up to 5 s for a message. */
@@ -176,5 +178,23 @@ describe('the queue service on the leader', () => {
     await node.step();
     const { id } = await enqueued;
     expect(node.machine.messageStatus('jobs', id)?.enqueuedAt).toBe(1_000_000);
+  });
+
+  it('writes the settings a new queue starts with into the entry that creates it, and only there', async () => {
+    const node = setUp();
+    const first = node.enqueue({ body: 'a' });
+    await node.step();
+    await first;
+    expect(node.newestCommand()).toMatchObject({ type: 'enqueue', createWith: { maxDeliveries: 20 } });
+    expect(node.machine.stats('jobs')?.config.maxDeliveries).toBe(20);
+    const second = node.enqueue({ body: 'b' });
+    await node.step();
+    await second;
+    expect(node.newestCommand()).not.toHaveProperty('createWith');
+    const dead = node.service.execute({ op: 'enqueue', queue: 'jobs.dlq', batch: false, messages: [{ body: 'c' }] });
+    await node.step();
+    await dead;
+    expect(node.newestCommand()).not.toHaveProperty('createWith');
+    expect(node.machine.stats('jobs.dlq')?.config.maxDeliveries).toBe(0);
   });
 });
