@@ -2,6 +2,7 @@
 // Real-time precedence between operations is taken from positions in the history, not from the ms
 // timestamps: the recorder appends events as they happen, so positions order ties truthfully.
 import { assert, unreachable } from '../../src/shared/index.ts';
+import { checkEveryValueAcked, type NeverAckedFinding } from './dead-letter-checker.ts';
 import type { DeliveredMessage, History, HistoryEvent } from './history.ts';
 import { checkPauses, type PauseFindings } from './pause-checker.ts';
 
@@ -13,6 +14,8 @@ export interface QueueCheckOptions {
   /** The lease every receive asked for: a redelivery sooner than that ended a lease early. */
   readonly visibilityMs?: number;
   readonly examplesMax?: number;
+  /** The run dead-lettered and redrove until both queues were empty: every acknowledged value must have been acked. */
+  readonly everyValueAcked?: boolean;
 }
 
 export interface Finding<T> {
@@ -77,6 +80,8 @@ export interface QueueCheckResult {
   readonly leasesEndedEarly: Finding<EarlyLeaseEndExample>;
   /** Receives that delivered while the queue was known paused (see `pause-checker.ts`). */
   readonly pauses: PauseFindings;
+  /** Acknowledged values no ack ever named (checked only with `everyValueAcked`, see `dead-letter-checker.ts`). */
+  readonly neverAcked: NeverAckedFinding;
   readonly longestUnavailabilityMs: number;
 }
 
@@ -160,6 +165,7 @@ export function checkQueueHistory(history: History, options: QueueCheckOptions):
     orderInversions: checkOrder(enqueues, deliveries, examplesMax),
     leasesEndedEarly: checkLeaseLengths(deliveries, options.visibilityMs, examplesMax),
     pauses: checkPauses(history, examplesMax),
+    neverAcked: options.everyValueAcked === true ? checkEveryValueAcked(history, examplesMax) : { count: 0, examples: [] },
     longestUnavailabilityMs: longestUnavailabilityMs(history),
   };
   const { reasons, warnings } = judge(result, options);
@@ -184,6 +190,8 @@ function judge(result: Judged, options: QueueCheckOptions): { reasons: string[];
   if (result.oneIdTwoBodies.count > 0) reasons.push(`${result.oneIdTwoBodies.count} message ids carried two different values`);
   const whilePaused = result.pauses.deliveredWhilePaused.count;
   if (whilePaused > 0) reasons.push(`${whilePaused} receives delivered while the queue was known paused`);
+  if (result.neverAcked.count > 0)
+    reasons.push(`${result.neverAcked.count} acknowledged values were never acked, though the queue and its dead letters drained`);
   const inversions = `${result.orderInversions.count} order inversions within a producer`;
   if (result.orderInversions.count > 0 && options.strictOrder) reasons.push(inversions);
   if (result.orderInversions.count > 0 && !options.strictOrder) warnings.push(inversions);
@@ -545,7 +553,7 @@ export function summarize(result: QueueCheckResult): string {
       `delivered ${result.delivered} in ${result.deliveries} deliveries, duplicated ${result.duplicated.count}, ` +
       `recovered ${result.recovered.count}, acked twice ${result.ackedTwice.count}, ` +
       `order inversions ${result.orderInversions.count}, leases ended early ${result.leasesEndedEarly.count}; ` +
-      `queue paused ${result.pauses.windows} times, delivered while paused ${result.pauses.deliveredWhilePaused.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
+      `queue paused ${result.pauses.windows} times, delivered while paused ${result.pauses.deliveredWhilePaused.count}, never acked ${result.neverAcked.count}; longest unavailability ${Math.round(result.longestUnavailabilityMs)} ms`,
   ];
   for (const reason of result.reasons) lines.push(`  violation: ${reason}`);
   for (const warning of result.warnings) lines.push(`  warning: ${warning}`);
@@ -559,6 +567,7 @@ export function summarize(result: QueueCheckResult): string {
     ['leases ended early', result.leasesEndedEarly],
     ['acked twice', result.ackedTwice],
     ['delivered while paused', result.pauses.deliveredWhilePaused],
+    ['never acked', result.neverAcked],
   ];
   for (const [label, finding] of examples) {
     if (finding.count === 0) continue;

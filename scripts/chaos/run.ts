@@ -1,4 +1,4 @@
-// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure] [--no-queue-pauses]
+// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure] [--no-queue-pauses] [--no-dead-letters]
 // (also wipe, powerloss and powerloss-all: the last two start the nodes with --test-power-loss)
 // --secure: the nodes run with a cluster key, an auth file and TLS (throwaway files in the run's
 // data folder); every client, the nemesis and the final reads use the CA and the admin token.
@@ -20,7 +20,7 @@ import { HistoryRecorder } from './history.ts';
 import { FAULT_KINDS, type FaultKind, type FaultRecord, Nemesis, POWER_FAULTS } from './nemesis.ts';
 import { httpCall } from './outcome.ts';
 import { checkQueueHistory, summarize } from './queue-checker.ts';
-import { Workload } from './workload.ts';
+import { CHAOS_MAX_DELIVERIES, Workload } from './workload.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     secure: { type: 'boolean', default: false },
     /** Without it, an operator pauses and resumes the queue now and then during the run. */
     'no-queue-pauses': { type: 'boolean', default: false },
+    /** Without it, the queue dead-letters on a second delivery and the operator redrives the dead letters. */
+    'no-dead-letters': { type: 'boolean', default: false },
     /** Where to write the history and result (default: a new file under chaos-results/). */
     out: { type: 'string' },
   },
@@ -56,6 +58,7 @@ const log = (line: string) => console.log(`[${(clock() / 1000).toFixed(1).padSta
 
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-chaos-'));
 const secure = values.secure === true;
+const deadLetters = values['no-dead-letters'] !== true;
 // Beside the nodes' folders, so a wiped node keeps the cluster key, auth file and certificates.
 const setup = await makeSecureSetup(join(dataRoot, 'secure'), { clusterKey: secure, auth: secure, tls: secure });
 const access = setup.access;
@@ -105,6 +108,7 @@ async function runChaos(): Promise<number> {
     requestTimeoutMs: 5000,
     access,
     queuePauses: values['no-queue-pauses'] !== true,
+    deadLetters,
   });
   const nemesis = new Nemesis({
     cluster: ownedCluster(cluster, access),
@@ -114,6 +118,7 @@ async function runChaos(): Promise<number> {
     log,
     startFindings: (index) => findingsByPort.get(cluster.nodes[index]!.port) ?? 0,
   });
+  if (deadLetters) await configureDeadLetters(addresses);
   workload.start();
   const progress = setInterval(
     () => log(`enqueued ${workload.counts.enqueued}, delivered ${workload.counts.delivered}, acked ${workload.counts.acked}; fault: ${nemesis.current}`),
@@ -124,10 +129,11 @@ async function runChaos(): Promise<number> {
   log('faults healed; producers stop, consumers drain');
   workload.stopProducing();
   await workload.stopOperating();
-  const drained = await drain(addresses);
+  const drained = await drain(addresses, workload);
   clearInterval(progress);
   await workload.stop();
-  const result = checkQueueHistory(recorder.history, { drained, strictOrder: false, visibilityMs: VISIBILITY_MS });
+  const result = checkQueueHistory(recorder.history, { drained, strictOrder: false, visibilityMs: VISIBILITY_MS, everyValueAcked: deadLetters });
+  if (deadLetters) log(`dead letters: ${workload.counts.redriven} redriven back to the queue`);
   console.log(summarize(result));
   log(
     `at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`,
@@ -157,14 +163,25 @@ async function runChaos(): Promise<number> {
 }
 
 /** Drained: the queue is empty by linearizable reads twice in a row, a second apart. */
-async function drain(addresses: readonly string[]): Promise<boolean> {
+/** The chaos queue dead-letters a message on its second delivery without an ack (retried until a node takes it). */
+async function configureDeadLetters(addresses: readonly string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const reply = await httpCall(addresses[attempt % addresses.length]!, 'PUT', `/queues/${QUEUE}`, { maxDeliveries: CHAOS_MAX_DELIVERIES }, 5000, access);
+    if (reply.code === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function drain(addresses: readonly string[], workload: Workload): Promise<boolean> {
   const deadline = clock() + Number(values['drain-seconds']) * 1000;
   let emptyInARow = 0;
   // Any node will do: one that a fault left unable to serve must not make a drained queue look full.
   for (let attempt = 0; clock() < deadline; attempt++) {
     const reply = await httpCall(addresses[attempt % addresses.length]!, 'GET', `/queues/${QUEUE}`, undefined, 5000, access);
     const stats = reply.body as { ready: number; inflight: number; delayed: number } | undefined;
-    const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0;
+    // Dead letters go back to the queue, to be consumed like the rest: drained means both are empty.
+    const noDeadLetters = !deadLetters || (await workload.redrive(addresses[attempt % addresses.length]!));
+    const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0 && noDeadLetters;
     emptyInARow = empty ? emptyInARow + 1 : 0;
     if (emptyInARow >= 2) return true;
     await new Promise((resolve) => setTimeout(resolve, 1000));

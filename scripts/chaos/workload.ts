@@ -19,7 +19,15 @@ export interface WorkloadOptions {
   readonly access?: NodeAccess;
   /** An operator pauses the queue now and then, briefly, and resumes it (see `pause-checker.ts`). */
   readonly queuePauses: boolean;
+  /**
+   * The queue dead-letters a message on its second delivery without an ack (abandons, leases lost
+   * to faults), and the operator redrives the dead letters back now and then (see `dead-letter-checker.ts`).
+   */
+  readonly deadLetters: boolean;
 }
+
+/** Deliveries a message gets before it is dead-lettered, when the run has dead letters. */
+export const CHAOS_MAX_DELIVERIES = 2;
 
 /** The operator's process number in the history, apart from producers' and consumers'. */
 const OPERATOR_PROCESS = 2000;
@@ -35,7 +43,7 @@ export class Workload {
   private operator: Promise<void> | undefined;
   private readonly running: Promise<void>[] = [];
   private readonly clients: QuorumqClient[] = [];
-  counts = { enqueued: 0, delivered: 0, acked: 0, pauses: 0 };
+  counts = { enqueued: 0, delivered: 0, acked: 0, pauses: 0, redriven: 0 };
 
   constructor(private readonly options: WorkloadOptions) {}
 
@@ -175,7 +183,20 @@ export class Workload {
       await this.setPaused(true);
       await pause(300 + this.options.prng.int(500));
       while ((await this.setPaused(false)) !== 'ok') await pause(100);
+      if (this.options.deadLetters) await this.redrive(this.pickNode());
     }
+  }
+
+  /**
+   * Sends the dead letters back to the queue; an unknown outcome is fine (each batch moves whole,
+   * and what did not move moves next time). Answers whether it moved everything there was.
+   */
+  async redrive(node: string): Promise<boolean> {
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}.dlq/redrive`, {}, this.options.requestTimeoutMs, this.options.access);
+    const result = reply.code === undefined ? (reply.body as { moved: number; remaining: number }) : undefined;
+    this.counts.redriven += result?.moved ?? 0;
+    // No dead-letter queue yet: nothing ever died, so nothing is left to move.
+    return result?.remaining === 0 || reply.code === 'NOT_FOUND';
   }
 
   private async setPaused(paused: boolean): Promise<'ok' | 'fail' | 'info'> {
