@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { decode, decodeChecked, encode } from '../../src/shared/codec.ts';
 import { ERROR_CODES } from '../../src/shared/index.ts';
-import { hostileFrameBytes, hostileValue, opValue, requestFields } from './hostile-values.ts';
+import { hostileFrameBytes } from './hostile-msgpack.ts';
+import { hostileValue, opValue, requestFields } from './hostile-values.ts';
 
 /**
  * Client WebSocket frames (docs/protocol.md) as a hostile client sends them, and the checks on

@@ -18,19 +18,11 @@ import {
 } from '../fuzz-support/client-fuzz.ts';
 import { ClusterGuard, type ClusterSelf, HousekeepingClient } from '../fuzz-support/cluster-guard.ts';
 import { Findings, logLineProblem } from '../fuzz-support/findings.ts';
-import { describeInput, generate, inputSeed } from '../fuzz-support/hostile-values.ts';
-import { type HttpFuzzInput, httpRequestArbitrary, judgeHttp, sendHttp } from '../fuzz-support/http-fuzz.ts';
-import {
-  acceptedFrame,
-  frameKind,
-  type PeerContext,
-  type PeerFrameInput,
-  peerFrameBytes,
-  peerFrameInput,
-  runStranger,
-  type StrangerInput,
-  strangerInput,
-} from '../fuzz-support/peer-fuzz.ts';
+import { describeInput, generate, inputSeed } from '../fuzz-support/fuzz-inputs.ts';
+import { judgeHttp, sendHttp } from '../fuzz-support/http-answers.ts';
+import { type HttpFuzzInput, httpRequestArbitrary } from '../fuzz-support/http-fuzz.ts';
+import { acceptedFrame, frameKind, type PeerContext, type PeerFrameInput, peerFrameBytes, peerFrameInput } from '../fuzz-support/peer-fuzz.ts';
+import { runStranger, type StrangerInput, strangerInput } from '../fuzz-support/stranger-peers.ts';
 import { RawPeer } from '../support/raw-peer.ts';
 import { clusterForSuite, GiveUp, type TestCluster, waitFor } from './cluster-harness.ts';
 
