@@ -99,6 +99,13 @@ export class QueueStateMachine {
     return total;
   }
 
+  /** When the longest-waiting ready message of `name` was enqueued (cluster time); undefined when none is ready. */
+  oldestReadyEnqueuedAt(name: string): number | undefined {
+    // Messages iterate in enqueue order, and a message back from a lease keeps its place: the first ready one is the oldest.
+    for (const message of this.queues.get(name)?.readyMessages() ?? []) return message.enqueuedAt;
+    return undefined;
+  }
+
   /** Whether `receive` on `name` would deliver something now. */
   hasDeliverable(name: string): boolean {
     return this.queues.get(name)?.hasDeliverable() ?? false;

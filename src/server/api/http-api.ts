@@ -203,9 +203,16 @@ export class HttpApi {
     try {
       const target = targetOf(request.url);
       path = target.pathname;
-      if (method === 'GET' && path === '/health') {
+      // Readiness (`/health`, and `/readyz` by the probe conventions): may this node take traffic now.
+      if (method === 'GET' && (path === '/health' || path === '/readyz')) {
         const health = this.options.node.health();
         sendJson(response, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'unavailable', reason: health.reason });
+        return;
+      }
+      // Liveness: the process answers. Never 503 for an election, a recovery or a full disk, which a
+      // liveness probe would answer with a restart that helps none of them.
+      if (method === 'GET' && path === '/livez') {
+        sendJson(response, 200, { status: 'ok' });
         return;
       }
       const refusal = this.guards.browser.check(request.headers);

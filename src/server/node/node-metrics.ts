@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { QueueStateMachine } from '../../queue/index.ts';
 import { ERROR_CODES } from '../../shared/index.ts';
 import type { ClusterView } from '../membership/index.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
 
 interface NodeMetricsOptions {
   readonly machine: QueueStateMachine;
@@ -52,6 +53,7 @@ export class NodeMetrics {
   readonly logWriteSeconds: Histogram;
   readonly entriesRejected: Counter<'reason'>;
   readonly refused: Counter<'what'>;
+  readonly leaderChanges: Counter;
 
   constructor(source: NodeMetricsOptions) {
     const registry = this.registry;
@@ -111,6 +113,42 @@ export class NodeMetrics {
     raftGauge('quorumq_raft_commit_index', 'Highest log index known committed', (view) => view.self.commitIndex);
     raftGauge('quorumq_raft_applied_index', 'Highest log index applied to the queues', (view) => view.self.appliedIndex);
     raftGauge('quorumq_recovering', '1 while this node repairs data it lost on disk (it does not vote meanwhile)', (view) => (view.self.recovering ? 1 : 0));
+    // Cumulative counts as counters (`rate()` applies); the gauges below under the old names stay
+    // for dashboards built on them, and will go in a later release.
+    const total = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    total('quorumq_snapshots_taken_total', 'Snapshots this node took since it started', () => source.snapshots.taken);
+    total('quorumq_snapshots_installed_total', 'Snapshots this node installed from a leader since it started', () => source.snapshots.installed);
+    total('quorumq_disk_failures_total', 'Times since start the disk refused a write and the node stopped acknowledging', () => source.diskTrouble.failures);
+    total('quorumq_disk_recoveries_total', 'Times since start the disk took writes again and the node rejoined from it', () => source.diskTrouble.recoveries);
+    this.leaderChanges = new Counter({
+      name: 'quorumq_leader_changes_total',
+      help: 'Times since start this node came to know a leader other than the one it knew (an election ended, or it joined)',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'quorumq_replication_lag_entries',
+      help: 'On the leader: how many committed entries each member has yet to acknowledge (its match index behind the commit index)',
+      labelNames: ['member'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const view = source.cluster();
+        if (view.self.role !== 'leader') return;
+        for (const member of view.members) {
+          if (member.matchIndex !== undefined) this.set({ member: member.id }, Math.max(0, view.self.commitIndex - member.matchIndex));
+        }
+      },
+    });
+    registerQueueMetrics(registry, source.machine, () => Date.now());
     new Gauge({
       name: 'quorumq_snapshots_taken',
       help: 'Snapshots this node took since it started',

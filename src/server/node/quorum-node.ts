@@ -404,6 +404,7 @@ export class QuorumNode {
     else if (state.role === 'follower' && state.leader !== '' && state.leader !== before.leader) {
       this.log.info({ leader: state.leader, term }, 'following');
     } else this.log.debug({ role: state.role, leader: state.leader || null, term }, 'role changed');
+    if (state.leader !== '' && state.leader !== before.leader) this.metrics.leaderChanges.inc();
     this.requests.onSoftState(before, state, 2 * this.options.tickMs * this.options.electionTicks);
   }
 
