@@ -1,39 +1,20 @@
-import { AssertionError, type AttemptRecord, assert, type DeadLetterOrigin, receiptOf } from '../shared/index.ts';
+import { AssertionError, assert, type MessageStatusResult, receiptOf } from '../shared/index.ts';
 import type { StoredMessage } from './queue-message.ts';
 import type { RetainedRecord } from './retained-records.ts';
 
-interface StatusBase {
-  readonly id: string;
-  readonly seq: number;
-  readonly attempt: number;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-  readonly history: readonly AttemptRecord[];
-  /** Only when the message has a TTL. */
-  readonly expiresAt?: number;
-  /** Only on a message that is, or was, in a dead-letter queue. */
-  readonly deadLetter?: DeadLetterOrigin;
-}
-
-/** What `GET /queues/:q/messages/:id` answers: the fields of the message's state. */
-export type MessageStatus =
-  | (StatusBase & { readonly state: 'ready' })
-  | (StatusBase & { readonly state: 'delayed'; readonly availableAt: number })
-  | (StatusBase & { readonly state: 'inflight'; readonly leaseDeadline: number; readonly receipt: string; readonly deliveredAt: number })
-  | AckedStatus
-  | DeadStatus;
+/**
+ * What `GET /queues/:q/messages/:id` answers: the wire type the protocol declares
+ * (`MessageStatusResult`), one declaration for the machine that builds it and the clients that read it.
+ */
+export type MessageStatus = MessageStatusResult;
 
 /** `result` only when the ack carried one. */
-export type AckedStatus = StatusBase & { readonly state: 'acked'; readonly ackedAt: number; readonly result?: unknown };
+export type AckedStatus = Extract<MessageStatus, { readonly state: 'acked' }>;
 
-export type DeadStatus = StatusBase & {
-  readonly state: 'dead';
-  readonly deadAt: number;
-  readonly deadReason: DeadLetterOrigin['reason'];
-  /** Where the message went, and its id there. */
-  readonly deadLetterQueue: string;
-  readonly deadLetterId: string;
-};
+export type DeadStatus = Extract<MessageStatus, { readonly state: 'dead' }>;
+
+/** The fields of a status in every state. */
+type StatusBase = Omit<Extract<MessageStatus, { readonly state: 'ready' }>, 'state'>;
 
 export function describeMessage(message: StoredMessage): MessageStatus {
   const base = statusBase(message);

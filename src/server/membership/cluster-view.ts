@@ -1,37 +1,10 @@
 import type { Member } from '../../gossip/index.ts';
 import { isVoter, members, type NodeId, type RaftStatus } from '../../raft/index.ts';
+import type { ClusterResult } from '../../shared/index.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
 
-export interface ClusterView {
-  readonly self: {
-    readonly id: NodeId;
-    readonly address: string;
-    readonly role: 'leader' | 'follower' | 'candidate' | 'learner';
-    readonly term: number;
-    readonly commitIndex: number;
-    readonly appliedIndex: number;
-    /** This node lost acknowledged data on disk and is being repaired: it does not vote meanwhile. */
-    readonly recovering: boolean;
-  };
-  readonly leader: { readonly id: NodeId; readonly address: string | null } | null;
-  readonly members: readonly {
-    readonly id: NodeId;
-    readonly address: string | null;
-    /** Gossip's word; for a member gossip has not heard of (see `inGossip`), what the peer link says. */
-    readonly state: 'alive' | 'suspect' | 'dead' | 'left';
-    /**
-     * False for a member of the configuration that this node's gossip has no word of at all: one
-     * that has not answered since this node started, such as the old identity of a node that came
-     * back with its data wiped. Autopilot takes it as dead after a while and replaces it.
-     */
-    readonly inGossip: boolean;
-    readonly voter: boolean;
-    /** The Raft view: voter, learner, or not in the configuration (a gossip member not yet added). */
-    readonly raft: 'voter' | 'learner' | null;
-    readonly connected: boolean;
-    readonly matchIndex?: number;
-  }[];
-}
+/** `GET /cluster`: the wire type the protocol declares (`ClusterResult`), built here from the Raft and gossip views. */
+export type ClusterView = ClusterResult;
 
 export interface ClusterViewInput {
   readonly self: { readonly id: NodeId; readonly address: string };

@@ -1,4 +1,5 @@
 import { type ClientRequest, RequestError, type WriteRequest } from '../../shared/index.ts';
+import { isReadRequest } from './local-reads.ts';
 import { peekRequest } from './peek-request.ts';
 import { redriveRequest } from './redrive-request.ts';
 import { configureRequest, enqueueRequest, objectBody, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
@@ -53,14 +54,6 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
  */
 export function forwardedRequest(value: Record<string, unknown>): WriteRequest {
   const request = requestOfFrame(value);
-  switch (request.op) {
-    case 'getQueue':
-    case 'listQueues':
-    case 'getMessage':
-    case 'peek':
-    case 'cluster':
-      throw new RequestError('BAD_REQUEST', `${request.op} is answered where it was asked, never forwarded`);
-    default:
-      return request;
-  }
+  if (isReadRequest(request)) throw new RequestError('BAD_REQUEST', `${request.op} is answered where it was asked, never forwarded`);
+  return request;
 }
