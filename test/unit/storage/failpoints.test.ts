@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Ready } from '../../../src/raft/index.ts';
 import { FailpointStorage } from '../../../src/storage/failpoint-storage.ts';
 import { FAILPOINT_NAMES, FAILPOINTS_ENV, type FailpointName, Failpoints, MemoryStorage, parseFailpoints } from '../../../src/storage/index.ts';
 import { configError } from '../../support/config-error.ts';
+import { ready } from '../../support/ready-builder.ts';
 
 describe('failpoints', () => {
   describe('when parsed from the environment', () => {
@@ -55,19 +55,6 @@ describe('failpoints', () => {
 });
 
 describe('FailpointStorage', () => {
-  const ready = (fields: Partial<Ready>): Ready => ({
-    softState: undefined,
-    hardState: undefined,
-    snapshot: undefined,
-    entries: [],
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-    ...fields,
-  });
-
   it('fires vote points only for a new term or vote, append points for entries, each side of the write', async () => {
     const events: string[] = [];
     const inner = new MemoryStorage();

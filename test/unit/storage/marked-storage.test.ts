@@ -2,28 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Entry, Ready } from '../../../src/raft/index.ts';
 import type { AckedMark } from '../../../src/storage/acked-mark.ts';
 import { MarkFile } from '../../../src/storage/mark-file.ts';
 import { MarkedStorage } from '../../../src/storage/marked-storage.ts';
 import { MemoryStorage } from '../../../src/storage/memory-storage.ts';
-
-const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new Uint8Array(0) });
-
-function ready(fields: Partial<Ready>): Ready {
-  return {
-    softState: undefined,
-    hardState: undefined,
-    snapshot: undefined,
-    entries: [],
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-    ...fields,
-  };
-}
+import { entry, ready } from '../../support/ready-builder.ts';
 
 const START: AckedMark = { id: 'n1', term: 1, vote: 'n1', previous: { index: 0, term: 0 }, current: { index: 0, term: 0 } };
 

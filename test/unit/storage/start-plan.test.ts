@@ -1,24 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Entry, PersistedState, Ready } from '../../../src/raft/index.ts';
+import type { PersistedState } from '../../../src/raft/index.ts';
 import { type AckedMark, markFor } from '../../../src/storage/acked-mark.ts';
 import { planStart } from '../../../src/storage/start-plan.ts';
-
-const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new Uint8Array(0) });
-
-function ready(fields: Partial<Ready>): Ready {
-  return {
-    softState: undefined,
-    hardState: undefined,
-    snapshot: undefined,
-    entries: [],
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-    ...fields,
-  };
-}
+import { entry, ready } from '../../support/ready-builder.ts';
 
 function stored(terms: number[], term = 2, vote = 'a'): PersistedState {
   return { hardState: { term, vote, commit: 0 }, entries: terms.map((t, i) => entry(i + 1, t)) };

@@ -2,30 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Entry, Ready } from '../../../src/raft/index.ts';
 import { AssertionError } from '../../../src/shared/index.ts';
 import { type AckedMark, markFor } from '../../../src/storage/acked-mark.ts';
 import { chunkOf, encodeChunkedRecord, SNAPSHOT_CHUNK_BYTES } from '../../../src/storage/chunked-snapshot.ts';
 import { encodeEntry, GENESIS_LINK, LINK_BYTES } from '../../../src/storage/entry-codec.ts';
 import { LevelStorage } from '../../../src/storage/level-storage.ts';
 import { MarkFile } from '../../../src/storage/mark-file.ts';
-
-const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new Uint8Array(0) });
-
-function ready(fields: Partial<Ready>): Ready {
-  return {
-    softState: undefined,
-    hardState: undefined,
-    snapshot: undefined,
-    entries: [],
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-    ...fields,
-  };
-}
+import { entry, ready } from '../../support/ready-builder.ts';
 
 const mark: AckedMark = { id: 'n1', term: 3, vote: 'a', previous: { index: 0, term: 0 }, current: { index: 0, term: 0 } };
 const META = { index: 1, term: 1, membership: { voters: ['a'], learners: [] } };
