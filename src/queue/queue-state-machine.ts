@@ -84,6 +84,10 @@ export class QueueStateMachine {
     return earliest;
   }
 
+  hasQueue(name: string): boolean {
+    return this.queues.has(name);
+  }
+
   stats(name: string): QueueStats | undefined {
     return this.queues.get(name)?.stats();
   }

@@ -110,7 +110,8 @@ export class QueueService {
    * the machine's defaults as the dead-letter queues it makes do.
    */
   private createWith(queue: string): { createWith?: Partial<QueueConfig> } {
-    if (this.options.machine.stats(queue) !== undefined || queue.endsWith('.dlq')) return {};
+    // Asked on every enqueue: a lookup, not a stats object built to be thrown away.
+    if (this.options.machine.hasQueue(queue) || queue.endsWith('.dlq')) return {};
     return { createWith: NEW_QUEUE_SETTINGS };
   }
 
