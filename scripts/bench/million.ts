@@ -5,7 +5,9 @@
 // The disk bound is what the store may hold, not what it holds at best: two snapshots of the ~10 MB
 // backlog and up to 32 MB of log behind them, uncompressed, times LevelDB's space amplification while
 // its compaction catches up (seen: a plateau between 50 and 110 MB). Growth without end fails it.
-//   npx tsx scripts/bench/million.ts [--messages 1000000]
+// --http moves the messages over HTTP/JSON instead of the SDK (the operator's measurement in the disk
+// issue: batches of 500, a backlog of 2,000); --batch and --backlog set those sizes.
+//   npx tsx scripts/bench/million.ts [--messages 1000000] [--http] [--batch 100] [--backlog 10000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +18,17 @@ import { LocalCluster } from '../../cluster/local-cluster.ts';
 import { connect } from '../../src/client/index.ts';
 import { reportVerdicts } from './verdicts.ts';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' } } });
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '1000000' },
+    http: { type: 'boolean', default: false },
+    batch: { type: 'string', default: '100' },
+    backlog: { type: 'string', default: '10000' },
+  },
+});
 const total = Number(values.messages);
-const BACKLOG = 10_000;
-const BATCH = 100;
+const BACKLOG = Number(values.backlog);
+const BATCH = Number(values.batch);
 const body = 'x'.repeat(1000);
 const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-million-'));
 const cluster = new LocalCluster({ ports: await freePorts(3), dataRoot });
@@ -40,6 +49,49 @@ function sample(): { disk: number[]; rss: number[] } {
   return { disk, rss };
 }
 
+/** Moves messages one way or the other: the SDK (msgpack over WebSocket) or plain HTTP/JSON. */
+interface Mover {
+  enqueue(count: number): Promise<void>;
+  /** Receives up to a batch, acks it, and says how many were acked. */
+  receiveAndAck(): Promise<number>;
+  close(): void;
+}
+
+function moverFor(address: string): Mover {
+  if (values.http) return httpMover(address);
+  const client = connect({ nodes: addresses });
+  return {
+    enqueue: async (count) => void (await client.enqueueBatch('million', Array.from({ length: count }, () => ({ body })))),
+    receiveAndAck: async () => {
+      const deliveries = await client.receive('million', { max: BATCH, waitMs: 200 });
+      if (deliveries.length === 0) return 0;
+      return (await client.ack('million', { receipts: deliveries.map((delivery) => delivery.receipt) })).count;
+    },
+    close: () => client.close(),
+  };
+}
+
+function httpMover(address: string): Mover {
+  const post = async (path: string, payload: unknown): Promise<unknown> => {
+    const response = await fetch(`http://${address}/queues/million/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    enqueue: async (count) => void (await post('messages', { messages: Array.from({ length: count }, () => ({ body })) })),
+    receiveAndAck: async () => {
+      const { messages } = (await post('receive', { max: Math.min(BATCH, 1000), waitMs: 200 })) as { messages: { receipt: string }[] };
+      if (messages.length === 0) return 0;
+      return ((await post('ack', { receipts: messages.map((message) => message.receipt) })) as { acked: number }).acked;
+    },
+    close: () => undefined,
+  };
+}
+
 const mb = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MB`;
 
 try {
@@ -49,8 +101,8 @@ try {
   let enqueued = 0;
   let acked = 0;
   const started = performance.now();
-  const producers = Array.from({ length: 4 }, async () => {
-    const producer = connect({ nodes: addresses });
+  const producers = Array.from({ length: 4 }, async (_, slot) => {
+    const producer = moverFor(addresses[slot % addresses.length]!);
     while (enqueued < total) {
       if (enqueued - acked > BACKLOG) {
         await new Promise((resolve) => setTimeout(resolve, 5));
@@ -58,21 +110,22 @@ try {
       }
       const count = Math.min(BATCH, total - enqueued);
       enqueued += count;
-      await producer.enqueueBatch(
-        'million',
-        Array.from({ length: count }, () => ({ body })),
-      );
+      await producer.enqueue(count);
     }
     producer.close();
   });
   let consuming = true;
-  const consumers = Array.from({ length: 4 }, async () => {
-    const consumer = connect({ nodes: addresses });
+  const consumers = Array.from({ length: 4 }, async (_, slot) => {
+    const consumer = moverFor(addresses[slot % addresses.length]!);
     while (consuming) {
-      const deliveries = await consumer.receive('million', { max: BATCH, waitMs: 200 });
-      if (deliveries.length === 0) continue;
-      const settled = await consumer.ack('million', { receipts: deliveries.map((delivery) => delivery.receipt) });
-      acked += settled.count;
+      try {
+        // Read after the await: `acked += await ...` would add to the value from before it, losing the other consumers' counts.
+        const count = await consumer.receiveAndAck();
+        acked += count;
+      } catch (error) {
+        console.error(`consumer: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
     consumer.close();
   });
