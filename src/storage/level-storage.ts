@@ -238,10 +238,15 @@ export class LevelStorage implements RaftStorage {
    */
   private dropRange(range: { gte: Uint8Array; lt?: Uint8Array; lte?: Uint8Array }): void {
     const drop = async () => {
-      if (this.powerCut === undefined) return this.db.clear(range);
-      const operations: Operation[] = [];
-      for await (const key of this.db.keys(range)) operations.push({ type: 'del', key });
-      return this.write(operations, false);
+      if (this.powerCut === undefined) await this.db.clear(range);
+      else {
+        const operations: Operation[] = [];
+        for await (const key of this.db.keys(range)) operations.push({ type: 'del', key });
+        await this.write(operations, false);
+      }
+      // Deleted records and their tombstones stay on disk until a compaction merges them, which LevelDB's
+      // own reaches only when a level fills: under a steady log that is hundreds of megabytes later.
+      await this.db.compactRange(range.gte, range.lte ?? range.lt ?? range.gte);
     };
     this.pendingDrops = this.pendingDrops.then(drop).catch(() => undefined);
   }

@@ -35,7 +35,7 @@ export interface StateEncoding {
  */
 const STAGGER_SHARE = 0.25;
 /** How far a large snapshot may stretch the log kept between snapshots (see `bytesBetween`). */
-const LOG_BYTES_STRETCH_MAX = 4;
+const LOG_BYTES_STRETCH_MAX = 8;
 
 /**
  * Snapshots the queues at the applied index and drops the log below it, so disk use and restart
