@@ -180,10 +180,9 @@ export class LevelStorage implements RaftStorage {
     this.baseIndex = index;
     this.baseLink = link;
     assert(this.baseIndex + this.links.length === lastIndex, 'a local snapshot compacts the stored log, never moves its end');
-    // No forced compaction here, unlike after the rare wholesale deletions: LevelDB's own keeps the
-    // store small under a steady log (300k 1 KB messages: peak data directory 8.5 MB without, 17.3
-    // MB with), while forcing one after every snapshot rewrote the snapshots themselves (every level-0
-    // file spans the log and the meta keys) and cost each node 60-80 MB of transient native memory.
+    // The compaction that reclaims the dropped log runs after the deletion, over the dropped range only
+    // (see `dropRange`). One forced over the whole log at the snapshot's batch rewrote the snapshots too
+    // (every level-0 file spans the log and the meta keys) and cost each node 60-80 MB of native memory.
     const record = await this.writeChunks(snapshot, link);
     // The record is what makes the chunks a snapshot: synced, and so the chunks written before it.
     await this.write([{ type: 'put', key: snapshotKey(index), value: encodeChunkedRecord(record) }, ...operations], true);
