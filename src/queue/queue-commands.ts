@@ -72,8 +72,15 @@ export type QueueCommand =
   | ({ readonly type: 'redrive'; readonly ts: number; readonly queue: string; readonly to?: string; readonly max: number } & CreatesQueue)
   /** Pauses (`paused: true`) or resumes a queue: a paused queue takes enqueues and delivers nothing. */
   | { readonly type: 'pause'; readonly ts: number; readonly queue: string; readonly paused: boolean }
+  /** Makes delayed messages ready now (a message waiting out a delay or a retry backoff). Cluster version 2. */
+  | { readonly type: 'promote'; readonly ts: number; readonly queue: string; readonly ids: readonly string[] }
   /** Proposed by the leader when a lease or delay falls due, so that expiry happens in the log. */
-  | { readonly type: 'tick'; readonly ts: number };
+  | { readonly type: 'tick'; readonly ts: number }
+  /**
+   * Raises the cluster version (never lowers it): proposed by the leader once every member supports
+   * `version` (see `cluster-version.ts`). Cluster version 2.
+   */
+  | { readonly type: 'clusterVersion'; readonly ts: number; readonly version: number };
 
 export type QueueCommandType = QueueCommand['type'];
 
@@ -83,7 +90,7 @@ export type { DeliveredMessage } from '../shared/index.ts';
 
 export interface Rejection {
   readonly id: string;
-  readonly code: 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT';
+  readonly code: 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT' | 'NOT_DELAYED';
 }
 
 export interface QueueStats {
@@ -97,6 +104,10 @@ export interface QueueStats {
   readonly bytes: number;
   /** Delivers nothing while true (see the `pause` command); enqueues, delays and lease expiry go on. */
   readonly paused: boolean;
+  /** Nacked deliveries, leases that ran out, and messages whose time to live ran out: counted since cluster version 2. */
+  readonly nacked: number;
+  readonly leaseExpired: number;
+  readonly expired: number;
   readonly config: QueueConfig;
 }
 
@@ -111,4 +122,10 @@ export type QueueResult =
   /** `remaining`: ready messages still in the source queue. */
   | { readonly type: 'redriven'; readonly moved: number; readonly remaining: number }
   | { readonly type: 'ticked' }
-  | { readonly type: 'error'; readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES' | 'OVERLOADED' | 'BAD_REQUEST'; readonly message: string };
+  | { readonly type: 'promoted'; readonly count: number; readonly rejected: Rejection[] }
+  | { readonly type: 'clusterVersion'; readonly version: number }
+  | {
+      readonly type: 'error';
+      readonly code: 'QUEUE_FULL' | 'NOT_FOUND' | 'TOO_MANY_QUEUES' | 'OVERLOADED' | 'BAD_REQUEST' | 'FEATURE_NOT_ENABLED';
+      readonly message: string;
+    };

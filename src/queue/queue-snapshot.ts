@@ -18,6 +18,8 @@ export interface MachineSnapshot {
   readonly queues: readonly QueueSnapshot[];
   /** Absent in snapshots from before idempotent producers: no session to resume. */
   readonly producers?: SessionSnapshot<QueueResult>;
+  /** Absent until the cluster version is raised past 1 (see `cluster-version.ts`). */
+  readonly clusterVersion?: number;
 }
 
 /** The snapshot in the current version's shape. */

@@ -3,6 +3,7 @@ import { assert, type PeekResult, type PeekState, parseReceipt, unreachable } fr
 import type { MessageStatus } from './message-status.ts';
 import { ProducerSessions } from './producer-sessions.ts';
 import type { NewMessage, QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
+import { commandSince, UNVERSIONED_CLUSTER_VERSION } from './cluster-version.ts';
 import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
@@ -19,6 +20,8 @@ export class QueueStateMachine {
   private now = 0;
   private nextMessageNumber = 1;
   private producers = new ProducerSessions<QueueResult>();
+  /** See `cluster-version.ts`: raised by the `clusterVersion` command, never lowered. */
+  private version = UNVERSIONED_CLUSTER_VERSION;
 
   constructor(private readonly retentionLimits: RetentionLimits = DEFAULT_RETENTION_LIMITS) {}
 
@@ -26,9 +29,20 @@ export class QueueStateMachine {
     return this.now;
   }
 
+  get clusterVersion(): number {
+    return this.version;
+  }
+
   apply(command: QueueCommand): QueueResult {
     this.now = Math.max(this.now, command.ts);
+    // The leader never proposes a command before the cluster reaches its version; one that came anyway
+    // (a bypassed gate) is refused alike on every replica, which all know the version.
+    const since = commandSince(command.type) ?? Number.POSITIVE_INFINITY;
+    if (since > this.version && command.type !== 'clusterVersion') {
+      return { type: 'error', code: 'FEATURE_NOT_ENABLED', message: `${command.type} needs cluster version ${since}; the cluster runs ${this.version}` };
+    }
     const result = this.applyCommand(command);
+    if (command.type === 'clusterVersion') return result;
     const touched = command.type === 'tick' ? [...this.queues.values()] : [this.queues.get(command.queue)];
     this.placeDeadLetters(touched.filter((queue) => queue !== undefined));
     return result;
@@ -65,13 +79,32 @@ export class QueueStateMachine {
         if (queue === undefined) return { type: 'error', code: 'NOT_FOUND', message: `queue ${command.queue} does not exist` };
         return { type: 'paused', paused: queue.setPaused(command.paused) };
       }
+      case 'promote': {
+        const queue = this.advanced(command.queue);
+        if (queue === undefined) return { type: 'promoted', count: 0, rejected: notFound({ ids: command.ids, receipts: [] }) };
+        return { type: 'promoted', ...queue.promote(command.ids, this.now) };
+      }
       case 'tick':
         for (const queue of this.queues.values()) queue.advanceTime(this.now);
         this.producers.expire(this.now);
         return { type: 'ticked' };
+      case 'clusterVersion':
+        return this.raiseVersion(command.version);
       default:
         return unreachable(command, 'queue command');
     }
+  }
+
+  /**
+   * Counting of nacks, lease expiries and expiries starts at the raise, from zero, on every replica:
+   * a node of this release counted them before too, but from wherever it happened to start.
+   */
+  private raiseVersion(version: number): QueueResult {
+    if (version > this.version) {
+      this.version = version;
+      for (const queue of this.queues.values()) queue.resetEventCounts();
+    }
+    return { type: 'clusterVersion', version: this.version };
   }
 
   /** The earliest stamp at which a `tick` would return a lease, release a delay, expire or forget a message. */
@@ -145,6 +178,8 @@ export class QueueStateMachine {
       nextMessageNumber: this.nextMessageNumber,
       queues: [...this.queues.values()].map((queue) => queue.toSnapshot(capture)),
       producers: this.producers.toSnapshot(),
+      // Written only once raised: until then a snapshot must read the same to a release from before the gate.
+      ...(this.version > UNVERSIONED_CLUSTER_VERSION ? { clusterVersion: this.version } : {}),
     };
     return new SlicedEncoding(state, { asCaptured: capture.asCaptured, onPacked: () => capture.release(), sliceItems });
   }
@@ -156,6 +191,7 @@ export class QueueStateMachine {
     this.nextMessageNumber = state.nextMessageNumber;
     this.queues = new Map(state.queues.map((queue) => [queue.name, QueueState.fromSnapshot(queue, this.retentionLimits)]));
     this.producers = ProducerSessions.fromSnapshot(state.producers);
+    this.version = state.clusterVersion ?? UNVERSIONED_CLUSTER_VERSION;
   }
 
   private advanced(name: string): QueueState | undefined {

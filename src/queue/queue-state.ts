@@ -41,7 +41,18 @@ export interface QueueSnapshot {
   readonly retained: readonly RetainedRecord[];
   /** Written only when true: snapshots of queues never paused stay as they were before pausing existed. */
   readonly paused?: true;
+  /** Written only when one is not zero (see `QueueEventCounts`). */
+  readonly events?: QueueEventCounts;
 }
+
+/** Deliveries that ended without an ack, by how; counted from the cluster version 2 raise. */
+export interface QueueEventCounts {
+  readonly nacked: number;
+  readonly leaseExpired: number;
+  readonly expired: number;
+}
+
+const NO_EVENTS: QueueEventCounts = { nacked: 0, leaseExpired: 0, expired: 0 };
 
 /** Higher priority first, then place in line: a returning message takes back its old place. */
 const deliveryOrder = (a: StoredMessage, b: StoredMessage) => (a.priority !== b.priority ? a.priority > b.priority : a.position < b.position);
@@ -72,6 +83,7 @@ export class QueueState {
   private acked = 0;
   private dead = 0;
   private paused = false;
+  private events: QueueEventCounts = NO_EVENTS;
   /** Messages that left for the dead-letter queue since the machine last collected them. */
   private deadLetters: DeadLetter[] = [];
   /** Snapshots being encoded, each with the messages it holds by reference: those below `seqBelow`. */
@@ -102,7 +114,10 @@ export class QueueState {
     }
     for (let top = this.leases.peek(); top !== undefined && top.at <= now; top = this.leases.peek()) {
       this.leases.pop();
-      if (this.isCurrent(top.message, 'inflight', top.at)) this.returnToLine(top.message, now, 0, endedAttempt(top.message, 'leaseExpired', now));
+      if (this.isCurrent(top.message, 'inflight', top.at)) {
+        this.countEvent('leaseExpired');
+        this.returnToLine(top.message, now, 0, endedAttempt(top.message, 'leaseExpired', now));
+      }
     }
     for (let top = this.expiries.peek(); top !== undefined && top.at <= now; top = this.expiries.peek()) {
       this.expiries.pop();
@@ -209,6 +224,7 @@ export class QueueState {
       this.moveTo(message, 'inflight', now + command.visibilityMs);
       return undefined;
     }
+    this.countEvent('nacked');
     const delayMs = command.delayMs ?? nackBackoffMs(this.config.backoff, message.attempt, command.seed, message.id);
     this.returnToLine(message, now, delayMs, endedAttempt(message, 'nacked', now, command.error));
     return undefined;
@@ -285,8 +301,35 @@ export class QueueState {
       acked: this.acked,
       bytes: this.bytes,
       paused: this.paused,
+      ...this.events,
       config: this.config,
     };
+  }
+
+  /**
+   * Makes each delayed message ready now: one back from a lease to its old place in line, one that
+   * never joined the line to its end, in commit order (whatever order the ids came in). One in
+   * another state is refused.
+   */
+  promote(ids: readonly string[], now: number): { count: number; rejected: Rejection[] } {
+    const rejected: Rejection[] = [];
+    const promoted = new Map<string, StoredMessage>();
+    for (const id of ids) {
+      const message = this.messages.get(id);
+      if (message === undefined) rejected.push({ id, code: 'NOT_FOUND' });
+      else if (message.state !== 'delayed') rejected.push({ id, code: 'NOT_DELAYED' });
+      else promoted.set(id, message);
+    }
+    for (const message of [...promoted.values()].sort((a, b) => a.seq - b.seq)) this.moveTo(message, 'ready', now);
+    return { count: ids.length - rejected.length, rejected };
+  }
+
+  resetEventCounts(): void {
+    this.events = NO_EVENTS;
+  }
+
+  private countEvent(kind: keyof QueueEventCounts): void {
+    this.events = { ...this.events, [kind]: this.events[kind] + 1 };
   }
 
   /** The messages now, by reference: those already here change only after `beforeChange`. */
@@ -320,6 +363,7 @@ export class QueueState {
       dedup: [...this.dedup.entries()],
       retained: [...this.retained.values()],
       ...(this.paused ? { paused: true as const } : {}),
+      ...(this.events === NO_EVENTS ? {} : { events: this.events }),
     };
     capture.holdsMessagesOf(snapshot);
     return snapshot;
@@ -334,6 +378,7 @@ export class QueueState {
     queue.acked = snapshot.acked;
     queue.dead = snapshot.dead;
     queue.paused = snapshot.paused === true;
+    queue.events = snapshot.events ?? NO_EVENTS;
     for (const saved of snapshot.messages) {
       assert(saved.state !== 'new', 'a snapshot holds only placed messages');
       const message: StoredMessage = { ...saved, state: 'new' };
@@ -366,6 +411,7 @@ export class QueueState {
   }
 
   private leaveForDeadLetters(message: StoredMessage, reason: DeadLetterOrigin['reason']): void {
+    if (reason === 'expired') this.countEvent('expired');
     this.remove(message);
     this.dead++;
     const origin = { queue: this.name, id: message.id, reason, attempts: message.attempt, history: message.history };

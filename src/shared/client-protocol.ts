@@ -148,6 +148,8 @@ export const ERROR_CODE_LIST = [
   'TIMEOUT',
   'SHUTTING_DOWN',
   'INTERNAL',
+  /** A command that needs a cluster version the cluster has not reached: a member still runs an older release. */
+  'FEATURE_NOT_ENABLED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODE_LIST)[number];
@@ -206,9 +208,10 @@ export interface ReceiveResult {
 /**
  * Why one target of an ack, nack or extend was not settled: `NOT_FOUND` (no such message, or no
  * such queue), `LEASE_EXPIRED` (a receipt whose lease is over), `NOT_INFLIGHT` (a nack or extend by
- * id of a message nobody holds). The request itself still succeeds.
+ * id of a message nobody holds), `NOT_DELAYED` (a promote of a message that is not delayed). The
+ * request itself still succeeds.
  */
-export type RejectionCode = 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT';
+export type RejectionCode = 'NOT_FOUND' | 'LEASE_EXPIRED' | 'NOT_INFLIGHT' | 'NOT_DELAYED';
 
 export interface SettleRejection {
   readonly id: string;
@@ -278,6 +281,10 @@ export interface QueueStatsResult {
   readonly bytes: number;
   /** Delivers nothing while true (`pause`); enqueues go on. */
   readonly paused: boolean;
+  /** Deliveries nacked, leases that ran out, messages whose time to live ran out: counted since the cluster reached version 2. */
+  readonly nacked: number;
+  readonly leaseExpired: number;
+  readonly expired: number;
   readonly config: EffectiveQueueConfig;
 }
 

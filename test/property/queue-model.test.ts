@@ -60,6 +60,9 @@ type Operation =
   /** `to`: an index into QUEUES, or null for each message's origin. */
   | { readonly kind: 'redrive'; readonly queue: number; readonly dt: number; readonly to: number | null; readonly max: number }
   /** Replaces the machine by one restored from its snapshot; the model does not notice. */
+  /** Picks live messages (delayed ones mostly), or any id ever issued. */
+  | { readonly kind: 'promote'; readonly queue: number; readonly dt: number; readonly picks: readonly number[]; readonly anyIssued: boolean }
+  | { readonly kind: 'clusterVersion'; readonly dt: number; readonly version: number }
   | { readonly kind: 'snapshot' };
 
 /** Producer queues mostly, dead-letter queues sometimes. */
@@ -171,6 +174,17 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
       max: fc.integer({ min: 0, max: 5 }),
     }),
   },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('promote' as const),
+      queue: queueIndex,
+      dt: timeStep,
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+      anyIssued: fc.boolean(),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('clusterVersion' as const), dt: timeStep, version: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'snapshot' as const }) },
 );
 
@@ -224,6 +238,14 @@ class CommandBuilder {
       case 'nack':
       case 'extend':
         return this.settleCommand(op, ts);
+      case 'promote': {
+        const queue = this.queueName(op.queue);
+        const delayed = this.model.idsIn(queue, 'delayed');
+        const pool = [op.anyIssued ? [] : delayed, this.model.idsIn(queue, 'live'), [...this.issued, 'never-issued']].find((ids) => ids.length > 0)!;
+        return { type: 'promote', ts, queue, ids: op.picks.map((pick) => pool[pick % pool.length]!) };
+      }
+      case 'clusterVersion':
+        return { type: 'clusterVersion', ts, version: op.version };
     }
   }
 
@@ -285,7 +307,8 @@ function observe(machine: Observable, ids: ReadonlySet<string>) {
 
 function idsNamedBy(command: QueueCommand, result: QueueResult): string[] {
   const named: string[] = [];
-  if ('ids' in command) named.push(...command.ids, ...command.receipts.map((receipt) => receipt.slice(0, receipt.lastIndexOf(':'))));
+  if ('ids' in command) named.push(...command.ids);
+  if ('receipts' in command) named.push(...command.receipts.map((receipt) => receipt.slice(0, receipt.lastIndexOf(':'))));
   if (result.type === 'enqueued') named.push(...result.ids);
   if (result.type === 'received') named.push(...result.messages.map((message) => message.id));
   return named;

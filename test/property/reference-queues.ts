@@ -33,8 +33,12 @@ interface ModelMessage {
   readonly priority: number;
   readonly enqueuedAt: number;
   readonly bytes: number;
-  /** When the message first joined the line: its place for good, whatever happens to it later. */
-  readonly joinedAt: number;
+  /**
+   * When the message first joined the line, counted over the whole model (0: not yet): its place for
+   * good, whatever happens to it later. Delays that end together join earliest end first, then in
+   * commit order; promoted messages join at the promote, in commit order.
+   */
+  joinOrder: number;
   /** 0 = never. */
   readonly expiresAt: number;
   readonly origin?: DeadLetterOrigin;
@@ -64,17 +68,25 @@ interface ModelQueue {
   records: ModelRecord[];
   /** A paused queue delivers nothing; everything else goes on. */
   paused: boolean;
+  /** Deliveries nacked, leases run out, messages expired: from the cluster version 2 raise, from zero. */
+  nacked: number;
+  leaseExpired: number;
+  expired: number;
   /** Messages that left during the current command, in the order they left. */
   leaving: { message: ModelMessage; origin: DeadLetterOrigin }[];
 }
 
-/** Higher priority first; then whoever joined the line first; then commit order. */
+/** Higher priority first; then whoever joined the line first. */
 function lineOrder(a: ModelMessage, b: ModelMessage): number {
-  return b.priority - a.priority || a.joinedAt - b.joinedAt || a.seq - b.seq;
+  return b.priority - a.priority || a.joinOrder - b.joinOrder;
 }
 
 export class ReferenceQueues {
   now = 0;
+  /** The cluster version: commands added after it are refused until it is raised; never lowered. */
+  version = 1;
+  /** Messages that ever joined a line (see `joinOrder`). */
+  private joins = 0;
   private nextNumber = 1;
   private readonly queues = new Map<string, ModelQueue>();
 
@@ -82,6 +94,14 @@ export class ReferenceQueues {
 
   apply(command: QueueCommand): QueueResult {
     this.now = Math.max(this.now, command.ts);
+    if (command.type === 'clusterVersion') {
+      if (command.version > this.version) {
+        this.version = command.version;
+        for (const queue of this.queues.values()) Object.assign(queue, { nacked: 0, leaseExpired: 0, expired: 0 });
+      }
+      return { type: 'clusterVersion', version: this.version };
+    }
+    if (command.type === 'promote' && this.version < 2) return { type: 'error', code: 'FEATURE_NOT_ENABLED', message: 'promote needs cluster version 2' };
     const sources = command.type === 'tick' ? [...this.queues.values()] : [];
     const result = this.applyCommand(command);
     const touched = command.type === 'tick' ? undefined : this.queues.get(command.queue);
@@ -144,9 +164,25 @@ export class ReferenceQueues {
         queue.paused = command.paused;
         return { type: 'paused', paused: queue.paused };
       }
+      case 'promote': {
+        const queue = this.advanced(command.queue);
+        const rejected: Rejection[] = [];
+        let count = 0;
+        for (const id of command.ids) {
+          const message = queue?.messages.find((candidate) => candidate.id === id);
+          if (message === undefined) rejected.push({ id, code: 'NOT_FOUND' });
+          else if (message.state !== 'delayed') rejected.push({ id, code: 'NOT_DELAYED' });
+          else count++;
+        }
+        const promoted = (queue?.messages ?? []).filter((message) => message.state === 'delayed' && command.ids.includes(message.id));
+        this.join(promoted.sort((a, b) => a.seq - b.seq));
+        return { type: 'promoted', count, rejected };
+      }
       case 'tick':
         for (const queue of this.queues.values()) this.advance(queue);
         return { type: 'ticked' };
+      case 'clusterVersion':
+        return { type: 'clusterVersion', version: this.version };
     }
   }
 
@@ -164,6 +200,9 @@ export class ReferenceQueues {
       acked: queue.acked,
       bytes: queue.messages.reduce((sum, message) => sum + message.bytes, 0),
       paused: queue.paused,
+      nacked: queue.nacked,
+      leaseExpired: queue.leaseExpired,
+      expired: queue.expired,
       config: queue.config,
     };
   }
@@ -211,9 +250,10 @@ export class ReferenceQueues {
   }
 
   /** Ids of the messages in `name`, those leased or all of them. */
-  idsIn(name: string, which: 'leased' | 'live'): string[] {
+  idsIn(name: string, which: 'leased' | 'delayed' | 'live'): string[] {
     const messages = this.queues.get(name)?.messages ?? [];
-    return messages.filter((message) => which === 'live' || message.state === 'inflight').map((message) => message.id);
+    const wanted = { leased: 'inflight', delayed: 'delayed', live: undefined }[which];
+    return messages.filter((message) => wanted === undefined || message.state === wanted).map((message) => message.id);
   }
 
   /** Every id a status read could name: live messages and held records, in every queue. */
@@ -242,6 +282,9 @@ export class ReferenceQueues {
       dead: 0,
       records: [],
       paused: false,
+      nacked: 0,
+      leaseExpired: 0,
+      expired: 0,
       leaving: [],
     };
     this.queues.set(name, queue);
@@ -260,9 +303,11 @@ export class ReferenceQueues {
    * expire (earliest expiry first).
    */
   private advance(queue: ModelQueue): void {
-    for (const message of queue.messages) if (message.state === 'delayed' && message.availableAt <= this.now) message.state = 'ready';
+    const due = queue.messages.filter((message) => message.state === 'delayed' && message.availableAt <= this.now);
+    this.join(due.sort((a, b) => a.availableAt - b.availableAt || a.seq - b.seq));
     const leasesDue = queue.messages.filter((message) => message.state === 'inflight' && message.leaseDeadline <= this.now);
     for (const message of leasesDue.sort((a, b) => a.leaseDeadline - b.leaseDeadline || a.seq - b.seq)) {
+      queue.leaseExpired++;
       this.returnToLine(queue, message, 0, this.ended(message, 'leaseExpired'));
     }
     const expired = queue.messages.filter((message) => message.state !== 'inflight' && this.hasExpired(message));
@@ -329,7 +374,7 @@ export class ReferenceQueues {
       priority: source.priority,
       enqueuedAt: this.now,
       bytes: source.bytes,
-      joinedAt: availableAt,
+      joinOrder: delayMs > 0 ? 0 : ++this.joins,
       expiresAt,
       ...(origin === undefined ? {} : { origin }),
       state: delayMs > 0 ? 'delayed' : 'ready',
@@ -342,6 +387,14 @@ export class ReferenceQueues {
     queue.messages.push(message);
     queue.enqueued++;
     return message;
+  }
+
+  /** Makes each message ready, in the given order; one that never joined the line joins it now. */
+  private join(messages: readonly ModelMessage[]): void {
+    for (const message of messages) {
+      message.state = 'ready';
+      if (message.joinOrder === 0) message.joinOrder = ++this.joins;
+    }
   }
 
   private receive(queue: ModelQueue, max: number, visibilityMs: number): DeliveredMessage[] {
@@ -390,6 +443,7 @@ export class ReferenceQueues {
       message.leaseDeadline = this.now + command.visibilityMs;
       return undefined;
     }
+    queue.nacked++;
     const delayMs = command.delayMs ?? nackBackoffMs(queue.config.backoff, message.attempt, command.seed, message.id);
     this.returnToLine(queue, message, delayMs, this.ended(message, 'nacked', command.error));
     return undefined;
@@ -411,6 +465,7 @@ export class ReferenceQueues {
   }
 
   private leave(queue: ModelQueue, message: ModelMessage, reason: DeadLetterOrigin['reason']): void {
+    if (reason === 'expired') queue.expired++;
     queue.messages = queue.messages.filter((candidate) => candidate !== message);
     queue.dead++;
     queue.leaving.push({ message, origin: { queue: queue.name, id: message.id, reason, attempts: message.attempt, history: message.history } });
