@@ -1,4 +1,5 @@
 export { nackBackoffMs } from './backoff.ts';
+export { commandSince, RELEASE_CLUSTER_VERSION, UNVERSIONED_CLUSTER_VERSION } from './cluster-version.ts';
 export { commandsOf, type LogRecord, recordOf } from './log-record.ts';
 export { idNumber } from './message-peek.ts';
 export type { AckedStatus, DeadStatus, MessageStatus } from './message-status.ts';

@@ -1,9 +1,9 @@
 import { decode, encode } from '../shared/codec.ts';
 import { assert, type PeekResult, type PeekState, parseReceipt, unreachable } from '../shared/index.ts';
+import { commandSince, UNVERSIONED_CLUSTER_VERSION } from './cluster-version.ts';
 import type { MessageStatus } from './message-status.ts';
 import { ProducerSessions } from './producer-sessions.ts';
 import type { NewMessage, QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
-import { commandSince, UNVERSIONED_CLUSTER_VERSION } from './cluster-version.ts';
 import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
 import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';

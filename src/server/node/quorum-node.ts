@@ -29,7 +29,7 @@ import {
   MembershipService,
   PeerActivity,
 } from '../membership/index.ts';
-import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withFailpoints } from '../replication/index.ts';
+import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, UnsupportedCommandError, withFailpoints } from '../replication/index.ts';
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
@@ -50,6 +50,8 @@ const DISK_RETRY_FIRST_MS = 500;
 const DISK_RETRY_MAX_MS = 2_000;
 /** How long a departing node keeps telling the others it leaves. */
 const LEAVE_ANNOUNCE_MS = 1000;
+/** The exit status of a node that met a log command its release does not know (sysexits' EX_CONFIG). */
+export const EXIT_UNSUPPORTED_COMMAND = 78;
 
 /**
  * One quorumq peer: storage, the Raft core and its driver, the queue replica, peer links, and the
@@ -486,10 +488,14 @@ export class QuorumNode {
   }
 
   private fatal(error: unknown): void {
-    this.log.fatal({ err: error }, 'storage or core failure: stopping so that a restart recovers from disk');
-    process.exitCode = 1;
+    // A command from a newer release stops the node for good (a restart meets it again): it says so, with its own exit status.
+    const unsupported = error instanceof UnsupportedCommandError;
+    if (unsupported) this.log.fatal({ index: error.index, type: error.commandType }, `stopped applying the log: ${error.message}`);
+    else this.log.fatal({ err: error }, 'storage or core failure: stopping so that a restart recovers from disk');
+    const status = unsupported ? EXIT_UNSUPPORTED_COMMAND : 1;
+    process.exitCode = status;
     this.stopping = true;
     this.requests.stop();
-    void this.close().finally(() => process.exit(1));
+    void this.close().finally(() => process.exit(status));
   }
 }

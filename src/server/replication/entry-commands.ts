@@ -1,4 +1,12 @@
-import { commandsOf, type LogRecord, type QueueCommand, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
+import {
+  commandSince,
+  commandsOf,
+  type LogRecord,
+  type QueueCommand,
+  type QueueResult,
+  type QueueStateMachine,
+  RELEASE_CLUSTER_VERSION,
+} from '../../queue/index.ts';
 import type { Entry } from '../../raft/index.ts';
 import { decode } from '../../shared/codec.ts';
 
@@ -10,6 +18,25 @@ export interface EntryCommandsOptions {
   readonly onRejected: (reason: 'decode' | 'apply', detail: { index: number; error?: unknown; type?: string }) => void;
 }
 
+/**
+ * A committed entry holds a command this release does not know: it was written by a newer release,
+ * past the cluster version gate (which never lets that happen on its own). Applying around it would
+ * be a guess, and skipping it would make this replica differ from those that applied it: the node
+ * stops, and says to upgrade it.
+ */
+export class UnsupportedCommandError extends Error {
+  constructor(
+    readonly index: number,
+    readonly commandType: string,
+  ) {
+    super(
+      `log entry ${index} holds a "${commandType}" command, which this release (cluster version ${RELEASE_CLUSTER_VERSION} at most) does not know: ` +
+        'the entry was written by a newer release past the cluster version gate; start this node with a release that knows it',
+    );
+    this.name = 'UnsupportedCommandError';
+  }
+}
+
 const FAILED: QueueResult = { type: 'error', code: 'BAD_REQUEST', message: 'the command failed to apply' };
 
 /**
@@ -18,7 +45,8 @@ const FAILED: QueueResult = { type: 'error', code: 'BAD_REQUEST', message: 'the 
  * in turn, and again at every restart (a poison entry). An entry that does not decode into
  * commands is skipped; a command whose apply throws answers an error and the next command runs.
  * Every replica holds the same bytes and runs the same deterministic code, so every replica skips
- * or fails the same way, at the same point, and the replicas stay identical.
+ * or fails the same way, at the same point, and the replicas stay identical. The exception is a
+ * command of a type this release does not know (see `UnsupportedCommandError`): that stops the node.
  */
 export class EntryCommands {
   constructor(private readonly options: EntryCommandsOptions) {}
@@ -41,9 +69,15 @@ export class EntryCommands {
   private commandsOf(entry: Entry): readonly QueueCommand[] {
     try {
       const commands = commandsOf(decode(entry.data) as LogRecord);
-      if (Array.isArray(commands) && commands.every((command) => typeof command === 'object' && command !== null)) return commands;
-    } catch {
-      // Reported below, as an entry that does not decode.
+      const types = Array.isArray(commands) ? commands.map((command) => (typeof command === 'object' && command !== null ? command.type : undefined)) : [];
+      if (Array.isArray(commands) && types.every((type) => typeof type === 'string')) {
+        const unknown = types.find((type) => commandSince(type) === undefined);
+        if (unknown !== undefined) throw new UnsupportedCommandError(entry.index, unknown.slice(0, 40));
+        return commands;
+      }
+    } catch (error) {
+      if (error instanceof UnsupportedCommandError) throw error;
+      // Anything else is reported below, as an entry that does not decode.
     }
     this.options.onRejected('decode', { index: entry.index });
     return [];

@@ -3,6 +3,7 @@
  * node's replica of the queues that committed entries are applied to, and the local snapshots that
  * bound the log.
  */
+export { UnsupportedCommandError } from './entry-commands.ts';
 export { withFailpoints } from './failpoint-hooks.ts';
 export { LocalSnapshots, type LocalSnapshotsOptions } from './local-snapshots.ts';
 export { type AppliedListener, QueueReplica, type QueueReplicaOptions } from './queue-replica.ts';

@@ -94,7 +94,21 @@ describe('typed results on the wire', () => {
     messageTtlMs: 0,
     retentionMs: 300_000,
   };
-  const stats: QueueStatsResult = { name: 'jobs', ready: 1, inflight: 0, delayed: 0, dead: 0, enqueued: 1, acked: 0, bytes: 3, paused: false, nacked: 0, leaseExpired: 0, expired: 0, config };
+  const stats: QueueStatsResult = {
+    name: 'jobs',
+    ready: 1,
+    inflight: 0,
+    delayed: 0,
+    dead: 0,
+    enqueued: 1,
+    acked: 0,
+    bytes: 3,
+    paused: false,
+    nacked: 0,
+    leaseExpired: 0,
+    expired: 0,
+    config,
+  };
   const view: ClusterResult = {
     self: { id: 'n1', address: '127.0.0.1:1', role: 'leader', term: 2, commitIndex: 5, appliedIndex: 5, recovering: false },
     leader: { id: 'n1', address: '127.0.0.1:1' },
