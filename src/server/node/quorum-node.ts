@@ -241,7 +241,7 @@ export class QuorumNode {
     };
     const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
-    const address = `${options.advertiseHost}:${options.port}`;
+    const address = `${options.advertiseHost}:${options.advertisePort}`;
     const node = new QuorumNode(opened.id, address, options, opened, log.child({ node: opened.id }), storageOptions, security);
     await node.open(opened);
     return node;
