@@ -31,6 +31,7 @@ import {
 } from '../membership/index.ts';
 import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withFailpoints } from '../replication/index.ts';
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
+import { ConfiguredQueues } from './configured-queues.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
 import { NodeMetrics } from './node-metrics.ts';
@@ -48,6 +49,9 @@ const FREE_SPACE_CHECK_MS = 1000;
 /** After the disk refused a write, the first wait before trying it again, and the longest. */
 const DISK_RETRY_FIRST_MS = 500;
 const DISK_RETRY_MAX_MS = 2_000;
+/** After the config file's queues failed to apply, the first wait before trying again, and the longest. */
+const CONFIGURED_QUEUES_RETRY_FIRST_MS = 500;
+const CONFIGURED_QUEUES_RETRY_MAX_MS = 10_000;
 /** How long a departing node keeps telling the others it leaves. */
 const LEAVE_ANNOUNCE_MS = 1000;
 
@@ -77,6 +81,7 @@ export class QuorumNode {
   private readonly founding: ClusterFounding;
   private readonly peerActivity = new PeerActivity();
   private readonly diskWatch: DiskWatch;
+  private readonly configuredQueues: ConfiguredQueues;
   private readonly clientSockets: ClientSockets;
   private readonly httpServer: Server;
   /** Refused peer links: logged, at a rate no stranger can raise. */
@@ -200,6 +205,13 @@ export class QuorumNode {
       writeWaitingMs: () => this.driver.writeWaitingMs(performance.now()),
       quiet: () => this.diskTrouble.active || this.stopping,
       onFailure: (error) => this.onStorageFailure(error),
+    });
+    this.configuredQueues = new ConfiguredQueues({
+      queues: options.queues,
+      write: (request) => this.requests.write(request),
+      retryFirstMs: CONFIGURED_QUEUES_RETRY_FIRST_MS,
+      retryMaxMs: CONFIGURED_QUEUES_RETRY_MAX_MS,
+      log,
     });
     const guards = createHttpGuards(options, security, log.child({ audit: true }), (what) => this.metrics.refused.inc({ what }));
     this.clientSockets = new ClientSockets({
@@ -406,6 +418,7 @@ export class QuorumNode {
     } else this.log.debug({ role: state.role, leader: state.leader || null, term }, 'role changed');
     if (state.leader !== '' && state.leader !== before.leader) this.metrics.leaderChanges.inc();
     this.requests.onSoftState(before, state, 2 * this.options.tickMs * this.options.electionTicks);
+    if (state.leader !== '') this.configuredQueues.onLeaderKnown();
   }
 
   private onPeer(identity: PeerIdentity): void {
@@ -446,6 +459,7 @@ export class QuorumNode {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.configuredQueues.stop();
     this.requests.stop();
     await this.handOverLeadership();
     await pollUntil(() => this.requests.inFlight === 0, this.options.tickMs * this.options.electionTicks * 2);
@@ -456,6 +470,7 @@ export class QuorumNode {
   /** Stops at once, without handing over: what a crash-only shutdown (fatal error) does. */
   private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.configuredQueues.stop();
     this.diskTrouble.stop();
     // An injected stall would hold the write under way, and with it the shutdown, for good.
     this.storageOptions.diskFaults?.resume();
