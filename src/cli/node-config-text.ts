@@ -109,7 +109,7 @@ export function settingsTable(clusterDefaults: ClusterDefaults): string {
       cell(setting.env),
       cell(setting.fileKey),
       typeText(setting),
-      cell(defaultText(setting, clusterDefaults)),
+      defaultCell(setting, clusterDefaults),
       rangeText(setting),
       setting.help.replaceAll('|', '\\|'),
     ].join(' | '),
@@ -117,6 +117,14 @@ export function settingsTable(clusterDefaults: ClusterDefaults): string {
   return ['| flag | environment | file key | type | default | range | meaning |', '|---|---|---|---|---|---|---|', ...rows.map((row) => `| ${row} |`)].join(
     '\n',
   );
+}
+
+/** A value in code style, words (`the port`) and where a default comes from in plain text. */
+function defaultCell(setting: NodeSetting, clusterDefaults: ClusterDefaults): string {
+  if (setting.defaultText !== undefined) return setting.defaultText;
+  const text = defaultText(setting, clusterDefaults);
+  const note = ' (cluster/defaults.json)';
+  return text.endsWith(note) ? `\`${text.slice(0, -note.length)}\`${note}` : `\`${text}\``;
 }
 
 /** `readme` with the text between the markers replaced by `table`. */
