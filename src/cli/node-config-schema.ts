@@ -328,7 +328,7 @@ export const NODE_SETTINGS: { readonly [K in SettingKey]-?: SettingSpec<KindFor<
     help: "this node's certificate: HTTPS and WSS on the same port, peer links mutual TLS (with --tls-key and --tls-ca)",
   },
   tlsKeyFile: { kind: 'string', flag: 'tls-key', placeholder: 'F', help: "the certificate's private key" },
-  tlsCaFile: { kind: 'string', flag: 'tls-ca', placeholder: 'F', help: 'the CA that peers’ certificates must be signed by' },
+  tlsCaFile: { kind: 'string', flag: 'tls-ca', placeholder: 'F', help: "the CA that signs every node's certificate, which peers check" },
   allowedHosts: {
     kind: 'list',
     flag: 'allowed-hosts',

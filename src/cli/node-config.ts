@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateNodeOptions } from '../server/node/node-options.ts';
+import { assert } from '../shared/index.ts';
 import { closestName } from './closest-name.ts';
 import type { ClusterDefaults } from './cluster-defaults.ts';
 import { ConfigError } from './config-error.ts';
@@ -59,7 +60,7 @@ export function resolveNodeConfig(sources: NodeConfigSources): NodeConfig {
     // The current directory, not the package's: an installed package's own folder is no place for data.
     dataDir: merged.dataDir ?? resolve('data', `node-${port}`),
   };
-  if (!isComplete(config)) throw new Error('a setting has neither a value nor a default');
+  assert(isComplete(config), 'every setting has a value or a default');
   validateNodeOptions(config);
   return config;
 }
@@ -121,7 +122,8 @@ function jsonValue(setting: NodeSetting, raw: unknown, source: string, problems:
         ? raw.filter((item) => item !== '')
         : fail(problems, source, `must be an array of strings, not ${JSON.stringify(raw)}`);
     case 'queues':
-      return fail(problems, source, 'queues are read by parseQueueDefinitions');
+      // parseQueueDefinitions reads them, before this is called.
+      return assert(false, 'queue definitions are not read as a plain value');
   }
 }
 
@@ -182,7 +184,8 @@ function textValue(setting: NodeSetting, text: string, source: string, problems:
     case 'list':
       return text.split(',').filter((item) => item !== '');
     case 'queues':
-      return fail(problems, source, 'queues can be given only in the config file');
+      // The file-only setting has no flag and no variable to come from.
+      return assert(false, 'queue definitions come only from the config file');
   }
 }
 
