@@ -2,7 +2,7 @@
 // `npm run node` (src/cli/node.ts) both come here.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_USAGE, parseNodeArgs, UsageError } from './node-args.ts';
+import { nodeUsageText, parseNodeArgs, UsageError } from './node-args.ts';
 
 /** The package's root: `cluster/defaults.json` sits there, two folders above this module in src/ and in dist/ alike. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -13,15 +13,20 @@ const SHUTDOWN_MS_MAX = 10_000;
 /** The node's storage addon: an optional peer dependency of the package, which the SDK alone does not need. */
 const STORAGE_ADDON = 'classic-level';
 
-/** Parses `argv`, starts the node and keeps it running; exits the process on a bad flag (2) or a failed start (1). */
+/**
+ * Parses `argv` (with the environment and a config file), starts the node and keeps it running;
+ * exits the process on bad settings (2) or a failed start (1).
+ */
 export async function runNode(argv: readonly string[]): Promise<void> {
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {
     parsed = parseNodeArgs([...argv], PACKAGE_ROOT);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (message !== '') console.error(`quorumq: ${message}`);
-    console.error(NODE_USAGE);
+    for (const line of message === '' ? [] : message.split('\n')) console.error(`quorumq: ${line}`);
+    // A command line it cannot read gets the usage; a bad setting, only where to look (the usage is long).
+    if (error instanceof UsageError) console.error(nodeUsageText(PACKAGE_ROOT));
+    else console.error('quorumq: the node did not start; quorumq node --help lists every setting');
     process.exit(error instanceof UsageError && message === '' ? 0 : 2);
   }
   try {

@@ -10,7 +10,8 @@ import { GiveUp, waitFor } from './cluster-harness.ts';
 
 // Goal: a node refuses to start with a security setting that would leave it open or half-configured
 // (beyond loopback without a cluster key, a weak key, a malformed auth file, an incomplete TLS set),
-// and says which flag or file to fix; with --insecure it starts on 0.0.0.0 as asked.
+// and says which flag or file to fix; with --insecure it starts on 0.0.0.0 as asked. Listening on
+// 0.0.0.0 needs an address to advertise: without --advertise-host the node refuses and says so.
 
 /** How long a node gets to exit on a refused start, or to answer /health on a good one. */
 const DEADLINE_MS = 45_000;
@@ -84,15 +85,21 @@ describe('node startup checks', () => {
   }
 
   it('refuses --host 0.0.0.0 without --cluster-key-file, naming --cluster-key-file and --insecure', async () => {
-    const { code, output } = await refusedStart(['--host', '0.0.0.0']);
+    const { code, output } = await refusedStart(['--host', '0.0.0.0', '--advertise-host', '127.0.0.1']);
     expect(code, output).not.toBe('still running');
     expect(code, output).not.toBe(0);
     expect(output).toMatch(/--cluster-key-file/);
     expect(output).toMatch(/--insecure/);
   });
 
+  it('refuses --host 0.0.0.0 without --advertise-host, saying to set it', async () => {
+    const { code, output } = await refusedStart(['--host', '0.0.0.0', '--insecure']);
+    expect(code, output).toBe(2);
+    expect(output).toMatch(/set --advertise-host/);
+  });
+
   it('starts on 0.0.0.0 with --insecure and answers /health', async () => {
-    const node = await startNode(['--host', '0.0.0.0', '--insecure']);
+    const node = await startNode(['--host', '0.0.0.0', '--advertise-host', '127.0.0.1', '--insecure']);
     const health = await waitFor(
       async () => {
         if (node.child.exitCode !== null) throw new GiveUp(`the node exited with ${node.child.exitCode}: ${node.output()}`);

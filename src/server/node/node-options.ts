@@ -1,4 +1,4 @@
-import { ClusterError } from '../../shared/index.ts';
+import { ClusterError, type QueueConfigInput } from '../../shared/index.ts';
 
 /** Everything a node is started with. Durations in milliseconds; every bound named `...Max`. */
 export interface NodeOptions {
@@ -6,6 +6,8 @@ export interface NodeOptions {
   /** The host peers and clients are told to reach this node at. */
   readonly advertiseHost: string;
   readonly port: number;
+  /** The port peers and clients are told to reach this node at (a NAT or container mapping); usually `port`. */
+  readonly advertisePort: number;
   readonly dataDir: string;
   readonly seeds: readonly string[];
   /** Blank nodes that must find each other before founding a cluster; 0 = join an existing one. */
@@ -67,11 +69,15 @@ export interface NodeOptions {
   readonly headersTimeoutMs: number;
   /** A request whose body has not all arrived after this long is dropped. */
   readonly requestReceiveTimeoutMs: number;
+  /** Restart alone as a new single-voter cluster from this node's data, after a majority is lost for good. */
+  readonly forceNewCluster: boolean;
+  /** Queues configured (idempotently, through the leader) once the node knows a leader: name to config. */
+  readonly queues: Readonly<Record<string, QueueConfigInput>>;
 }
 
-export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds'> = {
+/** The defaults of everything but where the node is: its port, data and seeds, and the advertised address (the host's and port's). */
+export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'advertiseHost' | 'advertisePort' | 'dataDir' | 'seeds'> = {
   host: '127.0.0.1',
-  advertiseHost: '127.0.0.1',
   bootstrapExpect: 0,
   tickMs: 50,
   electionTicks: 10,
@@ -116,12 +122,20 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   requestBufferBytesMax: 256 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   requestReceiveTimeoutMs: 60_000,
+  forceNewCluster: false,
+  queues: {},
 };
+
+/** Addresses a node may listen on but nobody can dial: "every interface" in IPv4 and IPv6. */
+const UNROUTABLE_HOSTS: ReadonlySet<string> = new Set(['', '0.0.0.0', '::', '[::]']);
 
 export function validateNodeOptions(options: NodeOptions): void {
   const problems: string[] = [];
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) problems.push('port must be 1..65535');
+  if (!Number.isInteger(options.advertisePort) || options.advertisePort < 1 || options.advertisePort > 65535) problems.push('advertise-port must be 1..65535');
   if (options.dataDir === '') problems.push('a data directory is required');
+  const advertiseProblem = unroutableAdvertiseHost(options);
+  if (advertiseProblem !== undefined) problems.push(advertiseProblem);
   if (!Number.isInteger(options.bootstrapExpect) || options.bootstrapExpect < 0 || options.bootstrapExpect > 7) {
     problems.push('bootstrap-expect must be 0..7');
   }
@@ -144,4 +158,16 @@ export function validateNodeOptions(options: NodeOptions): void {
     if (!Number.isSafeInteger(value) || value < 1) problems.push(`${name} must be a positive integer`);
   }
   if (problems.length > 0) throw new ClusterError('INVALID_CONFIG', problems.join('; '));
+}
+
+/**
+ * Peers dial, gossip spreads and clients move to the advertised address: one that names every
+ * interface reaches nobody, so the node would found or join a cluster that can never call it back.
+ */
+function unroutableAdvertiseHost(options: NodeOptions): string | undefined {
+  if (!UNROUTABLE_HOSTS.has(options.advertiseHost)) return undefined;
+  if (options.advertiseHost === options.host) {
+    return `--host ${JSON.stringify(options.host)} is where this node listens, not an address others can reach: set --advertise-host to the address peers and clients dial`;
+  }
+  return `--advertise-host ${JSON.stringify(options.advertiseHost)} is not an address peers and clients can reach: give this node's reachable address`;
 }

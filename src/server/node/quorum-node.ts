@@ -31,6 +31,7 @@ import {
 } from '../membership/index.ts';
 import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, UnsupportedCommandError, withFailpoints } from '../replication/index.ts';
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
+import { ConfiguredQueues } from './configured-queues.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
 import { NodeMetrics } from './node-metrics.ts';
@@ -48,6 +49,9 @@ const FREE_SPACE_CHECK_MS = 1000;
 /** After the disk refused a write, the first wait before trying it again, and the longest. */
 const DISK_RETRY_FIRST_MS = 500;
 const DISK_RETRY_MAX_MS = 2_000;
+/** After the config file's queues failed to apply, the first wait before trying again, and the longest. */
+const CONFIGURED_QUEUES_RETRY_FIRST_MS = 500;
+const CONFIGURED_QUEUES_RETRY_MAX_MS = 10_000;
 /** How long a departing node keeps telling the others it leaves. */
 const LEAVE_ANNOUNCE_MS = 1000;
 /** The exit status of a node that met a log command its release does not know (sysexits' EX_CONFIG). */
@@ -79,6 +83,7 @@ export class QuorumNode {
   private readonly founding: ClusterFounding;
   private readonly peerActivity = new PeerActivity();
   private readonly diskWatch: DiskWatch;
+  private readonly configuredQueues: ConfiguredQueues;
   private readonly clientSockets: ClientSockets;
   private readonly httpServer: Server;
   /** Refused peer links: logged, at a rate no stranger can raise. */
@@ -203,6 +208,13 @@ export class QuorumNode {
       quiet: () => this.diskTrouble.active || this.stopping,
       onFailure: (error) => this.onStorageFailure(error),
     });
+    this.configuredQueues = new ConfiguredQueues({
+      queues: options.queues,
+      write: (request) => this.requests.write(request),
+      retryFirstMs: CONFIGURED_QUEUES_RETRY_FIRST_MS,
+      retryMaxMs: CONFIGURED_QUEUES_RETRY_MAX_MS,
+      log,
+    });
     const guards = createHttpGuards(options, security, log.child({ audit: true }), (what) => this.metrics.refused.inc({ what }));
     this.clientSockets = new ClientSockets({
       requests: this.requests,
@@ -243,7 +255,7 @@ export class QuorumNode {
     };
     const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
-    const address = `${options.advertiseHost}:${options.port}`;
+    const address = `${options.advertiseHost}:${options.advertisePort}`;
     const node = new QuorumNode(opened.id, address, options, opened, log.child({ node: opened.id }), storageOptions, security);
     await node.open(opened);
     return node;
@@ -408,6 +420,7 @@ export class QuorumNode {
     } else this.log.debug({ role: state.role, leader: state.leader || null, term }, 'role changed');
     if (state.leader !== '' && state.leader !== before.leader) this.metrics.leaderChanges.inc();
     this.requests.onSoftState(before, state, 2 * this.options.tickMs * this.options.electionTicks);
+    if (state.leader !== '') this.configuredQueues.onLeaderKnown();
   }
 
   private onPeer(identity: PeerIdentity): void {
@@ -448,6 +461,7 @@ export class QuorumNode {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.configuredQueues.stop();
     this.requests.stop();
     await this.handOverLeadership();
     await pollUntil(() => this.requests.inFlight === 0, this.options.tickMs * this.options.electionTicks * 2);
@@ -458,6 +472,7 @@ export class QuorumNode {
   /** Stops at once, without handing over: what a crash-only shutdown (fatal error) does. */
   private async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.configuredQueues.stop();
     this.diskTrouble.stop();
     // An injected stall would hold the write under way, and with it the shutdown, for good.
     this.storageOptions.diskFaults?.resume();
