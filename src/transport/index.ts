@@ -2,7 +2,7 @@ export { ClusterKeys } from './cluster-keys.ts';
 export { FaultFilter } from './fault-filter.ts';
 export type { PeerTls } from './outbound-link.ts';
 export { isPeerAddress } from './peer-address.ts';
-export { PEER_PROTOCOL_VERSION, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
+export { PEER_PROTOCOL_VERSION, PEER_PROTOCOL_VERSION_MIN, type PeerFrame, type PeerIdentity, type PeerRelease } from './peer-frames.ts';
 export { PeerTransport, type PeerTransportOptions } from './peer-transport.ts';
 export { DEFAULT_SNAPSHOT_STREAM_LIMITS, type SnapshotStreamLimits } from './snapshot-chunks.ts';
 export { SnapshotReceiver } from './snapshot-receiver.ts';

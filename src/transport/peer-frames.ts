@@ -6,10 +6,26 @@ import { isPeerAddress } from './peer-address.ts';
 import { isSnapshotAck, isSnapshotChunk, type SnapshotAckFrame, type SnapshotChunkFrame } from './snapshot-chunks.ts';
 
 /**
- * Bumped on any incompatible change; a peer speaking another version is refused at hello.
+ * Bumped on any incompatible change of the frames. A node speaks a range of versions: its hello
+ * names the lowest (`v`) and its release the highest, and a link speaks the highest both know, so
+ * a release that adds version N+1 still speaks N to the nodes it replaces. A peer whose range does
+ * not meet this node's is refused at hello, saying why.
  * 3: hellos carry nonces and proofs (peer authentication), and every frame is checked in depth.
  */
 export const PEER_PROTOCOL_VERSION = 3;
+/** The oldest version this release still speaks: releases from before the range spoke only 3. */
+export const PEER_PROTOCOL_VERSION_MIN = 3;
+
+/**
+ * What a peer's release supports, said at hello: the highest peer protocol version and the highest
+ * cluster version (see `cluster-version.ts`), and its package version for people. Releases before
+ * the version gate say nothing: they speak protocol 3 and cluster version 1.
+ */
+export interface PeerRelease {
+  readonly protocolMax: number;
+  readonly clusterVersionMax: number;
+  readonly version: string;
+}
 
 /** The deepest nesting a peer frame may have: a forwarded enqueue is 4 levels above its body's 64. */
 export const PEER_FRAME_DEPTH_MAX = 80;
@@ -21,6 +37,8 @@ export interface PeerIdentity {
   readonly address: string;
   /** The founding voters this node bootstrapped with, or null while it holds no cluster state. */
   readonly founders: readonly NodeId[] | null;
+  /** Absent from a release before the version gate. */
+  readonly release?: PeerRelease;
 }
 
 /** The handshake (see `peer-handshake.ts`): `nonce` and `proof` are present when the cluster has a key. */
@@ -76,8 +94,21 @@ export function isPeerFrame(value: unknown): value is PeerFrame {
   }
 }
 
+/** Versions are small counts; anything else is not a frame our releases write. */
+const VERSION_MAX = 1_000_000;
+
+function isVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1 && value <= VERSION_MAX;
+}
+
+function isRelease(value: unknown): value is PeerRelease {
+  if (!isRecord(value)) return false;
+  return isVersion(value.protocolMax) && isVersion(value.clusterVersionMax) && typeof value.version === 'string' && value.version.length <= 64;
+}
+
 function isIdentity(frame: Fields): boolean {
-  if (frame.v !== PEER_PROTOCOL_VERSION || !isId(frame.id) || !isPeerAddress(frame.address)) return false;
+  if (!isVersion(frame.v) || !isId(frame.id) || !isPeerAddress(frame.address)) return false;
+  if (frame.release !== undefined && !isRelease(frame.release)) return false;
   const founders = frame.founders;
   if (founders === null || founders === undefined) return true;
   return Array.isArray(founders) && founders.length > 0 && founders.length <= 9 && founders.every(isId);

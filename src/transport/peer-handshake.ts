@@ -1,6 +1,14 @@
 import { assert } from '../shared/index.ts';
 import { type ClusterKeys, freshNonce, type HandshakeParties } from './cluster-keys.ts';
-import { type AuthFrame, type HelloAckFrame, type HelloFrame, PEER_PROTOCOL_VERSION, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
+import {
+  type AuthFrame,
+  type HelloAckFrame,
+  type HelloFrame,
+  PEER_PROTOCOL_VERSION,
+  PEER_PROTOCOL_VERSION_MIN,
+  type PeerFrame,
+  type PeerIdentity,
+} from './peer-frames.ts';
 
 /**
  * The first frames of a peer link. A dialer opens the WebSocket and says `hello` with a fresh nonce;
@@ -57,9 +65,15 @@ export class AcceptorHandshake {
       this.done = true;
       return { kind: 'refuse', reason: `peer at ${peer.address} claims this node's own id` };
     }
+    const mismatch = protocolMismatch(frame);
+    if (mismatch !== undefined) {
+      this.done = true;
+      return { kind: 'refuse', reason: mismatch };
+    }
+    const v = linkVersion(frame);
     if (this.keys === undefined) {
       this.done = true;
-      return { kind: 'sendThenAccept', frame: { t: 'helloAck', v: PEER_PROTOCOL_VERSION, ...this.self }, peer };
+      return { kind: 'sendThenAccept', frame: { t: 'helloAck', v, ...this.self }, peer };
     }
     if (frame.nonce === undefined) {
       this.done = true;
@@ -69,7 +83,7 @@ export class AcceptorHandshake {
     this.awaitingAuth = { peer, parties };
     const ack: HelloAckFrame = {
       t: 'helloAck',
-      v: PEER_PROTOCOL_VERSION,
+      v,
       ...this.self,
       nonce: parties.acceptorNonce,
       proof: this.keys.prove('acceptor', parties),
@@ -96,9 +110,10 @@ export class DialerHandshake {
     // A dialer's nonce serves one connection: a second hello would offer it again.
     assert(!this.helloSent, 'a dialer handshake says hello once');
     this.helloSent = true;
+    // The lowest version this node speaks: a release from before the range accepts exactly it.
     return this.nonce === undefined
-      ? { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self }
-      : { t: 'hello', v: PEER_PROTOCOL_VERSION, ...this.self, nonce: this.nonce };
+      ? { t: 'hello', v: PEER_PROTOCOL_VERSION_MIN, ...this.self }
+      : { t: 'hello', v: PEER_PROTOCOL_VERSION_MIN, ...this.self, nonce: this.nonce };
   }
 
   onFrame(frame: PeerFrame): HandshakeStep {
@@ -106,6 +121,8 @@ export class DialerHandshake {
     if (this.done) return { kind: 'refuse', reason: 'handshake already finished' };
     this.done = true;
     if (frame.t !== 'helloAck') return { kind: 'refuse', reason: `expected helloAck, got ${frame.t}` };
+    const mismatch = protocolMismatch(frame);
+    if (mismatch !== undefined) return { kind: 'refuse', reason: mismatch };
     const peer = identityOf(frame);
     if (this.keys === undefined || this.nonce === undefined) return { kind: 'accept', peer };
     if (frame.nonce === undefined || frame.proof === undefined) {
@@ -120,5 +137,26 @@ export class DialerHandshake {
 }
 
 function identityOf(frame: HelloFrame | HelloAckFrame): PeerIdentity {
-  return { id: frame.id, address: frame.address, founders: frame.founders ?? null };
+  const identity = { id: frame.id, address: frame.address, founders: frame.founders ?? null };
+  return frame.release === undefined ? identity : { ...identity, release: frame.release };
+}
+
+/** The peer protocol versions a hello or helloAck offers: from `v` to its release's highest (only `v` before the range). */
+function offeredRange(frame: HelloFrame | HelloAckFrame): { low: number; high: number } {
+  return { low: frame.v, high: Math.max(frame.v, frame.release?.protocolMax ?? frame.v) };
+}
+
+/** Why this node and the peer share no protocol version, or undefined when they share one. */
+function protocolMismatch(frame: HelloFrame | HelloAckFrame): string | undefined {
+  const { low, high } = offeredRange(frame);
+  if (low <= PEER_PROTOCOL_VERSION && high >= PEER_PROTOCOL_VERSION_MIN) return undefined;
+  return (
+    `peer ${frame.id} at ${frame.address} speaks peer protocol ${low}..${high} (release ${frame.release?.version ?? 'before 0.3'}), ` +
+    `this node ${PEER_PROTOCOL_VERSION_MIN}..${PEER_PROTOCOL_VERSION}: upgrade one release at a time (see docs/operations.md, Upgrades)`
+  );
+}
+
+/** The version a link speaks: the highest both ends know. */
+function linkVersion(frame: HelloFrame): number {
+  return Math.min(PEER_PROTOCOL_VERSION, offeredRange(frame).high);
 }

@@ -9,7 +9,7 @@ import type { ClusterKeys } from './cluster-keys.ts';
 import type { FaultFilter } from './fault-filter.ts';
 import { OutboundLink, type PeerTls } from './outbound-link.ts';
 import { isPeerAddress } from './peer-address.ts';
-import { isPeerFrame, PEER_FRAME_DEPTH_MAX, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
+import { isPeerFrame, PEER_FRAME_DEPTH_MAX, type PeerFrame, type PeerIdentity, type PeerRelease } from './peer-frames.ts';
 import { AcceptorHandshake, DialerHandshake, type HandshakeStep } from './peer-handshake.ts';
 
 export interface PeerTransportOptions {
@@ -296,10 +296,11 @@ export class PeerTransport {
     // a dial that reaches this node itself is closed (see `onLinkMessage`).
     assert(identity.id !== this.options.self().id, 'this node never links to itself');
     const known = this.identities.get(identity.id);
-    this.identities.set(identity.id, { id: identity.id, address: identity.address, founders: identity.founders ?? null });
+    const release = identity.release === undefined ? {} : { release: identity.release };
+    this.identities.set(identity.id, { id: identity.id, address: identity.address, founders: identity.founders ?? null, ...release });
     this.idByAddress.set(identity.address, identity.id);
     this.connect(identity.address);
-    if (known === undefined || known.address !== identity.address || known.founders !== identity.founders) {
+    if (known === undefined || known.address !== identity.address || known.founders !== identity.founders || !sameRelease(known.release, identity.release)) {
       this.options.onPeer(this.identities.get(identity.id)!);
     }
   }
@@ -319,4 +320,8 @@ export class PeerTransport {
     this.malformedFrames++;
     return undefined;
   }
+}
+
+function sameRelease(a: PeerRelease | undefined, b: PeerRelease | undefined): boolean {
+  return a?.protocolMax === b?.protocolMax && a?.clusterVersionMax === b?.clusterVersionMax && a?.version === b?.version;
 }

@@ -39,6 +39,7 @@ import type { NodeOptions } from './node-options.ts';
 import { checkExposure, loadNodeSecurity, type NodeSecurity } from './node-security.ts';
 import { PeerExchange } from './peer-exchange.ts';
 import { pollUntil } from './poll-until.ts';
+import { THIS_RELEASE } from './this-release.ts';
 
 /** Peer links one node accepts at once: far above any cluster's size, far below what would hurt. */
 const PEER_LINKS_MAX = 256;
@@ -117,7 +118,7 @@ export class QuorumNode {
     });
     this.metrics = new NodeMetrics(this);
     this.transport = new PeerTransport({
-      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders }),
+      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders, release: THIS_RELEASE }),
       frameBytesMax: options.peerFrameBytesMax,
       sendBufferBytesMax: options.peerSendBufferBytesMax,
       faults: this.faults,

@@ -14,10 +14,16 @@ const hello = (overrides: Record<string, unknown> = {}) => ({
 // Goal: a peer frame is trusted only in the shape our nodes send, so nothing a peer sends can reach
 // an assertion or make this node dial an address it cannot use.
 describe('peer frame shape', () => {
-  it('accepts the handshake frames our nodes send, and refuses other versions and bad addresses', () => {
+  it('accepts the handshake frames our nodes send, and refuses malformed versions, releases and bad addresses', () => {
     expect(isPeerFrame(hello())).toBe(true);
     expect(isPeerFrame(hello({ nonce: new Uint8Array(32), founders: ['n1', 'n2'] }))).toBe(true);
-    expect(isPeerFrame(hello({ v: 2 }))).toBe(false);
+    // Another version is well formed: the handshake refuses it, saying why (see peer-handshake.test.ts).
+    expect(isPeerFrame(hello({ v: 2 }))).toBe(true);
+    expect(isPeerFrame(hello({ v: 0 }))).toBe(false);
+    expect(isPeerFrame(hello({ v: '3' }))).toBe(false);
+    expect(isPeerFrame(hello({ release: { protocolMax: 4, clusterVersionMax: 2, version: '0.3.0' } }))).toBe(true);
+    expect(isPeerFrame(hello({ release: { protocolMax: 4, clusterVersionMax: -1, version: '0.3.0' } }))).toBe(false);
+    expect(isPeerFrame(hello({ release: { protocolMax: 4, clusterVersionMax: 2, version: 'x'.repeat(65) } }))).toBe(false);
     expect(isPeerFrame(hello({ address: '127.0.0.1:99999' }))).toBe(false);
     expect(isPeerFrame(hello({ address: 'no-port' }))).toBe(false);
     expect(isPeerFrame(hello({ nonce: new Uint8Array(8) }))).toBe(false);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClusterKeys } from '../../../src/transport/cluster-keys.ts';
-import type { PeerFrame, PeerIdentity } from '../../../src/transport/peer-frames.ts';
+import { PEER_PROTOCOL_VERSION, PEER_PROTOCOL_VERSION_MIN, type PeerFrame, type PeerIdentity } from '../../../src/transport/peer-frames.ts';
 import { AcceptorHandshake, DialerHandshake, type HandshakeStep } from '../../../src/transport/peer-handshake.ts';
 
 const KEY_A = 'a'.repeat(16) + 'first-cluster-key-000';
@@ -110,5 +110,34 @@ describe('peer handshake', () => {
   it('refuses short or missing keys with a message that says how to make one', () => {
     expect(() => ClusterKeys.parse('short\n', 'k.txt')).toThrow(/at least 32 random characters/);
     expect(() => ClusterKeys.parse('# only a comment\n\n', 'k.txt')).toThrow(/holds no key/);
+  });
+
+  describe('protocol versions', () => {
+    const release = (protocolMax: number) => ({ protocolMax, clusterVersionMax: 2, version: 'test' });
+
+    it('speaks to a release from before the range (no release said, hello version 3) at version 3, and learns that it said nothing', () => {
+      const acceptor = new AcceptorHandshake(undefined, { ...acceptorSelf, release: release(PEER_PROTOCOL_VERSION) });
+      const step = acceptor.onFrame({ t: 'hello', v: 3, ...dialerSelf });
+      expect(step).toMatchObject({ kind: 'sendThenAccept', frame: { t: 'helloAck', v: 3 }, peer: { id: 'dialer' } });
+      expect((step as { peer: PeerIdentity }).peer.release).toBeUndefined();
+    });
+
+    it('says hello with its lowest version and its release, and the link speaks the highest version both know', () => {
+      const dialer = new DialerHandshake(undefined, { ...dialerSelf, release: release(PEER_PROTOCOL_VERSION + 1) });
+      const hello = dialer.hello();
+      expect(hello).toMatchObject({ v: PEER_PROTOCOL_VERSION_MIN, release: release(PEER_PROTOCOL_VERSION + 1) });
+      const acceptor = new AcceptorHandshake(undefined, acceptorSelf);
+      expect(acceptor.onFrame(hello)).toMatchObject({ kind: 'sendThenAccept', frame: { v: PEER_PROTOCOL_VERSION } });
+    });
+
+    it('refuses, on either side and saying both ranges, a peer whose versions do not meet its own', () => {
+      const acceptor = new AcceptorHandshake(undefined, acceptorSelf);
+      const newer = { t: 'hello' as const, v: PEER_PROTOCOL_VERSION + 1, ...dialerSelf, release: release(PEER_PROTOCOL_VERSION + 2) };
+      expect(acceptor.onFrame(newer)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/speaks peer protocol \d+\.\.\d+ .*this node \d+\.\.\d+/) });
+      const dialer = new DialerHandshake(undefined, dialerSelf);
+      dialer.hello();
+      const older = { t: 'helloAck' as const, v: PEER_PROTOCOL_VERSION_MIN - 1, ...acceptorSelf };
+      expect(dialer.onFrame(older)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/speaks peer protocol/) });
+    });
   });
 });
