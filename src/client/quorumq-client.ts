@@ -12,6 +12,7 @@ import {
   PEEK_LIMITS,
   type PeekResult,
   type PeekState,
+  type PromoteResult,
   type PurgeResult,
   type PushFrame,
   parseReceipt,
@@ -230,6 +231,15 @@ export class QuorumqClient {
       moved += step.moved;
       if (step.moved === 0 || step.remaining === 0 || moved >= wanted) return { moved, remaining: step.remaining };
     }
+  }
+
+  /**
+   * Makes delayed messages of `queue` (a delay, or a retry's backoff) ready now. The others are
+   * rejected with NOT_FOUND or NOT_DELAYED. Needs cluster version 2: FEATURE_NOT_ENABLED while a
+   * member still runs an older release.
+   */
+  promote(queue: string, ids: readonly string[]): Promise<PromoteResult> {
+    return this.call({ op: 'promote', queue, ids });
   }
 
   /** Stops deliveries from `queue` (receives and subscriptions wait; enqueues go on) until `resume`. */

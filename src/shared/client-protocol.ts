@@ -100,7 +100,9 @@ export type WriteRequest =
    * Moves ready messages of `queue` (a dead-letter queue) to `to`, or each to the queue it died in,
    * up to `max`, at most `ratePerSec` a second, in batches that each move atomically (REDRIVE_LIMITS).
    */
-  | { readonly op: 'redrive'; readonly queue: string; readonly to?: string; readonly max: number; readonly ratePerSec?: number };
+  | { readonly op: 'redrive'; readonly queue: string; readonly to?: string; readonly max: number; readonly ratePerSec?: number }
+  /** Makes delayed messages (a delay, a retry backoff) ready now. Needs cluster version 2. */
+  | { readonly op: 'promote'; readonly queue: string; readonly ids: readonly string[] };
 
 export const REDRIVE_LIMITS = {
   /** Messages one log entry moves: a batch is in one queue or the other, never both, never neither. */
@@ -230,6 +232,12 @@ export interface NackResult {
 
 export interface ExtendResult {
   readonly extended: number;
+  readonly rejected: SettleRejection[];
+}
+
+/** `promote`: how many delayed messages became ready; the others are rejected with NOT_FOUND or NOT_DELAYED. */
+export interface PromoteResult {
+  readonly promoted: number;
   readonly rejected: SettleRejection[];
 }
 
@@ -385,7 +393,22 @@ export interface ClusterResult {
     readonly connected: boolean;
     /** Only when the answering node is the leader: the member's last log index known to match. */
     readonly matchIndex?: number;
+    /**
+     * What the member's release supports, as it said at its last hello to the answering node (for
+     * the answering node itself, its own); absent for a release before the version gate (cluster
+     * version 1) and for a member not heard from.
+     */
+    readonly release?: ReleaseInfo;
   }[];
+  /** The cluster version the answering node has applied (see docs/operations.md, Upgrades). */
+  readonly clusterVersion: number;
+}
+
+/** A release's package version and the highest cluster version and peer protocol version it supports. */
+export interface ReleaseInfo {
+  readonly version: string;
+  readonly clusterVersionMax: number;
+  readonly protocolMax: number;
 }
 
 /** `subscribe` (WebSocket only): the subscription's number on this connection. */
@@ -423,6 +446,7 @@ export interface OperationResults {
   pause: PauseResult;
   resume: PauseResult;
   redrive: RedriveResult;
+  promote: PromoteResult;
   cluster: ClusterResult;
   subscribe: SubscribeResult;
   unsubscribe: UnsubscribeResult;

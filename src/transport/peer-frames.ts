@@ -1,6 +1,6 @@
 import { type GossipMessage, isGossipMessage } from '../gossip/index.ts';
 import { isMessage, type Message, type NodeId } from '../raft/index.ts';
-import { ERROR_CODES, type ErrorBody, type Fields, isNodeId as isId, isFields as isRecord, type WriteRequest } from '../shared/index.ts';
+import { ERROR_CODES, type ErrorBody, type Fields, isNodeId as isId, isFields as isRecord, type ReleaseInfo, type WriteRequest } from '../shared/index.ts';
 import { isNonce } from './cluster-keys.ts';
 import { isPeerAddress } from './peer-address.ts';
 import { isSnapshotAck, isSnapshotChunk, type SnapshotAckFrame, type SnapshotChunkFrame } from './snapshot-chunks.ts';
@@ -18,14 +18,11 @@ export const PEER_PROTOCOL_VERSION_MIN = 3;
 
 /**
  * What a peer's release supports, said at hello: the highest peer protocol version and the highest
- * cluster version (see `cluster-version.ts`), and its package version for people. Releases before
- * the version gate say nothing: they speak protocol 3 and cluster version 1.
+ * cluster version (see `cluster-version.ts`), and its package version for people (`GET /cluster`
+ * shows the same). Releases before the version gate say nothing: they speak protocol 3 and cluster
+ * version 1.
  */
-export interface PeerRelease {
-  readonly protocolMax: number;
-  readonly clusterVersionMax: number;
-  readonly version: string;
-}
+export type PeerRelease = ReleaseInfo;
 
 /** The deepest nesting a peer frame may have: a forwarded enqueue is 4 levels above its body's 64. */
 export const PEER_FRAME_DEPTH_MAX = 80;

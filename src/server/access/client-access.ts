@@ -122,6 +122,7 @@ function accessFor(request: ClientRequest | SubscriptionRequest): { action: Acti
     case 'pause':
     case 'resume':
     case 'redrive':
+    case 'promote':
       return { action: 'admin', resource: request.queue };
     case 'getQueue':
     case 'getMessage':

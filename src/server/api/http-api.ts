@@ -9,6 +9,7 @@ import {
   configureRequest,
   enqueueRequest,
   peekRequest,
+  promoteRequest,
   REQUEST_LIMITS,
   RETRY_AFTER_MS,
   receiveRequest,
@@ -79,6 +80,7 @@ const ROUTES: Route[] = [
     build: (p, _q, body) => enqueueRequest(queueParam(p), body),
   },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/redrive$/, hasBody: true, successStatus: ok, build: (p, _q, body) => redriveRequest(queueParam(p), body) },
+  { method: 'POST', pattern: /^\/queues\/([^/]+)\/promote$/, hasBody: true, successStatus: ok, build: (p, _q, body) => promoteRequest(queueParam(p), body) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/pause$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'pause', queue: queueParam(p) }) },
   { method: 'POST', pattern: /^\/queues\/([^/]+)\/resume$/, hasBody: false, successStatus: ok, build: (p) => ({ op: 'resume', queue: queueParam(p) }) },
   {

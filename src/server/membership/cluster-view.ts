@@ -1,7 +1,7 @@
 import type { Member } from '../../gossip/index.ts';
 import { isVoter, members, type NodeId, type RaftStatus } from '../../raft/index.ts';
 import type { ClusterResult } from '../../shared/index.ts';
-import type { PeerIdentity } from '../../transport/index.ts';
+import type { PeerIdentity, PeerRelease } from '../../transport/index.ts';
 
 /** `GET /cluster`: the wire type the protocol declares (`ClusterResult`), built here from the Raft and gossip views. */
 export type ClusterView = ClusterResult;
@@ -13,6 +13,8 @@ export interface ClusterViewInput {
   readonly peers: readonly PeerIdentity[];
   readonly gossip: readonly Member[];
   readonly isConnected: (peer: NodeId) => boolean;
+  readonly clusterVersion: number;
+  readonly release: PeerRelease;
 }
 
 /** `GET /cluster` (docs/http-api.md): the Raft view and the gossip view of every member, side by side. */
@@ -23,6 +25,10 @@ export function clusterView(input: ClusterViewInput): ClusterView {
     id === self.id ? self.address : (gossipOf.get(id)?.address ?? input.peers.find((peer) => peer.id === id)?.address ?? null);
   const matchOf = new Map(status.progress.map((progress) => [progress.id, progress.match]));
   const voter = isVoter(status.membership, self.id);
+  const releaseOf = (id: NodeId): { release?: PeerRelease } => {
+    const release = id === self.id ? input.release : input.peers.find((peer) => peer.id === id)?.release;
+    return release === undefined ? {} : { release };
+  };
   const ids = [...new Set([...members(status.membership), ...input.gossip.map((member) => member.id)])].sort();
   return {
     self: {
@@ -48,7 +54,9 @@ export function clusterView(input: ClusterViewInput): ClusterView {
         raft,
         connected,
         ...(match === undefined ? {} : { matchIndex: match }),
+        ...releaseOf(id),
       };
     }),
+    clusterVersion: input.clusterVersion,
   };
 }

@@ -4,6 +4,7 @@
  */
 export { type AutopilotConfig, type AutopilotOptions, autopilotConfig, DEFAULT_AUTOPILOT } from './autopilot.ts';
 export { ClusterFounding, type ClusterFoundingOptions } from './cluster-founding.ts';
+export { ClusterVersionRaise, type ClusterVersionRaiseOptions } from './cluster-version-raise.ts';
 export { type ClusterView, clusterView } from './cluster-view.ts';
 export { LeaderDuties, type LeaderDutiesOptions } from './leader-duties.ts';
 export { MembershipService, type MembershipServiceOptions } from './membership-service.ts';

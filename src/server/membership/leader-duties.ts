@@ -11,6 +11,8 @@ export interface LeaderDutiesOptions {
   /** How long a caught-up follower may stay recovering before the leader hands over (see `RecoveryNudge`). */
   readonly stabilizationMs: number;
   readonly catchUpLagEntriesMax: number;
+  /** Why a node may not be added now (its release is too old for the cluster's version), or undefined. */
+  readonly joinRefusal: (node: NodeId) => string | undefined;
 }
 
 /**
@@ -20,6 +22,8 @@ export interface LeaderDutiesOptions {
  */
 export class LeaderDuties {
   private changeInFlight = false;
+  /** The last joiner refused for its release: said once, not every round. */
+  private refusedJoiner: NodeId | undefined;
   private readonly nudge: RecoveryNudge;
 
   constructor(private readonly options: LeaderDutiesOptions) {
@@ -44,6 +48,12 @@ export class LeaderDuties {
     }
     const change = this.options.membership.nextChange(now, status);
     if (change === undefined) return;
+    const refusal = change.type === 'addLearner' ? this.options.joinRefusal(change.node) : undefined;
+    if (refusal !== undefined) {
+      if (this.refusedJoiner !== change.node) log.warn({ node: change.node }, `not adding ${change.node} to the cluster: ${refusal}`);
+      this.refusedJoiner = change.node;
+      return;
+    }
     this.changeInFlight = true;
     submit((raft) => {
       const proposed = raft.proposeMembershipChange(change);

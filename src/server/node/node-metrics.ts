@@ -36,6 +36,7 @@ const METRIC_OPS: ReadonlySet<string> = new Set([
   'pause',
   'resume',
   'redrive',
+  'promote',
   'cluster',
   'subscribe',
   'unsubscribe',
@@ -149,6 +150,14 @@ export class NodeMetrics {
       },
     });
     registerQueueMetrics(registry, source.machine, () => Date.now());
+    new Gauge({
+      name: 'quorumq_cluster_version',
+      help: 'The cluster version this node has applied: what the log may hold (raised once every member supports it)',
+      registers: [registry],
+      collect() {
+        this.set(source.machine.clusterVersion);
+      },
+    });
     new Gauge({
       name: 'quorumq_snapshots_taken',
       help: 'Snapshots this node took since it started',

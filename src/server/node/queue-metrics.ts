@@ -21,6 +21,10 @@ export function registerQueueMetrics(registry: Registry, machine: QueueStateMach
   counter('quorumq_queue_enqueued_total', 'Messages enqueued into each queue since it was made', (stats) => stats.enqueued);
   counter('quorumq_queue_acked_total', 'Messages acked in each queue since it was made', (stats) => stats.acked);
   counter('quorumq_queue_dead_lettered_total', 'Messages each queue sent to its dead-letter queue since it was made', (stats) => stats.dead);
+  // Counted from the cluster version 2 raise (see docs/operations.md, Upgrades): zero before it.
+  counter('quorumq_queue_nacked_total', 'Deliveries of each queue nacked by a consumer', (stats) => stats.nacked);
+  counter('quorumq_queue_lease_expired_total', 'Deliveries of each queue whose lease ran out unacked', (stats) => stats.leaseExpired);
+  counter('quorumq_queue_expired_total', 'Messages of each queue whose time to live ran out before delivery', (stats) => stats.expired);
   new Gauge({
     name: 'quorumq_queue_oldest_ready_age_seconds',
     help: 'How long the longest-waiting ready message of each queue has waited since it was enqueued (0 when none is ready)',

@@ -22,6 +22,7 @@ import { ClusterClock, NodeClock } from '../clocks/index.ts';
 import {
   autopilotConfig,
   ClusterFounding,
+  ClusterVersionRaise,
   type ClusterView,
   clusterView,
   DEFAULT_AUTOPILOT,
@@ -81,6 +82,7 @@ export class QuorumNode {
   private readonly exchange: PeerExchange;
   private readonly membership: MembershipService;
   private readonly leaderDuties: LeaderDuties;
+  private readonly versionRaise: ClusterVersionRaise;
   private readonly founding: ClusterFounding;
   private readonly peerActivity = new PeerActivity();
   private readonly diskWatch: DiskWatch;
@@ -159,6 +161,14 @@ export class QuorumNode {
       forwardsInFlightMax: options.forwardsInFlightMax,
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
+      membersBelow: (version) => this.versionRaise.membersBelow(version, this.driver.core.status().membership),
+    });
+    this.versionRaise = new ClusterVersionRaise({
+      id,
+      running: () => this.machine.clusterVersion,
+      peers: () => this.transport.peers(),
+      raise: (version) => this.requests.raiseClusterVersion(version),
+      log,
     });
     this.snapshots = new LocalSnapshots({
       entriesBetween: options.snapshotEntries,
@@ -192,6 +202,7 @@ export class QuorumNode {
       log,
       stabilizationMs: options.stabilizationMs,
       catchUpLagEntriesMax: DEFAULT_AUTOPILOT.catchUpLagEntriesMax,
+      joinRefusal: (node) => this.versionRaise.joinRefusal(node),
     });
     this.founding = new ClusterFounding({
       id,
@@ -284,6 +295,8 @@ export class QuorumNode {
       peers: this.transport.peers(),
       gossip: this.membership.members(),
       isConnected: (peer) => this.transport.isConnected(peer),
+      clusterVersion: this.machine.clusterVersion,
+      release: THIS_RELEASE,
     });
   }
 
@@ -450,7 +463,9 @@ export class QuorumNode {
 
   private runAutopilot(): void {
     if (this.softState.role !== 'leader' || this.stopping) return;
-    this.leaderDuties.run(Date.now(), this.driver.core.status());
+    const status = this.driver.core.status();
+    this.leaderDuties.run(Date.now(), status);
+    this.versionRaise.run(status);
   }
 
   // ------------------------------------------------------------ shutdown

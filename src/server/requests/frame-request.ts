@@ -2,7 +2,7 @@ import { type ClientRequest, RequestError, type WriteRequest } from '../../share
 import { isReadRequest } from './local-reads.ts';
 import { peekRequest } from './peek-request.ts';
 import { redriveRequest } from './redrive-request.ts';
-import { configureRequest, enqueueRequest, objectBody, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
+import { configureRequest, enqueueRequest, objectBody, promoteRequest, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
 
 /**
  * Turns a WebSocket request frame (`{ id, op, queue?, ...fields }`) into a client request, with
@@ -32,6 +32,8 @@ export function requestOfFrame(frame: Record<string, unknown>): ClientRequest {
       return { op, queue: validQueueName(frame.queue) };
     case 'redrive':
       return redriveRequest(validQueueName(frame.queue), { to: frame.to, max: frame.max, ratePerSec: frame.ratePerSec });
+    case 'promote':
+      return promoteRequest(validQueueName(frame.queue), { ids: frame.ids });
     case 'getQueue':
       return { op, queue: validQueueName(frame.queue), stale };
     case 'listQueues':

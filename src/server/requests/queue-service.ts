@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfig, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
+import { commandSince, NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfig, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
 import type { Raft } from '../../raft/index.ts';
 import { REDRIVE_LIMITS, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { ProposalBatcher } from './proposal-batcher.ts';
@@ -16,6 +16,8 @@ export interface QueueServiceOptions {
   readonly pendingProposalsMax: number;
   /** Message bytes the queues may hold in all; enqueues beyond are refused with QUEUE_FULL. */
   readonly memoryBudgetBytes: number;
+  /** The members whose release does not support cluster version `version`, for the refusal of a command that needs it. */
+  readonly membersBelow: (version: number) => readonly string[];
 }
 
 /**
@@ -77,7 +79,19 @@ export class QueueService {
         const command: QueueCommand = { type: 'pause', ts: this.stamp(), queue: request.queue, paused: request.op === 'pause' };
         return { paused: expect(await this.propose(command), 'paused').paused };
       }
+      case 'promote': {
+        const promoted = expect(await this.propose({ type: 'promote', ts: this.stamp(), queue: request.queue, ids: request.ids }), 'promoted');
+        return { promoted: promoted.count, rejected: promoted.rejected };
+      }
     }
+  }
+
+  /**
+   * Proposes the raise of the cluster version (see `cluster-version.ts`); the caller has checked that
+   * every member supports it. Answers the version the cluster runs once the entry is applied.
+   */
+  async raiseClusterVersion(version: number): Promise<number> {
+    return expect(await this.propose({ type: 'clusterVersion', ts: this.stamp(), version }), 'clusterVersion').version;
   }
 
   /**
@@ -223,7 +237,24 @@ export class QueueService {
     for (const waiter of [...(this.waiters.get(queue) ?? [])].slice(0, most)) waiter(wake);
   }
 
+  /**
+   * The version gate: a command the cluster's version does not include yet is never proposed, so
+   * no member meets a command its release cannot apply. This leader's applied version is the
+   * cluster's as far as any command it proposes now is concerned: the raise is before it in the log.
+   */
   private propose(command: QueueCommand): Promise<QueueResult> {
+    const since = commandSince(command.type) ?? Number.POSITIVE_INFINITY;
+    const running = this.options.machine.clusterVersion;
+    if (since > running && command.type !== 'clusterVersion') {
+      const below = this.options.membersBelow(since);
+      const holders = below.length === 0 ? 'the raise has not been applied yet' : `${below.join(', ')} still run${below.length === 1 ? 's' : ''} an older release`;
+      return Promise.reject(
+        new RequestError(
+          'FEATURE_NOT_ENABLED',
+          `${command.type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${holders})`,
+        ),
+      );
+    }
     return this.batcher.propose(command);
   }
 

@@ -50,6 +50,8 @@ export interface RequestPathOptions {
   readonly forwardsInFlightMax: number;
   readonly pendingProposalsMax: number;
   readonly memoryBudgetBytes: number;
+  /** Members whose release does not support a cluster version (see `ClusterVersionRaise.membersBelow`). */
+  readonly membersBelow: (version: number) => readonly string[];
 }
 
 /**
@@ -92,7 +94,13 @@ export class RequestPath {
       proposalTimeoutMs: options.requestTimeoutMs,
       pendingProposalsMax: options.pendingProposalsMax,
       memoryBudgetBytes: options.memoryBudgetBytes,
+      membersBelow: options.membersBelow,
     });
+  }
+
+  /** On the leader: proposes the raise of the cluster version (see `ClusterVersionRaise`). */
+  raiseClusterVersion(version: number): Promise<number> {
+    return this.queueService.raiseClusterVersion(version);
   }
 
   /** Requests this node started that have no answer yet: its proposals and its forwards. */

@@ -142,6 +142,13 @@ function selectorOf(body: Json): Selector {
   return { ids, receipts };
 }
 
+/** `{ ids }`: the delayed messages of `queue` to make ready now. */
+export function promoteRequest(queue: string, raw: unknown): WriteRequest {
+  const ids = optionalStrings(objectBody(raw), 'ids');
+  if (ids.length === 0 || ids.length > QUEUE_LIMITS.idsPerRequestMax) throw bad(`give 1 to ${QUEUE_LIMITS.idsPerRequestMax} ids`);
+  return { op: 'promote', queue, ids };
+}
+
 export function configureRequest(queue: string, raw: unknown): WriteRequest {
   const body = raw === undefined ? {} : objectBody(raw);
   const config: { -readonly [K in keyof QueueConfigInput]: QueueConfigInput[K] } = {};

@@ -113,6 +113,7 @@ describe('typed results on the wire', () => {
     self: { id: 'n1', address: '127.0.0.1:1', role: 'leader', term: 2, commitIndex: 5, appliedIndex: 5, recovering: false },
     leader: { id: 'n1', address: '127.0.0.1:1' },
     members: [{ id: 'n1', address: '127.0.0.1:1', state: 'alive', inGossip: true, voter: true, raft: 'voter', connected: true, matchIndex: 5 }],
+    clusterVersion: 1,
   };
   let node: FakeNode;
   let client: QuorumqClient;

@@ -59,6 +59,7 @@ function setUp(wallMs = 1_000_000) {
     proposalTimeoutMs: 10_000,
     pendingProposalsMax: 1000,
     memoryBudgetBytes: 1 << 20,
+    membersBelow: (version) => (version > 1 ? ['n3 (supports 1)'] : []),
   });
   let applied = 0;
   return {
@@ -196,5 +197,21 @@ describe('the queue service on the leader', () => {
     await dead;
     expect(node.newestCommand()).not.toHaveProperty('createWith');
     expect(node.machine.stats('jobs.dlq')?.config.maxDeliveries).toBe(0);
+  });
+
+  it('refuses a command the cluster version does not include, before anything reaches the log, naming who holds it back; proposes it once raised', async () => {
+    const node = setUp();
+    const promote = { op: 'promote' as const, queue: 'jobs', ids: ['1'] };
+    await expect(node.service.execute(promote)).rejects.toMatchObject({
+      code: 'FEATURE_NOT_ENABLED',
+      message: expect.stringMatching(/promote needs cluster version 2; the cluster runs version 1 .*n3 \(supports 1\) still runs an older release/),
+    });
+    expect(node.entryCount()).toBe(0);
+    const raised = node.service.raiseClusterVersion(2);
+    await node.step();
+    expect(await raised).toBe(2);
+    const promoted = node.service.execute(promote);
+    await node.step();
+    expect(await promoted).toEqual({ promoted: 0, rejected: [{ id: '1', code: 'NOT_FOUND' }] });
   });
 });
