@@ -25,6 +25,11 @@ export interface LocalNode {
   readonly seeds: string;
   /** Founders found the cluster together; a joiner (0) waits to be added to it. */
   readonly bootstrapExpect: number;
+  /**
+   * The node program this node starts with: this checkout's `src/cli/node.ts` unless set (an
+   * upgrade test sets another release's `dist/cli/node.js`, then clears it to upgrade the node).
+   */
+  entry?: string;
   process: ChildProcess | undefined;
 }
 
@@ -70,7 +75,7 @@ export class LocalCluster {
       ...(this.options.nodeFlags ?? []),
       '--import',
       'tsx',
-      join(REPO_ROOT, 'src', 'cli', 'node.ts'),
+      node.entry ?? join(REPO_ROOT, 'src', 'cli', 'node.ts'),
       '--port',
       String(node.port),
       '--data-dir',

@@ -32,7 +32,13 @@ export class TestCluster {
    * `setup` makes security files in the cluster's data folder (a cluster key, an auth file with an
    * admin token, certificates) and gives them to every node; `request` then uses them.
    */
-  static async start(size: number, extraArgs: string[] = [], setup?: (dataRoot: string) => Promise<SecureSetup>): Promise<TestCluster> {
+  static async start(
+    size: number,
+    extraArgs: string[] = [],
+    setup?: (dataRoot: string) => Promise<SecureSetup>,
+    /** Another release's node program for every node (see `LocalNode.entry`). */
+    entry?: string,
+  ): Promise<TestCluster> {
     const dataRoot = mkdtempSync(join(tmpdir(), 'quorumq-it-'));
     const ports = await freePorts(size);
     const lines: string[] = [];
@@ -44,6 +50,7 @@ export class TestCluster {
       onLine: (port, line) => lines.push(`[${port}] ${line}`),
     });
     const test = new TestCluster(cluster, dataRoot, lines, secure?.access ?? {});
+    for (const node of cluster.nodes) node.entry = entry;
     cluster.startAll();
     return test;
   }
@@ -196,14 +203,19 @@ export function clusterForSuite(size: number, extraArgs: string[] = [], setup?: 
  * A fresh cluster for each test that asks for one, stopped after the test whether it passed or not:
  * `const cluster = await startCluster(3, flags)`.
  */
-export function clusterPerTest(): (size: number, extraArgs?: string[], setup?: (dataRoot: string) => Promise<SecureSetup>) => Promise<TestCluster> {
+export function clusterPerTest(): (
+  size: number,
+  extraArgs?: string[],
+  setup?: (dataRoot: string) => Promise<SecureSetup>,
+  entry?: string,
+) => Promise<TestCluster> {
   let cluster: TestCluster | undefined;
   afterEach(async () => {
     await cluster?.stop();
     cluster = undefined;
   });
-  return async (size, extraArgs = [], setup) => {
-    cluster = await TestCluster.start(size, extraArgs, setup);
+  return async (size, extraArgs = [], setup, entry) => {
+    cluster = await TestCluster.start(size, extraArgs, setup, entry);
     return cluster;
   };
 }

@@ -7,5 +7,14 @@ export { forwardedRequest, requestOfFrame } from './frame-request.ts';
 export { peekRequest } from './peek-request.ts';
 export { redriveRequest } from './redrive-request.ts';
 export { type CoreInput, type DiskState, type PeerLinks, type RequestClocks, RequestPath, type RequestPathOptions } from './request-path.ts';
-export { configureRequest, enqueueRequest, objectBody, promoteRequest, REQUEST_LIMITS, receiveRequest, settleRequest, validQueueName } from './request-validation.ts';
+export {
+  configureRequest,
+  enqueueRequest,
+  objectBody,
+  promoteRequest,
+  REQUEST_LIMITS,
+  receiveRequest,
+  settleRequest,
+  validQueueName,
+} from './request-validation.ts';
 export { RETRY_AFTER_MS } from './retry-after.ts';

@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { commandSince, NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfig, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
+import { NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfig, type QueueResult, type QueueStateMachine } from '../../queue/index.ts';
 import type { Raft } from '../../raft/index.ts';
 import { REDRIVE_LIMITS, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { ProposalBatcher } from './proposal-batcher.ts';
+import { versionRefusal } from './version-gate.ts';
 
 export interface QueueServiceOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
@@ -243,19 +244,8 @@ export class QueueService {
    * cluster's as far as any command it proposes now is concerned: the raise is before it in the log.
    */
   private propose(command: QueueCommand): Promise<QueueResult> {
-    const since = commandSince(command.type) ?? Number.POSITIVE_INFINITY;
-    const running = this.options.machine.clusterVersion;
-    if (since > running && command.type !== 'clusterVersion') {
-      const below = this.options.membersBelow(since);
-      const holders = below.length === 0 ? 'the raise has not been applied yet' : `${below.join(', ')} still run${below.length === 1 ? 's' : ''} an older release`;
-      return Promise.reject(
-        new RequestError(
-          'FEATURE_NOT_ENABLED',
-          `${command.type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${holders})`,
-        ),
-      );
-    }
-    return this.batcher.propose(command);
+    const refusal = versionRefusal(command.type, this.options.machine.clusterVersion, this.options.membersBelow);
+    return refusal === undefined ? this.batcher.propose(command) : Promise.reject(refusal);
   }
 
   /**

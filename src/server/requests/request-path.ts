@@ -11,6 +11,7 @@ import { isReadRequest, readLocally } from './local-reads.ts';
 import { QueueService } from './queue-service.ts';
 import { ReadBarrier } from './read-barrier.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
+import { commandOfOp, versionRefusal } from './version-gate.ts';
 
 /** Runs inputs on the Raft core between ready batches (the `RaftDriver`). */
 export interface CoreInput {
@@ -126,6 +127,9 @@ export class RequestPath {
   async write(request: WriteRequest): Promise<unknown> {
     if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', RETRY_AFTER_MS.goneHere);
     this.refuseIfDiskFails();
+    // Here too, not only on the leader: a leader of an older release would not know the command at all.
+    const refusal = versionRefusal(commandOfOp(request.op), this.options.machine.clusterVersion, this.options.membersBelow);
+    if (refusal !== undefined) throw refusal;
     const leader = await this.leaderWait.leader();
     if (leader === this.options.id) return this.queueService.execute(request);
     return this.forwarder.forward(leader, request);

@@ -133,7 +133,10 @@ describe('peer handshake', () => {
     it('refuses, on either side and saying both ranges, a peer whose versions do not meet its own', () => {
       const acceptor = new AcceptorHandshake(undefined, acceptorSelf);
       const newer = { t: 'hello' as const, v: PEER_PROTOCOL_VERSION + 1, ...dialerSelf, release: release(PEER_PROTOCOL_VERSION + 2) };
-      expect(acceptor.onFrame(newer)).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/speaks peer protocol \d+\.\.\d+ .*this node \d+\.\.\d+/) });
+      expect(acceptor.onFrame(newer)).toMatchObject({
+        kind: 'refuse',
+        reason: expect.stringMatching(/speaks peer protocol \d+\.\.\d+ .*this node \d+\.\.\d+/),
+      });
       const dialer = new DialerHandshake(undefined, dialerSelf);
       dialer.hello();
       const older = { t: 'helloAck' as const, v: PEER_PROTOCOL_VERSION_MIN - 1, ...acceptorSelf };
