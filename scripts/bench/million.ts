@@ -61,7 +61,11 @@ function moverFor(address: string): Mover {
   if (values.http) return httpMover(address);
   const client = connect({ nodes: addresses });
   return {
-    enqueue: async (count) => void (await client.enqueueBatch('million', Array.from({ length: count }, () => ({ body })))),
+    enqueue: async (count) =>
+      void (await client.enqueueBatch(
+        'million',
+        Array.from({ length: count }, () => ({ body })),
+      )),
     receiveAndAck: async () => {
       const deliveries = await client.receive('million', { max: BATCH, waitMs: 200 });
       if (deliveries.length === 0) return 0;
