@@ -36,6 +36,8 @@ export const NODE_USAGE = `usage: quorumq node --port N [options]     (from a ch
                             the same from one remote address (default 2000)
   --request-buffer-mb N     MiB of HTTP request bodies all clients together may have in flight
                             (default 256); beyond it, new bodies are refused with 503
+  --force-new-cluster       disaster recovery, for ONE start: this node alone becomes a new cluster from its
+                            own data, under a new identity (docs/operations.md); remove the flag afterwards
   --log-level L             fatal, error, warn, info, debug, trace (default info)
   --enable-fault-injection  allow the fault-injection admin routes
   --test-power-loss         tests only: journal every write; SIGUSR2 then loses what no fsync covered and kills the node
@@ -74,6 +76,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
       'log-level': { type: 'string', default: 'info' },
       'enable-fault-injection': { type: 'boolean', default: false },
       'test-power-loss': { type: 'boolean', default: false },
+      'force-new-cluster': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -95,6 +98,7 @@ export function parseNodeArgs(argv: string[], root: string): { options: NodeOpti
     electionTicks: optionalInteger(values['election-ticks'], '--election-ticks', DEFAULT_NODE_OPTIONS.electionTicks),
     enableFaultInjection: values['enable-fault-injection'] === true,
     testPowerLoss: values['test-power-loss'] === true,
+    forceNewCluster: values['force-new-cluster'] === true,
     votersMax: optionalInteger(values['voters-max'], '--voters-max', DEFAULT_NODE_OPTIONS.votersMax),
     deadRemoveAfterMs: optionalInteger(values['dead-remove-after-ms'], '--dead-remove-after-ms', DEFAULT_NODE_OPTIONS.deadRemoveAfterMs),
     stabilizationMs: optionalInteger(values['stabilization-ms'], '--stabilization-ms', DEFAULT_NODE_OPTIONS.stabilizationMs),

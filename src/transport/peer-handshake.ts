@@ -1,4 +1,5 @@
 import { assert } from '../shared/index.ts';
+import { foundersConflict } from './cluster-identity.ts';
 import { type ClusterKeys, freshNonce, type HandshakeParties } from './cluster-keys.ts';
 import { type AuthFrame, type HelloAckFrame, type HelloFrame, PEER_PROTOCOL_VERSION, type PeerFrame, type PeerIdentity } from './peer-frames.ts';
 
@@ -43,6 +44,8 @@ export class AcceptorHandshake {
     if (frame.t !== 'auth') return { kind: 'refuse', reason: `expected auth, got ${frame.t}` };
     if (!this.keys.verify('dialer', parties, frame.proof))
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    const foreign = foundersConflict(this.self, peer);
+    if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
     return { kind: 'accept', peer };
   }
 
@@ -59,6 +62,9 @@ export class AcceptorHandshake {
     }
     if (this.keys === undefined) {
       this.done = true;
+      // Without a key the peer's word is all there is: its founders are checked at once.
+      const foreign = foundersConflict(this.self, peer);
+      if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
       return { kind: 'sendThenAccept', frame: { t: 'helloAck', v: PEER_PROTOCOL_VERSION, ...this.self }, peer };
     }
     if (frame.nonce === undefined) {
@@ -107,13 +113,16 @@ export class DialerHandshake {
     this.done = true;
     if (frame.t !== 'helloAck') return { kind: 'refuse', reason: `expected helloAck, got ${frame.t}` };
     const peer = identityOf(frame);
-    if (this.keys === undefined || this.nonce === undefined) return { kind: 'accept', peer };
+    // Checked once the peer is believed: an unproven peer's founders say nothing.
+    const foreign = foundersConflict(this.self, peer);
+    if (this.keys === undefined || this.nonce === undefined) return foreign === undefined ? { kind: 'accept', peer } : { kind: 'refuse', reason: foreign };
     if (frame.nonce === undefined || frame.proof === undefined) {
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} offered no cluster key proof (it runs without --cluster-key-file)` };
     }
     const parties: HandshakeParties = { dialerId: this.self.id, acceptorId: peer.id, dialerNonce: this.nonce, acceptorNonce: frame.nonce };
     if (!this.keys.verify('acceptor', parties, frame.proof))
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
     const auth: AuthFrame = { t: 'auth', proof: this.keys.prove('dialer', parties) };
     return { kind: 'sendThenAccept', frame: auth, peer };
   }

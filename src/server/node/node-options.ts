@@ -27,6 +27,8 @@ export interface NodeOptions {
   readonly enableFaultInjection: boolean;
   /** Tests only: journal writes so that SIGUSR2 cuts the power (unsynced writes lost, then death). */
   readonly testPowerLoss: boolean;
+  /** Disaster recovery, for one start: this node alone becomes a new cluster from its own data (see forced-new-cluster.ts). */
+  readonly forceNewCluster: boolean;
   /** One gossip tick; the gossip defaults (probe every 10 ticks) assume about 100 ms. */
   readonly gossipTickMs: number;
   /** How often the leader's autopilot considers a membership change. */
@@ -87,6 +89,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'dataDir' | 'seeds
   inputBacklogMax: 50_000,
   enableFaultInjection: false,
   testPowerLoss: false,
+  forceNewCluster: false,
   gossipTickMs: 100,
   autopilotIntervalMs: 500,
   votersMax: 5,

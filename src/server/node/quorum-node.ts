@@ -33,6 +33,7 @@ import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withF
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
+import { forceNewCluster } from './forced-new-cluster.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { checkExposure, loadNodeSecurity, type NodeSecurity } from './node-security.ts';
@@ -239,12 +240,23 @@ export class QuorumNode {
       powerCut,
       diskFaults: options.enableFaultInjection ? new DiskFaults() : undefined,
     };
-    const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
+    let opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
+    if (options.forceNewCluster) opened = await QuorumNode.forceNewCluster(opened, options, storageOptions, log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.port}`;
     const node = new QuorumNode(opened.id, address, options, opened, log.child({ node: opened.id }), storageOptions, security);
     await node.open(opened);
     return node;
+  }
+
+  /** Rewrites the data directory as a new cluster of one (see `forceNewCluster`), then opens it again. */
+  private static async forceNewCluster(opened: OpenedStorage, options: NodeOptions, storageOptions: NodeStorageOptions, log: Logger): Promise<OpenedStorage> {
+    try {
+      await forceNewCluster(opened, options.dataDir, log.child({ node: opened.id }));
+    } finally {
+      await opened.storage.close();
+    }
+    return openNodeStorage(options.dataDir, storageOptions);
   }
 
   // ------------------------------------------------------------ what the APIs and metrics read
