@@ -17,7 +17,7 @@ import {
 } from '../../storage/index.ts';
 import { FaultFilter, flushCoalescedWrites, type PeerIdentity, PeerTransport } from '../../transport/index.ts';
 import { createHttpGuards, RateLimitedLog } from '../access/index.ts';
-import { ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } from '../api/index.ts';
+import { type BackupStream, ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } from '../api/index.ts';
 import { ClusterClock, NodeClock } from '../clocks/index.ts';
 import {
   autopilotConfig,
@@ -29,7 +29,7 @@ import {
   MembershipService,
   PeerActivity,
 } from '../membership/index.ts';
-import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, withFailpoints } from '../replication/index.ts';
+import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, StateBackups, withFailpoints } from '../replication/index.ts';
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
@@ -76,6 +76,7 @@ export class QuorumNode {
   private readonly membership: MembershipService;
   private readonly leaderDuties: LeaderDuties;
   private readonly founding: ClusterFounding;
+  private readonly backups: StateBackups;
   private readonly peerActivity = new PeerActivity();
   private readonly diskWatch: DiskWatch;
   private readonly clientSockets: ClientSockets;
@@ -163,6 +164,12 @@ export class QuorumNode {
       onSaveFailed: (error) => this.onSnapshotSaveFailed(error),
       log,
     });
+    this.backups = new StateBackups({
+      submit: (input) => this.driver.submit(input),
+      appliedIndex: () => this.replica.appliedIndex,
+      encodeState: () => this.machine.snapshotEncoding(),
+      now: () => Date.now(),
+    });
     this.replica = new QueueReplica({
       machine: this.machine,
       listener: this.requests,
@@ -218,6 +225,7 @@ export class QuorumNode {
       metrics: this.metrics,
       faults: this.faultControls(),
       peers: this.transport,
+      backups: { backup: (write) => this.backup(write) },
       guards,
       headersTimeoutMs: options.headersTimeoutMs,
       requestReceiveTimeoutMs: options.requestReceiveTimeoutMs,
@@ -293,6 +301,15 @@ export class QuorumNode {
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.replica.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
     return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
+  }
+
+  /**
+   * `GET /admin/backup`: a read barrier first (ReadIndex), so that the state is at least at the
+   * commit index the cluster had when the backup was asked for, then the state at the index reached.
+   */
+  private async backup(write: (backup: BackupStream) => Promise<void>): Promise<void> {
+    await this.requests.linearizable();
+    await this.backups.run(write);
   }
 
   /** Present only with --enable-fault-injection. */

@@ -8,3 +8,4 @@ export { LocalSnapshots, type LocalSnapshotsOptions } from './local-snapshots.ts
 export { type AppliedListener, QueueReplica, type QueueReplicaOptions } from './queue-replica.ts';
 export { RaftDriver, type RaftDriverOptions } from './raft-driver.ts';
 export { type StateAtEnd, stateAtEnd } from './state-at-end.ts';
+export { type CapturedBackup, StateBackups, type StateBackupsOptions } from './state-backup.ts';
