@@ -33,19 +33,23 @@ export function refoundedFounders(id: NodeId): readonly NodeId[] {
  * Rewrites a node's Raft state as a new single-voter cluster: a snapshot of the queues at
  * `index`, whose configuration is this node alone, with the term above any it held, and nothing
  * below it kept (the log and older snapshots go in the same batch). That is one synced write: a
- * crash before it leaves the old state, after it the new one. The founders follow in a second
- * synced write; a crash between the two leaves the new state under the old founders, which the
- * caller's next start finds and refounds again (see `forced-new-cluster.ts`).
+ * crash before it leaves the old state, after it the new one.
+ *
+ * The new founders are written first, in a synced write of their own: a crash between the two
+ * leaves the old state under the new founders, a node that every member of its old cluster
+ * refuses and that therefore can never win an election with them, until it is refounded again.
+ * The other order could leave the new single-voter state under the old founders, letting nodes of
+ * the old cluster link to it.
  *
  * The caller reopens storage afterwards: the core must start from what the disk now holds.
  */
 export async function refoundCluster(storage: RaftStorage, refounding: Refounding): Promise<void> {
   const { id, data, index, term, founders } = refounding;
+  await storage.putMeta(FOUNDERS_META_KEY, encode(founders));
   await storage.save({
     ...EMPTY_READY,
     snapshot: { meta: { index, term, membership: { voters: [id], learners: [] } }, data },
     hardState: { term, vote: '', commit: index },
     mustSync: true,
   });
-  await storage.putMeta(FOUNDERS_META_KEY, encode(founders));
 }
