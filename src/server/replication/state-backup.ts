@@ -27,6 +27,11 @@ export interface CapturedBackup {
 
 /** Bytes hashed per turn of the event loop: a few milliseconds. */
 const HASH_BYTES_PER_TURN = 8 * 1024 * 1024;
+/**
+ * How long the capture may wait for its turn between ready batches. A driver stopped meanwhile (its
+ * disk refused a write) drops the input, which would otherwise hold the one backup slot for good.
+ */
+const TAKE_WAIT_MS = 10_000;
 /** A second backup asked for while one runs: try again in this long. */
 const BUSY_RETRY_MS = 5_000;
 
@@ -82,7 +87,16 @@ export class StateBackups {
   /** The applied index, its term and the state at it, read together between ready batches. */
   private take(): Promise<{ index: number; term: number; encoding: PartsEncoding }> {
     return new Promise((resolve, reject) => {
+      let waiting = true;
+      const timer = setTimeout(() => {
+        waiting = false;
+        reject(new RequestError('UNAVAILABLE', 'the node could not take its state in time; retry', 1_000));
+      }, TAKE_WAIT_MS);
+      timer.unref();
       this.options.submit((raft) => {
+        if (!waiting) return;
+        waiting = false;
+        clearTimeout(timer);
         const index = this.options.appliedIndex();
         const core = raft.status();
         // As for a local snapshot: a snapshot from the leader may have moved the core past what
