@@ -26,6 +26,11 @@ describe('node arguments', () => {
     expect(() => parse('--disk-stall-ms', 'soon')).toThrow(UsageError);
   });
 
+  it('takes --force-new-cluster, off unless given', () => {
+    expect(parse().forceNewCluster).toBe(false);
+    expect(parse('--force-new-cluster').forceNewCluster).toBe(true);
+  });
+
   it('refuses unknown flags and a missing --port', () => {
     expect(() => parse('--no-such-flag')).toThrow();
     expect(() => parseNodeArgs([], ROOT)).toThrow(UsageError);
