@@ -1,7 +1,8 @@
 // Reading a backup file (src/shared/backup-format.ts) back, checked: `quorumq backup` before it
 // declares success, `quorumq restore` before it writes anything.
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { BACKUP_HEADER_BYTES_MAX, type BackupHeader, backupHash, parseBackupHeader } from '../shared/backup-format.ts';
+import { BACKUP_HEADER_BYTES_MAX, type BackupHeader, backupDigestPrefix, parseBackupHeader } from '../shared/backup-format.ts';
 
 /** The file is not a whole, undamaged backup: why. */
 export class BadBackup extends Error {
@@ -16,7 +17,7 @@ export class BadBackup extends Error {
 export async function readBackupFile(path: string, keepState: boolean): Promise<{ header: BackupHeader; state: Uint8Array | undefined }> {
   let head = Buffer.alloc(0);
   let header: BackupHeader | undefined;
-  let hash: ReturnType<typeof backupHash> | undefined;
+  let hash: Hash | undefined;
   let state: Buffer | undefined;
   let received = 0;
   const take = (chunk: Buffer) => {
@@ -42,7 +43,7 @@ export async function readBackupFile(path: string, keepState: boolean): Promise<
     if (typeof parsed === 'string') throw new BadBackup(parsed);
     header = parsed;
     const { sha256: _sha256, ...fields } = parsed;
-    hash = backupHash(fields);
+    hash = createHash('sha256').update(backupDigestPrefix(fields));
     if (keepState) state = Buffer.allocUnsafe(parsed.bytes);
     take(head.subarray(newline + 1));
   }

@@ -1,9 +1,7 @@
-import { createHash, type Hash } from 'node:crypto';
-
 /**
  * A backup file (`GET /admin/backup`, `quorumq backup`, `quorumq restore`): one line of JSON, the
  * header, then `bytes` bytes of the queues' encoded state at `index` (as a Raft snapshot holds it).
- * `sha256` covers the header's other fields and the state (see `backupHash`): a flipped bit in
+ * `sha256` covers the header's other fields and the state (see `backupDigestPrefix`): a flipped bit in
  * either, or a file cut short, fails the check, and a damaged file is never restored.
  */
 export const BACKUP_FORMAT = 'quorumq-backup';
@@ -23,15 +21,18 @@ export interface BackupHeader {
   readonly createdAt: string;
   /** Length of the state that follows the header line. */
   readonly bytes: number;
-  /** SHA-256, hex, of the header's other fields and the state (see `backupHash`). */
+  /** SHA-256, hex, of the header's other fields and the state (see `backupDigestPrefix`). */
   readonly sha256: string;
 }
 
 export type BackupFields = Omit<BackupHeader, 'sha256'>;
 
-/** A hash primed with the header's fields, in a fixed order: the state's bytes are fed to it next. */
-export function backupHash(fields: BackupFields): Hash {
-  return createHash('sha256').update(`${fields.format}\n${fields.version}\n${fields.index}\n${fields.term}\n${fields.createdAt}\n${fields.bytes}\n`);
+/**
+ * What the SHA-256 of a backup is taken over before the state: the header's fields, in a fixed
+ * order, a line each (hashing is the caller's, with node:crypto: this module stays pure).
+ */
+export function backupDigestPrefix(fields: BackupFields): string {
+  return `${fields.format}\n${fields.version}\n${fields.index}\n${fields.term}\n${fields.createdAt}\n${fields.bytes}\n`;
 }
 
 export function backupHeaderLine(header: BackupHeader): Uint8Array {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Raft } from '../../raft/index.ts';
-import { BACKUP_FORMAT, BACKUP_VERSION, type BackupHeader, backupHash } from '../../shared/backup-format.ts';
+import { BACKUP_FORMAT, BACKUP_VERSION, type BackupHeader, backupDigestPrefix } from '../../shared/backup-format.ts';
 import { RequestError } from '../../shared/index.ts';
 
 export interface StateBackupsOptions {
@@ -71,7 +72,7 @@ export class StateBackups {
       createdAt: new Date(this.options.now()).toISOString(),
       bytes: parts.reduce((sum, part) => sum + part.length, 0),
     } as const;
-    const hash = backupHash(fields);
+    const hash = createHash('sha256').update(backupDigestPrefix(fields));
     let hashed = 0;
     for (const part of parts) {
       hash.update(part);

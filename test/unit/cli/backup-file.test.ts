@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BadBackup, readBackupFile } from '../../../src/cli/backup-file.ts';
-import { BACKUP_FORMAT, BACKUP_VERSION, type BackupFields, backupHash, backupHeaderLine } from '../../../src/shared/backup-format.ts';
+import { BACKUP_FORMAT, BACKUP_VERSION, type BackupFields, backupDigestPrefix, backupHeaderLine } from '../../../src/shared/backup-format.ts';
 
 // Goal: a backup file is read back only when whole and undamaged: its header, its length and its
 // checksum, which covers the header's fields as well as the state.
@@ -20,7 +21,7 @@ function backupBytes(state: Uint8Array, fields: Partial<BackupFields> = {}): Buf
     bytes: state.length,
     ...fields,
   };
-  const sha256 = backupHash(all).update(state).digest('hex');
+  const sha256 = createHash('sha256').update(backupDigestPrefix(all)).update(state).digest('hex');
   return Buffer.concat([backupHeaderLine({ ...all, sha256 }), state]);
 }
 

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { QueueStateMachine } from '../../../../src/queue/index.ts';
 import type { Raft } from '../../../../src/raft/index.ts';
 import { type CapturedBackup, StateBackups } from '../../../../src/server/replication/index.ts';
-import { backupHash } from '../../../../src/shared/backup-format.ts';
+import { backupDigestPrefix } from '../../../../src/shared/backup-format.ts';
 
 // Goal: a backup is the state at the applied index, taken between ready batches, its header's
 // length and checksum those of the parts handed to the writer; one backup at a time.
@@ -34,7 +35,7 @@ describe('StateBackups', () => {
     await first;
     const { sha256, ...fields } = captured!.header;
     expect(fields).toEqual({ format: 'quorumq-backup', version: 1, index: 12, term: 3, createdAt: '2026-01-01T00:00:00.000Z', bytes: bytes.length });
-    expect(sha256).toBe(backupHash(fields).update(bytes).digest('hex'));
+    expect(sha256).toBe(createHash('sha256').update(backupDigestPrefix(fields)).update(bytes).digest('hex'));
     expect(bytes).toEqual(Buffer.from(machine.snapshot()));
     await backups.run(async () => undefined);
   });
