@@ -1,7 +1,7 @@
 // The operator commands' way to a cluster: its HTTP API (HTTP-API.md) on any of several nodes, with
 // failover. On node:http(s) rather than fetch, which takes no CA of its own (a cluster's private CA must
 // not be trusted process-wide), as cluster/node-http.ts does for the repository's scripts.
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { UsageError } from './usage-error.ts';
 
@@ -128,6 +128,61 @@ export class NodeApi {
     const reply = await this.once(server, method, path, undefined, timeoutMs);
     if (reply.status >= 400 && reply.status !== 503) throw refusalOf(reply, server);
     return { status: reply.status, body: reply.body, server };
+  }
+
+  /**
+   * A GET whose answer is streamed rather than parsed (a backup): from the first node that answers
+   * 200, trying the next when one cannot be reached or says it is busy or has no leader. The
+   * timeout bounds the wait for the answer to start, and any silence within it after.
+   */
+  async download(path: string): Promise<{ response: IncomingMessage; server: URL }> {
+    let last: CommandFailure | undefined;
+    for (;;) {
+      let busy = false;
+      for (const server of this.settings.servers) {
+        if (this.remainingMs() <= 0) break;
+        let response: IncomingMessage;
+        try {
+          // The whole budget: a node packs a large state before its answer starts.
+          response = await this.open(server, path, this.remainingMs());
+        } catch (error) {
+          last = new CommandFailure('UNREACHABLE', `${server.host}: ${(error as Error).message}`);
+          continue;
+        }
+        if (response.statusCode === 200) return { response, server };
+        const chunks: Buffer[] = [];
+        for await (const chunk of response) chunks.push(chunk as Buffer);
+        const failure = refusalOf({ status: response.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) }, server);
+        if (!NOTHING_WRITTEN.has(failure.code) && !OUTCOME_UNKNOWN.has(failure.code)) throw failure;
+        last = failure;
+        busy = true;
+      }
+      if (!busy || this.remainingMs() <= ROUND_PAUSE_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
+    }
+    throw last ?? new CommandFailure('TIMEOUT', `no answer within ${this.settings.timeoutMs} ms`);
+  }
+
+  private open(server: URL, path: string, timeoutMs: number): Promise<IncomingMessage> {
+    const headers: Record<string, string> = {};
+    if (this.settings.token !== undefined) headers.authorization = `Bearer ${this.settings.token}`;
+    const tls = server.protocol === 'https:';
+    const settings = {
+      host: server.hostname.startsWith('[') ? server.hostname.slice(1, -1) : server.hostname,
+      port: server.port === '' ? (tls ? 443 : 80) : Number(server.port),
+      path,
+      method: 'GET',
+      headers,
+      timeout: timeoutMs,
+      agent: false,
+    } as const;
+    return new Promise((resolve, reject) => {
+      const request = tls ? httpsRequest({ ...settings, ...(this.settings.ca === undefined ? {} : { ca: this.settings.ca }) }) : httpRequest(settings);
+      request.on('response', resolve);
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      request.on('error', reject);
+      request.end();
+    });
   }
 
   private remainingMs(): number {

@@ -104,7 +104,7 @@ export const NODE_SETTINGS: { readonly [K in SettingKey]-?: SettingSpec<KindFor<
   forceNewCluster: {
     kind: 'boolean',
     flag: 'force-new-cluster',
-    help: 'restart this node alone as a new single-voter cluster from its own data, after losing a majority for good: see docs/operations.md',
+    help: 'disaster recovery, for ONE start: this node alone becomes a new single-voter cluster from its own data, under a new identity, after losing a majority for good (docs/operations.md); remove the flag afterwards',
   },
   tickMs: { kind: 'integer', flag: 'tick-ms', placeholder: 'N', min: 5, max: 1000, help: 'length of one Raft tick; a leader sends heartbeats every tick' },
   electionTicks: {

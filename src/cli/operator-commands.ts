@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { takeBackup } from './backup-command.ts';
 import { CommandFailure, NodeApi, serverUrl } from './node-api.ts';
 import { tailQueue } from './queue-tail.ts';
 import { cell, keyValues, shortJson, table } from './text-output.ts';
@@ -97,6 +98,11 @@ export const OPERATOR_HELP = `Operate a cluster over its HTTP API:
   tail QUEUE [--count N]          print messages as they are enqueued, without consuming
                                   them (a line each; JSON lines with --json); those enqueued
                                   and acked within a quarter second may not show
+  backup --out FILE [--node ADDR] the whole state at one committed index, while the cluster serves
+                                  (admin token); checked (SHA-256) and written atomically
+  restore FILE --data-dir DIR [--port N]
+                                  offline: a new data directory from a backup, for a node that starts
+                                  as a new cluster of one (docs/operations.md)
 
 Flags of the operator commands:
   --server ADDR[,ADDR...]   nodes to ask, as host:port or http(s)://host:port, tried in turn when one
@@ -203,6 +209,7 @@ const COMMANDS: readonly Command[] = [
   { path: ['resume'], args: ['queue'], options: {}, run: (context) => pauseOrResume(context, 'resume') },
   { path: ['redrive'], args: ['queue'], options: { to: STRING, max: STRING, rate: STRING }, run: redrive },
   { path: ['tail'], args: ['queue'], options: { count: STRING }, run: tail },
+  { path: ['backup'], args: [], options: { out: STRING, node: STRING }, run: backup },
 ];
 
 /** Every flag any operator command takes: to find the command's words among the flags before it is known. */
@@ -270,7 +277,8 @@ async function apiSettings(values: Values, env: CommandIo['env'], defaultServers
     stringFlag(values, 'token') ??
     (tokenFile === undefined ? undefined : readFlagFile(tokenFile, '--token-file').toString('utf8').trim()) ??
     nonEmpty(env.QUORUMQ_TOKEN);
-  const serverList = stringFlag(values, 'server') ?? nonEmpty(env.QUORUMQ_SERVER);
+  // `backup --node` names the one node to take the backup from; it reads as --server does.
+  const serverList = stringFlag(values, 'node') ?? stringFlag(values, 'server') ?? nonEmpty(env.QUORUMQ_SERVER);
   const servers = (serverList === undefined ? defaultServers : serverList.split(','))
     .filter((text) => text.trim() !== '')
     .map((text) => serverUrl(text, ca !== undefined));
@@ -279,6 +287,18 @@ async function apiSettings(values: Values, env: CommandIo['env'], defaultServers
 }
 
 // ------------------------------------------------------------------ commands
+
+/** `backup`: see `takeBackup`. */
+async function backup({ api, flags }: Context): Promise<Output> {
+  const out = stringFlag(flags, 'out');
+  if (out === undefined) throw new UsageError('backup needs --out FILE');
+  const { header, server } = await takeBackup(api, out);
+  const { format: _format, ...fields } = header;
+  return {
+    json: { ...fields, file: out, node: server.host },
+    text: `backup of index ${header.index} (term ${header.term}, ${header.bytes} bytes of state, sha256 ${header.sha256}) from ${server.host} written to ${out}`,
+  };
+}
 
 interface MemberView {
   readonly id: string;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterDefaults } from './cluster-defaults.ts';
-import { EXIT, OPERATOR_HELP, runOperatorCommand } from './operator-commands.ts';
+import { type CommandIo, EXIT, OPERATOR_HELP, runOperatorCommand } from './operator-commands.ts';
 import { UsageError } from './usage-error.ts';
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,6 +37,10 @@ async function main(argv: readonly string[]): Promise<number | 'running'> {
     await runNode(rest);
     return 'running';
   }
+  if (command === 'restore') {
+    const { runRestore } = await import('./restore-command.ts');
+    return runRestore(rest, operatorIo());
+  }
   if (command === 'cluster') {
     const { runCluster, CLUSTER_USAGE } = await import('./cluster-command.ts');
     try {
@@ -49,16 +53,16 @@ async function main(argv: readonly string[]): Promise<number | 'running'> {
     }
     return 'running';
   }
-  return runOperatorCommand(
-    argv,
-    {
-      stdout: (text) => process.stdout.write(`${text}\n`),
-      stderr: (text) => process.stderr.write(`${text}\n`),
-      env: process.env,
-      readStdin,
-    },
-    clusterDefaults(PACKAGE_ROOT).seeds,
-  );
+  return runOperatorCommand(argv, operatorIo(), clusterDefaults(PACKAGE_ROOT).seeds);
+}
+
+function operatorIo(): CommandIo {
+  return {
+    stdout: (text) => process.stdout.write(`${text}\n`),
+    stderr: (text) => process.stderr.write(`${text}\n`),
+    env: process.env,
+    readStdin,
+  };
 }
 
 async function readStdin(): Promise<string> {

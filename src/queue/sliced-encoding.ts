@@ -80,6 +80,25 @@ export class SlicedEncoding {
     return false;
   }
 
+  /** Packs the next slice of a long array; true once all are packed and `takeParts` may be called. */
+  packStep(): boolean {
+    if (this.current < this.longArrays.length) this.step();
+    return this.current >= this.longArrays.length;
+  }
+
+  /**
+   * The packed encoding as its parts, in order, instead of joined: for a caller that writes it out
+   * part by part (a backup streamed to a client), which then never holds a second, joined copy.
+   * Handed over once, in place of `bytes`.
+   */
+  takeParts(): Uint8Array[] {
+    assert(this.current >= this.longArrays.length && this.joined === undefined, 'parts are taken once, packed and not joined');
+    const parts = this.parts.flat();
+    this.parts.length = 0;
+    this.longArrays.length = 0;
+    return parts;
+  }
+
   /** The whole encoding, once `step` has returned true. */
   bytes(): Uint8Array {
     assert(this.joined !== undefined && this.joinedParts === this.flat.length, 'every slice is packed and joined before the bytes are read');

@@ -1,4 +1,5 @@
 import { assert } from '../shared/index.ts';
+import { foundersConflict } from './cluster-identity.ts';
 import { type ClusterKeys, freshNonce, type HandshakeParties } from './cluster-keys.ts';
 import {
   type AuthFrame,
@@ -51,6 +52,8 @@ export class AcceptorHandshake {
     if (frame.t !== 'auth') return { kind: 'refuse', reason: `expected auth, got ${frame.t}` };
     if (!this.keys.verify('dialer', parties, frame.proof))
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    const foreign = foundersConflict(this.self, peer);
+    if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
     return { kind: 'accept', peer };
   }
 
@@ -73,6 +76,9 @@ export class AcceptorHandshake {
     const v = linkVersion(frame);
     if (this.keys === undefined) {
       this.done = true;
+      // Without a key the peer's word is all there is: its founders are checked at once.
+      const foreign = foundersConflict(this.self, peer);
+      if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
       return { kind: 'sendThenAccept', frame: { t: 'helloAck', v, ...this.self }, peer };
     }
     if (frame.nonce === undefined) {
@@ -124,13 +130,16 @@ export class DialerHandshake {
     const mismatch = protocolMismatch(frame);
     if (mismatch !== undefined) return { kind: 'refuse', reason: mismatch };
     const peer = identityOf(frame);
-    if (this.keys === undefined || this.nonce === undefined) return { kind: 'accept', peer };
+    // Checked once the peer is believed: an unproven peer's founders say nothing.
+    const foreign = foundersConflict(this.self, peer);
+    if (this.keys === undefined || this.nonce === undefined) return foreign === undefined ? { kind: 'accept', peer } : { kind: 'refuse', reason: foreign };
     if (frame.nonce === undefined || frame.proof === undefined) {
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} offered no cluster key proof (it runs without --cluster-key-file)` };
     }
     const parties: HandshakeParties = { dialerId: this.self.id, acceptorId: peer.id, dialerNonce: this.nonce, acceptorNonce: frame.nonce };
     if (!this.keys.verify('acceptor', parties, frame.proof))
       return { kind: 'refuse', reason: `peer ${peer.id} at ${peer.address} failed authentication: its cluster key differs` };
+    if (foreign !== undefined) return { kind: 'refuse', reason: foreign };
     const auth: AuthFrame = { t: 'auth', proof: this.keys.prove('dialer', parties) };
     return { kind: 'sendThenAccept', frame: auth, peer };
   }

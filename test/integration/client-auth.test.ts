@@ -124,6 +124,17 @@ describe('client authentication and authorization', () => {
       expect(health.status).toBe(200);
     });
 
+    it('guards GET /admin/backup: no token 401, reader 403, admin 200 with a backup', async () => {
+      const backup = (access: NodeAccess) => nodeRequest(test.cluster.nodes[0]!.address, '/admin/backup', access);
+      expect((await backup(NO_TOKEN)).status).toBe(401);
+      const forbidden = await backup(as('reader'));
+      expect(forbidden.status).toBe(403);
+      expect(JSON.parse(forbidden.text).error.code).toBe('FORBIDDEN');
+      const allowed = await backup(as('admin'));
+      expect(allowed.status).toBe(200);
+      expect(JSON.parse(allowed.text.slice(0, allowed.text.indexOf('\n')))).toMatchObject({ format: 'quorumq-backup', version: 1 });
+    });
+
     it('guards /metrics: no token 401, jobs-app (no read) 403, reader 200', async () => {
       // Read as text: a success is Prometheus text, not JSON.
       const metrics = (access: NodeAccess) => nodeRequest(test.cluster.nodes[0]!.address, '/metrics', access);

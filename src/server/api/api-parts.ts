@@ -1,3 +1,4 @@
+import type { BackupHeader } from '../../shared/backup-format.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
 import type { RequestPath } from '../requests/index.ts';
 
@@ -18,4 +19,18 @@ export interface NodeHealth {
 /** The peers this node has links to: fault injection names them by id or by address. */
 export interface PeerDirectory {
   peers(): readonly PeerIdentity[];
+}
+
+/** A backup being written out: its header and the encoded state in parts, let go as written. */
+export interface BackupStream {
+  readonly header: BackupHeader;
+  readonly parts: Uint8Array[];
+}
+
+/**
+ * Backups for `GET /admin/backup`: the node passes a read barrier, takes the state at the index
+ * it reached, and hands it to `write` while it holds it (one backup at a time).
+ */
+export interface BackupSource {
+  backup(write: (backup: BackupStream) => Promise<void>): Promise<void>;
 }

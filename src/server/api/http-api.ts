@@ -18,7 +18,8 @@ import {
   toErrorBody,
   validQueueName,
 } from '../requests/index.ts';
-import type { ApiMetrics, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
+import type { ApiMetrics, BackupSource, ClientRequests, NodeHealth, PeerDirectory } from './api-parts.ts';
+import { BACKUP_PATH, sendBackup } from './backup-route.ts';
 import { serveDashboard } from './dashboard.ts';
 import { FAULT_ADMIN_PREFIX, type FaultControls, handleFaultAdmin } from './fault-admin.ts';
 import { refuseUpgrade } from './upgrade-refusal.ts';
@@ -146,6 +147,7 @@ export interface HttpApiOptions {
   /** Present only on a node started with fault injection. */
   readonly faults: FaultControls | undefined;
   readonly peers: PeerDirectory;
+  readonly backups: BackupSource;
   readonly guards: HttpGuards;
   /** Slowloris bounds: a request's headers, and the whole request, must arrive within these. */
   readonly headersTimeoutMs: number;
@@ -232,6 +234,14 @@ export class HttpApi {
         const text = await this.options.metrics.registry.metrics();
         response.writeHead(200, { 'content-type': this.options.metrics.registry.contentType });
         response.end(text);
+        return;
+      }
+      if (path === BACKUP_PATH) {
+        op = 'backup';
+        if (method !== 'GET') throw new RequestError('BAD_REQUEST', `${method} is not allowed on ${path}`);
+        this.guards.access.authorizeNode(caller, 'admin', `${method} ${path}`);
+        await this.options.backups.backup((backup) => sendBackup(response, backup));
+        this.options.metrics.observe(op, 'OK', (performance.now() - started) / 1000);
         return;
       }
       const faults = path.startsWith(FAULT_ADMIN_PREFIX) ? this.options.faults : undefined;

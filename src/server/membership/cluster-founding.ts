@@ -5,6 +5,7 @@ import type { RaftStorage } from '../../storage/index.ts';
 import type { PeerIdentity } from '../../transport/index.ts';
 import { decideBootstrap } from './bootstrap-decision.ts';
 import { EMPTY_READY } from './empty-ready.ts';
+import { FOUNDERS_META_KEY } from './refounding.ts';
 
 /** Runs an input on the core between ready batches; a Raft the input resolves to replaces the core. */
 export interface FoundingCore {
@@ -26,8 +27,10 @@ export interface ClusterFoundingOptions {
 
 /**
  * Which nodes founded this node's cluster: null until it founds one with the peers it found (see
- * `decideBootstrap`) or learns them from the first entry of a log it received. Peers exchange
- * founders in their handshake, so nodes of different clusters never merge.
+ * `decideBootstrap`), or learns them from the first entry of a log it received or, when its log
+ * starts at a snapshot (a cluster refounded from old data always does), from the leader that
+ * replicated to it. Peers exchange founders in their handshake and nodes whose founders differ
+ * are refused (`foundersConflict`), so nodes of different clusters never merge.
  */
 export class ClusterFounding {
   private foundersKnown: readonly NodeId[] | null = null;
@@ -42,7 +45,7 @@ export class ClusterFounding {
   /** Reads what storage recorded (at start, and again after disk trouble). */
   async load(storage: RaftStorage): Promise<void> {
     this.storage = storage;
-    const bytes = await storage.getMeta('founders');
+    const bytes = await storage.getMeta(FOUNDERS_META_KEY);
     this.foundersKnown = bytes === undefined ? null : (decode(bytes) as NodeId[]);
   }
 
@@ -51,12 +54,37 @@ export class ClusterFounding {
     this.maybeBootstrap();
   }
 
-  /** A node that joined by replication announces the founders its log starts with. */
+  /** A node that joined by replication announces the founders its log starts with, or its leader's. */
   onHousekeeping(): void {
     if (this.foundersKnown !== null) return;
-    const first = this.options.driver.core.entryAt(1);
-    if (first?.kind === 'config' && first.membership !== undefined) this.foundersKnown = first.membership.voters;
-    else this.maybeBootstrap();
+    const core = this.options.driver.core;
+    const first = core.entryAt(1);
+    if (first?.kind === 'config' && first.membership !== undefined) {
+      this.learn(first.membership.voters);
+      return;
+    }
+    const status = core.status();
+    if (status.lastIndex === 0 || status.recovering) {
+      this.maybeBootstrap();
+      return;
+    }
+    // A log that starts at a snapshot came from a leader; the handshake refused any leader of
+    // another cluster that announced its founders, so the leader's are this cluster's.
+    const leader = this.options.peers().find((peer) => peer.id === status.leader);
+    if (leader?.founders !== null && leader?.founders !== undefined) this.learn(leader.founders);
+  }
+
+  /**
+   * Kept, so that the node announces them from its next start on, before any leader speaks to it:
+   * once its log is compacted past the first entry, nothing else would tell it.
+   */
+  private learn(founders: readonly NodeId[]): void {
+    this.foundersKnown = founders;
+    this.options.log.info({ founders }, 'learnt the founders of this cluster');
+    void this.storage?.putMeta(FOUNDERS_META_KEY, encode(founders)).catch((error: unknown) => {
+      // Only the next start's handshake misses them until they are learnt again.
+      this.options.log.warn({ err: error }, 'could not store the founders of this cluster');
+    });
   }
 
   private maybeBootstrap(): void {
@@ -74,7 +102,7 @@ export class ClusterFounding {
       const storage = this.storage;
       if (raft.status().lastIndex > 0 || this.foundersKnown !== null || storage === undefined) return undefined;
       const state = bootstrapState({ voters: [...founders], learners: [] });
-      await storage.putMeta('founders', encode(founders));
+      await storage.putMeta(FOUNDERS_META_KEY, encode(founders));
       await storage.save({ ...EMPTY_READY, hardState: state.hardState, entries: state.entries, mustSync: true });
       this.foundersKnown = founders;
       this.options.log.info({ founders }, 'bootstrapped a new cluster');

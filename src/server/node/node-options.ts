@@ -29,6 +29,8 @@ export interface NodeOptions {
   readonly enableFaultInjection: boolean;
   /** Tests only: journal writes so that SIGUSR2 cuts the power (unsynced writes lost, then death). */
   readonly testPowerLoss: boolean;
+  /** Disaster recovery, for one start: this node alone becomes a new cluster from its own data (see forced-new-cluster.ts). */
+  readonly forceNewCluster: boolean;
   /** One gossip tick; the gossip defaults (probe every 10 ticks) assume about 100 ms. */
   readonly gossipTickMs: number;
   /** How often the leader's autopilot considers a membership change. */
@@ -69,8 +71,6 @@ export interface NodeOptions {
   readonly headersTimeoutMs: number;
   /** A request whose body has not all arrived after this long is dropped. */
   readonly requestReceiveTimeoutMs: number;
-  /** Restart alone as a new single-voter cluster from this node's data, after a majority is lost for good. */
-  readonly forceNewCluster: boolean;
   /** Queues configured (idempotently, through the leader) once the node knows a leader: name to config. */
   readonly queues: Readonly<Record<string, QueueConfigInput>>;
 }
@@ -93,6 +93,7 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'advertiseHost' | 
   inputBacklogMax: 50_000,
   enableFaultInjection: false,
   testPowerLoss: false,
+  forceNewCluster: false,
   gossipTickMs: 100,
   autopilotIntervalMs: 500,
   votersMax: 5,
@@ -122,7 +123,6 @@ export const DEFAULT_NODE_OPTIONS: Omit<NodeOptions, 'port' | 'advertiseHost' | 
   requestBufferBytesMax: 256 * 1024 * 1024,
   headersTimeoutMs: 10_000,
   requestReceiveTimeoutMs: 60_000,
-  forceNewCluster: false,
   queues: {},
 };
 

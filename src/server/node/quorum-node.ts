@@ -17,7 +17,7 @@ import {
 } from '../../storage/index.ts';
 import { FaultFilter, flushCoalescedWrites, type PeerIdentity, PeerTransport } from '../../transport/index.ts';
 import { createHttpGuards, RateLimitedLog } from '../access/index.ts';
-import { ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } from '../api/index.ts';
+import { type BackupStream, ClientSockets, type FaultControls, HttpApi, type WebSocketEndpoint } from '../api/index.ts';
 import { ClusterClock, NodeClock } from '../clocks/index.ts';
 import {
   autopilotConfig,
@@ -30,11 +30,20 @@ import {
   MembershipService,
   PeerActivity,
 } from '../membership/index.ts';
-import { LocalSnapshots, QueueReplica, RaftDriver, type RaftDriverOptions, UnsupportedCommandError, withFailpoints } from '../replication/index.ts';
+import {
+  LocalSnapshots,
+  QueueReplica,
+  RaftDriver,
+  type RaftDriverOptions,
+  StateBackups,
+  UnsupportedCommandError,
+  withFailpoints,
+} from '../replication/index.ts';
 import { RETRY_AFTER_MS, RequestPath } from '../requests/index.ts';
 import { ConfiguredQueues } from './configured-queues.ts';
 import { DiskTrouble, openWhenWritable } from './disk-trouble.ts';
 import { DiskWatch } from './disk-watch.ts';
+import { forceNewCluster } from './forced-new-cluster.ts';
 import { NodeMetrics } from './node-metrics.ts';
 import type { NodeOptions } from './node-options.ts';
 import { checkExposure, loadNodeSecurity, type NodeSecurity } from './node-security.ts';
@@ -84,6 +93,7 @@ export class QuorumNode {
   private readonly leaderDuties: LeaderDuties;
   private readonly versionRaise: ClusterVersionRaise;
   private readonly founding: ClusterFounding;
+  private readonly backups: StateBackups;
   private readonly peerActivity = new PeerActivity();
   private readonly diskWatch: DiskWatch;
   private readonly configuredQueues: ConfiguredQueues;
@@ -180,6 +190,12 @@ export class QuorumNode {
       onSaveFailed: (error) => this.onSnapshotSaveFailed(error),
       log,
     });
+    this.backups = new StateBackups({
+      submit: (input) => this.driver.submit(input),
+      appliedIndex: () => this.replica.appliedIndex,
+      encodeState: () => this.machine.snapshotEncoding(),
+      now: () => Date.now(),
+    });
     this.replica = new QueueReplica({
       machine: this.machine,
       listener: this.requests,
@@ -243,6 +259,7 @@ export class QuorumNode {
       metrics: this.metrics,
       faults: this.faultControls(),
       peers: this.transport,
+      backups: { backup: (write) => this.backup(write) },
       guards,
       headersTimeoutMs: options.headersTimeoutMs,
       requestReceiveTimeoutMs: options.requestReceiveTimeoutMs,
@@ -265,12 +282,23 @@ export class QuorumNode {
       powerCut,
       diskFaults: options.enableFaultInjection ? new DiskFaults() : undefined,
     };
-    const opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
+    let opened = await openWhenWritable(() => openNodeStorage(options.dataDir, storageOptions), log);
+    if (options.forceNewCluster) opened = await QuorumNode.forceNewCluster(opened, options, storageOptions, log);
     if (powerCut !== undefined) process.on('SIGUSR2', () => powerCut.cut());
     const address = `${options.advertiseHost}:${options.advertisePort}`;
     const node = new QuorumNode(opened.id, address, options, opened, log.child({ node: opened.id }), storageOptions, security);
     await node.open(opened);
     return node;
+  }
+
+  /** Rewrites the data directory as a new cluster of one (see `forceNewCluster`), then opens it again. */
+  private static async forceNewCluster(opened: OpenedStorage, options: NodeOptions, storageOptions: NodeStorageOptions, log: Logger): Promise<OpenedStorage> {
+    try {
+      await forceNewCluster(opened, options.dataDir, log.child({ node: opened.id }));
+    } finally {
+      await opened.storage.close();
+    }
+    return openNodeStorage(options.dataDir, storageOptions);
   }
 
   // ------------------------------------------------------------ what the APIs and metrics read
@@ -309,6 +337,15 @@ export class QuorumNode {
     if (status.leader === '') return { ok: false, reason: 'no known leader' };
     if (status.commit - this.replica.appliedIndex > this.options.healthLagEntriesMax) return { ok: false, reason: 'catching up' };
     return { ok: true, reason: status.role === 'leader' ? 'leader' : 'following' };
+  }
+
+  /**
+   * `GET /admin/backup`: a read barrier first (ReadIndex), so that the state is at least at the
+   * commit index the cluster had when the backup was asked for, then the state at the index reached.
+   */
+  private async backup(write: (backup: BackupStream) => Promise<void>): Promise<void> {
+    await this.requests.linearizable();
+    await this.backups.run(write);
   }
 
   /** Present only with --enable-fault-injection. */

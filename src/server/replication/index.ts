@@ -8,3 +8,5 @@ export { withFailpoints } from './failpoint-hooks.ts';
 export { LocalSnapshots, type LocalSnapshotsOptions } from './local-snapshots.ts';
 export { type AppliedListener, QueueReplica, type QueueReplicaOptions } from './queue-replica.ts';
 export { RaftDriver, type RaftDriverOptions } from './raft-driver.ts';
+export { type StateAtEnd, stateAtEnd } from './state-at-end.ts';
+export { type CapturedBackup, StateBackups, type StateBackupsOptions } from './state-backup.ts';

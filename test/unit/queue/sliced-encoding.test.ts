@@ -27,6 +27,15 @@ function encodeAll(value: unknown): { bytes: Uint8Array; steps: number } {
 }
 
 describe('SlicedEncoding', () => {
+  it('hands over its parts unjoined, which in order are the joined bytes (a backup streams them)', () => {
+    const encoding = new SlicedEncoding(state);
+    let steps = 0;
+    while (!encoding.packStep()) steps++;
+    expect(steps).toBeGreaterThan(1);
+    const parts = encoding.takeParts();
+    expect(Buffer.concat(parts)).toEqual(Buffer.from(encodeAll(state).bytes));
+  });
+
   it('decodes to the value, in several steps for long arrays and one for a value without any', () => {
     const { bytes, steps } = encodeAll(state);
     expect(decode(bytes)).toEqual(state);

@@ -50,6 +50,28 @@ describe('peer handshake', () => {
     expect(handshake(keys(KEY_A), undefined).dialer).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/no cluster key proof/) });
   });
 
+  it('refuses, on either side and with or without a key, a peer whose founders name another cluster', () => {
+    for (const keyed of [undefined, keys(KEY_A)]) {
+      const refounded: PeerIdentity = { ...dialerSelf, founders: ['dialer', 'refounded.0123456789abcdef'] };
+      const acceptor = new AcceptorHandshake(keyed, acceptorSelf);
+      const dialer = new DialerHandshake(keyed, refounded);
+      const ack = acceptor.onFrame(dialer.hello());
+      if (keyed === undefined) expect(ack).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/belongs to another cluster/) });
+      else {
+        expect(dialer.onFrame(frameOf(ack))).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/belongs to another cluster/) });
+        // A dialer of the other cluster that went on anyway is refused at its proof.
+        const auth = new DialerHandshake(keyed, dialerSelf);
+        const second = new AcceptorHandshake(keyed, { ...acceptorSelf, founders: ['other'] });
+        const step = auth.onFrame(frameOf(second.onFrame({ ...auth.hello(), founders: ['dialer'] })));
+        expect(step.kind).toBe('sendThenAccept');
+        expect(second.onFrame(frameOf(step))).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/belongs to another cluster/) });
+      }
+    }
+    // The same founders in another order are the same cluster; a node with none links to anyone.
+    const same = new AcceptorHandshake(undefined, { ...acceptorSelf, founders: ['a', 'b'] });
+    expect(same.onFrame({ ...new DialerHandshake(undefined, { ...dialerSelf, founders: ['b', 'a'] }).hello() }).kind).toBe('sendThenAccept');
+  });
+
   it('takes the word of peers when neither has a key', () => {
     const { dialer, acceptor } = handshake(undefined, undefined);
     expect(dialer.kind).toBe('accept');
