@@ -8,7 +8,7 @@ import { assert } from '../../src/shared/index.ts';
 
 export type EventType = 'invoke' | 'ok' | 'fail' | 'info';
 export type CompletionType = Exclude<EventType, 'invoke'>;
-export type OperationName = 'enqueue' | 'receive' | 'ack' | 'pause';
+export type OperationName = 'enqueue' | 'receive' | 'ack' | 'pause' | 'promote';
 
 /** The value a producer enqueues: unique across the run, `<producer>-<sequence>` such as "p3-17". */
 export interface EnqueueValue {
@@ -61,7 +61,18 @@ export interface PauseEvent extends EventBase {
   readonly value: { readonly paused: boolean };
 }
 
-export type HistoryEvent = EnqueueEvent | ReceiveEvent | AckEvent | PauseEvent;
+/** An operator making delayed messages ready now; `promoted` on an ok completion. */
+export interface PromoteEvent extends EventBase {
+  readonly f: 'promote';
+  readonly value: PromoteValue;
+}
+
+export interface PromoteValue {
+  readonly ids: readonly string[];
+  readonly promoted?: number;
+}
+
+export type HistoryEvent = EnqueueEvent | ReceiveEvent | AckEvent | PauseEvent | PromoteEvent;
 export type History = readonly HistoryEvent[];
 
 /** What a client is about to do or has just done, without the bookkeeping the recorder adds. */
@@ -69,7 +80,8 @@ export type Operation =
   | { readonly f: 'enqueue'; readonly value: EnqueueValue }
   | { readonly f: 'receive'; readonly value: readonly DeliveredMessage[] | null }
   | { readonly f: 'ack'; readonly value: AckValue }
-  | { readonly f: 'pause'; readonly value: { readonly paused: boolean } };
+  | { readonly f: 'pause'; readonly value: { readonly paused: boolean } }
+  | { readonly f: 'promote'; readonly value: PromoteValue };
 
 /**
  * Appends events in the order they happen, so the position in the history is a true real-time order

@@ -1,4 +1,4 @@
-// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure] [--no-queue-pauses] [--no-dead-letters]
+// npm run chaos -- --nodes 3|5 --duration S --seed N [--faults kill,pause,partition,restart] [--secure] [--no-queue-pauses] [--no-dead-letters] [--no-promotes]
 // (also wipe, powerloss and powerloss-all: the last two start the nodes with --test-power-loss)
 // --secure: the nodes run with a cluster key, an auth file and TLS (throwaway files in the run's
 // data folder); every client, the nemesis and the final reads use the CA and the admin token.
@@ -36,6 +36,8 @@ const { values } = parseArgs({
     'no-queue-pauses': { type: 'boolean', default: false },
     /** Without it, the queue dead-letters on a second delivery and the operator redrives the dead letters. */
     'no-dead-letters': { type: 'boolean', default: false },
+    /** Without it, the operator enqueues values delayed by an hour and promotes them (and the drain promotes the rest). */
+    'no-promotes': { type: 'boolean', default: false },
     /** Where to write the history and result (default: a new file under chaos-results/). */
     out: { type: 'string' },
   },
@@ -109,6 +111,7 @@ async function runChaos(): Promise<number> {
     access,
     queuePauses: values['no-queue-pauses'] !== true,
     deadLetters,
+    promotes: values['no-promotes'] !== true,
   });
   const nemesis = new Nemesis({
     cluster: ownedCluster(cluster, access),
@@ -134,6 +137,7 @@ async function runChaos(): Promise<number> {
   await workload.stop();
   const result = checkQueueHistory(recorder.history, { drained, strictOrder: false, visibilityMs: VISIBILITY_MS, everyValueAcked: deadLetters });
   if (deadLetters) log(`dead letters: ${workload.counts.redriven} redriven back to the queue`);
+  if (values['no-promotes'] !== true) log(`promotes: ${workload.counts.promoted} delayed messages made ready`);
   console.log(summarize(result));
   log(
     `at restarts: ${startFindings.powerCutsUndone} power cuts undid unsynced writes, ${startFindings.recoveries} nodes started recovering, ${startFindings.repairs} other storage repairs`,
@@ -181,6 +185,7 @@ async function drain(addresses: readonly string[], workload: Workload): Promise<
     const stats = reply.body as { ready: number; inflight: number; delayed: number } | undefined;
     // Dead letters go back to the queue, to be consumed like the rest: drained means both are empty.
     const noDeadLetters = !deadLetters || (await workload.redrive(addresses[attempt % addresses.length]!));
+    if (values['no-promotes'] !== true) await workload.promoteDelayed(addresses[attempt % addresses.length]!);
     const empty = reply.code === undefined && stats !== undefined && stats.ready + stats.inflight + stats.delayed === 0 && noDeadLetters;
     emptyInARow = empty ? emptyInARow + 1 : 0;
     if (emptyInARow >= 2) return true;

@@ -24,13 +24,23 @@ export interface WorkloadOptions {
    * to faults), and the operator redrives the dead letters back now and then (see `dead-letter-checker.ts`).
    */
   readonly deadLetters: boolean;
+  /**
+   * The operator also enqueues a value delayed by an hour now and then and promotes it at once: it
+   * must be delivered like any other (the drain promotes whatever is still delayed).
+   */
+  readonly promotes: boolean;
 }
+
+/** How long the operator's values would wait without a promote: far beyond any run. */
+const LATER_DELAY_MS = 3_600_000;
 
 /** Deliveries a message gets before it is dead-lettered, when the run has dead letters. */
 export const CHAOS_MAX_DELIVERIES = 2;
 
 /** The operator's process number in the history, apart from producers' and consumers'. */
 const OPERATOR_PROCESS = 2000;
+/** The operator's producer of delayed values, a process of its own so its order is its own. */
+const LATER_PROCESS = 2001;
 
 /**
  * Producers of unique values and consumers that receive and ack, through random nodes, half of
@@ -43,14 +53,15 @@ export class Workload {
   private operator: Promise<void> | undefined;
   private readonly running: Promise<void>[] = [];
   private readonly clients: QuorumqClient[] = [];
-  counts = { enqueued: 0, delivered: 0, acked: 0, pauses: 0, redriven: 0 };
+  counts = { enqueued: 0, delivered: 0, acked: 0, pauses: 0, redriven: 0, promoted: 0 };
+  private laterSequence = 0;
 
   constructor(private readonly options: WorkloadOptions) {}
 
   start(): void {
     for (let p = 0; p < this.options.producers; p++) this.running.push(this.produce(p));
     for (let c = 0; c < this.options.consumers; c++) this.running.push(this.consume(1000 + c));
-    if (this.options.queuePauses) this.operator = this.operate();
+    if (this.options.queuePauses || this.options.promotes) this.operator = this.operate();
   }
 
   /** The operator stops, leaving the queue resumed (it retries the resume until one is acknowledged). */
@@ -180,11 +191,57 @@ export class Workload {
     while (this.operating) {
       await pause(1500 + this.options.prng.int(1500));
       if (!this.operating) break;
-      await this.setPaused(true);
-      await pause(300 + this.options.prng.int(500));
-      while ((await this.setPaused(false)) !== 'ok') await pause(100);
+      if (this.options.queuePauses) {
+        await this.setPaused(true);
+        await pause(300 + this.options.prng.int(500));
+        while ((await this.setPaused(false)) !== 'ok') await pause(100);
+      }
       if (this.options.deadLetters) await this.redrive(this.pickNode());
+      if (this.options.promotes) await this.enqueueLaterAndPromote();
     }
+  }
+
+  /**
+   * Enqueues a value delayed by an hour (retrying an unknown outcome with its dedupId), then promotes
+   * it by the id the enqueue answered. A promote that fails is not retried: the drain promotes every
+   * message still delayed, so an acknowledged value is delivered either way, or is lost.
+   */
+  private async enqueueLaterAndPromote(): Promise<void> {
+    const value = `later-${++this.laterSequence}`;
+    const recorder = this.options.recorder;
+    let id: string | undefined;
+    for (let attempt = 0; this.operating && attempt < 20 && id === undefined; attempt++) {
+      const node = this.pickNode();
+      recorder.invoke(LATER_PROCESS, { f: 'enqueue', value: { value, dedupId: value } }, node);
+      const body = { body: value, dedupId: value, delayMs: LATER_DELAY_MS };
+      const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, body, this.options.requestTimeoutMs, this.options.access);
+      const type = completionOf(reply.code);
+      id = type === 'ok' ? (reply.body as { id: string }).id : undefined;
+      recorder.complete(LATER_PROCESS, type, { f: 'enqueue', value: id === undefined ? { value, dedupId: value } : { value, dedupId: value, id } }, node);
+      if (type === 'ok') this.counts.enqueued++;
+      if (type === 'fail') return;
+    }
+    if (id !== undefined) await this.promote(this.pickNode(), [id]);
+  }
+
+  /** Promotes `ids`; answers how many became ready (0 on any failure: the drain tries again). */
+  private async promote(node: string, ids: readonly string[]): Promise<number> {
+    const recorder = this.options.recorder;
+    recorder.invoke(OPERATOR_PROCESS, { f: 'promote', value: { ids } }, node);
+    const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/promote`, { ids }, this.options.requestTimeoutMs, this.options.access);
+    const type = completionOf(reply.code);
+    const promoted = type === 'ok' ? (reply.body as { promoted: number }).promoted : undefined;
+    recorder.complete(OPERATOR_PROCESS, type, { f: 'promote', value: promoted === undefined ? { ids } : { ids, promoted } }, node);
+    this.counts.promoted += promoted ?? 0;
+    return promoted ?? 0;
+  }
+
+  /** For the drain: promotes every message of the queue still delayed; answers whether none was left. */
+  async promoteDelayed(node: string): Promise<boolean> {
+    const reply = await httpCall(node, 'GET', `/queues/${this.options.queue}/messages?state=delayed&limit=1000`, undefined, this.options.requestTimeoutMs, this.options.access);
+    if (reply.code !== undefined) return reply.code === 'NOT_FOUND';
+    const ids = (reply.body as { messages: { id: string }[] }).messages.map((message) => message.id);
+    return ids.length === 0 || (await this.promote(node, ids)) === ids.length;
   }
 
   /**
