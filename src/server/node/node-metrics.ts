@@ -5,6 +5,8 @@ import type { ClusterView } from '../membership/index.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
 
 interface NodeMetricsOptions {
+  /** This node's id: the `node` label of the per-queue series, which every node reports. */
+  readonly id: string;
   readonly machine: QueueStateMachine;
   /** Snapshots this node took and installed, and the size of the newest. */
   readonly snapshots: { readonly taken: number; readonly installed: number; readonly bytes: number };
@@ -149,7 +151,7 @@ export class NodeMetrics {
         }
       },
     });
-    registerQueueMetrics(registry, source.machine, () => Date.now());
+    registerQueueMetrics(registry, source.id, source.machine, () => Date.now());
     new Gauge({
       name: 'quorumq_cluster_version',
       help: 'The cluster version this node has applied: what the log may hold (raised once every member supports it)',
@@ -236,13 +238,13 @@ export class NodeMetrics {
     });
     new Gauge({
       name: 'quorumq_queue_messages',
-      help: 'Messages per queue and state, as this node has applied them',
-      labelNames: ['queue', 'state'],
+      help: 'Messages per queue and state, as this node (the node label) has applied them',
+      labelNames: ['queue', 'state', 'node'],
       registers: [registry],
       collect() {
         this.reset();
         for (const stats of source.machine.list()) {
-          for (const state of ['ready', 'inflight', 'delayed'] as const) this.set({ queue: stats.name, state }, stats[state]);
+          for (const state of ['ready', 'inflight', 'delayed'] as const) this.set({ queue: stats.name, state, node: source.id }, stats[state]);
         }
       },
     });

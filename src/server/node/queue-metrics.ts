@@ -3,19 +3,20 @@ import type { QueueStateMachine } from '../../queue/index.ts';
 
 /**
  * Per-queue counters and the age of each queue's oldest ready message, read from this node's
- * replica at each scrape. Every node reports every queue (each holds the whole state): aggregate
- * with `max by (queue)`, never `sum`. A counter starts over when its queue is deleted and made again.
+ * replica at each scrape. Every node reports every queue (each holds the whole state), labelled
+ * with its own id as `node`: aggregate with `max by (queue)`, never `sum`. A counter starts over
+ * when its queue is deleted and made again.
  */
-export function registerQueueMetrics(registry: Registry, machine: QueueStateMachine, wallMs: () => number): void {
+export function registerQueueMetrics(registry: Registry, node: string, machine: QueueStateMachine, wallMs: () => number): void {
   const counter = (name: string, help: string, read: (stats: ReturnType<QueueStateMachine['list']>[number]) => number) =>
     new Counter({
       name,
       help,
-      labelNames: ['queue'],
+      labelNames: ['queue', 'node'],
       registers: [registry],
       collect() {
         this.reset();
-        for (const stats of machine.list()) this.inc({ queue: stats.name }, read(stats));
+        for (const stats of machine.list()) this.inc({ queue: stats.name, node }, read(stats));
       },
     });
   counter('quorumq_queue_enqueued_total', 'Messages enqueued into each queue since it was made', (stats) => stats.enqueued);
@@ -28,14 +29,14 @@ export function registerQueueMetrics(registry: Registry, machine: QueueStateMach
   new Gauge({
     name: 'quorumq_queue_oldest_ready_age_seconds',
     help: 'How long the longest-waiting ready message of each queue has waited since it was enqueued (0 when none is ready)',
-    labelNames: ['queue'],
+    labelNames: ['queue', 'node'],
     registers: [registry],
     collect() {
       this.reset();
       const now = wallMs();
       for (const stats of machine.list()) {
         const enqueuedAt = machine.oldestReadyEnqueuedAt(stats.name);
-        this.set({ queue: stats.name }, enqueuedAt === undefined ? 0 : Math.max(0, now - enqueuedAt) / 1000);
+        this.set({ queue: stats.name, node }, enqueuedAt === undefined ? 0 : Math.max(0, now - enqueuedAt) / 1000);
       }
     },
   });
