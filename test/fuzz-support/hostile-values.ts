@@ -304,6 +304,16 @@ export const OP_FIELDS: Readonly<Record<string, Readonly<Record<string, fc.Arbit
   subscribe: { prefetch: integerField(1, 1000, 5), visibilityMs: integerField(1, 43_200_000, 60_000) },
   unsubscribe: { subscription: integerField(1, 2 ** 53 - 1, 5) },
   auth: { token: field(fc.string({ maxLength: 64 })) },
+  pause: {},
+  resume: {},
+  redrive: { to: field(queueName), max: integerField(1, 10_000_000, 5), ratePerSec: integerField(1, 1_000_000, 100) },
+  promote: { ids: idList },
+  peek: {
+    state: field(fc.constantFrom('ready', 'delayed', 'inflight', 'waiting', 'acked', 'dead', 'READY', '')),
+    limit: integerField(1, 1000, 10),
+    after: field(messageIdValue),
+    stale: field(fc.boolean()),
+  },
 };
 
 const smallIds = fc.array(
@@ -371,6 +381,7 @@ export const VALID_FIELDS: Readonly<Record<string, fc.Arbitrary<Record<string, u
     .record({ ids: smallIds, receipts: smallReceipts, delayMs: fc.integer({ min: 0, max: 1_000 }), error: fc.string({ maxLength: 30 }) }, { requiredKeys: [] })
     .filter((fields) => fields.ids !== undefined || fields.receipts !== undefined),
   extend: fc.record({ ids: smallIds, visibilityMs: fc.integer({ min: 1, max: 60_000 }) }),
+  promote: fc.record({ ids: smallIds }),
   configure: fc.record({ config: validConfig }),
   getQueue: fc.record({ stale: fc.boolean() }, { requiredKeys: [] }),
   getMessage: fc.record({ messageId: fc.nat({ max: 300 }).map((id) => String(id + 1)), stale: fc.boolean() }, { requiredKeys: ['messageId'] }),
@@ -394,6 +405,11 @@ export const QUEUE_OPS: ReadonlySet<string> = new Set([
   'getQueue',
   'getMessage',
   'subscribe',
+  'pause',
+  'resume',
+  'redrive',
+  'promote',
+  'peek',
 ]);
 
 /**

@@ -469,6 +469,15 @@ function handshakeFrame(context: PeerContext): fc.Arbitrary<Record<string, unkno
       id: fc.oneof(fc.constantFrom(...context.memberIds), hostileString),
       address: fc.oneof(fc.constantFrom('127.0.0.1:99999', 'a:b', '[::1]:1'), hostileString),
       founders: fc.oneof(fc.constant(null), hostileValue),
+      release: fc.oneof(
+        fc.constant(undefined),
+        fc.record({
+          protocolMax: fc.oneof(fc.constantFrom(1, 3, 4, 1_000_000, 1_000_001), hostileValue),
+          clusterVersionMax: fc.oneof(fc.constantFrom(0, 1, 2, 99), hostileValue),
+          version: fc.oneof(fc.constant('9.9.9'), hostileString),
+        }),
+        hostileValue,
+      ),
     }),
   );
 }
