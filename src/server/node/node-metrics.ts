@@ -3,6 +3,7 @@ import type { QueueStateMachine } from '../../queue/index.ts';
 import { ERROR_CODES } from '../../shared/index.ts';
 import type { ClusterView } from '../membership/index.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import { THIS_RELEASE } from './this-release.ts';
 
 interface NodeMetricsOptions {
   /** This node's id: the `node` label of the per-queue series, which every node reports. */
@@ -39,6 +40,7 @@ const METRIC_OPS: ReadonlySet<string> = new Set([
   'resume',
   'redrive',
   'promote',
+  'backup',
   'cluster',
   'subscribe',
   'unsubscribe',
@@ -152,6 +154,15 @@ export class NodeMetrics {
       },
     });
     registerQueueMetrics(registry, source.id, source.machine, () => Date.now());
+    new Gauge({
+      name: 'quorumq_release_info',
+      help: 'Always 1: the release this node runs, in its labels (a half-done upgrade shows as two versions)',
+      labelNames: ['version', 'cluster_version_max'],
+      registers: [registry],
+      collect() {
+        this.set({ version: THIS_RELEASE.version, cluster_version_max: String(THIS_RELEASE.clusterVersionMax) }, 1);
+      },
+    });
     new Gauge({
       name: 'quorumq_cluster_version',
       help: 'The cluster version this node has applied: what the log may hold (raised once every member supports it)',
