@@ -85,12 +85,22 @@ export class Autopilot {
 
   constructor(private readonly config: AutopilotConfig) {}
 
-  nextChange(now: number, self: NodeId, status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
+  /** `notJoining`: alive nodes not to add now (their release is too old, or unknown yet); the other changes go on. */
+  nextChange(
+    now: number,
+    self: NodeId,
+    status: RaftStatus,
+    members: readonly MemberHealth[],
+    notJoining: ReadonlySet<NodeId> = new Set(),
+  ): MembershipChange | undefined {
     const health = new Map(members.map((member) => [member.id, replacedAtItsAddress(member, members)]));
     this.addUnknown(now, self, status, health);
     this.trackReadiness(now, status, health);
     return (
-      this.removal(now, self, status, health) ?? this.demotion(now, self, status) ?? this.addition(status, members) ?? this.promotion(now, self, status, health)
+      this.removal(now, self, status, health) ??
+      this.demotion(now, self, status) ??
+      this.addition(status, members, notJoining) ??
+      this.promotion(now, self, status, health)
     );
   }
 
@@ -138,9 +148,9 @@ export class Autopilot {
    * one would be refused by every follower (NODE_LIMITS.membersMax), and extra learners add
    * nothing a cluster of that size needs.
    */
-  private addition(status: RaftStatus, members: readonly MemberHealth[]): MembershipChange | undefined {
+  private addition(status: RaftStatus, members: readonly MemberHealth[], notJoining: ReadonlySet<NodeId>): MembershipChange | undefined {
     if (status.membership.voters.length + status.membership.learners.length >= NODE_LIMITS.membersMax) return undefined;
-    const joiner = members.find((member) => member.state === 'alive' && !isMember(status.membership, member.id));
+    const joiner = members.find((member) => member.state === 'alive' && !isMember(status.membership, member.id) && !notJoining.has(member.id));
     return joiner === undefined ? undefined : { type: 'addLearner', node: joiner.id };
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NodeId, Raft, RaftStatus } from '../../raft/index.ts';
+import type { MembershipChange, NodeId, Raft, RaftStatus } from '../../raft/index.ts';
 import type { MembershipService } from './membership-service.ts';
 import { RecoveryNudge } from './recovery-nudge.ts';
 
@@ -11,8 +11,8 @@ export interface LeaderDutiesOptions {
   /** How long a caught-up follower may stay recovering before the leader hands over (see `RecoveryNudge`). */
   readonly stabilizationMs: number;
   readonly catchUpLagEntriesMax: number;
-  /** Why a node may not be added now (its release is too old for the cluster's version), or undefined. */
-  readonly joinRefusal: (node: NodeId) => string | undefined;
+  /** Why a node may not be added now (its release is too old for the cluster's version, or not known yet), or undefined. */
+  readonly joinRefusal: (node: NodeId, status: RaftStatus) => string | undefined;
 }
 
 /**
@@ -22,12 +22,32 @@ export interface LeaderDutiesOptions {
  */
 export class LeaderDuties {
   private changeInFlight = false;
-  /** The last joiner refused for its release: said once, not every round. */
-  private refusedJoiner: NodeId | undefined;
+  /** Joiners refused for their release, with why: each said once, not every round. */
+  private readonly refusedJoiners = new Map<NodeId, string>();
   private readonly nudge: RecoveryNudge;
 
   constructor(private readonly options: LeaderDutiesOptions) {
     this.nudge = new RecoveryNudge(options.stabilizationMs, options.catchUpLagEntriesMax);
+  }
+
+  /**
+   * The autopilot's next change, passing over joiners that may not join now: one refused joiner must
+   * not hold back the promotions and the other joiners behind it.
+   */
+  private nextAllowedChange(now: number, status: RaftStatus): MembershipChange | undefined {
+    const notJoining = new Set<NodeId>();
+    for (;;) {
+      const change = this.options.membership.nextChange(now, status, notJoining);
+      const refusal = change?.type === 'addLearner' ? this.options.joinRefusal(change.node, status) : undefined;
+      if (change === undefined || refusal === undefined) {
+        if (change?.type === 'addLearner') this.refusedJoiners.delete(change.node);
+        return change;
+      }
+      if (this.refusedJoiners.get(change.node) !== refusal)
+        this.options.log.warn({ node: change.node }, `not adding ${change.node} to the cluster: ${refusal}`);
+      this.refusedJoiners.set(change.node, refusal);
+      notJoining.add(change.node);
+    }
   }
 
   /** Forgets a change handed to a driver that stopped before running it (it would never clear). */
@@ -46,14 +66,8 @@ export class LeaderDuties {
       });
       return;
     }
-    const change = this.options.membership.nextChange(now, status);
+    const change = this.nextAllowedChange(now, status);
     if (change === undefined) return;
-    const refusal = change.type === 'addLearner' ? this.options.joinRefusal(change.node) : undefined;
-    if (refusal !== undefined) {
-      if (this.refusedJoiner !== change.node) log.warn({ node: change.node }, `not adding ${change.node} to the cluster: ${refusal}`);
-      this.refusedJoiner = change.node;
-      return;
-    }
     this.changeInFlight = true;
     submit((raft) => {
       const proposed = raft.proposeMembershipChange(change);

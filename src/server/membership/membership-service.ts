@@ -87,8 +87,8 @@ export class MembershipService {
   }
 
   /** On the leader: the one membership change to propose now, if any. */
-  nextChange(now: number, status: RaftStatus): MembershipChange | undefined {
-    return this.autopilot.nextChange(now, this.options.id, status, this.health(now));
+  nextChange(now: number, status: RaftStatus, notJoining?: ReadonlySet<NodeId>): MembershipChange | undefined {
+    return this.autopilot.nextChange(now, this.options.id, status, this.health(now), notJoining);
   }
 
   /** Announces a graceful leave and keeps gossiping until it has spread, or the time is up. */

@@ -177,6 +177,7 @@ export class QuorumNode {
       id,
       running: () => this.machine.clusterVersion,
       peers: () => this.transport.peers(),
+      isConnected: (peer) => this.transport.isConnected(peer),
       raise: (version) => this.requests.raiseClusterVersion(version),
       log,
     });
@@ -218,7 +219,7 @@ export class QuorumNode {
       log,
       stabilizationMs: options.stabilizationMs,
       catchUpLagEntriesMax: DEFAULT_AUTOPILOT.catchUpLagEntriesMax,
-      joinRefusal: (node) => this.versionRaise.joinRefusal(node),
+      joinRefusal: (node, status) => this.versionRaise.joinRefusal(node, status),
     });
     this.founding = new ClusterFounding({
       id,
@@ -501,8 +502,9 @@ export class QuorumNode {
   private runAutopilot(): void {
     if (this.softState.role !== 'leader' || this.stopping) return;
     const status = this.driver.core.status();
-    this.leaderDuties.run(Date.now(), status);
+    // The raise first: a joiner the same round is then held to the version being raised.
     this.versionRaise.run(status);
+    this.leaderDuties.run(Date.now(), status);
   }
 
   // ------------------------------------------------------------ shutdown

@@ -25,15 +25,26 @@ export interface EntryCommandsOptions {
  * stops, and says to upgrade it.
  */
 export class UnsupportedCommandError extends Error {
-  constructor(
+  private constructor(
     readonly index: number,
     readonly commandType: string,
+    what: string,
   ) {
     super(
-      `log entry ${index} holds a "${commandType}" command, which this release (cluster version ${RELEASE_CLUSTER_VERSION} at most) does not know: ` +
-        'the entry was written by a newer release past the cluster version gate; start this node with a release that knows it',
+      `${what}, which this release (cluster version ${RELEASE_CLUSTER_VERSION} at most) does not support: ` +
+        'it was written by a newer release past the cluster version gate; start this node with a release that supports it',
     );
     this.name = 'UnsupportedCommandError';
+  }
+
+  static command(index: number, type: string): UnsupportedCommandError {
+    return new UnsupportedCommandError(index, type, `log entry ${index} holds a "${type}" command`);
+  }
+
+  /** A raise to a version past this release's, in an entry or in a snapshot's state. */
+  static clusterVersion(index: number, version: number, where: 'entry' | 'snapshot'): UnsupportedCommandError {
+    const what = where === 'entry' ? `log entry ${index} raises the cluster version to ${version}` : `the snapshot at ${index} runs cluster version ${version}`;
+    return new UnsupportedCommandError(index, 'clusterVersion', what);
   }
 }
 
@@ -72,7 +83,11 @@ export class EntryCommands {
       const types = Array.isArray(commands) ? commands.map((command) => (typeof command === 'object' && command !== null ? command.type : undefined)) : [];
       if (Array.isArray(commands) && types.every((type) => typeof type === 'string')) {
         const unknown = types.find((type) => commandSince(type) === undefined);
-        if (unknown !== undefined) throw new UnsupportedCommandError(entry.index, unknown.slice(0, 40));
+        if (unknown !== undefined) throw UnsupportedCommandError.command(entry.index, unknown.slice(0, 40));
+        for (const command of commands) {
+          const version = command.type === 'clusterVersion' ? command.version : undefined;
+          if (typeof version === 'number' && version > RELEASE_CLUSTER_VERSION) throw UnsupportedCommandError.clusterVersion(entry.index, version, 'entry');
+        }
         return commands;
       }
     } catch (error) {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { type QueueCommand, type QueueResult, QueueStateMachine } from '../../queue/index.ts';
+import { type QueueCommand, type QueueResult, QueueStateMachine, RELEASE_CLUSTER_VERSION } from '../../queue/index.ts';
 import type { Entry, Snapshot } from '../../raft/index.ts';
 import { assert } from '../../shared/index.ts';
-import { EntryCommands } from './entry-commands.ts';
+import { EntryCommands, UnsupportedCommandError } from './entry-commands.ts';
 import type { LocalSnapshots } from './local-snapshots.ts';
 
 const EMPTY_QUEUES = new QueueStateMachine().snapshot();
@@ -47,6 +47,7 @@ export class QueueReplica {
   /** The state storage holds (at start, and again after disk trouble): a snapshot, or nothing yet. */
   restore(snapshot: Snapshot | undefined): void {
     this.options.machine.restore(snapshot?.data ?? EMPTY_QUEUES);
+    this.refuseNewerVersion(snapshot?.meta.index ?? 0);
     this.index = snapshot?.meta.index ?? 0;
     this.options.snapshots.reset(this.index);
     this.options.listener.onRestored(this.index);
@@ -63,10 +64,17 @@ export class QueueReplica {
   /** A snapshot from the leader replaces the whole queue state (this node was behind its log). */
   installSnapshot(snapshot: Snapshot): void {
     this.options.machine.restore(snapshot.data);
+    this.refuseNewerVersion(snapshot.meta.index);
     this.index = snapshot.meta.index;
     this.options.snapshots.onInstalled(snapshot);
     this.options.listener.onAppliedIndex(this.index);
     this.options.log.info({ index: snapshot.meta.index, bytes: snapshot.data.length }, 'installed a snapshot from the leader');
+  }
+
+  /** A state of a cluster version past this release's is run by no node of it (see `UnsupportedCommandError`). */
+  private refuseNewerVersion(index: number): void {
+    const version = this.options.machine.clusterVersion;
+    if (version > RELEASE_CLUSTER_VERSION) throw UnsupportedCommandError.clusterVersion(index, version, 'snapshot');
   }
 
   private onRejected(reason: 'decode' | 'apply', detail: { index: number; error?: unknown; type?: string }): void {

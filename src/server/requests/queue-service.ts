@@ -3,7 +3,7 @@ import { NEW_QUEUE_SETTINGS, type NewMessage, type QueueCommand, type QueueConfi
 import type { Raft } from '../../raft/index.ts';
 import { REDRIVE_LIMITS, RequestError, type WriteRequest } from '../../shared/index.ts';
 import { ProposalBatcher } from './proposal-batcher.ts';
-import { versionRefusal } from './version-gate.ts';
+import { versionHold, versionRefusal } from './version-gate.ts';
 
 export interface QueueServiceOptions {
   readonly submit: (input: (raft: Raft) => void) => void;
@@ -244,8 +244,8 @@ export class QueueService {
    * cluster's as far as any command it proposes now is concerned: the raise is before it in the log.
    */
   private propose(command: QueueCommand): Promise<QueueResult> {
-    const refusal = versionRefusal(command.type, this.options.machine.clusterVersion, this.options.membersBelow);
-    return refusal === undefined ? this.batcher.propose(command) : Promise.reject(refusal);
+    const hold = versionHold(command.type, this.options.machine.clusterVersion, this.options.membersBelow);
+    return hold === undefined ? this.batcher.propose(command) : Promise.reject(versionRefusal(command.type, hold));
   }
 
   /**

@@ -11,7 +11,7 @@ import { isReadRequest, readLocally } from './local-reads.ts';
 import { QueueService } from './queue-service.ts';
 import { ReadBarrier } from './read-barrier.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
-import { commandOfOp, versionRefusal } from './version-gate.ts';
+import { commandOfOp, versionHold, versionRefusal } from './version-gate.ts';
 
 /** Runs inputs on the Raft core between ready batches (the `RaftDriver`). */
 export interface CoreInput {
@@ -128,8 +128,10 @@ export class RequestPath {
     if (this.stopping) throw new RequestError('SHUTTING_DOWN', 'this node is shutting down', RETRY_AFTER_MS.goneHere);
     this.refuseIfDiskFails();
     // Here too, not only on the leader: a leader of an older release would not know the command at all.
-    const refusal = versionRefusal(commandOfOp(request.op), this.options.machine.clusterVersion, this.options.membersBelow);
-    if (refusal !== undefined) throw refusal;
+    // When no member is below, this replica only lags behind the raise: the leader decides.
+    const type = commandOfOp(request.op);
+    const hold = versionHold(type, this.options.machine.clusterVersion, this.options.membersBelow);
+    if (hold !== undefined && hold.holders.length > 0) throw versionRefusal(type, hold);
     const leader = await this.leaderWait.leader();
     if (leader === this.options.id) return this.queueService.execute(request);
     return this.forwarder.forward(leader, request);

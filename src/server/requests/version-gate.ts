@@ -21,18 +21,27 @@ export function commandOfOp(op: WriteRequest['op']): QueueCommandType {
   return COMMAND_OF_OP[op];
 }
 
-/**
- * The refusal of a command the cluster's version does not include yet, or undefined when it may be
- * proposed. `membersBelow` names the members whose release holds the version back.
- */
-export function versionRefusal(type: QueueCommandType, running: number, membersBelow: (version: number) => readonly string[]): RequestError | undefined {
+/** What stops a command of `type`: the version it needs and the members that hold it back (none when only a replica lags behind the raise). */
+export interface VersionHold {
+  readonly since: number;
+  readonly running: number;
+  readonly holders: readonly string[];
+}
+
+/** Undefined when the cluster's version includes `type`; otherwise what holds it back. */
+export function versionHold(type: QueueCommandType, running: number, membersBelow: (version: number) => readonly string[]): VersionHold | undefined {
   const since = commandSince(type) ?? Number.POSITIVE_INFINITY;
   if (since <= running || type === 'clusterVersion') return undefined;
-  const below = membersBelow(since);
-  const holders =
-    below.length === 0 ? 'the raise has not reached this node yet' : `${below.join(', ')} still run${below.length === 1 ? 's' : ''} an older release`;
+  return { since, running, holders: membersBelow(since) };
+}
+
+/** The refusal of a command the cluster's version does not include yet, saying who holds it back. */
+export function versionRefusal(type: QueueCommandType, hold: VersionHold): RequestError {
+  const { since, running, holders } = hold;
+  const why =
+    holders.length === 0 ? 'the raise has not reached this node yet' : `${holders.join(', ')} still run${holders.length === 1 ? 's' : ''} an older release`;
   return new RequestError(
     'FEATURE_NOT_ENABLED',
-    `${type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${holders})`,
+    `${type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${why})`,
   );
 }

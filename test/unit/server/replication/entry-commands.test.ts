@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QueueStateMachine } from '../../../../src/queue/index.ts';
+import { QueueStateMachine, RELEASE_CLUSTER_VERSION } from '../../../../src/queue/index.ts';
 import type { Entry } from '../../../../src/raft/index.ts';
 import { EntryCommands, UnsupportedCommandError } from '../../../../src/server/replication/entry-commands.ts';
 import { encode } from '../../../../src/shared/codec.ts';
@@ -30,8 +30,17 @@ describe('EntryCommands', () => {
       ],
     });
     expect(() => commands.apply(entry)).toThrow(UnsupportedCommandError);
-    expect(() => commands.apply(entry)).toThrow(/log entry 7 holds a "topicPublish" command/);
+    expect(() => commands.apply(entry)).toThrow(/log entry 7 holds a "topicPublish" command, which this release/);
     expect(applied).toEqual([]);
+  });
+
+  it('stops at a raise of the cluster version past what this release supports', () => {
+    const { commands } = setup();
+    const entry = entryOf(9, { type: 'clusterVersion', ts: 1, version: RELEASE_CLUSTER_VERSION + 1 });
+    expect(() => commands.apply(entry)).toThrow(/log entry 9 raises the cluster version to \d+, which this release .* does not support/);
+    expect(commands.apply(entryOf(10, { type: 'clusterVersion', ts: 1, version: RELEASE_CLUSTER_VERSION }))).toEqual([
+      { type: 'clusterVersion', version: RELEASE_CLUSTER_VERSION },
+    ]);
   });
 
   it('skips an entry that does not decode into commands, and a command that fails to apply, alike on every replica', () => {
