@@ -10,6 +10,12 @@ import type { QueueSnapshot } from './queue-state.ts';
  * `retentionMs`. Version 1 snapshots are still read, so a node restarts across the upgrade.
  */
 export const SNAPSHOT_VERSION = 2;
+/**
+ * 3: version 2 with a cluster version past 1 (`clusterVersion`). Written only once the cluster runs
+ * version 2 or later, so that a release from before the gate, which knows snapshot versions 1 and 2
+ * only, refuses such a state at start instead of running it without knowing its commands.
+ */
+export const RAISED_SNAPSHOT_VERSION = 3;
 
 export interface MachineSnapshot {
   readonly version: number;
@@ -24,8 +30,9 @@ export interface MachineSnapshot {
 
 /** The snapshot in the current version's shape. */
 export function upgradeSnapshot(snapshot: MachineSnapshot): MachineSnapshot {
-  assert(snapshot.version === 1 || snapshot.version === SNAPSHOT_VERSION, `unknown queue snapshot version ${String(snapshot.version)}`);
-  if (snapshot.version === SNAPSHOT_VERSION) return snapshot;
+  const known = snapshot.version === 1 || snapshot.version === SNAPSHOT_VERSION || snapshot.version === RAISED_SNAPSHOT_VERSION;
+  assert(known, `unknown queue snapshot version ${String(snapshot.version)}`);
+  if (snapshot.version !== 1) return snapshot;
   return { ...snapshot, version: SNAPSHOT_VERSION, queues: snapshot.queues.map(upgradeQueue) };
 }
 

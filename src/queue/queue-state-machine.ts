@@ -5,7 +5,7 @@ import type { MessageStatus } from './message-status.ts';
 import { ProducerSessions } from './producer-sessions.ts';
 import type { NewMessage, QueueCommand, QueueResult, QueueStats } from './queue-commands.ts';
 import { DEFAULT_RETENTION_LIMITS, defaultQueueConfig, QUEUE_LIMITS, type QueueConfig, type RetentionLimits } from './queue-config.ts';
-import { type MachineSnapshot, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
+import { type MachineSnapshot, RAISED_SNAPSHOT_VERSION, SNAPSHOT_VERSION, upgradeSnapshot } from './queue-snapshot.ts';
 import { QueueState } from './queue-state.ts';
 import { SlicedEncoding } from './sliced-encoding.ts';
 import { SnapshotCapture } from './snapshot-capture.ts';
@@ -173,7 +173,7 @@ export class QueueStateMachine {
   snapshotEncoding(sliceItems?: number): SlicedEncoding {
     const capture = new SnapshotCapture();
     const state: MachineSnapshot = {
-      version: SNAPSHOT_VERSION,
+      version: this.version > UNVERSIONED_CLUSTER_VERSION ? RAISED_SNAPSHOT_VERSION : SNAPSHOT_VERSION,
       now: this.now,
       nextMessageNumber: this.nextMessageNumber,
       queues: [...this.queues.values()].map((queue) => queue.toSnapshot(capture)),

@@ -68,8 +68,12 @@ describe('cluster version in the queue state machine', () => {
     queue.enqueue(0, message('a'));
     const snapshot = queue.machine.snapshot();
     expect(Object.keys(decode(snapshot) as object)).not.toContain('clusterVersion');
+    expect((decode(snapshot) as { version: number }).version).toBe(2);
     const restored = new QueueStateMachine();
     restored.restore(snapshot);
     expect(restored.clusterVersion).toBe(1);
+    // After the raise, a snapshot version that release (which knows 1 and 2) refuses at start, rather than run a state whose commands it does not know.
+    raised(queue, 1);
+    expect((decode(queue.machine.snapshot()) as { version: number }).version).toBe(3);
   });
 });
