@@ -7,6 +7,7 @@ import { REPO_ROOT } from '../../cluster/local-cluster.ts';
 import { connect } from '../../src/client/index.ts';
 import { RELEASE_CLUSTER_VERSION } from '../../src/queue/index.ts';
 import { clusterPerTest, waitFor } from './cluster-harness.ts';
+import { SteadyLoad } from './steady-load.ts';
 
 /**
  * The release before the version gate, as users install it: `npm pack` of the commit before the
@@ -41,36 +42,10 @@ describe('rolling upgrade from the previous release', () => {
     await cluster.waitForLeader(30_000);
     const addresses = cluster.cluster.nodes.map((node) => node.address);
     const client = connect({ nodes: addresses, retryForMs: 30_000 });
-    const failures: string[] = [];
-    const enqueued = new Set<string>();
-    const received = new Set<string>();
-    let producing = true;
-    let consuming = true;
-
-    const producer = (async () => {
-      for (let n = 0; producing; n++) {
-        try {
-          await client.enqueue('upgrade', `v${n}`, { dedupId: `v${n}` });
-          enqueued.add(`v${n}`);
-        } catch (error) {
-          failures.push(`enqueue v${n}: ${String(error)}`);
-        }
-      }
-    })();
-    const consumer = (async () => {
-      while (consuming) {
-        try {
-          const deliveries = await client.receive('upgrade', { max: 50, waitMs: 300, visibilityMs: 5000 });
-          for (const delivery of deliveries) received.add(delivery.body as string);
-          if (deliveries.length > 0) await client.ack('upgrade', { receipts: deliveries.map((delivery) => delivery.receipt) });
-        } catch (error) {
-          failures.push(`consume: ${String(error)}`);
-        }
-      }
-    })();
+    const load = new SteadyLoad(client, 'upgrade');
 
     try {
-      await waitFor(async () => (enqueued.size >= 20 ? true : undefined), 20_000, 'load running on the previous release');
+      await waitFor(async () => (load.enqueued.size >= 20 ? true : undefined), 20_000, 'load running on the previous release');
       // The previous release knows no cluster version: its view of the cluster has none.
       expect(((await cluster.request(0, 'GET', '/cluster?stale=1')).body as { clusterVersion?: number }).clusterVersion).toBeUndefined();
       for (let index = 0; index < cluster.cluster.nodes.length; index++) {
@@ -107,17 +82,14 @@ describe('rolling upgrade from the previous release', () => {
       const [promoted] = await client.receive('upgrade-promote', { max: 1, waitMs: 5000 });
       expect(promoted?.body).toBe('later');
 
-      producing = false;
-      await producer;
-      await waitFor(async () => ([...enqueued].every((value) => received.has(value)) ? true : undefined), 30_000, 'every enqueued message delivered');
+      await load.stopProducing();
+      await waitFor(async () => (load.missing().length === 0 ? true : undefined), 30_000, 'every enqueued message delivered');
     } finally {
-      producing = false;
-      consuming = false;
-      await Promise.allSettled([producer, consumer]);
+      await load.stop();
       client.close();
     }
-    expect(failures).toEqual([]);
-    expect(enqueued.size).toBeGreaterThan(50);
-    expect([...enqueued].filter((value) => !received.has(value))).toEqual([]);
+    expect(load.failures).toEqual([]);
+    expect(load.enqueued.size).toBeGreaterThan(50);
+    expect(load.missing()).toEqual([]);
   }, 240_000);
 });

@@ -2,33 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { Membership, RaftStatus } from '../../../../src/raft/index.ts';
 import { Autopilot, DEFAULT_AUTOPILOT, type MemberHealth } from '../../../../src/server/membership/autopilot.ts';
 import { NODE_LIMITS } from '../../../../src/shared/index.ts';
+import { leaderStatus } from '../../../support/leader-status.ts';
 
 function status(membership: Membership, matches: Record<string, number> = {}, lastIndex = 100, recovering: readonly string[] = []): RaftStatus {
-  return {
-    id: 'a',
-    role: 'leader',
-    term: 2,
-    vote: 'a',
-    leader: 'a',
-    commit: lastIndex,
-    applied: lastIndex,
-    firstIndex: 1,
-    lastIndex,
-    membership,
-    leadTransferee: '',
-    recovering: false,
-    strayLeaderMessages: 0,
-    progress: [...membership.voters, ...membership.learners]
-      .filter((id) => id !== 'a')
-      .map((id) => ({
-        id,
-        match: matches[id] ?? lastIndex,
-        next: lastIndex + 1,
-        state: 'replicate',
-        recentActive: true,
-        recovering: recovering.includes(id),
-      })),
-  };
+  return leaderStatus(membership, { matches, lastIndex, recovering });
 }
 
 const alive = (...ids: string[]): MemberHealth[] => ids.map((id) => ({ id, state: 'alive', since: 0, heardAgoMs: 0 }));

@@ -5,26 +5,12 @@ import { ClusterVersionRaise } from '../../../../src/server/membership/cluster-v
 import { LeaderDuties } from '../../../../src/server/membership/leader-duties.ts';
 import type { MembershipService } from '../../../../src/server/membership/membership-service.ts';
 import type { PeerIdentity } from '../../../../src/transport/index.ts';
+import { leaderStatus } from '../../../support/leader-status.ts';
 
 const log = pino({ level: 'silent' });
 
 function statusOf(membership: Membership): RaftStatus {
-  return {
-    id: 'a',
-    role: 'leader',
-    term: 2,
-    vote: 'a',
-    leader: 'a',
-    commit: 10,
-    applied: 10,
-    firstIndex: 1,
-    lastIndex: 10,
-    membership,
-    leadTransferee: '',
-    recovering: false,
-    strayLeaderMessages: 0,
-    progress: [],
-  };
+  return leaderStatus(membership, { lastIndex: 10 });
 }
 
 /** Peers by id: a number is the highest cluster version its release said; null a release from before the gate. */

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { RaftStatus } from '../../../../src/raft/index.ts';
 import { clusterView } from '../../../../src/server/membership/cluster-view.ts';
+import { leaderStatus } from '../../../support/leader-status.ts';
 
-const status: RaftStatus = {
-  id: 'a',
-  role: 'leader',
-  term: 2,
-  vote: 'a',
-  leader: 'a',
-  commit: 10,
-  applied: 10,
-  firstIndex: 1,
-  lastIndex: 10,
-  membership: { voters: ['a', 'b', 'c'], learners: ['d'] },
-  leadTransferee: '',
-  recovering: false,
-  strayLeaderMessages: 0,
-  progress: ['b', 'c', 'd'].map((id) => ({ id, match: 10, next: 11, state: 'replicate', recentActive: true, recovering: false })),
-};
+const status = leaderStatus({ voters: ['a', 'b', 'c'], learners: ['d'] }, { lastIndex: 10 });
 
 describe('cluster view', () => {
   it('tells a configured member that gossip has no word of from one gossip knows', () => {
