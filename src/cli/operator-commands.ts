@@ -308,12 +308,16 @@ interface MemberView {
   readonly raft?: string | null;
   readonly connected?: boolean;
   readonly matchIndex?: number;
+  /** Absent from releases before the version gate. */
+  readonly release?: { readonly version: string; readonly clusterVersionMax: number };
 }
 
 interface ClusterView {
   readonly self: { readonly id: string; readonly role: string; readonly term: number; readonly commitIndex: number; readonly appliedIndex: number };
   readonly leader: { readonly id: string; readonly address: string | null } | null;
   readonly members: readonly MemberView[];
+  /** Absent from releases before the version gate (they run cluster version 1). */
+  readonly clusterVersion?: number;
 }
 
 /** A member's own word about itself: a short wait, since a silent node is what `status` is there to show. */
@@ -340,6 +344,8 @@ async function status({ api }: Context): Promise<Output> {
       const url = member.address === null ? undefined : api.memberUrl(member.address);
       const [own, health] = url === undefined ? [undefined, undefined] : await Promise.all([ownView(api, url), healthOf(api, url)]);
       const matchIndex = leaderView?.members.find((other) => other.id === member.id)?.matchIndex;
+      // Its own word about its release; a node that answers without one runs a release from before the gate.
+      const release = own === undefined ? null : (own.members.find((other) => other.id === member.id)?.release?.version ?? 'before 0.3');
       return {
         id: member.id,
         address: member.address,
@@ -352,6 +358,7 @@ async function status({ api }: Context): Promise<Output> {
         connected: member.connected ?? null,
         matchIndex: matchIndex ?? null,
         lag: matchIndex === undefined || leaderLast === undefined ? null : leaderLast - matchIndex,
+        release,
         health: health ?? { ok: false, reason: 'no address known' },
       };
     }),
@@ -360,6 +367,7 @@ async function status({ api }: Context): Promise<Output> {
     leader: view.leader,
     term: leaderView?.self.term ?? view.self.term,
     commitIndex: leaderView?.self.commitIndex ?? null,
+    clusterVersion: leaderView?.clusterVersion ?? view.clusterVersion ?? 1,
     answeredBy: { id: view.self.id, server: first.server.host },
     members,
   };
@@ -368,7 +376,7 @@ async function status({ api }: Context): Promise<Output> {
       ? `no leader known to ${view.self.id} (term ${view.self.term})`
       : `leader ${view.leader.id}${view.leader.address === null ? '' : ` at ${view.leader.address}`}, term ${json.term}${
           json.commitIndex === null ? '' : `, commit index ${json.commitIndex}`
-        }`;
+        }, cluster version ${json.clusterVersion}`;
   const rows = members.map((member) => [
     member.id,
     cell(member.address),
@@ -378,9 +386,10 @@ async function status({ api }: Context): Promise<Output> {
     cell(member.appliedIndex),
     cell(member.matchIndex),
     cell(member.lag),
+    cell(member.release),
     member.health.ok ? `ok (${member.health.reason})` : `DOWN: ${member.health.reason}`,
   ]);
-  return { json, text: `${headline}\n${table(['ID', 'ADDRESS', 'ROLE', 'RAFT', 'GOSSIP', 'APPLIED', 'MATCH', 'LAG', 'HEALTH'], rows)}` };
+  return { json, text: `${headline}\n${table(['ID', 'ADDRESS', 'ROLE', 'RAFT', 'GOSSIP', 'APPLIED', 'MATCH', 'LAG', 'RELEASE', 'HEALTH'], rows)}` };
 }
 
 async function ownView(api: NodeApi, url: URL): Promise<ClusterView | undefined> {

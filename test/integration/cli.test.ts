@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../../cluster/free-ports.ts';
@@ -78,8 +79,11 @@ describe('the quorumq operator commands on a real cluster', () => {
     expect(addresses).toContain(view.leader.address);
     expect(view.members.filter((member: { role: string }) => member.role === 'leader')).toHaveLength(1);
     for (const member of view.members) expect(member).toMatchObject({ raft: 'voter', state: 'alive', lag: expect.any(Number), term: view.term });
+    // Each member's release as it says itself, and the cluster version (raised once the leader heard every member).
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const member of view.members) expect(member.release).toBe(version);
     const text = await quorumq(['status']);
-    expect(text.stdout).toMatch(/^leader \S+ at 127\.0\.0\.1:\d+, term \d+, commit index \d+\nID +ADDRESS +ROLE/);
+    expect(text.stdout).toMatch(/^leader \S+ at 127\.0\.0\.1:\d+, term \d+, commit index \d+, cluster version [12]\nID +ADDRESS +ROLE.* RELEASE +HEALTH/);
   });
 
   it('enqueue, get, queues and queues info show one message', async () => {
