@@ -7,6 +7,7 @@ import { freePorts } from '../../cluster/free-ports.ts';
 import { NODE_V8_FLAGS, REPO_ROOT } from '../../cluster/local-cluster.ts';
 import { nodeRequest } from '../../cluster/node-http.ts';
 import { GiveUp, waitFor } from './cluster-harness.ts';
+import { type StartedNode, soloNodes } from './solo-nodes.ts';
 
 // Goal: a real node takes its settings from a --config file, QUORUMQ_* variables and flags, the
 // later over the earlier, and configures the file's queues once it has a leader (GET /queues/<name>
@@ -15,54 +16,9 @@ import { GiveUp, waitFor } from './cluster-harness.ts';
 /** How long a node gets to exit on a refused start, or to show what is asked of it. */
 const DEADLINE_MS = 45_000;
 
-interface StartedNode {
-  readonly port: number;
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | string>;
-}
-
 describe('node configuration', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'quorumq-config-'));
-  const started: ChildProcess[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map(stopChild));
-  });
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
-
-  /** One node alone (a one-node cluster), as the local-cluster launcher starts one, with `args` and `env` added. */
-  async function startNode(args: readonly string[], env: Readonly<Record<string, string>>): Promise<StartedNode> {
-    const [port] = await freePorts(1);
-    const dataDir = mkdtempSync(join(scratch, 'node-'));
-    const child = spawn(
-      process.execPath,
-      [
-        ...NODE_V8_FLAGS,
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'src', 'cli', 'node.ts'),
-        '--port',
-        String(port),
-        '--data-dir',
-        dataDir,
-        '--seeds',
-        `127.0.0.1:${port}`,
-        '--bootstrap-expect',
-        '1',
-        ...args,
-      ],
-      // The IPC channel makes the node shut down if this test process dies.
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env } },
-    );
-    started.push(child);
-    let output = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-    return { port: port!, child, output: () => output, exited };
-  }
+  const nodes = soloNodes('quorumq-config-');
+  const scratch = nodes.scratch;
 
   /** Asks the node until `accept` takes its answer (a 200 whose JSON it likes). */
   async function askUntil<T>(node: StartedNode, path: string, accept: (body: T) => boolean, what: string): Promise<T> {
@@ -92,7 +48,7 @@ describe('node configuration', () => {
         queues: { orders: { visibilityMs: 45_000, maxDeliveries: 7, backoff: { baseMs: 200, maxMs: 4000 } } },
       }),
     );
-    const node = await startNode(['--config', configFile, '--advertise-host', '127.0.0.1'], {
+    const node = await nodes.start(['--config', configFile, '--advertise-host', '127.0.0.1'], {
       QUORUMQ_ADVERTISE_HOST: 'from-environment.invalid',
       QUORUMQ_ADVERTISE_PORT: '',
       QUORUMQ_LOG_LEVEL: 'info',
@@ -114,13 +70,13 @@ describe('node configuration', () => {
   it('takes a QUORUMQ_* variable over the file', async () => {
     const configFile = join(scratch, 'advertise.json');
     writeFileSync(configFile, JSON.stringify({ advertiseHost: 'from-file.invalid', advertisePort: 1 }));
-    const node = await startNode(['--config', configFile], { QUORUMQ_ADVERTISE_HOST: '127.0.0.1', QUORUMQ_ADVERTISE_PORT: '2' });
+    const node = await nodes.start(['--config', configFile], { QUORUMQ_ADVERTISE_HOST: '127.0.0.1', QUORUMQ_ADVERTISE_PORT: '2' });
     const cluster = await askUntil<{ self: { address: string } }>(node, '/cluster?stale=1', () => true, 'the node to describe itself');
     expect(cluster.self.address).toBe('127.0.0.1:2');
   });
 
   it('refuses to start with a QUORUMQ_* variable that is no setting, naming it', async () => {
-    const node = await startNode([], { QUORUMQ_DATADIR: join(scratch, 'elsewhere') });
+    const node = await nodes.start([], { QUORUMQ_DATADIR: join(scratch, 'elsewhere') });
     const code = await Promise.race([node.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), DEADLINE_MS))]);
     expect(code, node.output()).toBe(2);
     expect(node.output()).toMatch(/environment variable QUORUMQ_DATADIR: not a node setting \(did you mean QUORUMQ_DATA_DIR\?\)/);
@@ -128,9 +84,3 @@ describe('node configuration', () => {
 });
 
 /** SIGKILL by PID, and wait for the exit, unless the process has already ended. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}

@@ -7,6 +7,7 @@ import { freePorts } from '../../cluster/free-ports.ts';
 import { NODE_V8_FLAGS, REPO_ROOT } from '../../cluster/local-cluster.ts';
 import { nodeRequest } from '../../cluster/node-http.ts';
 import { GiveUp, waitFor } from './cluster-harness.ts';
+import { type StartedNode, soloNodes } from './solo-nodes.ts';
 
 // Goal: a node refuses to start with a security setting that would leave it open or half-configured
 // (beyond loopback without a cluster key, a weak key, a malformed auth file, an incomplete TLS set),
@@ -16,25 +17,9 @@ import { GiveUp, waitFor } from './cluster-harness.ts';
 /** How long a node gets to exit on a refused start, or to answer /health on a good one. */
 const DEADLINE_MS = 45_000;
 
-interface StartedNode {
-  readonly port: number;
-  readonly child: ChildProcess;
-  /** Everything the node printed, stdout and stderr together. */
-  output(): string;
-  /** The exit code (or the signal's name) once the process has ended. */
-  readonly exited: Promise<number | string>;
-}
-
 describe('node startup checks', () => {
-  const scratch = mkdtempSync(join(tmpdir(), 'quorumq-startup-'));
-  const started: ChildProcess[] = [];
-  afterEach(async () => {
-    // Kill by PID whatever a test started and did not see exit, failed or not.
-    await Promise.all(started.splice(0).map(stopChild));
-  });
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-  });
+  const nodes = soloNodes('quorumq-startup-');
+  const scratch = nodes.scratch;
 
   function file(name: string, content: string): string {
     const path = join(scratch, name);
@@ -42,41 +27,9 @@ describe('node startup checks', () => {
     return path;
   }
 
-  /** Starts `node --import tsx src/cli/node.ts` as the local-cluster launcher does, alone (one-node cluster). */
-  async function startNode(args: readonly string[]): Promise<StartedNode> {
-    const [port] = await freePorts(1);
-    const dataDir = mkdtempSync(join(scratch, 'node-'));
-    const child = spawn(
-      process.execPath,
-      [
-        ...NODE_V8_FLAGS,
-        '--import',
-        'tsx',
-        join(REPO_ROOT, 'src', 'cli', 'node.ts'),
-        '--port',
-        String(port),
-        '--data-dir',
-        dataDir,
-        '--seeds',
-        `127.0.0.1:${port}`,
-        '--bootstrap-expect',
-        '1',
-        ...args,
-      ],
-      // The IPC channel makes the node shut down if this test process dies.
-      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
-    );
-    started.push(child);
-    let output = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-    return { port: port!, child, output: () => output, exited };
-  }
-
   /** Starts a node that must refuse: resolves its exit code and what it printed. */
   async function refusedStart(args: readonly string[]): Promise<{ code: number | string; output: string }> {
-    const node = await startNode(args);
+    const node = await nodes.start(args);
     const code = await Promise.race([node.exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), DEADLINE_MS))]);
     const output = node.output();
     // The flags parsed: the refusal comes from the security checks, not from the argument parser.
@@ -99,7 +52,7 @@ describe('node startup checks', () => {
   });
 
   it('starts on 0.0.0.0 with --insecure and answers /health', async () => {
-    const node = await startNode(['--host', '0.0.0.0', '--advertise-host', '127.0.0.1', '--insecure']);
+    const node = await nodes.start(['--host', '0.0.0.0', '--advertise-host', '127.0.0.1', '--insecure']);
     const health = await waitFor(
       async () => {
         if (node.child.exitCode !== null) throw new GiveUp(`the node exited with ${node.child.exitCode}: ${node.output()}`);
@@ -159,9 +112,3 @@ describe('node startup checks', () => {
 });
 
 /** SIGKILL by PID, and wait for the exit, unless the process has already ended. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGKILL');
-  await exited;
-}
