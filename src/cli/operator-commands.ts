@@ -92,6 +92,7 @@ export const OPERATOR_HELP = `Operate a cluster over its HTTP API:
   peek QUEUE                      messages in line, without leasing them
                                   [--state ready|delayed|inflight|waiting|acked|dead] [--limit N] [--after ID]
   pause QUEUE, resume QUEUE       stop and restart deliveries (enqueues are still taken)
+  promote QUEUE ID[,ID...]        make delayed messages ready now (needs cluster version 2)
   redrive QUEUE                   move dead letters (of QUEUE, a dead-letter queue) back
                                   [--to QUEUE] [--max N] [--rate N]   (N per second);
                                   progress on stderr while it runs
@@ -208,6 +209,7 @@ const COMMANDS: readonly Command[] = [
   { path: ['pause'], args: ['queue'], options: {}, run: (context) => pauseOrResume(context, 'pause') },
   { path: ['resume'], args: ['queue'], options: {}, run: (context) => pauseOrResume(context, 'resume') },
   { path: ['redrive'], args: ['queue'], options: { to: STRING, max: STRING, rate: STRING }, run: redrive },
+  { path: ['promote'], args: ['queue', 'ids'], options: {}, run: promote },
   { path: ['tail'], args: ['queue'], options: { count: STRING }, run: tail },
   { path: ['backup'], args: [], options: { out: STRING, node: STRING }, run: backup },
 ];
@@ -505,6 +507,14 @@ async function peek({ api, args, flags }: Context): Promise<Output> {
       ? `no ${stringFlag(flags, 'state') ?? ''} messages in ${args.queue}`.replace('  ', ' ')
       : table(['ID', 'SEQ', 'STATE', 'PRIORITY', 'ATTEMPT', 'ENQUEUED', 'BODY'], rows);
   return { json: page, text: page.next === undefined ? listing : `${listing}\nmore: --after ${page.next}` };
+}
+
+async function promote({ api, args }: Context): Promise<Output> {
+  const ids = args.ids!.split(',').filter((id) => id !== '');
+  const reply = await api.send('POST', `/queues/${segment(args.queue)}/promote`, 'idempotent', { ids });
+  const { promoted, rejected } = reply.body as { promoted: number; rejected: readonly { id: string; code: string }[] };
+  const refused = rejected.map((rejection) => `${rejection.id} ${rejection.code}`).join(', ');
+  return { json: reply.body, text: `promoted ${promoted} of ${ids.length} in ${args.queue}${refused === '' ? '' : `; not promoted: ${refused}`}` };
 }
 
 async function pauseOrResume({ api, args }: Context, action: 'pause' | 'resume'): Promise<Output> {

@@ -86,6 +86,15 @@ describe('the quorumq operator commands on a real cluster', () => {
     expect(text.stdout).toMatch(/^leader \S+ at 127\.0\.0\.1:\d+, term \d+, commit index \d+, cluster version [12]\nID +ADDRESS +ROLE.* RELEASE +HEALTH/);
   });
 
+  it('promote makes a delayed message ready, and says which ids it did not promote', async () => {
+    const later = await json(['enqueue', 'cli.later', '"later"', '--delay-ms', '600000']);
+    expect(await json(['get', 'cli.later', later.id])).toMatchObject({ state: 'delayed' });
+    const run = await quorumq(['promote', 'cli.later', `${later.id},nope`]);
+    expect(run.code, run.stderr).toBe(EXIT.ok);
+    expect(run.stdout).toMatch(/^promoted 1 of 2 in cli\.later; not promoted: nope NOT_FOUND/);
+    expect(await json(['get', 'cli.later', later.id])).toMatchObject({ state: 'ready' });
+  });
+
   it('enqueue, get, queues and queues info show one message', async () => {
     const enqueued = await json(['enqueue', 'cli.jobs', '{"task":"resize","id":7}', '--priority', '5']);
     expect(enqueued).toEqual({ id: expect.any(String), seq: expect.any(Number) });
