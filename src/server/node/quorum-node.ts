@@ -130,7 +130,7 @@ export class QuorumNode {
     });
     this.metrics = new NodeMetrics(this);
     this.transport = new PeerTransport({
-      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders, release: THIS_RELEASE }),
+      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders, holdsState: this.holdsClusterState(), release: THIS_RELEASE }),
       frameBytesMax: options.peerFrameBytesMax,
       sendBufferBytesMax: options.peerSendBufferBytesMax,
       faults: this.faults,
@@ -317,7 +317,7 @@ export class QuorumNode {
 
   cluster(): ClusterView {
     return clusterView({
-      self: { id: this.id, address: this.address },
+      self: { id: this.id, address: this.address, founders: this.founding.founders },
       status: this.driver.core.status(),
       appliedIndex: this.replica.appliedIndex,
       peers: this.transport.peers(),
@@ -326,6 +326,12 @@ export class QuorumNode {
       clusterVersion: this.machine.clusterVersion,
       release: THIS_RELEASE,
     });
+  }
+
+  /** A log or a snapshot, or a log lost and being repaired: this node was a member of some cluster (see `foundersConflict`). */
+  private holdsClusterState(): boolean {
+    const status = this.driver.core.status();
+    return status.lastIndex > 0 || status.recovering;
   }
 
   health(): { ok: boolean; reason: string } {
