@@ -238,7 +238,14 @@ export class Workload {
 
   /** For the drain: promotes every message of the queue still delayed; answers whether none was left. */
   async promoteDelayed(node: string): Promise<boolean> {
-    const reply = await httpCall(node, 'GET', `/queues/${this.options.queue}/messages?state=delayed&limit=1000`, undefined, this.options.requestTimeoutMs, this.options.access);
+    const reply = await httpCall(
+      node,
+      'GET',
+      `/queues/${this.options.queue}/messages?state=delayed&limit=1000`,
+      undefined,
+      this.options.requestTimeoutMs,
+      this.options.access,
+    );
     if (reply.code !== undefined) return reply.code === 'NOT_FOUND';
     const ids = (reply.body as { messages: { id: string }[] }).messages.map((message) => message.id);
     return ids.length === 0 || (await this.promote(node, ids)) === ids.length;
