@@ -350,8 +350,8 @@ export class QuorumNode {
    * commit index the cluster had when the backup was asked for, then the state at the index reached.
    */
   private async backup(write: (backup: BackupStream) => Promise<void>): Promise<void> {
-    await this.requests.linearizable();
-    await this.backups.run(write);
+    const barrierIndex = await this.requests.linearizable();
+    await this.backups.run(write, barrierIndex);
   }
 
   /** Present only with --enable-fault-injection. */
