@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
@@ -208,5 +208,23 @@ describe('seedRestoredDirectory', () => {
       await opened.storage.close();
     }
     await expect(seedRestoredDirectory(freshDirectory(), { data: Uint8Array.of(0xc1, 1, 2), index: 40, term: 7 })).rejects.toThrow(/does not decode/);
+  });
+
+  it('seeds beside the directory and renames it into place: never a half-seeded directory, nothing left over', async () => {
+    const machine = new QueueStateMachine();
+    const parent = freshDirectory();
+    const target = join(parent, 'restored');
+    await seedRestoredDirectory(target, { data: machine.snapshot(), index: 3, term: 1 });
+    expect(readdirSync(parent)).toEqual(['restored']);
+    const opened = await openNodeStorage(target);
+    expect(opened.persisted.snapshot?.meta.index).toBe(3);
+    await opened.storage.close();
+    // A directory that gained a file meanwhile is not replaced, and the seeded copy goes.
+    const busy = join(parent, 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'keep'), 'x');
+    await expect(seedRestoredDirectory(busy, { data: machine.snapshot(), index: 3, term: 1 })).rejects.toThrow();
+    expect(readdirSync(busy)).toEqual(['keep']);
+    expect(readdirSync(parent).sort()).toEqual(['busy', 'restored']);
   });
 });
