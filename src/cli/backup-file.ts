@@ -2,6 +2,7 @@
 // declares success, `quorumq restore` before it writes anything.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { BACKUP_HEADER_BYTES_MAX, type BackupHeader, backupDigestPrefix, parseBackupHeader } from '../shared/backup-format.ts';
 
 /** The file is not a whole, undamaged backup: why. */
@@ -12,7 +13,9 @@ export class BadBackup extends Error {
 /**
  * Reads the backup at `path` in one pass and checks it: its header, its length and its SHA-256.
  * With `keepState` the state comes back too, in one buffer of the length the header gives (a
- * restore needs it whole); without, nothing beyond a read chunk is held.
+ * restore needs it whole), allocated only once the file's size matches the header's length (a
+ * damaged or forged header cannot make it allocate more than the file holds); without, nothing
+ * beyond a read chunk is held.
  */
 export async function readBackupFile(path: string, keepState: boolean): Promise<{ header: BackupHeader; state: Uint8Array | undefined }> {
   let head = Buffer.alloc(0);
@@ -20,6 +23,7 @@ export async function readBackupFile(path: string, keepState: boolean): Promise<
   let hash: Hash | undefined;
   let state: Buffer | undefined;
   let received = 0;
+  const fileBytes = (await stat(path)).size;
   const take = (chunk: Buffer) => {
     if (header === undefined || hash === undefined) throw new BadBackup('internal: body before header');
     if (received + chunk.length > header.bytes) throw new BadBackup(`the file is longer than its header says (${header.bytes} bytes of state)`);
@@ -44,6 +48,9 @@ export async function readBackupFile(path: string, keepState: boolean): Promise<
     header = parsed;
     const { sha256: _sha256, ...fields } = parsed;
     hash = createHash('sha256').update(backupDigestPrefix(fields));
+    const stateBytes = fileBytes - (newline + 1);
+    if (stateBytes < parsed.bytes) throw new BadBackup(`the file is cut short: ${stateBytes} of ${parsed.bytes} bytes of state`);
+    if (stateBytes > parsed.bytes) throw new BadBackup(`the file is longer than its header says (${parsed.bytes} bytes of state)`);
     if (keepState) state = Buffer.allocUnsafe(parsed.bytes);
     take(head.subarray(newline + 1));
   }

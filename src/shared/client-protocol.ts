@@ -378,6 +378,8 @@ export interface ClusterResult {
     readonly appliedIndex: number;
     /** This node lost acknowledged data on disk and is being repaired: it does not vote meanwhile. */
     readonly recovering: boolean;
+    /** The founders this node announces to its peers (a cluster's identity), null while it knows none; absent from older releases. */
+    readonly founders?: readonly string[] | null;
   };
   /** `address` is null while the answering node does not know where the leader is. */
   readonly leader: { readonly id: string; readonly address: string | null } | null;

@@ -7,3 +7,4 @@ export { type NodeStorageOptions, type OpenedStorage, openNodeStorage } from './
 export { POWER_CUT_FILE, PowerCut } from './power-cut.ts';
 export { isDiskRefusal, StorageCorruptionError, StorageWriteError } from './storage-errors.ts';
 export type { RaftStorage } from './storage-port.ts';
+export { syncDirectory } from './sync-directory.ts';

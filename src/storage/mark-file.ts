@@ -6,6 +6,7 @@ import { assert } from '../shared/index.ts';
 import type { AckedMark } from './acked-mark.ts';
 import { CHECKSUM_BYTES, checksumOf } from './checksum.ts';
 import type { PowerCut } from './power-cut.ts';
+import { syncDirectory } from './sync-directory.ts';
 
 /** The file's name in the data directory, beside LevelDB's own files (which LevelDB leaves alone). */
 export const MARK_FILE_NAME = 'acked-mark';
@@ -158,13 +159,4 @@ function isMark(value: unknown): value is AckedMark {
 function isPosition(value: unknown): value is LogPosition {
   const position = value as Partial<LogPosition> | null;
   return typeof position === 'object' && position !== null && Number.isSafeInteger(position.index) && Number.isSafeInteger(position.term);
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,3 +1,4 @@
+export { isRefounded, REFOUNDING_MARK_PREFIX } from './cluster-identity.ts';
 export { ClusterKeys } from './cluster-keys.ts';
 export { FaultFilter } from './fault-filter.ts';
 export type { PeerTls } from './outbound-link.ts';

@@ -34,6 +34,12 @@ export interface PeerIdentity {
   readonly address: string;
   /** The founding voters this node bootstrapped with, or null while it holds no cluster state. */
   readonly founders: readonly NodeId[] | null;
+  /**
+   * Whether the node holds cluster state (a log or a snapshot, or a log it lost and is repairing):
+   * a node that announces no founders but holds state was a member of some cluster. Absent from
+   * older releases, and then taken as true (see `foundersConflict`).
+   */
+  readonly holdsState?: boolean;
   /** Absent from a release before the version gate. */
   readonly release?: PeerRelease;
 }
@@ -106,6 +112,7 @@ function isRelease(value: unknown): value is PeerRelease {
 function isIdentity(frame: Fields): boolean {
   if (!isVersion(frame.v) || !isId(frame.id) || !isPeerAddress(frame.address)) return false;
   if (frame.release !== undefined && !isRelease(frame.release)) return false;
+  if (frame.holdsState !== undefined && typeof frame.holdsState !== 'boolean') return false;
   const founders = frame.founders;
   if (founders === null || founders === undefined) return true;
   return Array.isArray(founders) && founders.length > 0 && founders.length <= 9 && founders.every(isId);

@@ -146,8 +146,9 @@ export class DialerHandshake {
 }
 
 function identityOf(frame: HelloFrame | HelloAckFrame): PeerIdentity {
-  const identity = { id: frame.id, address: frame.address, founders: frame.founders ?? null };
-  return frame.release === undefined ? identity : { ...identity, release: frame.release };
+  const identity: PeerIdentity = { id: frame.id, address: frame.address, founders: frame.founders ?? null };
+  const withState = frame.holdsState === undefined ? identity : { ...identity, holdsState: frame.holdsState };
+  return frame.release === undefined ? withState : { ...withState, release: frame.release };
 }
 
 /** The peer protocol versions a hello or helloAck offers: from `v` to its release's highest (only `v` before the range). */

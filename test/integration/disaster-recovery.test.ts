@@ -1,4 +1,5 @@
 import { cpSync, renameSync, rmSync } from 'node:fs';
+import { ClassicLevel } from 'classic-level';
 import { describe, expect, it } from 'vitest';
 import { freePorts } from '../../cluster/free-ports.ts';
 import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts';
@@ -6,7 +7,8 @@ import { clusterPerTest, type TestCluster, waitFor } from './cluster-harness.ts'
 // Goal: when a majority is gone for good, one survivor restarted with --force-new-cluster serves
 // every message the old cluster acknowledged, as a cluster of one under a new identity; blank
 // nodes grow it back to three voters by gossip, and a node of the old cluster that comes back with
-// its old data is refused and disturbs nothing.
+// its old data is refused and disturbs nothing, even one that announces no founders (an older
+// release, or a node that joined from a snapshot and never stored them).
 const FLAGS = ['--stabilization-ms', '500'];
 const MESSAGES = 40;
 
@@ -23,6 +25,17 @@ async function votersSeenBy(cluster: TestCluster, via: number): Promise<string[]
     .sort();
 }
 
+/** Deletes a stopped node's stored founders (the LevelDB meta key, see level-storage.ts): it announces none, as an older release may. */
+async function forgetFounders(dataDir: string): Promise<void> {
+  const db = new ClassicLevel<Uint8Array, Uint8Array>(dataDir, { keyEncoding: 'view', valueEncoding: 'view' });
+  await db.open();
+  try {
+    await db.del(Uint8Array.of(0x6d, ...new TextEncoder().encode('founders')));
+  } finally {
+    await db.close();
+  }
+}
+
 async function exited(cluster: TestCluster, index: number, timeoutMs: number): Promise<number | null> {
   const child = cluster.cluster.nodes[index]!.process;
   if (child === undefined) return null;
@@ -33,7 +46,10 @@ describe('disaster recovery with --force-new-cluster', () => {
   const startCluster = clusterPerTest();
 
   it('a survivor serves every acknowledged message alone, refuses the old cluster, and grows back to three voters', async () => {
-    const cluster = await startCluster(3, FLAGS);
+    // Snapshots every few entries: the logs no longer start with the founding configuration, so a node
+    // whose stored founders are gone cannot read them back from its log (as a node that joined from a
+    // snapshot could not).
+    const cluster = await startCluster(3, [...FLAGS, '--snapshot-entries', '10']);
     const nodes = cluster.cluster.nodes;
     await cluster.waitForLeader();
     const ids: string[] = [];
@@ -45,6 +61,8 @@ describe('disaster recovery with --force-new-cluster', () => {
     const [survivor, stale, lost] = [0, 1, 2];
     const staleCopy = `${nodes[stale]!.dataDir}.copy`;
     cpSync(nodes[stale]!.dataDir, staleCopy, { recursive: true });
+    const lostCopy = `${nodes[lost]!.dataDir}.copy`;
+    cpSync(nodes[lost]!.dataDir, lostCopy, { recursive: true });
     rmSync(nodes[stale]!.dataDir, { recursive: true, force: true });
     rmSync(nodes[lost]!.dataDir, { recursive: true, force: true });
 
@@ -114,5 +132,31 @@ describe('disaster recovery with --force-new-cluster', () => {
     const enqueued = await cluster.enqueue(d, 'dr', { n: 'after' }, 'dr-after');
     const status = await cluster.request(e, 'GET', `/queues/dr/messages/${enqueued.id}`);
     expect(status.status).toBe(200);
+    const refounded = (await cluster.request(survivor, 'GET', '/cluster?stale=1')).body.self.founders as string[];
+    expect(refounded).toHaveLength(2);
+    expect(refounded.some((id) => id.startsWith('refounded.'))).toBe(true);
+
+    // The other lost node comes back too, with its old data but without founders: it holds state and
+    // announces none, so the new cluster refuses it as well, and it never joins nor disturbs the leader.
+    await cluster.cluster.kill(stale, 'SIGTERM');
+    renameSync(lostCopy, nodes[lost]!.dataDir);
+    await forgetFounders(nodes[lost]!.dataDir);
+    cluster.cluster.start(lost, FLAGS);
+    await waitFor(
+      async () => (cluster.lines.some((line) => line.includes('announces no founders but holds cluster state')) ? true : undefined),
+      30_000,
+      'the node without founders to be refused',
+    );
+    const termBefore = (await cluster.request(survivor, 'GET', '/cluster?stale=1')).body.self.term as number;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const lostView = await cluster.request(lost, 'GET', '/cluster?stale=1');
+    expect(lostView.body.leader).toBeNull();
+    expect(lostView.body.self.founders).toBeNull();
+    const after = (await cluster.request(survivor, 'GET', '/cluster?stale=1')).body;
+    expect(after.self.term).toBe(termBefore);
+    expect((after.members as Member[]).map((member) => member.address)).not.toContain(nodes[lost]!.address);
+    for (const via of [survivor, d, e]) expect(await votersSeenBy(cluster, via)).toEqual(expected);
+    const last = await cluster.enqueue(survivor, 'dr', { n: 'last' }, 'dr-last');
+    expect((await cluster.request(d, 'GET', `/queues/dr/messages/${last.id}`)).status).toBe(200);
   }, 180_000);
 });

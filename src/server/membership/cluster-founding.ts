@@ -23,7 +23,13 @@ export interface ClusterFoundingOptions {
   /** A core for the state storage holds, as the node builds it at start. */
   readonly newCore: (persisted: PersistedState) => Raft;
   readonly log: Logger;
+  /** The clock for retrying a founders write the disk refused; `performance.now` by default. */
+  readonly nowMs?: () => number;
 }
+
+/** A founders write the disk refused is tried again after this long, doubling up to the most. */
+const LEARN_RETRY_FIRST_MS = 1_000;
+const LEARN_RETRY_MAX_MS = 30_000;
 
 /**
  * Which nodes founded this node's cluster: null until it founds one with the peers it found (see
@@ -35,6 +41,10 @@ export interface ClusterFoundingOptions {
 export class ClusterFounding {
   private foundersKnown: readonly NodeId[] | null = null;
   private storage: RaftStorage | undefined;
+  /** A founders write is in flight: housekeeping starts no other. */
+  private storing = false;
+  private retryAtMs = 0;
+  private retryDelayMs = LEARN_RETRY_FIRST_MS;
 
   constructor(private readonly options: ClusterFoundingOptions) {}
 
@@ -56,7 +66,7 @@ export class ClusterFounding {
 
   /** A node that joined by replication announces the founders its log starts with, or its leader's. */
   onHousekeeping(): void {
-    if (this.foundersKnown !== null) return;
+    if (this.foundersKnown !== null || this.storing || this.now() < this.retryAtMs) return;
     const core = this.options.driver.core;
     const first = core.entryAt(1);
     if (first?.kind === 'config' && first.membership !== undefined) {
@@ -76,15 +86,35 @@ export class ClusterFounding {
 
   /**
    * Kept, so that the node announces them from its next start on, before any leader speaks to it:
-   * once its log is compacted past the first entry, nothing else would tell it.
+   * once its log is compacted past the first entry, nothing else would tell it. Announced only once
+   * stored: a node that announced founders it then lost in a crash would announce none at its next
+   * start while holding state, which a refounded cluster refuses (see `foundersConflict`). A write
+   * the disk refuses is tried again at a later housekeeping, after a growing pause.
    */
   private learn(founders: readonly NodeId[]): void {
-    this.foundersKnown = founders;
-    this.options.log.info({ founders }, 'learnt the founders of this cluster');
-    void this.storage?.putMeta(FOUNDERS_META_KEY, encode(founders)).catch((error: unknown) => {
-      // Only the next start's handshake misses them until they are learnt again.
-      this.options.log.warn({ err: error }, 'could not store the founders of this cluster');
-    });
+    const storage = this.storage;
+    if (storage === undefined) return;
+    this.storing = true;
+    storage.putMeta(FOUNDERS_META_KEY, encode(founders)).then(
+      () => {
+        this.storing = false;
+        this.retryDelayMs = LEARN_RETRY_FIRST_MS;
+        // Storage reloaded meanwhile (disk trouble): what it holds is read again by `load`.
+        if (storage !== this.storage || this.foundersKnown !== null) return;
+        this.foundersKnown = founders;
+        this.options.log.info({ founders }, 'learnt the founders of this cluster');
+      },
+      (error: unknown) => {
+        this.storing = false;
+        this.retryAtMs = this.now() + this.retryDelayMs;
+        this.options.log.warn({ err: error, retryInMs: this.retryDelayMs }, 'could not store the founders of this cluster; trying again');
+        this.retryDelayMs = Math.min(LEARN_RETRY_MAX_MS, this.retryDelayMs * 2);
+      },
+    );
+  }
+
+  private now(): number {
+    return (this.options.nowMs ?? (() => performance.now()))();
   }
 
   private maybeBootstrap(): void {

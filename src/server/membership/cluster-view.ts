@@ -7,7 +7,8 @@ import type { PeerIdentity, PeerRelease } from '../../transport/index.ts';
 export type ClusterView = ClusterResult;
 
 export interface ClusterViewInput {
-  readonly self: { readonly id: NodeId; readonly address: string };
+  /** `founders`: this node's (see `ClusterFounding`); absent = not known. */
+  readonly self: { readonly id: NodeId; readonly address: string; readonly founders?: readonly NodeId[] | null };
   readonly status: RaftStatus;
   readonly appliedIndex: number;
   readonly peers: readonly PeerIdentity[];
@@ -39,6 +40,7 @@ export function clusterView(input: ClusterViewInput): ClusterView {
       commitIndex: status.commit,
       appliedIndex: input.appliedIndex,
       recovering: status.recovering,
+      founders: self.founders ?? null,
     },
     leader: status.leader === '' ? null : { id: status.leader, address: addressOf(status.leader) },
     members: ids.map((id) => {

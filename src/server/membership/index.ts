@@ -9,4 +9,11 @@ export { type ClusterView, clusterView } from './cluster-view.ts';
 export { LeaderDuties, type LeaderDutiesOptions } from './leader-duties.ts';
 export { MembershipService, type MembershipServiceOptions } from './membership-service.ts';
 export { PeerActivity } from './peer-activity.ts';
-export { FOUNDERS_META_KEY, type Refounding, refoundCluster, refoundedFounders } from './refounding.ts';
+export {
+  FOUNDERS_META_KEY,
+  type Refounding,
+  refoundCluster,
+  refoundedFounders,
+  storeRefoundedFounders,
+  writeRefoundedState,
+} from './refounding.ts';

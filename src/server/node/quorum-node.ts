@@ -130,7 +130,7 @@ export class QuorumNode {
     });
     this.metrics = new NodeMetrics(this);
     this.transport = new PeerTransport({
-      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders, release: THIS_RELEASE }),
+      self: () => ({ id: this.id, address: this.address, founders: this.founding.founders, holdsState: this.holdsClusterState(), release: THIS_RELEASE }),
       frameBytesMax: options.peerFrameBytesMax,
       sendBufferBytesMax: options.peerSendBufferBytesMax,
       faults: this.faults,
@@ -318,7 +318,7 @@ export class QuorumNode {
 
   cluster(): ClusterView {
     return clusterView({
-      self: { id: this.id, address: this.address },
+      self: { id: this.id, address: this.address, founders: this.founding.founders },
       status: this.driver.core.status(),
       appliedIndex: this.replica.appliedIndex,
       peers: this.transport.peers(),
@@ -327,6 +327,12 @@ export class QuorumNode {
       clusterVersion: this.machine.clusterVersion,
       release: THIS_RELEASE,
     });
+  }
+
+  /** A log or a snapshot, or a log lost and being repaired: this node was a member of some cluster (see `foundersConflict`). */
+  private holdsClusterState(): boolean {
+    const status = this.driver.core.status();
+    return status.lastIndex > 0 || status.recovering;
   }
 
   health(): { ok: boolean; reason: string } {
@@ -345,8 +351,8 @@ export class QuorumNode {
    * commit index the cluster had when the backup was asked for, then the state at the index reached.
    */
   private async backup(write: (backup: BackupStream) => Promise<void>): Promise<void> {
-    await this.requests.linearizable();
-    await this.backups.run(write);
+    const barrierIndex = await this.requests.linearizable();
+    await this.backups.run(write, barrierIndex);
   }
 
   /** Present only with --enable-fault-injection. */

@@ -1,5 +1,5 @@
 import { QueueStateMachine } from '../../queue/index.ts';
-import type { LogPosition, PersistedState } from '../../raft/index.ts';
+import type { LogPosition, Membership, PersistedState } from '../../raft/index.ts';
 import { EntryCommands } from './entry-commands.ts';
 
 /** The queues' state after every entry a node holds, encoded, and where its log ended. */
@@ -10,6 +10,8 @@ export interface StateAtEnd {
   readonly uncommitted: number;
   /** Entries or commands skipped because they did not decode or apply, as every replica would. */
   readonly rejected: number;
+  /** The last configuration the node holds (its snapshot's, or its log's last), if any. */
+  readonly membership: Membership | undefined;
 }
 
 /**
@@ -25,11 +27,13 @@ export function stateAtEnd(persisted: PersistedState): StateAtEnd {
   let rejected = 0;
   const commands = new EntryCommands({ machine, onApplied: () => undefined, onRejected: () => rejected++ });
   if (persisted.snapshot !== undefined) machine.restore(persisted.snapshot.data);
+  let membership = persisted.snapshot?.meta.membership;
   let last: LogPosition =
     persisted.snapshot === undefined ? { index: 0, term: 0 } : { index: persisted.snapshot.meta.index, term: persisted.snapshot.meta.term };
   for (const entry of persisted.entries) {
     if (entry.kind === 'normal') commands.apply(entry);
+    else if (entry.kind === 'config' && entry.membership !== undefined) membership = entry.membership;
     last = { index: entry.index, term: entry.term };
   }
-  return { data: machine.snapshot(), last, uncommitted: Math.max(0, last.index - persisted.hardState.commit), rejected };
+  return { data: machine.snapshot(), last, uncommitted: Math.max(0, last.index - persisted.hardState.commit), rejected, membership };
 }

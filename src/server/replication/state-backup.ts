@@ -48,22 +48,31 @@ export class StateBackups {
 
   constructor(private readonly options: StateBackupsOptions) {}
 
-  /** Captures the state now (the caller has passed a read barrier) and hands it to `write`. */
-  async run(write: (backup: CapturedBackup) => Promise<void>): Promise<void> {
+  /**
+   * Captures the state now and hands it to `write`. The caller has passed a read barrier at
+   * `barrierIndex`: a state captured below it (this node's applied index went back, a snapshot
+   * being installed) would miss writes acknowledged before the backup was asked for, and is refused
+   * with a retryable error.
+   */
+  async run(write: (backup: CapturedBackup) => Promise<void>, barrierIndex: number): Promise<void> {
     if (this.running) throw new RequestError('OVERLOADED', 'a backup is already being taken on this node; retry once it is done', BUSY_RETRY_MS);
     this.running = true;
     try {
-      await write(await this.capture());
+      await write(await this.capture(barrierIndex));
     } finally {
       this.running = false;
     }
   }
 
-  private async capture(): Promise<CapturedBackup> {
-    const { index, term, encoding } = await this.take();
-    while (!encoding.packStep()) await nextTurn();
-    const parts = encoding.takeParts();
-    encoding.release();
+  private async capture(barrierIndex: number): Promise<CapturedBackup> {
+    const { index, term, encoding } = await this.take(barrierIndex);
+    let parts: Uint8Array[];
+    try {
+      while (!encoding.packStep()) await nextTurn();
+      parts = encoding.takeParts();
+    } finally {
+      encoding.release();
+    }
     const fields = {
       format: BACKUP_FORMAT,
       version: BACKUP_VERSION,
@@ -86,7 +95,7 @@ export class StateBackups {
   }
 
   /** The applied index, its term and the state at it, read together between ready batches. */
-  private take(): Promise<{ index: number; term: number; encoding: PartsEncoding }> {
+  private take(barrierIndex: number): Promise<{ index: number; term: number; encoding: PartsEncoding }> {
     return new Promise((resolve, reject) => {
       let waiting = true;
       const timer = setTimeout(() => {
@@ -104,6 +113,10 @@ export class StateBackups {
         // was applied here; the state is about to be replaced, and a retry sees the new one.
         if (index < core.firstIndex - 1 || index > core.applied) {
           reject(new RequestError('UNAVAILABLE', 'this node is installing a snapshot; retry', 1_000));
+          return;
+        }
+        if (index < barrierIndex) {
+          reject(new RequestError('UNAVAILABLE', `this node has applied index ${index}, below the read barrier's ${barrierIndex}; retry`, 1_000));
           return;
         }
         resolve({ index, term: raft.snapshotMetaAt(index).term, encoding: this.options.encodeState() });

@@ -2,7 +2,7 @@ import { RequestError } from '../../shared/index.ts';
 import { RETRY_AFTER_MS } from './retry-after.ts';
 
 interface PendingRead {
-  readonly resolve: () => void;
+  readonly resolve: (index: number) => void;
   readonly reject: (error: RequestError) => void;
   readonly timer: NodeJS.Timeout;
   /** The applied index this read waits for, once the leader has answered. */
@@ -18,9 +18,10 @@ export class ReadBarrier {
   private pending = new Map<string, PendingRead>();
   private readonly prefix = `r${Math.floor(Math.random() * 1e9).toString(36)}-`;
 
-  begin(timeoutMs: number): { context: string; done: Promise<void> } {
+  /** `done` resolves with the index the read waited for (the leader's commit index at the read). */
+  begin(timeoutMs: number): { context: string; done: Promise<number> } {
     const context = `${this.prefix}${this.nextContext++}`;
-    const done = new Promise<void>((resolve, reject) => {
+    const done = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(context);
         reject(new RequestError('TIMEOUT', 'the read could not be confirmed by a quorum in time', RETRY_AFTER_MS.leaderChanged));
@@ -59,6 +60,6 @@ export class ReadBarrier {
   private finish(context: string, read: PendingRead): void {
     this.pending.delete(context);
     clearTimeout(read.timer);
-    read.resolve();
+    read.resolve(read.index ?? 0);
   }
 }

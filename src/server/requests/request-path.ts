@@ -137,8 +137,8 @@ export class RequestPath {
     return this.forwarder.forward(leader, request);
   }
 
-  /** Resolves once this node's state reflects every write committed before the call (ReadIndex). */
-  async linearizable(): Promise<void> {
+  /** Resolves, with the index read, once this node's state reflects every write committed before the call (ReadIndex). */
+  async linearizable(): Promise<number> {
     this.refuseIfDiskFails();
     await this.leaderWait.leader();
     const { context, done } = this.readBarrier.begin(this.options.requestTimeoutMs);

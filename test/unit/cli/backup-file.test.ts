@@ -54,5 +54,9 @@ describe('readBackupFile', () => {
     await expect(readBackupFile(fileWith(Buffer.concat([whole, Buffer.of(0)])), false)).rejects.toThrow(/longer than its header/);
     await expect(readBackupFile(fileWith(Buffer.from('{"format":"something else"}\n')), false)).rejects.toThrow(BadBackup);
     await expect(readBackupFile(fileWith(Buffer.alloc(10_000, 0x61)), false)).rejects.toThrow(/no header line/);
+    // A header that claims more state than the file holds is refused before anything is allocated for it.
+    const huge = fileWith(backupBytes(state, { bytes: 2 ** 40 }));
+    await expect(readBackupFile(huge, true)).rejects.toThrow(BadBackup);
+    await expect(readBackupFile(huge, true)).rejects.toThrow(/cut short/);
   });
 });

@@ -28,6 +28,8 @@ describe('peer frame shape', () => {
     expect(isPeerFrame(hello({ address: 'no-port' }))).toBe(false);
     expect(isPeerFrame(hello({ nonce: new Uint8Array(8) }))).toBe(false);
     expect(isPeerFrame(hello({ founders: [''] }))).toBe(false);
+    expect(isPeerFrame(hello({ holdsState: true }))).toBe(true);
+    expect(isPeerFrame(hello({ holdsState: 'yes' }))).toBe(false);
     expect(isPeerFrame({ t: 'auth', proof: 'text' })).toBe(false);
   });
 

@@ -72,6 +72,39 @@ describe('peer handshake', () => {
     expect(same.onFrame({ ...new DialerHandshake(undefined, { ...dialerSelf, founders: ['b', 'a'] }).hello() }).kind).toBe('sendThenAccept');
   });
 
+  it('keeps out of a refounded cluster, on both sides, a peer that announces no founders but holds state or does not say', () => {
+    const refounded: PeerIdentity = { id: 'survivor', address: '127.0.0.1:7003', founders: ['survivor', 'refounded.0123456789abcdef'], holdsState: true };
+    const ordinary: PeerIdentity = { id: 'member', address: '127.0.0.1:7004', founders: ['member', 'b', 'c'], holdsState: true };
+    const staleMember: PeerIdentity = { id: 'stale', address: '127.0.0.1:7005', founders: null, holdsState: true };
+    // A release from before `holdsState` says nothing: taken as holding state.
+    const { holdsState: _unsaid, ...olderRelease } = staleMember;
+    const blank: PeerIdentity = { ...staleMember, holdsState: false };
+    for (const keyed of [undefined, keys(KEY_A)]) {
+      const outcome = (dialerSelf: PeerIdentity, acceptorSelf: PeerIdentity): { dialer: HandshakeStep; acceptor: HandshakeStep | undefined } => {
+        const dialer = new DialerHandshake(keyed, dialerSelf);
+        const acceptor = new AcceptorHandshake(keyed, acceptorSelf);
+        const ack = acceptor.onFrame(dialer.hello());
+        if (ack.kind === 'refuse') return { dialer: ack, acceptor: ack };
+        const step = dialer.onFrame(frameOf(ack));
+        if (ack.kind === 'sendThenAccept' || step.kind !== 'sendThenAccept') return { dialer: step, acceptor: ack };
+        return { dialer: step, acceptor: acceptor.onFrame(step.frame) };
+      };
+      for (const stale of [staleMember, olderRelease]) {
+        // The refounded node accepts the stale one: refused as the acceptor.
+        const asAcceptor = outcome(stale, refounded).acceptor;
+        expect(asAcceptor).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/announces no founders but/) });
+        // The refounded node dials the stale one: refused as the dialer.
+        expect(outcome(refounded, stale).dialer).toMatchObject({ kind: 'refuse', reason: expect.stringMatching(/announces no founders but/) });
+        // Without a refounding mark nothing changes: an older release keeps linking during an upgrade.
+        expect(outcome(stale, ordinary).acceptor?.kind).toMatch(/accept/i);
+        expect(outcome(ordinary, stale).dialer.kind).toMatch(/accept/i);
+      }
+      // A blank node joins a refounded cluster, from either side.
+      expect(outcome(blank, refounded).acceptor?.kind).toMatch(/accept/i);
+      expect(outcome(refounded, blank).dialer.kind).toMatch(/accept/i);
+    }
+  });
+
   it('takes the word of peers when neither has a key', () => {
     const { dialer, acceptor } = handshake(undefined, undefined);
     expect(dialer.kind).toBe('accept');

@@ -30,13 +30,46 @@ describe('StateBackups', () => {
     const first = backups.run(async (backup) => {
       captured = backup;
       bytes = Buffer.concat(backup.parts);
-    });
-    await expect(backups.run(async () => undefined)).rejects.toMatchObject({ code: 'OVERLOADED' });
+    }, 12);
+    await expect(backups.run(async () => undefined, 12)).rejects.toMatchObject({ code: 'OVERLOADED' });
     await first;
     const { sha256, ...fields } = captured!.header;
     expect(fields).toEqual({ format: 'quorumq-backup', version: 1, index: 12, term: 3, createdAt: '2026-01-01T00:00:00.000Z', bytes: bytes.length });
     expect(sha256).toBe(createHash('sha256').update(backupDigestPrefix(fields)).update(bytes).digest('hex'));
     expect(bytes).toEqual(Buffer.from(machine.snapshot()));
-    await backups.run(async () => undefined);
+    await backups.run(async () => undefined, 12);
+  });
+
+  it('refuses, retryably, a state below the read barrier, and lets the encoding go even when packing fails', async () => {
+    const machine = machineWith(10);
+    let released = 0;
+    let failPacking = false;
+    const backups = new StateBackups({
+      submit: (input) => setImmediate(() => input(core)),
+      appliedIndex: () => 12,
+      encodeState: () => {
+        const encoding = machine.snapshotEncoding();
+        return {
+          packStep: () => {
+            if (failPacking) throw new Error('packing failed');
+            return encoding.packStep();
+          },
+          takeParts: () => encoding.takeParts(),
+          release: () => {
+            released++;
+            encoding.release();
+          },
+        };
+      },
+      now: () => 0,
+    });
+    await expect(backups.run(async () => undefined, 13)).rejects.toMatchObject({ code: 'UNAVAILABLE', retryAfterMs: 1_000 });
+    expect(released).toBe(0);
+    failPacking = true;
+    await expect(backups.run(async () => undefined, 12)).rejects.toThrow(/packing failed/);
+    expect(released).toBe(1);
+    failPacking = false;
+    await backups.run(async () => undefined, 12);
+    expect(released).toBe(2);
   });
 });
