@@ -14,6 +14,8 @@ export const RETRY_AFTER_MS = {
   noLeader: 500,
   /** This node's budget for request bodies in flight is spent: bodies under way finish within about this. */
   bodyBudget: 500,
+  /** Every member supports the cluster version a command needs, and the leader raises it within an autopilot round. */
+  versionRaise: 500,
   /** This node will not serve for a while (its disk refuses writes, it hosts its limit of subscriptions): another node should be tried. */
   useAnotherNode: 1000,
 } as const;

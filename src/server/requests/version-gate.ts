@@ -1,5 +1,6 @@
 import { commandSince, type QueueCommandType } from '../../queue/index.ts';
 import { RequestError, type WriteRequest } from '../../shared/index.ts';
+import { RETRY_AFTER_MS } from './retry-after.ts';
 
 /** The log command each write becomes: the version gate is the command's (see `cluster-version.ts`). */
 const COMMAND_OF_OP: Readonly<Record<WriteRequest['op'], QueueCommandType>> = {
@@ -35,13 +36,23 @@ export function versionHold(type: QueueCommandType, running: number, membersBelo
   return { since, running, holders: membersBelow(since) };
 }
 
-/** The refusal of a command the cluster's version does not include yet, saying who holds it back. */
+/**
+ * The refusal of a command the cluster's version does not include yet. While a member holds the
+ * version back, `FEATURE_NOT_ENABLED`, naming it: an operator has to act. When none does, the raise
+ * is due within an autopilot round (a new cluster, the end of an upgrade): a retryable `UNAVAILABLE`.
+ */
 export function versionRefusal(type: QueueCommandType, hold: VersionHold): RequestError {
   const { since, running, holders } = hold;
-  const why =
-    holders.length === 0 ? 'the raise has not reached this node yet' : `${holders.join(', ')} still run${holders.length === 1 ? 's' : ''} an older release`;
+  if (holders.length === 0) {
+    return new RequestError(
+      'UNAVAILABLE',
+      `${type} needs cluster version ${since}, which every member supports: it is being raised from ${running}; retry`,
+      RETRY_AFTER_MS.versionRaise,
+    );
+  }
+  const who = `${holders.join(', ')} still run${holders.length === 1 ? 's' : ''} an older release`;
   return new RequestError(
     'FEATURE_NOT_ENABLED',
-    `${type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${why})`,
+    `${type} needs cluster version ${since}; the cluster runs version ${running} until every member supports ${since} (${who})`,
   );
 }

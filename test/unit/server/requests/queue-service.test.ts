@@ -48,7 +48,7 @@ class ManualLog {
 }
 
 /** A leader's queue service over a log that commits only when a test steps it. */
-function setUp(wallMs = 1_000_000) {
+function setUp(wallMs = 1_000_000, membersBelow: (version: number) => readonly string[] = (version) => (version > 1 ? ['n3 (supports 1)'] : [])) {
   const log = new ManualLog();
   const machine = new QueueStateMachine();
   const service = new QueueService({
@@ -59,7 +59,7 @@ function setUp(wallMs = 1_000_000) {
     proposalTimeoutMs: 10_000,
     pendingProposalsMax: 1000,
     memoryBudgetBytes: 1 << 20,
-    membersBelow: (version) => (version > 1 ? ['n3 (supports 1)'] : []),
+    membersBelow,
   });
   let applied = 0;
   return {
@@ -213,5 +213,16 @@ describe('the queue service on the leader', () => {
     const promoted = node.service.execute(promote);
     await node.step();
     expect(await promoted).toEqual({ promoted: 0, rejected: [{ id: '1', code: 'NOT_FOUND' }] });
+  });
+
+  it('answers a retryable UNAVAILABLE when every member supports the version and only the raise is due', async () => {
+    const node = setUp(1_000_000, () => []);
+    await expect(node.service.execute({ op: 'promote', queue: 'jobs', ids: ['1'] })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+      retryAfterMs: 500,
+      message: expect.stringMatching(/promote needs cluster version 2, which every member supports: it is being raised from 1; retry/),
+    });
+    expect(node.entryCount()).toBe(0);
   });
 });
