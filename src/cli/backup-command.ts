@@ -5,7 +5,8 @@ import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BackupHeader } from '../shared/backup-format.ts';
-import { syncDirectory } from '../storage/index.ts';
+// Straight from its file: the storage index loads LevelDB, which an SDK-only install lacks (`quorumq backup` needs no LevelDB).
+import { syncDirectory } from '../storage/sync-directory.ts';
 import { BadBackup, readBackupFile } from './backup-file.ts';
 import { CommandFailure, type NodeApi } from './node-api.ts';
 
