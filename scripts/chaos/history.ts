@@ -16,6 +16,8 @@ export interface EnqueueValue {
   readonly dedupId: string;
   /** The id the server assigned, when an ok completion carries it. */
   readonly id?: string;
+  /** Asked for with a delay: it joins the line when the delay ends (or a promote), so FIFO order does not hold it. */
+  readonly delayMs?: number;
 }
 
 export interface DeliveredMessage {

@@ -103,6 +103,8 @@ interface EnqueueRecord {
   /** Position of the earliest ok completion; Infinity until one arrives. */
   okIndex: number;
   outcome: EnqueueOutcome;
+  /** Enqueued with a delay: it takes no part in the order check. */
+  readonly delayed: boolean;
 }
 
 interface Delivery {
@@ -229,7 +231,8 @@ function classifyEnqueues(operations: readonly Operation[]): Map<string, Enqueue
   for (const operation of operations) {
     if (operation.invoke.f !== 'enqueue') continue;
     const value = operation.invoke.value.value;
-    const record = records.get(value) ?? { value, firstInvokeIndex: operation.invokeIndex, okIndex: Infinity, outcome: 'failed' };
+    const delayed = (operation.invoke.value.delayMs ?? 0) > 0;
+    const record = records.get(value) ?? { value, firstInvokeIndex: operation.invokeIndex, okIndex: Infinity, outcome: 'failed', delayed };
     records.set(value, record);
     const type = operation.completion?.type ?? 'info';
     switch (type) {
@@ -414,7 +417,7 @@ function checkOrder(enqueues: ReadonlyMap<string, EnqueueRecord>, deliveries: re
     const value = delivery.message.value;
     const enqueue = enqueues.get(value);
     const producer = producerOf(value);
-    if (seen.has(value) || enqueue === undefined || producer === undefined) continue;
+    if (seen.has(value) || enqueue === undefined || producer === undefined || enqueue.delayed) continue;
     seen.add(value);
     // First seen on a later attempt: an earlier delivery went to a receive whose answer was lost,
     // so this is a redelivery, which FIFO order does not constrain.

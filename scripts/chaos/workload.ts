@@ -212,12 +212,13 @@ export class Workload {
     let id: string | undefined;
     for (let attempt = 0; this.operating && attempt < 20 && id === undefined; attempt++) {
       const node = this.pickNode();
-      recorder.invoke(LATER_PROCESS, { f: 'enqueue', value: { value, dedupId: value } }, node);
+      recorder.invoke(LATER_PROCESS, { f: 'enqueue', value: { value, dedupId: value, delayMs: LATER_DELAY_MS } }, node);
       const body = { body: value, dedupId: value, delayMs: LATER_DELAY_MS };
       const reply = await httpCall(node, 'POST', `/queues/${this.options.queue}/messages`, body, this.options.requestTimeoutMs, this.options.access);
       const type = completionOf(reply.code);
       id = type === 'ok' ? (reply.body as { id: string }).id : undefined;
-      recorder.complete(LATER_PROCESS, type, { f: 'enqueue', value: id === undefined ? { value, dedupId: value } : { value, dedupId: value, id } }, node);
+      const enqueued = { value, dedupId: value, delayMs: LATER_DELAY_MS };
+      recorder.complete(LATER_PROCESS, type, { f: 'enqueue', value: id === undefined ? enqueued : { ...enqueued, id } }, node);
       if (type === 'ok') this.counts.enqueued++;
       if (type === 'fail') return;
     }

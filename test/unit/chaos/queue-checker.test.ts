@@ -173,6 +173,18 @@ describe('checkQueueHistory: order within a producer', () => {
     expect(checkQueueHistory(firstAttempt, STRICT).orderInversions.count).toBe(1);
   });
 
+  it('does not hold a delayed value to FIFO order: it joins the line when its delay ends or it is promoted', () => {
+    const history = new HistoryRecorder();
+    history.invoke(1, { f: 'enqueue', value: { value: 'later-1', dedupId: 'later-1', delayMs: 60_000 } });
+    history.complete(1, 'ok', { f: 'enqueue', value: { value: 'later-1', dedupId: 'later-1', delayMs: 60_000, id: 'a' } });
+    history.invoke(1, { f: 'enqueue', value: { value: 'later-2', dedupId: 'later-2' } });
+    history.complete(1, 'ok', { f: 'enqueue', value: { value: 'later-2', dedupId: 'later-2', id: 'b' } });
+    history.invoke(2, { f: 'receive', value: null });
+    const delivered = (value: string, id: string) => ({ value, id, receipt: `${id}:1`, attempt: 1 });
+    history.complete(2, 'ok', { f: 'receive', value: [delivered('later-2', 'b'), delivered('later-1', 'a')] });
+    expect(checkQueueHistory(history.history, STRICT).orderInversions.count).toBe(0);
+  });
+
   it('only warns about inversions when strict order is off', () => {
     const history = roundTrip(['p1-1', 'p1-2'], ['p1-2', 'p1-1']).history;
     const result = checkQueueHistory(history, { drained: true, strictOrder: false });
