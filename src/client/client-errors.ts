@@ -1,10 +1,20 @@
 import { ClusterError, type ErrorCode, RETRYABLE_CODES } from '../shared/index.ts';
 
-/** Every failure the SDK reports: a stable `code`, and whether sending again is safe. */
+/** The longest `retryAfterMs` the SDK takes from a node: a larger one (a node's bug, or not a node) is cut to this. */
+export const RETRY_AFTER_MS_MAX = 30_000;
+
+/**
+ * Every failure the SDK reports: a stable `code`, whether sending again is safe, and, when the
+ * node said so, how long to wait before asking again (`retryAfterMs`, at most RETRY_AFTER_MS_MAX).
+ */
 export class QuorumqError extends ClusterError<ErrorCode> {
-  constructor(code: ErrorCode, message: string, cause?: unknown) {
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, cause?: unknown, retryAfterMs?: number) {
     super(code, message, { retryable: RETRYABLE_CODES.has(code), cause });
     this.name = 'QuorumqError';
+    const valid = typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0;
+    this.retryAfterMs = valid ? Math.min(retryAfterMs, RETRY_AFTER_MS_MAX) : undefined;
   }
 }
 

@@ -235,7 +235,7 @@ export class NodeConnection {
     this.waiting.delete(reply.id);
     clearTimeout(waiting.timer);
     if (reply.ok) waiting.resolve(reply.result);
-    else waiting.reject(new QuorumqError(reply.error.code, reply.error.message));
+    else waiting.reject(new QuorumqError(reply.error.code, reply.error.message, undefined, reply.error.retryAfterMs));
   }
 
   private failAll(error: QuorumqError): void {

@@ -343,7 +343,9 @@ export class QuorumqClient {
         leaderless = leaderlessAnswer ? { on: connection!, inARow: before + 1 } : undefined;
         if (shouldLeave(connection, failure, leaderless?.inARow ?? 0)) this.moveToNextNode();
         const delay = Math.min(RETRY_DELAY_MS_MAX, RETRY_DELAY_MS_MIN * 2 ** Math.min(attempts.length, 5));
-        await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+        // A node that says how long to wait (an election, a raise under way, a full buffer) is taken at its word, up to the deadline.
+        const wait = Math.max(delay * (0.5 + Math.random() / 2), failure.retryAfterMs ?? 0);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, deadline - Date.now()))));
       }
     }
   }
