@@ -134,6 +134,19 @@ export class NodeMetrics {
     total('quorumq_snapshots_installed_total', 'Snapshots this node installed from a leader since it started', () => source.snapshots.installed);
     total('quorumq_disk_failures_total', 'Times since start the disk refused a write and the node stopped acknowledging', () => source.diskTrouble.failures);
     total('quorumq_disk_recoveries_total', 'Times since start the disk took writes again and the node rejoined from it', () => source.diskTrouble.recoveries);
+    new Counter({
+      name: 'quorumq_snapshot_streams_total',
+      help: 'Snapshot transfers since start: completed and abandoned (as sender), rejected (as receiver: damaged, oversized or out of order)',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const streams = source.snapshotStreams;
+        this.inc({ outcome: 'completed' }, streams.completed);
+        this.inc({ outcome: 'abandoned' }, streams.abandoned);
+        this.inc({ outcome: 'rejected' }, streams.rejected);
+      },
+    });
     this.leaderChanges = new Counter({
       name: 'quorumq_leader_changes_total',
       help: 'Times since start this node came to know a leader other than the one it knew (an election ended, or it joined)',
@@ -203,6 +216,7 @@ export class NodeMetrics {
         this.set(source.snapshots.bytes);
       },
     });
+    // The same counts as quorumq_snapshot_streams_total, under the old name (see `total` above).
     new Gauge({
       name: 'quorumq_snapshot_streams',
       help: 'Snapshot transfers since start: completed and abandoned (as sender), rejected (as receiver: damaged, oversized or out of order)',
