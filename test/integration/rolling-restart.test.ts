@@ -19,8 +19,7 @@ describe('rolling restart under load', () => {
         cluster.cluster.start(index);
         await waitFor(async () => ((await cluster.request(index, 'GET', '/health')).status === 200 ? true : undefined), 30_000, `node ${index} healthy again`);
       }
-      await load.stopProducing();
-      await waitFor(async () => (load.missing().length === 0 ? true : undefined), 30_000, 'every enqueued message delivered');
+      await load.finish();
     } finally {
       await load.stop();
       client.close();

@@ -82,8 +82,7 @@ describe('rolling upgrade from the previous release', () => {
       const [promoted] = await client.receive('upgrade-promote', { max: 1, waitMs: 5000 });
       expect(promoted?.body).toBe('later');
 
-      await load.stopProducing();
-      await waitFor(async () => (load.missing().length === 0 ? true : undefined), 30_000, 'every enqueued message delivered');
+      await load.finish();
     } finally {
       await load.stop();
       client.close();

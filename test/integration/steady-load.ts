@@ -1,4 +1,5 @@
 import type { QuorumqClient } from '../../src/client/index.ts';
+import { waitFor } from './cluster-harness.ts';
 
 /**
  * One producer of unique values (each with its own dedupId, as a user retrying would send) and one
@@ -27,9 +28,11 @@ export class SteadyLoad {
     return [...this.enqueued].filter((value) => !this.received.has(value));
   }
 
-  async stopProducing(): Promise<void> {
+  /** Stops producing, then waits until every enqueued value has been received. */
+  async finish(timeoutMs = 30_000): Promise<void> {
     this.producing = false;
     await this.producer;
+    await waitFor(async () => (this.missing().length === 0 ? true : undefined), timeoutMs, 'every enqueued message delivered');
   }
 
   async stop(): Promise<void> {

@@ -7,23 +7,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready, Snapshot } from '../../../src/raft/index.ts';
 import { decode, encode } from '../../../src/shared/codec.ts';
 import { LevelStorage } from '../../../src/storage/index.ts';
+import { ready } from '../../support/ready-builder.ts';
 
 function entry(index: number, term: number, text = `e${index}`): Entry {
   return { index, term, kind: 'normal', data: new TextEncoder().encode(text) };
 }
 
 function readyWith(entries: Entry[], commit = 0, term = 1): Ready {
-  return {
-    softState: undefined,
-    hardState: { term, vote: 'a', commit },
-    snapshot: undefined,
-    entries,
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-  };
+  return ready({ hardState: { term, vote: 'a', commit }, entries });
 }
 
 type RawStore = ClassicLevel<Uint8Array, Uint8Array>;

@@ -7,21 +7,12 @@ import type { Entry, Ready } from '../../../src/raft/index.ts';
 import { encode } from '../../../src/shared/codec.ts';
 import { type OpenedStorage, openNodeStorage } from '../../../src/storage/index.ts';
 import { MARK_FILE_NAME, MarkFile } from '../../../src/storage/mark-file.ts';
+import { ready } from '../../support/ready-builder.ts';
 
 const entry = (index: number, term: number): Entry => ({ index, term, kind: 'normal', data: new TextEncoder().encode(`e${index}`) });
 
-function ready(entries: Entry[], term = 2, vote = 'peer'): Ready {
-  return {
-    softState: undefined,
-    hardState: { term, vote, commit: 0 },
-    snapshot: undefined,
-    entries,
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-  };
+function readyOf(entries: Entry[], term = 2, vote = 'peer'): Ready {
+  return ready({ hardState: { term, vote, commit: 0 }, entries });
 }
 
 describe('node storage: checked at start against the acknowledged mark', () => {
@@ -36,7 +27,7 @@ describe('node storage: checked at start against the acknowledged mark', () => {
   /** Opens the directory, writes one ready per batch of entries (each one acknowledged), closes. */
   async function runWith(batches: Entry[][]): Promise<OpenedStorage> {
     const opened = await openNodeStorage(directory);
-    for (const entries of batches) await opened.storage.save(ready(entries));
+    for (const entries of batches) await opened.storage.save(readyOf(entries));
     await opened.storage.close();
     return opened;
   }
@@ -77,7 +68,7 @@ describe('node storage: checked at start against the acknowledged mark', () => {
     expect(damaged.persisted).toEqual({ hardState: { term: 2, vote: 'peer', commit: 0 }, entries: [], recovery: { index: 4, term: 2 } });
     expect(damaged.findings.join('\n')).toMatch(/lacks what this node acknowledged/);
     // Still recovering after a restart before any repair: the lost end is kept in the mark.
-    await damaged.storage.save(ready([entry(1, 1)]));
+    await damaged.storage.save(readyOf([entry(1, 1)]));
     await damaged.storage.close();
     const restarted = await openNodeStorage(directory);
     await restarted.storage.close();
@@ -96,7 +87,7 @@ describe('node storage: checked at start against the acknowledged mark', () => {
 
   it('once writes pause, losing even the last write is caught', async () => {
     const opened = await openNodeStorage(directory);
-    for (const entries of [[entry(1, 1)], [entry(2, 2)], [entry(3, 2), entry(4, 2)]]) await opened.storage.save(ready(entries));
+    for (const entries of [[entry(1, 1)], [entry(2, 2)], [entry(3, 2), entry(4, 2)]]) await opened.storage.save(readyOf(entries));
     await new Promise((resolve) => setTimeout(resolve, 100));
     await opened.storage.close();
     await loseEntriesFrom(3);

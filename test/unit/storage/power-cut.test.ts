@@ -6,21 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Entry, Ready } from '../../../src/raft/index.ts';
 import { openNodeStorage, PowerCut } from '../../../src/storage/index.ts';
 import { undoPowerCut } from '../../../src/storage/power-cut.ts';
+import { ready } from '../../support/ready-builder.ts';
 
 const entry = (index: number): Entry => ({ index, term: 2, kind: 'normal', data: new TextEncoder().encode(`e${index}`) });
 
-function ready(entries: Entry[]): Ready {
-  return {
-    softState: undefined,
-    hardState: { term: 2, vote: 'peer', commit: 0 },
-    snapshot: undefined,
-    entries,
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-  };
+function readyOf(entries: Entry[]): Ready {
+  return ready({ hardState: { term: 2, vote: 'peer', commit: 0 }, entries });
 }
 
 async function until(condition: () => boolean): Promise<void> {
@@ -41,7 +32,7 @@ describe('simulated power cut', () => {
   it('loses the write under way (LevelDB batch and mark alike) and keeps every completed one', async () => {
     const cut = new PowerCut(directory, () => undefined);
     const opened = await openNodeStorage(directory, { powerCut: cut });
-    await opened.storage.save(ready([entry(1), entry(2)]));
+    await opened.storage.save(readyOf([entry(1), entry(2)]));
     // The mark's write is held until the cut, so that both writes are under way when it comes.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -51,7 +42,7 @@ describe('simulated power cut', () => {
         await held;
         await write();
       });
-    const inFlight = opened.storage.save(ready([entry(3)]));
+    const inFlight = opened.storage.save(readyOf([entry(3)]));
     await until(() => cut.uncovered === 2);
     cut.cut();
     release();

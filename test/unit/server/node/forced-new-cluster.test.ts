@@ -9,6 +9,7 @@ import { FORCED_MARKER_FILE, forceNewCluster } from '../../../../src/server/node
 import { seedRestoredDirectory } from '../../../../src/server/node/restored-directory.ts';
 import { decode, encode } from '../../../../src/shared/codec.ts';
 import { MemoryStorage, type OpenedStorage, openNodeStorage } from '../../../../src/storage/index.ts';
+import { ready } from '../../../support/ready-builder.ts';
 
 // Goal: a forced start takes the whole log as committed and rewrites the node as a cluster of one,
 // at the index after its last, in a term above any it held, under founders no old node holds; the
@@ -42,17 +43,7 @@ async function oldClusterNode(directory: string, voter = true): Promise<string> 
   const opened = await openNodeStorage(directory);
   const founded = bootstrapState({ voters: voter ? [opened.id, 'peer-b', 'peer-c'] : ['peer-a', 'peer-b', 'peer-c'], learners: [] });
   const entries = [...founded.entries, enqueueEntry(2, 2, 'one'), enqueueEntry(3, 2, 'two'), enqueueEntry(4, 3, 'three')];
-  await opened.storage.save({
-    softState: undefined,
-    hardState: { term: 4, vote: opened.id, commit: 3 },
-    snapshot: undefined,
-    entries,
-    committedEntries: [],
-    messages: [],
-    readStates: [],
-    readFailures: [],
-    mustSync: true,
-  });
+  await opened.storage.save(ready({ hardState: { term: 4, vote: opened.id, commit: 3 }, entries }));
   await opened.storage.putMeta('founders', encode([opened.id, 'peer-b', 'peer-c']));
   await opened.storage.close();
   return opened.id;
