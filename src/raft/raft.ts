@@ -765,32 +765,22 @@ export class Raft {
 
   /** Answers a read: locally through the next ready, or to the follower that forwarded it. */
   private answerRead(request: ReadIndexRequest, outcome: ReadOutcome): void {
-    const local = request.from === this.id;
-    if ('index' in outcome) {
-      if (local) this.readStates.push({ context: request.context, index: outcome.index });
-      else
-        this.send({
-          type: 'readIndexResponse',
-          to: request.from,
-          term: this.term,
-          readContext: request.context,
-          index: outcome.index,
-          reject: false,
-          refusal: 'READ_DROPPED',
-        });
+    const granted = 'index' in outcome;
+    if (request.from === this.id) {
+      if (granted) this.readStates.push({ context: request.context, index: outcome.index });
+      else this.readFailures.push({ context: request.context, code: outcome.refusal });
       return;
     }
-    if (local) this.readFailures.push({ context: request.context, code: outcome.refusal });
-    else
-      this.send({
-        type: 'readIndexResponse',
-        to: request.from,
-        term: this.term,
-        readContext: request.context,
-        index: 0,
-        reject: true,
-        refusal: outcome.refusal,
-      });
+    // The wire field `refusal` is always set; the follower reads it only when `reject` says so.
+    this.send({
+      type: 'readIndexResponse',
+      to: request.from,
+      term: this.term,
+      readContext: request.context,
+      index: granted ? outcome.index : 0,
+      reject: !granted,
+      refusal: granted ? 'READ_DROPPED' : outcome.refusal,
+    });
   }
 
   // ---------------------------------------------------------------- helpers
