@@ -232,6 +232,11 @@ function wellShapedRaft(context: PeerContext, target: number): fc.Arbitrary<Reco
   );
 }
 
+/** A breakage that turns the message into an append with what `build` makes of the message's own term. */
+function appendAfter(build: (term: number) => { prevIndex: number; prevTerm: number; entries: unknown[] }) {
+  return fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'append', commit: 0, ...build(message.term as number) }));
+}
+
 /** A Raft message broken in one place: a field wrong or gone, entries out of line, a type unknown. */
 function malformedRaft(context: PeerContext, target: number): fc.Arbitrary<Record<string, unknown>> {
   const breakage = fc.oneof(
@@ -242,62 +247,21 @@ function malformedRaft(context: PeerContext, target: number): fc.Arbitrary<Recor
     }),
     fc.constantFrom('snapshot', 'Append', 'unknown', '', 'hello').map((type) => (message: Record<string, unknown>) => ({ ...message, type })),
     fc.constantFrom(-1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, '5').map((term) => (message: Record<string, unknown>) => ({ ...message, term })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
+    appendAfter((_term) => ({ prevIndex: 3, prevTerm: 1, entries: [{ index: 5, term: 1, kind: 'normal', data: new Uint8Array(1) }] })),
+    appendAfter((term) => ({ prevIndex: 3, prevTerm: 1, entries: [{ index: 4, term: term + 5, kind: 'normal', data: new Uint8Array(1) }] })),
+    appendAfter((_term) => ({ prevIndex: 3, prevTerm: 1, entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0) }] })),
+    appendAfter((_term) => ({
       prevIndex: 3,
       prevTerm: 1,
-      commit: 0,
-      entries: [{ index: 5, term: 1, kind: 'normal', data: new Uint8Array(1) }],
-    })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
-      prevIndex: 3,
-      prevTerm: 1,
-      commit: 0,
-      entries: [{ index: 4, term: (message.term as number) + 5, kind: 'normal', data: new Uint8Array(1) }],
-    })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
-      prevIndex: 3,
-      prevTerm: 1,
-      commit: 0,
-      entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0) }],
-    })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
-      prevIndex: 3,
-      prevTerm: 1,
-      commit: 0,
       entries: [{ index: 4, term: 1, kind: 'config', data: new Uint8Array(0), membership: { voters: ['a', 'a'], learners: [] } }],
     })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
-      prevIndex: 3,
-      prevTerm: 1,
-      commit: 0,
-      entries: [{ index: 4, term: 1, kind: 'normal', data: 'text' }],
-    })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
+    appendAfter((_term) => ({ prevIndex: 3, prevTerm: 1, entries: [{ index: 4, term: 1, kind: 'normal', data: 'text' }] })),
+    appendAfter((_term) => ({
       prevIndex: 0,
       prevTerm: 0,
-      commit: 0,
       entries: Array.from({ length: 4097 }, (_, index) => ({ index: index + 1, term: 0, kind: 'noop', data: new Uint8Array(0) })),
     })),
-    fc.constant((message: Record<string, unknown>) => ({
-      ...message,
-      type: 'append',
-      prevIndex: 5,
-      prevTerm: (message.term as number) + 1,
-      commit: 0,
-      entries: [],
-    })),
+    appendAfter((term) => ({ prevIndex: 5, prevTerm: term + 1, entries: [] })),
     fc.constant((message: Record<string, unknown>) => ({ ...message, type: 'readIndex', readContext: '' })),
     fc.constant((message: Record<string, unknown>) => ({ ...message, readContext: 'c'.repeat(257) })),
   );
