@@ -329,6 +329,7 @@ export class QueueState {
   }
 
   private countEvent(kind: keyof QueueEventCounts): void {
+    // Replaced, never changed in place: a snapshot being encoded holds the object it was taken with.
     this.events = { ...this.events, [kind]: this.events[kind] + 1 };
   }
 
